@@ -1,0 +1,211 @@
+"""create_app(settings): the FastAPI application, with every domain's routes mounted.
+
+    GET  /healthz, /readyz, /metrics      operations
+    /v1/...                               the REST API for the host's backend (API key)
+    POST /webhooks/stripe                 Stripe's events (signature-verified)
+    /billing/..., /admin/...              server-rendered pages
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from coinslot import (
+    analytics,
+    catalog,
+    checkout,
+    customers,
+    entitlements,
+    ledger,
+    outbound,
+    subscriptions,
+    webhooks,
+)
+from coinslot.analytics import api as analytics_api
+from coinslot.catalog import api as catalog_api
+from coinslot.checkout import api as checkout_api
+from coinslot.clock import Clock, SystemClock
+from coinslot.config import Settings
+from coinslot.customers import api as customers_api
+from coinslot.db import Database
+from coinslot.deps import Container
+from coinslot.entitlements import api as entitlements_api
+from coinslot.errors import CoinslotError
+from coinslot.ledger import api as ledger_api
+from coinslot.observability import (
+    HTTP_REQUEST_SECONDS,
+    HTTP_REQUESTS,
+    REGISTRY,
+    configure_logging,
+    configure_sentry,
+    monotonic_s,
+    request_id_var,
+)
+from coinslot.outbound import api as outbound_api
+from coinslot.subscriptions import api as subscriptions_api
+from coinslot.webhooks import api as webhooks_api
+
+__all__ = ["create_app"]
+
+_ = (analytics, catalog, checkout, customers, entitlements, ledger, outbound, subscriptions, webhooks)
+log = logging.getLogger("coinslot.http")
+
+DOMAIN_ROUTERS = [
+    catalog_api.router,
+    customers_api.router,
+    checkout_api.router,
+    subscriptions_api.router,
+    ledger_api.router,
+    entitlements_api.router,
+    webhooks_api.router,
+    outbound_api.router,
+    analytics_api.router,
+]
+
+
+class RequestContextMiddleware:
+    """Request id (taken from X-Request-Id or made), access log line and Prometheus figures.
+
+    A plain ASGI middleware: BaseHTTPMiddleware would cost a task per request
+    on the entitlement hot path.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:100] or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started_s = monotonic_s()
+        status_code = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("latin-1"))]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            route_path = getattr(route, "path", "unmatched")
+            elapsed_s = monotonic_s() - started_s
+            HTTP_REQUESTS.labels(scope["method"], route_path, str(status_code)).inc()
+            HTTP_REQUEST_SECONDS.labels(route_path).observe(elapsed_s)
+            request_id_var.reset(token)
+
+
+def _error_response(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CoinslotError)
+    async def _coinslot_error(_request: Request, exc: CoinslotError) -> JSONResponse:
+        response = _error_response(exc.http_status, exc.to_dict())
+        if exc.http_status == 503:
+            response.headers["Retry-After"] = "30"
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            problems.append(f"{location}: {error.get('msg')}")
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
+        return _error_response(
+            422, {"code": "invalid_input", "message": "; ".join(problems) or "invalid request", "field": field}
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # Logged with its traceback; the caller gets the request id to quote, never the traceback.
+        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return _error_response(
+            500,
+            {"code": "internal_error", "message": f"internal error; quote request id {request_id_var.get()}"},
+        )
+
+
+def _install_operations_routes(app: FastAPI, container: Container) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        try:
+            with container.db.unit_of_work(read_only=True) as session:
+                session.execute(text("SELECT 1"))
+        except Exception as exc:  # any database failure means "not ready"
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ready", "billing_enabled": container.settings.billing_enabled})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(REGISTRY).decode(), media_type=CONTENT_TYPE_LATEST)
+
+
+Hook = Callable[[Container], Callable[[], Awaitable[None] | None]]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    """Build the coinslot application. Tests pass their own database and clock."""
+    settings = settings or Settings()
+    if configure_logs:
+        configure_logging(settings.log_level, json_lines=settings.log_json)
+        configure_sentry(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
+    container = Container(settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stops: list[Callable[[], Any]] = []
+        # Background parts started with the server (the webhook worker of the SQLite demo, the outbox sender).
+        for start in BACKGROUND_STARTERS:
+            stop = start(container)
+            if stop is not None:
+                stops.append(stop)
+        try:
+            yield
+        finally:
+            for stop in reversed(stops):
+                stop()
+
+    app = FastAPI(title="coinslot", version="0.1.0", docs_url="/docs", lifespan=lifespan)
+    app.state.container = container
+    app.add_middleware(RequestContextMiddleware)
+    _install_error_handlers(app)
+    _install_operations_routes(app, container)
+    for router in DOMAIN_ROUTERS:
+        app.include_router(router)
+    return app
+
+
+# Each entry takes the container and returns a stop function (or None when it has nothing to run).
+BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = []

@@ -1,0 +1,44 @@
+"""What every CLI command shares: settings, the container, and errors shown as messages."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from rich.console import Console
+
+from coinslot.clock import SystemClock
+from coinslot.config import Settings
+from coinslot.db import Database
+from coinslot.deps import Container
+from coinslot.errors import CoinslotError
+
+__all__ = ["console", "err_console", "load_container", "shows_errors"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def load_container(settings: Settings | None = None) -> Container:
+    settings = settings or Settings()
+    return Container(settings=settings, db=Database(settings.database_url), clock=SystemClock())
+
+
+def shows_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a CoinslotError into `error: <message>` on stderr and exit code 2 (never a traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except CoinslotError as exc:
+            where = f" [{exc.field}]" if exc.field else ""
+            err_console.print(f"[bold red]error[/]{where}: {exc.message}", highlight=False, markup=True)
+            sys.exit(2)
+
+    return wrapper

@@ -1,0 +1,7 @@
+"""HTTP routes of customers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["customers"])

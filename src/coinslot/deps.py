@@ -1,0 +1,82 @@
+"""What every entry layer shares: the Container and the FastAPI dependencies built on it.
+
+Routes open their own unit of work (`with container.db.unit_of_work() as session:`)
+so the commit visibly happens before the answer is sent.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from coinslot.apikeys.service import verify_key
+from coinslot.clock import Clock
+from coinslot.config import Settings
+from coinslot.db import Database
+from coinslot.errors import BillingDisabled, Unauthorized
+from coinslot.stripe_gateway import StripeGateway
+
+__all__ = ["ApiCaller", "Container", "ContainerDep", "get_container", "require_api_key"]
+
+
+@dataclass
+class Container:
+    """The process-wide parts: settings, database, clock and (lazily) the Stripe gateway."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    _gateway: StripeGateway | None = None
+    _key_cache: dict[str, tuple[int, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def gateway(self) -> StripeGateway:
+        """The Stripe gateway; BillingDisabled (503) when billing is off or Stripe is not configured."""
+        if not self.settings.billing_enabled:
+            raise BillingDisabled(self.settings.billing_disabled_reason)
+        if self._gateway is None:
+            with self._lock:
+                if self._gateway is None:
+                    self._gateway = StripeGateway.from_settings(self.settings)
+        return self._gateway
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+# Verified keys are remembered briefly: the check endpoint is on the host's hot
+# path and should not pay a database round trip per call for the key alone.
+_KEY_CACHE_TTL_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    api_key_id: int
+
+
+def require_api_key(request: Request, container: ContainerDep) -> ApiCaller:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthorized("API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)")
+    cached = container._key_cache.get(secret)
+    now_s = time.monotonic()
+    if cached is not None and cached[1] > now_s:
+        return ApiCaller(api_key_id=cached[0])
+    with container.db.unit_of_work(read_only=True) as session:
+        key = verify_key(session, secret=secret)
+        key_id = key.id
+    container._key_cache[secret] = (key_id, now_s + _KEY_CACHE_TTL_S)
+    return ApiCaller(api_key_id=key_id)
+
+
+ApiCallerDep = Annotated[ApiCaller, Depends(require_api_key)]

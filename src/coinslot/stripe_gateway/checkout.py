@@ -1,0 +1,12 @@
+"""Stripe checkout: calls and the dataclasses they return."""
+
+from __future__ import annotations
+
+import stripe
+
+__all__ = ["StripeCheckout"]
+
+
+class StripeCheckout:
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self._client = client

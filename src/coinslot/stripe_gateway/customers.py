@@ -1,0 +1,12 @@
+"""Stripe customers: calls and the dataclasses they return."""
+
+from __future__ import annotations
+
+import stripe
+
+__all__ = ["StripeCustomers"]
+
+
+class StripeCustomers:
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self._client = client
