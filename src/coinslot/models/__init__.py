@@ -8,5 +8,6 @@ from __future__ import annotations
 from coinslot.db import Base
 from coinslot.models.api_key import ApiKey
 from coinslot.models.customer import Customer
+from coinslot.models.subscription import Subscription
 
-__all__ = ["ApiKey", "Base", "Customer"]
+__all__ = ["ApiKey", "Base", "Customer", "Subscription"]

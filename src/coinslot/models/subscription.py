@@ -1,0 +1,45 @@
+"""The local mirror of a Stripe subscription: only the fields coinslot decides with."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from coinslot.db import Base, UtcDateTime
+from coinslot.models.types import BigId
+
+
+class Subscription(Base):
+    """One row per Stripe subscription, upserted from Stripe's own copy.
+
+    `stripe_updated_at` orders the writes: a snapshot older than the stored
+    one is ignored, so an event that arrives late never rolls state back.
+    """
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_customer_status", "customer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    stripe_subscription_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(32))  # Stripe's: incomplete, trialing, active, past_due, ...
+    plan_key: Mapped[str | None] = mapped_column(String(100))  # None when the price is not in the catalog
+    interval: Mapped[str | None] = mapped_column(String(10))  # month | year
+    stripe_price_id: Mapped[str | None] = mapped_column(String(255))
+    current_period_start: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    current_period_end: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
+    cancel_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    trial_end: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    canceled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    past_due_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # starts the grace period
+    # A scheduled downgrade (plan switch at period end) waiting to be applied.
+    pending_plan_key: Mapped[str | None] = mapped_column(String(100))
+    # Ordering of snapshots: Stripe's latest event `created` (unix s) seen for this subscription,
+    # and a counter that breaks ties inside one second.
+    stripe_updated_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
