@@ -1,0 +1,180 @@
+"""Subscriptions over time: start, renew, trial end, cancel, expire, pause/resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import Ctx
+from .invoicing import add_item_lines, add_pending_items, finalize, new_invoice, recompute, void
+from .objects import product_name
+from .payment import ensure_intent, pay_invoice, payment_method_for
+from .periods import HOUR_S
+from .subscription_shape import item_period_end, period_end_of
+
+__all__ = ["INCOMPLETE_EXPIRY_S", "TRIAL_WILL_END_S", "cancel", "expire_incomplete",
+           "invoice_now", "renew", "resume", "start", "trial_will_end"]
+
+INCOMPLETE_EXPIRY_S = 23 * HOUR_S
+TRIAL_WILL_END_S = 3 * 24 * HOUR_S
+
+
+def _first_invoice(ctx: Ctx, sub: dict[str, Any], customer: dict[str, Any]) -> dict[str, Any]:
+    at = sub["created"]
+    invoice = new_invoice(ctx, customer, billing_reason="subscription_create",
+                          currency=sub["currency"], created=at, period=(at, at), subscription=sub)
+    add_item_lines(ctx, invoice, sub["items"]["data"])
+    if sub["status"] == "trialing":
+        for line in invoice["lines"]["data"]:
+            price = ctx.store.get("price", line["pricing"]["price_details"]["price"]) or {}
+            line.update(amount=0, subtotal=0,
+                        description=f"Trial period for {product_name(ctx.store, price)}")
+    recompute(invoice)
+    return invoice
+
+
+def start(ctx: Ctx, sub: dict[str, Any], *, payment_behavior: str = "allow_incomplete",
+          pm: dict[str, Any] | None = None) -> str:
+    """Store a new subscription and bill its first invoice; returns the payment outcome."""
+    customer = ctx.customer(sub["customer"])
+    invoice = _first_invoice(ctx, sub, customer)
+    if sub["status"] == "incomplete" and invoice["total"] + int(customer.get("balance") or 0) <= 0:
+        sub["status"] = "active"  # nothing to pay: Stripe starts it active
+    sub["latest_invoice"] = invoice["id"]
+    ctx.store.insert(sub)
+    ctx.emit("customer.subscription.created", sub)
+    ctx.store.insert(invoice)
+    ctx.emit("invoice.created", invoice)
+    finalize(ctx, invoice, sub["created"])
+    if invoice["status"] != "open":
+        return "paid"
+    if payment_behavior == "default_incomplete":
+        ensure_intent(ctx, invoice)
+        return "incomplete"
+    return pay_invoice(ctx, invoice, pm=pm, off_session=False)
+
+
+def _roll_items(sub: dict[str, Any], at: int) -> None:
+    for item in sub["items"]["data"]:
+        item["current_period_start"] = at
+        item["current_period_end"] = item_period_end(sub["billing_cycle_anchor"], item["price"], at)
+
+
+def renew(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
+    """The period ends at `at`: cancel, end the trial, or roll over and draft the invoice."""
+    if sub["cancel_at_period_end"] or (sub["cancel_at"] is not None and sub["cancel_at"] <= at):
+        cancel(ctx, sub, at, reason="cancellation_requested")
+        return
+    before = ctx.snapshot(sub)
+    customer = ctx.customer(sub["customer"])
+    previous_start = min(int(i["current_period_start"]) for i in sub["items"]["data"])
+    if sub["status"] == "trialing":
+        has_pm = sub.get("default_payment_method") or (
+            customer.get("invoice_settings") or {}).get("default_payment_method")
+        behaviour = sub["trial_settings"]["end_behavior"]["missing_payment_method"]
+        if not has_pm and behaviour == "cancel":
+            cancel(ctx, sub, at, reason="cancellation_requested")
+            return
+        if not has_pm and behaviour == "pause":
+            sub["status"] = "paused"
+            ctx.store.touch()
+            ctx.emit_update("customer.subscription.updated", sub, before)
+            ctx.emit("customer.subscription.paused", sub)
+            return
+        sub["status"] = "active"
+    _roll_items(sub, at)
+    ctx.store.touch()
+    ctx.emit_update("customer.subscription.updated", sub, before)
+    # An unpaid subscription keeps drafting invoices but Stripe does not attempt them.
+    auto = sub["status"] != "unpaid"
+    invoice = new_invoice(ctx, customer, billing_reason="subscription_cycle",
+                          currency=sub["currency"], created=at, period=(previous_start, at),
+                          subscription=sub, auto_finalize=auto)
+    invoice["auto_advance"] = auto
+    add_item_lines(ctx, invoice, sub["items"]["data"])
+    add_pending_items(ctx, invoice, sub["id"])
+    recompute(invoice)
+    ctx.store.insert(invoice)
+    sub["latest_invoice"] = invoice["id"]
+    ctx.emit("invoice.created", invoice)
+
+
+def invoice_now(ctx: Ctx, sub: dict[str, Any], at: int, *, billing_reason: str) -> dict[str, Any]:
+    """Invoice the subscription's pending items at once (always_invoice), finalize and pay."""
+    customer = ctx.customer(sub["customer"])
+    invoice = new_invoice(ctx, customer, billing_reason=billing_reason, currency=sub["currency"],
+                          created=at, period=(at, at), subscription=sub)
+    add_pending_items(ctx, invoice, sub["id"])
+    recompute(invoice)
+    ctx.store.insert(invoice)
+    sub["latest_invoice"] = invoice["id"]
+    ctx.emit("invoice.created", invoice)
+    finalize(ctx, invoice, at)
+    if invoice["status"] == "open":
+        pay_invoice(ctx, invoice)
+    return invoice
+
+
+def cancel(ctx: Ctx, sub: dict[str, Any], at: int, *, reason: str,
+           comment: str | None = None, feedback: str | None = None) -> None:
+    """→ canceled now, with customer.subscription.deleted."""
+    if sub["status"] == "incomplete":
+        latest = ctx.store.get("invoice", str(sub.get("latest_invoice")))
+        if latest is not None and latest["status"] == "open":
+            void(ctx, latest, at)
+    sub.update(status="canceled", ended_at=at, canceled_at=sub["canceled_at"] or at)
+    sub["cancellation_details"].update(reason=reason)
+    if comment is not None:
+        sub["cancellation_details"]["comment"] = comment
+    if feedback is not None:
+        sub["cancellation_details"]["feedback"] = feedback
+    ctx.store.touch()
+    ctx.emit("customer.subscription.deleted", sub)
+
+
+def expire_incomplete(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
+    """23 h without payment: the open first invoice is voided; terminal state."""
+    before = ctx.snapshot(sub)
+    latest = ctx.store.get("invoice", str(sub.get("latest_invoice")))
+    if latest is not None and latest["status"] == "open":
+        pi = ctx.store.get("payment_intent", str(latest.get("_payment_intent")))
+        if pi is not None and pi["status"] not in ("succeeded", "canceled"):
+            pi.update(status="canceled", canceled_at=at, cancellation_reason="automatic",
+                      next_action=None)
+            ctx.emit("payment_intent.canceled", pi)
+        void(ctx, latest, at)
+    sub.update(status="incomplete_expired", ended_at=at, canceled_at=at)
+    ctx.store.touch()
+    ctx.emit_update("customer.subscription.updated", sub, before)
+
+
+def trial_will_end(ctx: Ctx, sub: dict[str, Any]) -> None:
+    sub["_trial_will_end_sent"] = True
+    ctx.store.touch()
+    ctx.emit("customer.subscription.trial_will_end", sub)
+
+
+def resume(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
+    """paused → active with a new cycle starting now, invoiced at once."""
+    before = ctx.snapshot(sub)
+    sub["status"] = "active"
+    sub["billing_cycle_anchor"] = at
+    _roll_items(sub, at)
+    ctx.store.touch()
+    ctx.emit_update("customer.subscription.updated", sub, before)
+    ctx.emit("customer.subscription.resumed", sub)
+    customer = ctx.customer(sub["customer"])
+    invoice = new_invoice(ctx, customer, billing_reason="subscription_cycle",
+                          currency=sub["currency"], created=at, period=(at, at), subscription=sub)
+    add_item_lines(ctx, invoice, sub["items"]["data"])
+    add_pending_items(ctx, invoice, sub["id"])
+    recompute(invoice)
+    ctx.store.insert(invoice)
+    sub["latest_invoice"] = invoice["id"]
+    ctx.emit("invoice.created", invoice)
+    finalize(ctx, invoice, at)
+    if invoice["status"] == "open":
+        pay_invoice(ctx, invoice, pm=payment_method_for(ctx, invoice))
+
+
+def next_due(sub: dict[str, Any]) -> int:
+    return period_end_of(sub)

@@ -1,0 +1,163 @@
+"""Builders for the small objects the engine stamps out: subscription items,
+their `plan` twin, invoice items and invoice lines (this API version's shapes:
+lines point at what they bill through `parent`)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..store import new_id
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+__all__ = ["describe_price", "invoice_item", "line_from_invoice_item", "line_from_sub_item",
+           "plan_from_price", "subscription_item"]
+
+
+def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
+    """The legacy `plan` Stripe still mirrors on each subscription item."""
+    recurring = price.get("recurring") or {}
+    amount = price.get("unit_amount")
+    return {
+        "id": price["id"], "object": "plan", "active": price.get("active", True),
+        "amount": amount, "amount_decimal": None if amount is None else str(amount),
+        "billing_scheme": price.get("billing_scheme", "per_unit"), "created": price["created"],
+        "currency": price["currency"], "interval": recurring.get("interval", "month"),
+        "interval_count": recurring.get("interval_count", 1), "livemode": False,
+        "metadata": dict(price.get("metadata") or {}), "meter": recurring.get("meter"),
+        "nickname": price.get("nickname"), "product": price.get("product"),
+        "tiers_mode": None, "transform_usage": None,
+        "trial_period_days": recurring.get("trial_period_days"),
+        "usage_type": recurring.get("usage_type", "licensed"),
+    }
+
+
+def subscription_item(price: dict[str, Any], *, subscription_id: str, quantity: int,
+                      created: int, period_start: int, period_end: int,
+                      metadata: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "id": new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
+        "created": created, "current_period_end": period_end,
+        "current_period_start": period_start, "discounts": [], "metadata": metadata or {},
+        "plan": plan_from_price(price), "price": copy.deepcopy(price), "quantity": quantity,
+        "subscription": subscription_id, "tax_rates": [],
+    }
+
+
+def _money(amount: int, currency: str) -> str:
+    symbol = {"usd": "$", "eur": "€", "gbp": "£"}.get(currency, "")
+    value = f"{abs(amount) / 100:.2f}"
+    return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
+
+
+def product_name(store: Store, price: dict[str, Any]) -> str:
+    product = store.get("product", str(price.get("product")))
+    return str(product.get("name") or "Product") if product else "Product"
+
+
+def describe_price(store: Store, price: dict[str, Any], quantity: int) -> str:
+    """Stripe's line wording: "1 × Pro (at $20.00 / month)"."""
+    name = product_name(store, price)
+    recurring = price.get("recurring")
+    amount = _money(int(price.get("unit_amount") or 0), price["currency"])
+    if not recurring:
+        return f"{quantity} × {name}"
+    every = recurring["interval"]
+    if recurring.get("interval_count", 1) > 1:
+        every = f"every {recurring['interval_count']} {every}s"
+    return f"{quantity} × {name} (at {amount} / {every})"
+
+
+def _date(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%d %b %Y")
+
+
+def invoice_item(store: Store, *, customer: dict[str, Any], price: dict[str, Any],
+                 amount: int, quantity: int, date: int, period: tuple[int, int],
+                 subscription_id: str | None, subscription_item_id: str | None,
+                 proration: bool, unused: bool = False) -> dict[str, Any]:
+    """A pending invoice item; prorations say "Unused/Remaining time on X after <date>"."""
+    name = product_name(store, price)
+    if proration:
+        kind = "Unused" if unused else "Remaining"
+        description = f"{kind} time on {quantity} × {name} after {_date(period[0])}"
+    else:
+        description = describe_price(store, price, quantity)
+    parent = None
+    if subscription_id:
+        parent = {"subscription_details": {"subscription": subscription_id,
+                                           "subscription_item": subscription_item_id},
+                  "type": "subscription_details"}
+    return {
+        "id": new_id("ii"), "object": "invoiceitem", "amount": amount,
+        "currency": price["currency"], "customer": customer["id"], "customer_account": None,
+        "date": date, "description": description, "discountable": not proration,
+        "discounts": [], "invoice": None, "livemode": False, "metadata": {},
+        "net_amount": amount, "parent": parent,
+        "period": {"end": period[1], "start": period[0]},
+        "pricing": {"price_details": {"price": price["id"], "product": price["product"]},
+                    "type": "price_details", "unit_amount_decimal": None},
+        "proration": proration, "quantity": quantity, "quantity_decimal": str(quantity),
+        "tax_rates": [], "test_clock": customer.get("test_clock"),
+    }
+
+
+def _line(*, invoice_id: str, amount: int, currency: str, description: str,
+          period: tuple[int, int], quantity: int, price: dict[str, Any],
+          subscription_id: str | None, parent: dict[str, Any],
+          metadata: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "id": new_id("il"), "object": "line_item", "amount": amount, "currency": currency,
+        "description": description, "discount_amounts": [], "discountable": True,
+        "discounts": [], "invoice": invoice_id, "livemode": False, "metadata": metadata or {},
+        "parent": parent, "period": {"end": period[1], "start": period[0]},
+        "pretax_credit_amounts": [],
+        "pricing": {"price_details": {"price": price["id"], "product": price["product"]},
+                    "type": "price_details",
+                    "unit_amount_decimal": None if price.get("unit_amount") is None
+                    else str(price["unit_amount"])},
+        "quantity": quantity, "quantity_decimal": str(quantity),
+        "subscription": subscription_id, "subtotal": amount, "taxes": [],
+    }
+
+
+def line_from_sub_item(store: Store, invoice_id: str, item: dict[str, Any],
+                       period: tuple[int, int]) -> dict[str, Any]:
+    """A subscription line billing `item` for `period` (no proration)."""
+    price = item["price"]
+    quantity = int(item["quantity"])
+    return _line(
+        invoice_id=invoice_id, amount=int(price.get("unit_amount") or 0) * quantity,
+        currency=price["currency"], description=describe_price(store, price, quantity),
+        period=period, quantity=quantity, price=price, subscription_id=item["subscription"],
+        metadata=dict(item.get("metadata") or {}),
+        parent={"invoice_item_details": None, "type": "subscription_item_details",
+                "subscription_item_details": {
+                    "invoice_item": None, "proration": False, "proration_details": None,
+                    "subscription": item["subscription"], "subscription_item": item["id"]}})
+
+
+def line_from_invoice_item(invoice_id: str, ii: dict[str, Any],
+                           price: dict[str, Any]) -> dict[str, Any]:
+    """The line an invoice item becomes; a subscription's proration points at its item."""
+    details = (ii.get("parent") or {}).get("subscription_details") or {}
+    sub_id = details.get("subscription")
+    proration_details = {"credited_items": None} if ii["proration"] else None
+    if sub_id and details.get("subscription_item"):
+        parent = {"invoice_item_details": None, "type": "subscription_item_details",
+                  "subscription_item_details": {
+                      "invoice_item": ii["id"], "proration": ii["proration"],
+                      "proration_details": proration_details, "subscription": sub_id,
+                      "subscription_item": details["subscription_item"]}}
+    else:
+        parent = {"subscription_item_details": None, "type": "invoice_item_details",
+                  "invoice_item_details": {
+                      "invoice_item": ii["id"], "proration": ii["proration"],
+                      "proration_details": proration_details, "subscription": sub_id}}
+    period = (ii["period"]["start"], ii["period"]["end"])
+    return _line(invoice_id=invoice_id, amount=ii["amount"], currency=ii["currency"],
+                 description=ii["description"], period=period, quantity=ii["quantity"],
+                 price=price, subscription_id=sub_id, parent=parent)

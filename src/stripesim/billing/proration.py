@@ -1,0 +1,100 @@
+"""Price and quantity changes mid-period, with Stripe's proration behaviours.
+
+create_prorations: a credit for the unused time on the old price and a
+debit for the remaining time on the new one become pending invoice items,
+swept onto the next invoice. always_invoice: the same items, invoiced at
+once (billing_reason subscription_update). none: no proration. Amounts are
+prorated to the second and rounded to the nearest minor unit.
+A change of interval restarts the billing cycle now and bills the new
+period in full at once, minus the credit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import Ctx
+from .invoicing import add_item_lines, add_pending_items, finalize, new_invoice, recompute
+from .lifecycle import invoice_now
+from .objects import invoice_item, plan_from_price
+from .payment import pay_invoice
+from .subscription_shape import item_period_end
+
+__all__ = ["BEHAVIOURS", "change_item", "invoice_change"]
+
+BEHAVIOURS = ("create_prorations", "always_invoice", "none")
+
+
+def _share(amount: int, remaining: int, length: int) -> int:
+    """amount × remaining / length, rounded half away from zero, in integers."""
+    if length <= 0:
+        return 0
+    sign = -1 if amount < 0 else 1
+    return sign * ((abs(amount) * remaining * 2 + length) // (2 * length))
+
+
+def _proration_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], price: dict[str, Any],
+                    quantity: int, amount: int, at: int, *, unused: bool) -> None:
+    customer = ctx.customer(sub["customer"])
+    ii = invoice_item(ctx.store, customer=customer, price=price, amount=amount, quantity=quantity,
+                      date=at, period=(at, int(item["current_period_end"])),
+                      subscription_id=sub["id"], subscription_item_id=item["id"],
+                      proration=True, unused=unused)
+    ctx.store.insert(ii)
+    ctx.emit("invoiceitem.created", ii)
+
+
+def _unit(price: dict[str, Any]) -> int:
+    return int(price.get("unit_amount") or 0)
+
+
+def change_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], *,
+                price: dict[str, Any], quantity: int, at: int, behaviour: str) -> str | None:
+    """Switch `item` to `price` × `quantity` at `at`; what to invoice now is left to
+    `invoice_change` (after the caller emits customer.subscription.updated).
+    Returns "prorations", "new_cycle" or None."""
+    old_price, old_quantity = item["price"], int(item["quantity"])
+    start, end = int(item["current_period_start"]), int(item["current_period_end"])
+    same_cycle = (old_price.get("recurring") or {}).get("interval") == price["recurring"]["interval"] and (
+        old_price.get("recurring") or {}).get("interval_count") == price["recurring"]["interval_count"]
+    prorate = behaviour != "none" and sub["status"] in ("active", "past_due")
+    if prorate:
+        credit = -_share(_unit(old_price) * old_quantity, end - at, end - start)
+        if credit:
+            _proration_item(ctx, sub, item, old_price, old_quantity, credit, at, unused=True)
+        if same_cycle:
+            debit = _share(_unit(price) * quantity, end - at, end - start)
+            if debit:
+                _proration_item(ctx, sub, item, price, quantity, debit, at, unused=False)
+    item.update(price=dict(price), plan=plan_from_price(price), quantity=quantity)
+    if same_cycle:
+        return "prorations" if prorate and behaviour == "always_invoice" else None
+    # New interval: the cycle restarts now and the new period is billed in full at once.
+    sub["billing_cycle_anchor"] = at
+    for each in sub["items"]["data"]:
+        each["current_period_start"] = at
+        each["current_period_end"] = item_period_end(at, each["price"], at)
+    return "new_cycle"
+
+
+def invoice_change(ctx: Ctx, sub: dict[str, Any], at: int, what: str | None) -> None:
+    """Invoice what `change_item` asked for."""
+    if what == "prorations":
+        invoice_now(ctx, sub, at, billing_reason="subscription_update")
+    elif what == "new_cycle":
+        _bill_new_cycle(ctx, sub, at)
+
+
+def _bill_new_cycle(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
+    customer = ctx.customer(sub["customer"])
+    invoice = new_invoice(ctx, customer, billing_reason="subscription_update",
+                          currency=sub["currency"], created=at, period=(at, at), subscription=sub)
+    add_item_lines(ctx, invoice, sub["items"]["data"])
+    add_pending_items(ctx, invoice, sub["id"])
+    recompute(invoice)
+    ctx.store.insert(invoice)
+    sub["latest_invoice"] = invoice["id"]
+    ctx.emit("invoice.created", invoice)
+    finalize(ctx, invoice, at)
+    if invoice["status"] == "open":
+        pay_invoice(ctx, invoice)

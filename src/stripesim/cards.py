@@ -1,0 +1,97 @@
+"""Stripe's test payment methods and how charges on them go.
+
+`pm_card_*` aliases name a test card; attaching one (or retrieving it)
+materialises a new `pm_...` whose private `_test_card` remembers the alias.
+`card_behaviour(pm)` is what payment intents ask before charging.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import CardError
+
+__all__ = ["TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error", "lookup_card"]
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    brand: str
+    last4: str
+    funding: str = "credit"
+    country: str = "US"
+    # How charges go: "succeed", "decline", "requires_action".
+    outcome: str = "succeed"
+    code: str | None = None
+    decline_code: str | None = None
+    # Stripe refuses to attach some declining cards to a customer at all.
+    attachable: bool = True
+
+
+_DECLINED = CardSpec("visa", "0002", outcome="decline", code="card_declined",
+                     decline_code="generic_decline", attachable=False)
+
+TEST_CARDS: dict[str, CardSpec] = {
+    "pm_card_visa": CardSpec("visa", "4242"),
+    "pm_card_visa_debit": CardSpec("visa", "5556", funding="debit"),
+    "pm_card_mastercard": CardSpec("mastercard", "4444"),
+    "pm_card_amex": CardSpec("amex", "8431"),
+    "pm_card_visa_chargeDeclined": _DECLINED,
+    "pm_card_chargeDeclined": _DECLINED,
+    "pm_card_chargeCustomerFail": CardSpec("visa", "0341", outcome="decline",
+                                           code="card_declined", decline_code="generic_decline"),
+    "pm_card_threeDSecure2Required": CardSpec("visa", "3220", outcome="requires_action"),
+    "pm_card_visa_chargeDeclinedInsufficientFunds": CardSpec(
+        "visa", "9995", outcome="decline", code="card_declined",
+        decline_code="insufficient_funds", attachable=False),
+    "pm_card_chargeDeclinedExpiredCard": CardSpec(
+        "visa", "0069", outcome="decline", code="expired_card",
+        decline_code="expired_card", attachable=False),
+}
+
+_MESSAGES = {
+    "generic_decline": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "expired_card": "Your card has expired.",
+    "authentication_required": "Your card was declined. This transaction requires authentication.",
+}
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What happens when a payment method is charged."""
+
+    outcome: str  # "succeed" | "decline" | "requires_action"
+    code: str | None = None
+    decline_code: str | None = None
+    message: str | None = None
+
+    @property
+    def succeeds(self) -> bool:
+        return self.outcome == "succeed"
+
+
+def lookup_card(alias: str) -> CardSpec | None:
+    """The test card an alias like `pm_card_visa` stands for."""
+    return TEST_CARDS.get(alias)
+
+
+def card_behaviour(pm: dict[str, Any]) -> Charge:
+    """How a charge on this stored payment method goes (pure: reads `_test_card`)."""
+    card = TEST_CARDS.get(str(pm.get("_test_card", "")))
+    if card is None or card.outcome == "succeed":
+        return Charge("succeed")
+    if card.outcome == "requires_action":
+        return Charge("requires_action", code="authentication_required",
+                      decline_code="authentication_required",
+                      message=_MESSAGES["authentication_required"])
+    return Charge("decline", code=card.code, decline_code=card.decline_code,
+                  message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
+
+
+def decline_error(charge: Charge, *, param: str | None = None,
+                  extra: dict[str, Any] | None = None) -> CardError:
+    """The 402 CardError Stripe answers for a declined charge."""
+    return CardError(charge.message or "Your card was declined.", code=charge.code,
+                     decline_code=charge.decline_code, param=param, extra=extra)

@@ -1,0 +1,124 @@
+"""Events: creation (`emit`), the Events API, and `previous_attributes` diffs.
+
+    call.emit("customer.created", customer)                  # inside a handler
+    call.emit_update("customer.updated", customer, before)   # diffed for you
+    events.emit(sim, "invoice.created", invoice)             # no request (clock work)
+
+`emit` snapshots the object (public deep copy), stores the event, and queues
+one delivery per enabled webhook endpoint whose `enabled_events` match.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from typing import TYPE_CHECKING, Any
+
+from . import API_VERSION
+from .errors import ParameterInvalid
+from .expand import public
+from .pagination import filter_created, paginate
+from .params import get_bool, get_list, get_str, reject_unknown
+from .routing import Call, Router
+from .store import new_id
+
+if TYPE_CHECKING:
+    from .sim import Sim
+
+__all__ = ["API_VERSION", "emit", "event_matches", "previous_attributes", "router"]
+
+router = Router()
+
+
+def emit(sim: Sim, event_type: str, obj: dict[str, Any],
+         previous: dict[str, Any] | None = None, *,
+         request: Call | dict[str, Any] | None = None) -> dict[str, Any]:
+    """Store an event about `obj` and queue its webhook deliveries.
+
+    `previous` becomes `data.previous_attributes` (pass it for `*.updated`
+    only). `request` is the Call that caused it, or None for automatic
+    events (test clock advances), which Stripe marks with a null request id.
+    """
+    store = sim.store
+    with store.lock:
+        endpoints = [
+            ep for ep in store.all("webhook_endpoint")
+            if ep.get("status") == "enabled" and event_matches(ep.get("enabled_events", []), event_type)
+        ]
+        data: dict[str, Any] = {"object": public(obj)}
+        if previous is not None:
+            data["previous_attributes"] = public(copy.deepcopy(previous))
+        event_id = new_id("evt")
+        event: dict[str, Any] = {
+            "id": event_id,
+            "object": "event",
+            "api_version": API_VERSION,
+            "context": None,
+            "created": store.now(),
+            "data": data,
+            "livemode": False,
+            "pending_webhooks": len(endpoints),
+            "request": _request_info(request),
+            "type": event_type,
+        }
+        store.insert(event)
+        sim.dispatcher.enqueue(event_id, [ep["id"] for ep in endpoints])
+        return event
+
+
+def _request_info(request: Call | dict[str, Any] | None) -> dict[str, Any]:
+    if request is None:
+        return {"id": None, "idempotency_key": None}
+    if isinstance(request, dict):
+        return {"id": request.get("id"), "idempotency_key": request.get("idempotency_key")}
+    return {"id": request.request_id, "idempotency_key": request.idempotency_key}
+
+
+def event_matches(enabled_events: list[str], event_type: str) -> bool:
+    """`*` matches all; Stripe also accepts group wildcards like `invoice.*`."""
+    return any(fnmatch.fnmatchcase(event_type, pattern) for pattern in enabled_events)
+
+
+def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Old values of what changed, as Stripe shows them on `*.updated`.
+
+    Nested hashes give only their changed keys (a key that did not exist
+    before shows as null); lists and metadata are given whole, as Stripe does.
+    """
+    changed: dict[str, Any] = {}
+    for key in set(before) | set(after):
+        if key.startswith("_"):
+            continue
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and key != "metadata":
+            changed[key] = previous_attributes(old, new)
+        else:
+            changed[key] = copy.deepcopy(old)
+    return changed
+
+
+@router.get("/v1/events")
+def list_events(call: Call) -> dict[str, Any]:
+    params = call.params
+    reject_unknown(params, {"limit", "starting_after", "ending_before", "created",
+                            "type", "types", "delivery_success"})
+    items = filter_created(call.store.all("event"), params)
+    single = get_str(params, "type")
+    many = get_list(params, "types")
+    if single and many:
+        raise ParameterInvalid(
+            "types", "You may only specify one of these parameters: type, types.")
+    patterns = [single] if single else many
+    if patterns:
+        items = [e for e in items if event_matches(patterns, e["type"])]
+    delivered = get_bool(params, "delivery_success")
+    if delivered is not None:
+        items = [e for e in items if (e["pending_webhooks"] == 0) == delivered]
+    return paginate(call, items, url="/v1/events", noun="event")
+
+
+@router.get("/v1/events/{id}")
+def retrieve_event(call: Call) -> dict[str, Any]:
+    return call.store.require("event", call.path_params["id"])

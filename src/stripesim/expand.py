@@ -1,0 +1,83 @@
+"""Rendering stored objects: drop private keys, then apply `expand[]`.
+
+Stored objects hold ids for expandable fields. `expand[]=customer` swaps the
+id for the object; dotted paths go deeper (`latest_invoice.payment_intent`);
+lists are entered with `data.` (`data.customer`), at most 4 levels, as Stripe.
+
+Fields that exist only when expanded (a customer's `subscriptions`,
+`tax_ids`, ...) come from expanders that a module registers once at import:
+
+    expand.register_expander("customer", "subscriptions",
+                             lambda store, customer: list_object([...], url))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["MAX_DEPTH", "apply_expand", "public", "register_expander"]
+
+MAX_DEPTH = 4
+Expander = Callable[["Store", dict[str, Any]], Any]
+_expanders: dict[tuple[str, str], Expander] = {}
+
+
+def register_expander(object_type: str, field: str, expander: Expander) -> None:
+    """Make `field` of `object_type` available through expand[] only."""
+    _expanders[(object_type, field)] = expander
+
+
+def public(value: Any) -> Any:
+    """A deep copy without keys starting with "_" (private emulator state)."""
+    if isinstance(value, dict):
+        return {k: public(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [public(v) for v in value]
+    return value
+
+
+def apply_expand(store: Store, body: dict[str, Any], paths: list[str]) -> None:
+    """Expand `paths` inside `body` (already a public copy) in place."""
+    for path in paths:
+        parts = path.split(".")
+        if len(parts) > MAX_DEPTH:
+            raise InvalidRequestError(
+                f"You cannot expand more than {MAX_DEPTH} levels of a property. "
+                f"Property: {path}", param="expand")
+        _expand_in(store, body, parts, path)
+
+
+def _expand_in(store: Store, node: Any, parts: list[str], path: str) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _expand_in(store, item, parts, path)
+        return
+    if not isinstance(node, dict):
+        return
+    name, rest = parts[0], parts[1:]
+    if name not in node:
+        expander = _expanders.get((str(node.get("object")), name))
+        if expander is None:
+            raise InvalidRequestError(
+                f"This property cannot be expanded ({path}).", param="expand")
+        node[name] = public(expander(store, node))
+    value = node[name]
+    if isinstance(value, str) and _is_id(value):
+        target = store.find(value)
+        if target is None:
+            # Stripe keeps the id when the target is gone (e.g. deleted).
+            return
+        value = node[name] = public(target)
+    # A field already present (nested object, "includable" count) needs no work.
+    if rest and value is not None:
+        _expand_in(store, value, rest, path)
+
+
+def _is_id(value: str) -> bool:
+    return "_" in value and " " not in value

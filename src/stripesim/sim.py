@@ -1,0 +1,70 @@
+"""`Sim`: one emulator instance (state, faults, idempotency, webhook delivery).
+
+`create_app()` builds one; handlers reach it as `call.sim`. Modules that
+keep their own state register a reset hook: `sim.on_reset.append(fn)`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from .faults import Faults
+from .idempotency import IdempotencyCache
+from .store import Store
+from .webhooks import Dispatcher
+
+__all__ = ["Sim"]
+
+
+class Sim:
+    def __init__(self, *, state_file: str | os.PathLike[str] | None = None,
+                 retry_base_delay_s: float = 1.0, max_delivery_attempts: int = 4,
+                 delivery_timeout_s: float = 10.0) -> None:
+        self.store = Store(state_file)
+        self.faults = Faults()
+        self.idempotency = IdempotencyCache()
+        self.dispatcher = Dispatcher(self, retry_base_delay_s=retry_base_delay_s,
+                                     max_attempts=max_delivery_attempts,
+                                     timeout_s=delivery_timeout_s)
+        self.on_reset: list[Callable[[Sim], None]] = []
+        # Endpoints given at start-up (CLI flags) survive /_sim/reset.
+        self.startup_endpoints: list[tuple[str, str | None]] = []
+
+    def configure_startup_endpoint(self, url: str, secret: str | None) -> dict[str, Any]:
+        self.startup_endpoints.append((url, secret))
+        return self.add_webhook_endpoint(url, secret)
+
+    def add_webhook_endpoint(self, url: str, secret: str | None = None,
+                             enabled_events: list[str] | None = None) -> dict[str, Any]:
+        """Configure an endpoint (start-up flag, control API); reuses one with the same URL."""
+        from .resources.webhook_endpoints import create_endpoint
+
+        with self.store.lock:
+            for endpoint in self.store.all("webhook_endpoint"):
+                if endpoint["url"] == url:
+                    if secret:
+                        endpoint["_secret"] = secret
+                    if enabled_events:
+                        endpoint["enabled_events"] = list(enabled_events)
+                    self.store.touch()
+                    return endpoint
+            return create_endpoint(self.store, url=url, secret=secret,
+                                   enabled_events=enabled_events or ["*"])
+
+    def reset(self) -> None:
+        """Back to a blank account; faults off; queued deliveries dropped."""
+        self.dispatcher.reset()
+        self.store.reset()
+        self.idempotency.clear()
+        self.faults.clear()
+        for hook in self.on_reset:
+            hook(self)
+        for url, secret in self.startup_endpoints:
+            self.add_webhook_endpoint(url, secret)
+        self.store.save()
+
+    def close(self) -> None:
+        self.dispatcher.stop()
+        self.store.save()

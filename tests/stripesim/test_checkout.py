@@ -1,0 +1,153 @@
+"""Checkout Sessions: create, complete (what Stripe creates, in causal order), expire."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import stripe
+
+from tests.stripesim.billing_helpers import T0, advance, clock_customer, event_types, price
+from tests.stripesim.conftest import SimHelper
+from tests.stripesim.fidelity import assert_stripe_shape
+
+
+def _session(sim: SimHelper, price_id: str, **extra: object) -> stripe.checkout.Session:
+    params = {"mode": "subscription", "line_items": [{"price": price_id, "quantity": 1}],
+              "success_url": "https://app.example/ok?s={CHECKOUT_SESSION_ID}",
+              "cancel_url": "https://app.example/cancel", **extra}
+    return sim.client.v1.checkout.sessions.create(params=params)  # type: ignore[arg-type]
+
+
+def test_subscribing_through_checkout_creates_everything_in_causal_order(sim: SimHelper) -> None:
+    pro = price(sim)
+    session = _session(sim, pro.id, customer_email="ada@example.com", client_reference_id="u1",
+                       metadata={"user": "1"}, subscription_data={"metadata": {"plan": "pro"}})
+    assert session.status == "open"
+    assert session.payment_status == "unpaid"
+    assert session.url
+    assert session.url.endswith(session.id)
+    assert_stripe_shape(session)
+    done = sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete",
+                       {"payment_method": "pm_card_visa"})
+    assert done["status"] == "complete"
+    assert done["payment_status"] == "paid"
+    assert done["customer_details"]["email"] == "ada@example.com"
+    sub = sim.client.v1.subscriptions.retrieve(done["subscription"],
+                                               params={"expand": ["latest_invoice"]})
+    assert sub.status == "active"
+    assert sub.metadata["plan"] == "pro"
+    assert_stripe_shape(sub)
+    invoice = sub.latest_invoice
+    assert isinstance(invoice, stripe.Invoice)
+    assert invoice.id == done["invoice"]
+    assert invoice.status == "paid"
+    assert invoice.billing_reason == "subscription_create"
+    assert invoice.amount_paid == 2000
+    assert invoice.parent
+    assert invoice.parent.subscription_details
+    assert invoice.parent.subscription_details.metadata.to_dict() == {"plan": "pro"}
+    assert_stripe_shape(invoice)
+    item = sub["items"].data[0]
+    assert item.current_period_end > item.current_period_start
+    assert "current_period_end" not in sub
+    types = event_types(sim)
+    expected = ["customer.created", "payment_method.attached", "customer.subscription.created",
+                "invoice.created", "invoice.finalized", "payment_intent.created",
+                "charge.succeeded", "payment_intent.succeeded", "invoice.paid",
+                "invoice.payment_succeeded", "customer.subscription.updated",
+                "checkout.session.completed"]
+    assert [t for t in types if t in expected] == expected
+    updated = sim.client.v1.events.list(params={"type": "customer.subscription.updated"}).data[0]
+    assert updated.data.previous_attributes["status"] == "incomplete"
+    for obj_type in ("payment_intent", "charge"):
+        found = sim.client.v1.events.list(params={"type": f"{obj_type}.succeeded"}).data[0]
+        assert_stripe_shape(found.data.object)
+    items = sim.client.v1.checkout.sessions.line_items.list(session.id)
+    assert items.data[0].price.id == pro.id
+    assert_stripe_shape(items)
+    listed = sim.client.v1.checkout.sessions.list(params={"subscription": sub.id})
+    assert [s.id for s in listed.data] == [session.id]
+
+
+def test_credit_pack_bought_in_payment_mode_with_quantity(sim: SimHelper) -> None:
+    pack = price(sim, amount=500, interval=None, name="100 credits")
+    customer = sim.client.v1.customers.create(params={"email": "c@example.com"})
+    session = sim.client.v1.checkout.sessions.create(params={
+        "mode": "payment", "customer": customer.id,
+        "line_items": [{"price": pack.id, "quantity": 3}],
+        "payment_intent_data": {"metadata": {"pack": "100"}},
+        "success_url": "https://app.example/ok"})
+    assert session.amount_total == 1500
+    done = sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {})
+    pi = sim.client.v1.payment_intents.retrieve(done["payment_intent"])
+    assert pi.status == "succeeded"
+    assert pi.amount == 1500
+    assert pi.metadata["pack"] == "100"
+    assert_stripe_shape(pi)
+    charge = sim.client.v1.charges.retrieve(str(pi.latest_charge))
+    assert charge.paid
+    assert charge.amount == 1500
+    assert_stripe_shape(charge)
+
+
+def test_declined_card_leaves_the_session_open(sim: SimHelper) -> None:
+    session = _session(sim, price(sim).id)
+    response = sim.http.post(f"/_sim/checkout/sessions/{session.id}/complete",
+                             json={"payment_method": "pm_card_visa_chargeDeclinedInsufficientFunds"})
+    assert response.status_code == 402
+    assert response.json()["error"]["decline_code"] == "insufficient_funds"
+    assert sim.client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert sim.client.v1.subscriptions.list().data == []
+
+
+def test_expire_only_when_open_and_automatic_expiry_on_a_clock(sim: SimHelper) -> None:
+    pro = price(sim)
+    session = _session(sim, pro.id)
+    expired = sim.client.v1.checkout.sessions.expire(session.id)
+    assert expired.status == "expired"
+    with pytest.raises(stripe.InvalidRequestError):
+        sim.client.v1.checkout.sessions.expire(session.id)
+    clock, customer = clock_customer(sim)
+    later = _session(sim, pro.id, customer=customer.id, expires_at=T0 + 3600)
+    advance(sim, clock.id, T0 + 2 * 3600)
+    assert sim.client.v1.checkout.sessions.retrieve(later.id).status == "expired"
+    assert event_types(sim).count("checkout.session.expired") == 2
+    with pytest.raises(stripe.InvalidRequestError, match="30 minutes"):
+        _session(sim, pro.id, expires_at=T0)
+
+
+def test_three_d_secure_never_completed_expires_the_subscription(sim: SimHelper) -> None:
+    pro = price(sim)
+    clock, customer = clock_customer(sim, pm=None)
+    session = _session(sim, pro.id, customer=customer.id)
+    done = sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete",
+                       {"payment_method": "pm_card_threeDSecure2Required"})
+    assert done["status"] == "open"
+    sub = sim.client.v1.subscriptions.retrieve(done["subscription"])
+    assert sub.status == "incomplete"
+    invoice = sim.client.v1.invoices.retrieve(str(sub.latest_invoice), params={"expand": ["payments"]})
+    assert invoice.status == "open"
+    pi = sim.client.v1.payment_intents.retrieve(invoice.payments.data[0].payment.payment_intent)
+    assert pi.status == "requires_action"
+    advance(sim, clock.id, T0 + 23 * 3600 + 1)
+    sub = sim.client.v1.subscriptions.retrieve(sub.id)
+    assert sub.status == "incomplete_expired"
+    assert sim.client.v1.invoices.retrieve(invoice.id).status == "void"
+
+
+def test_three_d_secure_confirmed_later_completes_the_session(sim: SimHelper) -> None:
+    session = _session(sim, price(sim).id)
+    done = sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete",
+                       {"payment_method": "pm_card_threeDSecure2Required"})
+    invoice = sim.client.v1.invoices.retrieve(done["invoice"], params={"expand": ["payments"]})
+    pi_id = invoice.payments.data[0].payment.payment_intent
+    pi = sim.client.v1.payment_intents.confirm(pi_id, params={"payment_method": "pm_card_visa"})
+    assert pi.status == "succeeded"
+    assert sim.client.v1.subscriptions.retrieve(done["subscription"]).status == "active"
+    assert sim.client.v1.checkout.sessions.retrieve(session.id).status == "complete"
+
+
+def test_unknown_session_is_a_404(sim: SimHelper) -> None:
+    response = sim.http.get("/v1/checkout/sessions/cs_test_nope")
+    assert response.status_code == 404
+    assert isinstance(response, httpx.Response)
