@@ -54,7 +54,9 @@ from coinslot.observability import (
 )
 from coinslot.outbound import api as outbound_api
 from coinslot.subscriptions import api as subscriptions_api
+from coinslot.web import install as install_pages
 from coinslot.webhooks import api as webhooks_api
+from coinslot.webhooks.worker import start_in_process_worker
 
 __all__ = ["create_app"]
 
@@ -204,8 +206,11 @@ def create_app(
     _install_operations_routes(app, container)
     for router in DOMAIN_ROUTERS:
         app.include_router(router)
+    install_pages(app)  # /billing/..., /admin/..., POST /v1/links, /static
     return app
 
 
 # Each entry takes the container and returns a stop function (or None when it has nothing to run).
-BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = []
+BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = [
+    start_in_process_worker,  # the webhook worker, when settings.run_worker_in_process (SQLite demo)
+]

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # Access policy
     past_due_grace_days: int = 3
 
+    # Credits ledger
+    low_balance_pct: int = 20  # "credits.low" when a spend leaves at most this share of the period's grant
+    downgrade_policy: Literal["cap", "keep"] = "cap"  # mid-period downgrade: cap what is left, or keep it
+
     # Webhook pipeline
     webhook_max_body_bytes: int = 512 * 1024
     webhook_max_attempts: int = 8

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import CardError
 
-__all__ = ["TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error", "lookup_card"]
+__all__ = ["HARD_DECLINES", "TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error", "lookup_card"]
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,25 @@ TEST_CARDS: dict[str, CardSpec] = {
     "pm_card_chargeDeclinedExpiredCard": CardSpec(
         "visa", "0069", outcome="decline", code="expired_card",
         decline_code="expired_card", attachable=False),
+    "pm_card_visa_chargeDeclinedLostCard": CardSpec(
+        "visa", "9987", outcome="decline", code="card_declined",
+        decline_code="lost_card", attachable=False),
+    "pm_card_visa_chargeDeclinedStolenCard": CardSpec(
+        "visa", "9979", outcome="decline", code="card_declined",
+        decline_code="stolen_card", attachable=False),
 }
+
+# Declines the issuer will never approve: Smart Retries does not retry them.
+HARD_DECLINES = frozenset({"expired_card", "incorrect_number", "invalid_account", "lost_card",
+                           "pickup_card", "restricted_card", "revocation_of_all_authorizations",
+                           "revocation_of_authorization", "stolen_card"})
 
 _MESSAGES = {
     "generic_decline": "Your card was declined.",
     "insufficient_funds": "Your card has insufficient funds.",
     "expired_card": "Your card has expired.",
+    "lost_card": "Your card was declined.",
+    "stolen_card": "Your card was declined.",
     "authentication_required": "Your card was declined. This transaction requires authentication.",
 }
 
@@ -70,6 +83,11 @@ class Charge:
     @property
     def succeeds(self) -> bool:
         return self.outcome == "succeed"
+
+    @property
+    def hard(self) -> bool:
+        """A hard decline: retrying the same card cannot succeed."""
+        return self.outcome == "decline" and self.decline_code in HARD_DECLINES
 
 
 def lookup_card(alias: str) -> CardSpec | None:

@@ -21,7 +21,8 @@ from .store import TEST_CLOCK_TYPE
 if TYPE_CHECKING:
     from .sim import Sim
 
-__all__ = ["advance_now", "begin_advance", "run_due_real_time", "setup", "start_advance_thread"]
+__all__ = ["advance_now", "begin_advance", "run_due_real_time", "setup", "start_advance_thread",
+           "wait_for_advance"]
 
 TICK_S = 1.0
 # A runaway schedule (a bug) must not hang an advance forever.
@@ -66,8 +67,24 @@ def advance_now(sim: Sim, clock_id: str) -> None:
 
 
 def start_advance_thread(sim: Sim, clock_id: str) -> None:
-    threading.Thread(target=advance_now, args=(sim, clock_id), daemon=True,
-                     name=f"stripesim-advance-{clock_id}").start()
+    """Run the advance in the background (the API answers `advancing` at once)."""
+    name = f"stripesim-advance-{clock_id}"
+    for done in [n for n, t in sim.workers.items() if not t.is_alive()]:
+        sim.workers.pop(done, None)
+    thread = threading.Thread(target=advance_now, args=(sim, clock_id), daemon=True, name=name)
+    sim.workers[name] = thread
+    thread.start()
+
+
+def wait_for_advance(sim: Sim, clock_id: str, timeout_s: float) -> bool:
+    """Block until a background advance of the clock has finished; False on timeout."""
+    thread = sim.workers.get(f"stripesim-advance-{clock_id}")
+    if thread is not None:
+        thread.join(timeout_s)
+        if thread.is_alive():
+            return False
+        sim.workers.pop(thread.name, None)
+    return True
 
 
 def run_due_real_time(sim: Sim) -> None:
@@ -94,7 +111,15 @@ def _tick(sim_ref: weakref.ref[Sim], stop: threading.Event) -> None:
 
 
 def setup(sim: Sim) -> None:
-    """Start the real-time ticker (renewals etc. for objects not on a test clock)."""
+    """Start the real-time ticker (renewals etc. for objects not on a test clock);
+    `sim.close()` stops it."""
     stop = threading.Event()
-    threading.Thread(target=_tick, args=(weakref.ref(sim), stop), daemon=True,
-                     name="stripesim-billing-ticker").start()
+    ticker = threading.Thread(target=_tick, args=(weakref.ref(sim), stop), daemon=True,
+                              name="stripesim-billing-ticker")
+
+    def halt() -> None:
+        stop.set()
+        ticker.join(timeout=10)
+
+    sim.on_close.append(halt)
+    ticker.start()

@@ -1,12 +1,15 @@
 """`Sim`: one emulator instance (state, faults, idempotency, webhook delivery).
 
 `create_app()` builds one; handlers reach it as `call.sim`. Modules that
-keep their own state register a reset hook: `sim.on_reset.append(fn)`.
+keep their own state register a reset hook: `sim.on_reset.append(fn)`;
+modules that start threads register a close hook (`sim.on_close.append(fn)`,
+e.g. setting a stop event) so that `close()` leaves no thread running.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +32,9 @@ class Sim:
                                      max_attempts=max_delivery_attempts,
                                      timeout_s=delivery_timeout_s)
         self.on_reset: list[Callable[[Sim], None]] = []
+        self.on_close: list[Callable[[], None]] = []
+        # Short-lived work threads by name (test clock advances); close() joins them.
+        self.workers: dict[str, threading.Thread] = {}
         # Endpoints given at start-up (CLI flags) survive /_sim/reset.
         self.startup_endpoints: list[tuple[str, str | None]] = []
 
@@ -66,5 +72,10 @@ class Sim:
         self.store.save()
 
     def close(self) -> None:
+        """Stop every background thread (ticker, advances, webhook worker), then save."""
+        for hook in self.on_close:
+            hook()
+        for worker in list(self.workers.values()):
+            worker.join(timeout=10)
         self.dispatcher.stop()
         self.store.save()

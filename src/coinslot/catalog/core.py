@@ -14,12 +14,14 @@ from typing import Literal
 __all__ = [
     "Catalog",
     "CatalogItemRef",
+    "CatalogPrice",
     "CreditPack",
     "Feature",
     "Interval",
     "OneTimeProduct",
     "Plan",
     "PlanPrice",
+    "catalog_prices",
 ]
 
 Interval = Literal["month", "year"]
@@ -44,6 +46,10 @@ class PlanPrice:
     amount_minor: int
     currency: str
     lookup_key: str
+    # Price ids fixed by the operator (e.g. created by hand before coinslot); when set for
+    # the key's mode, `catalog push` leaves that price alone and checkout uses the id as is.
+    price_id_test: str | None = None
+    price_id_live: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,8 @@ class OneTimeProduct:
     lookup_key: str
     description: str = ""
     accepts_payload: bool = False
+    price_id_test: str | None = None
+    price_id_live: str | None = None
     allow_promotion_codes: bool = False
     automatic_tax: bool = False
 
@@ -97,6 +105,8 @@ class CreditPack:
     minimum_amount_minor: int = 0  # per_credit: smallest total accepted
     expires_after_days: int | None = None  # None = purchased credits never expire
     description: str = ""
+    price_id_test: str | None = None
+    price_id_live: str | None = None
     allow_promotion_codes: bool = False
     automatic_tax: bool = False
 
@@ -120,6 +130,22 @@ class Catalog:
     packs: dict[str, CreditPack]
     features: dict[str, Feature]
     source: str = ""  # file path, for error messages
+    # Where each field was written (dotted path -> line), so later checks can name a line too.
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def default(self) -> Plan:
+        return self.plans[self.default_plan]
+
+    def line_of(self, path: str) -> int:
+        """The file line of a dotted field path (or of its enclosing table), 1 when unknown."""
+        parts = path.split(".")
+        while parts:
+            found = self.lines.get(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+        return 1
 
     def item_for_lookup_key(self, lookup_key: str) -> CatalogItemRef | None:
         for plan in self.plans.values():
@@ -133,3 +159,85 @@ class Catalog:
             if pack.lookup_key == lookup_key:
                 return CatalogItemRef("pack", pack.key)
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogPrice:
+    """One Stripe price the catalog declares, flattened: what `catalog push` and checkout work from.
+
+    `product_key` is the value of the Stripe product's `coinslot_key` metadata
+    ("plan:pro", "product:consultation", "pack:credits"): one Stripe product per
+    plan, product or pack, holding that item's prices.
+    """
+
+    ref: CatalogItemRef
+    path: str  # where the catalog file declares it, e.g. "plans.pro.prices.monthly"
+    lookup_key: str
+    amount_minor: int
+    currency: str
+    interval: Interval | None  # None = one-time price
+    product_key: str
+    product_name: str
+    product_description: str
+    price_id_test: str | None = None
+    price_id_live: str | None = None
+
+    def pinned_id(self, livemode: bool) -> str | None:
+        return self.price_id_live if livemode else self.price_id_test
+
+
+def catalog_prices(catalog: Catalog) -> list[CatalogPrice]:
+    """Every price of the catalog, in file order (plans, then products, then packs)."""
+    prices: list[CatalogPrice] = []
+    for plan in catalog.plans.values():
+        for interval, price in plan.prices.items():
+            label = "monthly" if interval == "month" else "yearly"
+            prices.append(
+                CatalogPrice(
+                    CatalogItemRef("plan", plan.key, interval),
+                    f"plans.{plan.key}.prices.{label}",
+                    price.lookup_key,
+                    price.amount_minor,
+                    price.currency,
+                    interval,
+                    f"plan:{plan.key}",
+                    plan.name,
+                    plan.description,
+                    price.price_id_test,
+                    price.price_id_live,
+                )
+            )
+    for product in catalog.products.values():
+        prices.append(
+            CatalogPrice(
+                CatalogItemRef("product", product.key),
+                f"products.{product.key}",
+                product.lookup_key,
+                product.amount_minor,
+                product.currency,
+                None,
+                f"product:{product.key}",
+                product.name,
+                product.description,
+                product.price_id_test,
+                product.price_id_live,
+            )
+        )
+    for pack in catalog.packs.values():
+        unit = pack.amount_minor if pack.kind == "fixed" else pack.unit_amount_minor
+        prices.append(
+            CatalogPrice(
+                CatalogItemRef("pack", pack.key),
+                f"packs.{pack.key}",
+                pack.lookup_key,
+                unit or 0,
+                pack.currency,
+                None,
+                f"pack:{pack.key}",
+                pack.name,
+                pack.description,
+                pack.price_id_test,
+                pack.price_id_live,
+            )
+        )
+    return prices

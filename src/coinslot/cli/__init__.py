@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from coinslot.cli import keys, server
+from coinslot.cli import catalog, credits, demo, events, keys, reconcile, server, subscriptions, worker
 
 app = typer.Typer(name="coinslot", help="Billing for Stripe subscriptions, one-time payments and credits.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.registered_commands.extend(server.app.registered_commands)
+app.registered_commands.extend(worker.app.registered_commands)
+app.registered_commands.extend(reconcile.app.registered_commands)
+app.registered_commands.extend(demo.app.registered_commands)
 app.add_typer(keys.app, name="keys")
+app.add_typer(catalog.app, name="catalog")
+app.add_typer(credits.app, name="credits")
+app.add_typer(events.app, name="events")
+app.add_typer(subscriptions.app, name="subscription")
 
 
 def main() -> None:

@@ -1,7 +1,45 @@
-"""HTTP routes of customers."""
+"""HTTP routes of customers: make sure a host user has a customer (and a Stripe customer).
+
+The summary (GET /v1/customers/{host_user_id}) reads subscriptions and credits,
+which sit above this domain, so it lives in `checkout/api.py`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-router = APIRouter(tags=["customers"])
+from coinslot.customers import flows, service
+from coinslot.customers.schemas import CustomerOut, EnsureCustomer
+from coinslot.deps import ContainerDep, require_api_key
+from coinslot.models import Customer
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"], dependencies=[Depends(require_api_key)])
+
+
+def _out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        host_user_id=customer.host_user_id,
+        email=customer.email,
+        name=customer.name,
+        stripe_customer_id=customer.stripe_customer_id,
+    )
+
+
+@router.post("", response_model=CustomerOut)
+def ensure_customer(body: EnsureCustomer, container: ContainerDep) -> CustomerOut:
+    """Get or create the customer of a host user; with `stripe` (default) its Stripe customer too."""
+    if body.stripe:
+        return _out(
+            flows.ensure_stripe_customer(
+                container, host_user_id=body.host_user_id, email=body.email, name=body.name
+            )
+        )
+    with container.db.unit_of_work() as session:
+        customer = service.ensure_customer(
+            session,
+            host_user_id=body.host_user_id,
+            email=body.email,
+            name=body.name,
+            now=container.clock.now(),
+        )
+        return _out(customer)

@@ -1,7 +1,103 @@
-"""HTTP routes of entitlements."""
+"""HTTP routes of entitlements (API key): check, consume, and holds for long jobs.
+
+    POST /v1/check                   may the user do it? (200 with allowed=false when not)
+    POST /v1/consume                 check and spend atomically; 402 with the reason when refused
+    POST /v1/holds                   reserve a job's cost; 402 when refused
+    POST /v1/holds/{id}/capture      charge the actual cost
+    POST /v1/holds/{id}/release      cancel; the credits go back
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
 
-router = APIRouter(tags=["entitlements"])
+from fastapi import APIRouter, Depends
+
+from coinslot.catalog import service as catalog_service
+from coinslot.catalog.core import Catalog
+from coinslot.deps import Container, ContainerDep, require_api_key
+from coinslot.entitlements import service
+from coinslot.entitlements.core import Decision
+from coinslot.entitlements.schemas import (
+    CaptureBody,
+    CheckBody,
+    ConsumeBody,
+    DecisionOut,
+    HoldBody,
+    HoldOut,
+    UseOut,
+)
+from coinslot.ledger import service as ledger_service
+from coinslot.ledger.api import entry_out
+from coinslot.ledger.schemas import EntryOut
+
+router = APIRouter(prefix="/v1", tags=["entitlements"], dependencies=[Depends(require_api_key)])
+
+
+def _context(container: Container) -> tuple[Catalog, dt.timedelta]:
+    grace = dt.timedelta(days=container.settings.past_due_grace_days)
+    return catalog_service.get_catalog(container.settings), grace
+
+
+def decision_out(decision: Decision) -> DecisionOut:
+    return DecisionOut(allowed=decision.allowed, cost=decision.cost, remaining=decision.remaining,
+                       reason=decision.reason, plan=decision.plan_key)
+
+
+@router.post("/check", response_model=DecisionOut)
+def check(body: CheckBody, container: ContainerDep) -> DecisionOut:
+    """Allowed or not, the cost, what is left and why. Reads only: safe on every request of the host."""
+    catalog, grace = _context(container)
+    with container.db.unit_of_work(read_only=True) as session:
+        decision = service.check(session, customer=body.user_id, feature=body.feature, quantity=body.quantity,
+                                 params=body.params, catalog=catalog, now=container.clock.now(), grace=grace)
+    return decision_out(decision)
+
+
+@router.post("/consume", response_model=UseOut)
+def consume(body: ConsumeBody, container: ContainerDep) -> UseOut:
+    """Check and spend in one transaction. Refused: 402 whose `code` is the reason, nothing spent."""
+    catalog, grace = _context(container)
+    with container.db.unit_of_work() as session:
+        used = service.consume(
+            session, customer=body.user_id, feature=body.feature, idempotency_key=body.idempotency_key,
+            quantity=body.quantity, params=body.params, catalog=catalog, now=container.clock.now(),
+            grace=grace, low_balance_pct=container.settings.low_balance_pct,
+        )
+    return UseOut(**decision_out(used.decision).model_dump(), entry_id=used.entry.entry_id,
+                  replayed=used.entry.replayed)
+
+
+@router.post("/holds", response_model=HoldOut)
+def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
+    """Reserve credits before a long job; capture or release it within `timeout_s`."""
+    catalog, grace = _context(container)
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        held = service.hold(
+            session, customer=body.user_id, feature=body.feature, idempotency_key=body.idempotency_key,
+            timeout_s=body.timeout_s, quantity=body.quantity, params=body.params, credits=body.credits,
+            catalog=catalog, now=now, grace=grace, low_balance_pct=container.settings.low_balance_pct,
+        )
+        assert held.entry.hold_id is not None
+        pending = ledger_service.get_hold(session, hold_id=held.entry.hold_id, now=now)
+    return HoldOut(**decision_out(held.decision).model_dump(), entry_id=held.entry.entry_id,
+                   replayed=held.entry.replayed, hold_id=pending.hold_id, expires_at=pending.expires_at,
+                   status=pending.status)
+
+
+@router.post("/holds/{hold_id}/capture", response_model=EntryOut)
+def capture(hold_id: int, body: CaptureBody, container: ContainerDep) -> EntryOut:
+    """Charge the actual cost. A hold resolves once: a retry returns the same entry, anything else 409."""
+    with container.db.unit_of_work() as session:
+        result = service.capture(session, hold_id=hold_id, credits=body.credits, now=container.clock.now(),
+                                 low_balance_pct=container.settings.low_balance_pct)
+    return entry_out(result)
+
+
+@router.post("/holds/{hold_id}/release", response_model=EntryOut)
+def release(hold_id: int, container: ContainerDep) -> EntryOut:
+    """Cancel a pending hold; its credits go back to where they came from."""
+    with container.db.unit_of_work() as session:
+        result = service.release(session, hold_id=hold_id, now=container.clock.now())
+    return entry_out(result)

@@ -6,8 +6,32 @@ Importing this package registers all tables on `coinslot.db.Base.metadata`.
 from __future__ import annotations
 
 from coinslot.db import Base
+from coinslot.models.admin_audit import AdminAudit
+from coinslot.models.alert import Alert
 from coinslot.models.api_key import ApiKey
+from coinslot.models.checkout_session import CheckoutSession
 from coinslot.models.customer import Customer
+from coinslot.models.ledger import CreditBalance, CreditHold, CreditLot, CreditMovement, LedgerEntry
+from coinslot.models.order import Order
+from coinslot.models.outbox import OutboxMessage
 from coinslot.models.subscription import Subscription
+from coinslot.models.webhook_event import WebhookAttempt, WebhookEvent
 
-__all__ = ["ApiKey", "Base", "Customer", "Subscription"]
+__all__ = [
+    "AdminAudit",
+    "Alert",
+    "ApiKey",
+    "Base",
+    "CheckoutSession",
+    "CreditBalance",
+    "CreditHold",
+    "CreditLot",
+    "CreditMovement",
+    "Customer",
+    "LedgerEntry",
+    "Order",
+    "OutboxMessage",
+    "Subscription",
+    "WebhookAttempt",
+    "WebhookEvent",
+]

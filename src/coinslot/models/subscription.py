@@ -14,7 +14,7 @@ from coinslot.models.types import BigId
 class Subscription(Base):
     """One row per Stripe subscription, upserted from Stripe's own copy.
 
-    `stripe_updated_at` orders the writes: a snapshot older than the stored
+    `snapshot_at_ms` orders the writes: a snapshot older than the stored
     one is ignored, so an event that arrives late never rolls state back.
     """
 
@@ -38,8 +38,9 @@ class Subscription(Base):
     past_due_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # starts the grace period
     # A scheduled downgrade (plan switch at period end) waiting to be applied.
     pending_plan_key: Mapped[str | None] = mapped_column(String(100))
-    # Ordering of snapshots: Stripe's latest event `created` (unix s) seen for this subscription,
-    # and a counter that breaks ties inside one second.
-    stripe_updated_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Ordering of snapshots, unix milliseconds: when the stored copy was read from Stripe (or the
+    # `created` of the event that carried it). Milliseconds, because two workers re-reading the same
+    # subscription within one second must still tell which read is newer.
+    snapshot_at_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

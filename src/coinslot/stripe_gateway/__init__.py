@@ -14,6 +14,7 @@ from __future__ import annotations
 from coinslot.config import Settings
 from coinslot.errors import BillingDisabled
 from coinslot.stripe_gateway.catalog import StripeCatalog
+from coinslot.stripe_gateway.charges import StripeCharges
 from coinslot.stripe_gateway.checkout import StripeCheckout
 from coinslot.stripe_gateway.client import make_stripe_client
 from coinslot.stripe_gateway.customers import StripeCustomers
@@ -42,6 +43,7 @@ class StripeGateway:
         self.portal = StripePortal(client)
         self.invoices = StripeInvoices(client)
         self.events = StripeEvents(client)
+        self.charges = StripeCharges(client)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StripeGateway:

@@ -1,12 +1,130 @@
-"""Stripe invoices: calls and the dataclasses they return."""
+"""Stripe invoices: calls and the dataclasses they return.
+
+Since 2025-03-31.basil an invoice names its subscription under
+`parent.subscription_details.subscription`, and each line names its price
+under `pricing.price_details.price` and whether it is a proration under
+`parent.subscription_item_details.proration`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
 import stripe
 
-__all__ = ["StripeInvoices"]
+from coinslot.stripe_gateway.errors import translate_stripe_errors
+from coinslot.stripe_gateway.subscriptions import as_dict
+
+__all__ = ["StripeInvoiceData", "StripeInvoiceLineData", "StripeInvoices", "invoice_from_dict"]
+
+
+@dataclass(frozen=True, slots=True)
+class StripeInvoiceLineData:
+    id: str
+    price_id: str | None
+    period_start: int | None  # unix seconds
+    period_end: int | None
+    proration: bool
+    amount_minor: int
+    price_lookup_key: str | None = (
+        None  # filled by `StripeInvoices.retrieve` (a line names only the price id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StripeInvoiceData:
+    """The parts of an invoice coinslot acts on; amounts in minor units, times unix seconds."""
+
+    id: str
+    customer_id: str
+    subscription_id: str | None
+    status: str | None  # draft | open | paid | uncollectible | void
+    billing_reason: str | None
+    currency: str
+    amount_due_minor: int
+    amount_paid_minor: int
+    attempt_count: int
+    next_payment_attempt: int | None
+    created: int
+    livemode: bool
+    lines: tuple[StripeInvoiceLineData, ...]
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == "paid"
+
+    @property
+    def service_line(self) -> StripeInvoiceLineData | None:
+        """The line that pays for service: a whole period if there is one, else the positive proration
+        of a plan change (an upgrade invoiced at once); the latest period when several."""
+        paying = [line for line in self.lines if line.amount_minor >= 0 and line.period_end is not None]
+        full = [line for line in paying if not line.proration] or paying
+        return max(full, key=lambda line: line.period_end or 0) if full else None
+
+
+def _id(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value["id"])
+
+
+def _line_from_dict(line: Mapping[str, Any]) -> StripeInvoiceLineData:
+    period = line.get("period") or {}
+    price_details = (line.get("pricing") or {}).get("price_details") or {}
+    item_parent = (line.get("parent") or {}).get("subscription_item_details") or {}
+    return StripeInvoiceLineData(
+        id=str(line.get("id", "")),
+        price_id=_id(price_details.get("price")),
+        period_start=period.get("start"),
+        period_end=period.get("end"),
+        proration=bool(item_parent.get("proration")),
+        amount_minor=int(line.get("amount") or 0),
+    )
+
+
+def invoice_from_dict(data: Mapping[str, Any]) -> StripeInvoiceData:
+    """Parse an invoice as Stripe renders it (API answer or an event's `data.object`)."""
+    details = (data.get("parent") or {}).get("subscription_details") or {}
+    lines = (data.get("lines") or {}).get("data") or []
+    return StripeInvoiceData(
+        id=str(data["id"]),
+        customer_id=_id(data.get("customer")) or "",
+        subscription_id=_id(details.get("subscription")),
+        status=data.get("status"),
+        billing_reason=data.get("billing_reason"),
+        currency=str(data.get("currency") or ""),
+        amount_due_minor=int(data.get("amount_due") or 0),
+        amount_paid_minor=int(data.get("amount_paid") or 0),
+        attempt_count=int(data.get("attempt_count") or 0),
+        next_payment_attempt=data.get("next_payment_attempt"),
+        created=int(data.get("created") or 0),
+        livemode=bool(data.get("livemode")),
+        lines=tuple(_line_from_dict(line) for line in lines),
+    )
 
 
 class StripeInvoices:
     def __init__(self, client: stripe.StripeClient) -> None:
         self._client = client
+
+    def retrieve(self, invoice_id: str) -> StripeInvoiceData:
+        with translate_stripe_errors(f"read invoice {invoice_id}"):
+            found = invoice_from_dict(as_dict(self._client.v1.invoices.retrieve(invoice_id)))
+            # A line names its price by id only, and expanding it is one level deeper than Stripe
+            # allows: read each price once to learn its lookup key (the link to the catalog).
+            keys: dict[str, str | None] = {}
+            for price_id in {line.price_id for line in found.lines if line.price_id}:
+                keys[price_id] = self._client.v1.prices.retrieve(price_id).lookup_key
+        lines = tuple(
+            replace(line, price_lookup_key=keys.get(line.price_id)) if line.price_id else line
+            for line in found.lines
+        )
+        return replace(found, lines=lines)
+
+    def list_for_customer(self, customer_id: str, *, limit: int = 24) -> list[StripeInvoiceData]:
+        """The customer's latest invoices, newest first (the billing page shows them)."""
+        with translate_stripe_errors(f"list invoices of {customer_id}"):
+            page = self._client.v1.invoices.list(params={"customer": customer_id, "limit": limit})
+        return [invoice_from_dict(as_dict(invoice)) for invoice in page.data]

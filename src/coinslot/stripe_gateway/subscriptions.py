@@ -1,12 +1,164 @@
-"""Stripe subscriptions: calls and the dataclasses they return."""
+"""Stripe subscriptions: calls and the dataclasses they return.
+
+Since API version 2025-03-31.basil a subscription has no top-level period:
+each item carries `current_period_start/end`; the first item's period is the
+subscription's (coinslot sells one price per subscription).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
 import stripe
 
-__all__ = ["StripeSubscriptions"]
+from coinslot.stripe_gateway.errors import translate_stripe_errors
+
+__all__ = [
+    "ProrationBehavior",
+    "StripeSubscriptionData",
+    "StripeSubscriptionItemData",
+    "StripeSubscriptions",
+    "as_dict",
+    "subscription_from_dict",
+]
+
+ProrationBehavior = Literal["always_invoice", "create_prorations", "none"]
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    """A Stripe object (or an already plain mapping, e.g. an event's payload) as plain dicts."""
+    if isinstance(obj, stripe.StripeObject):
+        plain: dict[str, Any] = obj.to_dict()
+        return plain
+    return dict(obj)
+
+
+def _id(value: Any) -> str | None:
+    """An expandable field: an id, or the expanded object whose id we want."""
+    if value is None or isinstance(value, str):
+        return value
+    return str(value["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class StripeSubscriptionItemData:
+    id: str
+    price_id: str
+    price_lookup_key: str | None
+    interval: str | None  # month | year | week | day
+    quantity: int
+    current_period_start: int | None  # unix seconds
+    current_period_end: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StripeSubscriptionData:
+    """The parts of a Stripe subscription coinslot mirrors; times are unix seconds."""
+
+    id: str
+    customer_id: str
+    status: str
+    items: tuple[StripeSubscriptionItemData, ...]
+    cancel_at_period_end: bool
+    cancel_at: int | None
+    canceled_at: int | None
+    ended_at: int | None
+    trial_end: int | None
+    created: int
+    livemode: bool
+    metadata: Mapping[str, str]
+
+    @property
+    def first_item(self) -> StripeSubscriptionItemData | None:
+        return self.items[0] if self.items else None
+
+    @property
+    def price_lookup_key(self) -> str | None:
+        return self.first_item.price_lookup_key if self.first_item else None
+
+
+def _item_from_dict(item: Mapping[str, Any]) -> StripeSubscriptionItemData:
+    price = item.get("price") or {}
+    recurring = price.get("recurring") or {}
+    return StripeSubscriptionItemData(
+        id=str(item["id"]),
+        price_id=str(price.get("id", "")),
+        price_lookup_key=price.get("lookup_key"),
+        interval=recurring.get("interval"),
+        quantity=int(item.get("quantity") or 1),
+        current_period_start=item.get("current_period_start"),
+        current_period_end=item.get("current_period_end"),
+    )
+
+
+def subscription_from_dict(data: Mapping[str, Any]) -> StripeSubscriptionData:
+    """Parse a subscription as Stripe renders it (API answer or an event's `data.object`)."""
+    items = (data.get("items") or {}).get("data") or []
+    return StripeSubscriptionData(
+        id=str(data["id"]),
+        customer_id=_id(data.get("customer")) or "",
+        status=str(data["status"]),
+        items=tuple(_item_from_dict(item) for item in items),
+        cancel_at_period_end=bool(data.get("cancel_at_period_end")),
+        cancel_at=data.get("cancel_at"),
+        canceled_at=data.get("canceled_at"),
+        ended_at=data.get("ended_at"),
+        trial_end=data.get("trial_end"),
+        created=int(data.get("created") or 0),
+        livemode=bool(data.get("livemode")),
+        metadata=dict(data.get("metadata") or {}),
+    )
 
 
 class StripeSubscriptions:
     def __init__(self, client: stripe.StripeClient) -> None:
         self._client = client
+
+    def retrieve(self, subscription_id: str) -> StripeSubscriptionData:
+        with translate_stripe_errors(f"read subscription {subscription_id}"):
+            found = self._client.v1.subscriptions.retrieve(subscription_id)
+        return subscription_from_dict(as_dict(found))
+
+    def list_for_customer(self, customer_id: str) -> list[StripeSubscriptionData]:
+        """Every subscription of the customer, canceled ones included (reconcile needs them)."""
+        with translate_stripe_errors(f"list subscriptions of {customer_id}"):
+            page = self._client.v1.subscriptions.list(
+                params={"customer": customer_id, "status": "all", "limit": 100}
+            )
+            found = [subscription_from_dict(as_dict(sub)) for sub in page.auto_paging_iter()]
+        return found
+
+    def set_cancel_at_period_end(
+        self, subscription_id: str, *, cancel: bool, idempotency_key: str
+    ) -> StripeSubscriptionData:
+        """Cancel at the end of the paid period (cancel=True), or take that back (resume)."""
+        with translate_stripe_errors(f"update subscription {subscription_id}"):
+            updated = self._client.v1.subscriptions.update(
+                subscription_id,
+                params={"cancel_at_period_end": cancel},
+                options={"idempotency_key": idempotency_key},
+            )
+        return subscription_from_dict(as_dict(updated))
+
+    def change_price(
+        self,
+        subscription_id: str,
+        *,
+        item_id: str,
+        price_id: str,
+        proration_behavior: ProrationBehavior,
+        idempotency_key: str,
+    ) -> StripeSubscriptionData:
+        """Swap the subscription's one item to another price."""
+        with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
+            updated = self._client.v1.subscriptions.update(
+                subscription_id,
+                params={
+                    "items": [{"id": item_id, "price": price_id}],
+                    "proration_behavior": proration_behavior,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        return subscription_from_dict(as_dict(updated))

@@ -1,7 +1,69 @@
-"""HTTP routes of subscriptions."""
+"""HTTP routes of subscriptions: cancel at period end, resume, change plan, billing portal."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from urllib.parse import urlsplit
 
-router = APIRouter(tags=["subscriptions"])
+from fastapi import APIRouter, Depends
+
+from coinslot.deps import ContainerDep, require_api_key
+from coinslot.errors import InvalidInput
+from coinslot.subscriptions import flows
+from coinslot.subscriptions.schemas import ChangePlan, OpenPortal, PortalOut, SubscriptionOut
+
+router = APIRouter(
+    prefix="/v1/customers/{host_user_id}", tags=["subscriptions"], dependencies=[Depends(require_api_key)]
+)
+
+
+def _out(view: flows.SubscriptionView) -> SubscriptionOut:
+    return SubscriptionOut(
+        stripe_subscription_id=view.stripe_subscription_id,
+        status=view.status,
+        plan_key=view.plan_key,
+        interval=view.interval,
+        cancel_at_period_end=view.cancel_at_period_end,
+        current_period_end=view.current_period_end,
+        pending_plan_key=view.pending_plan_key,
+    )
+
+
+@router.post("/subscription/cancel", response_model=SubscriptionOut)
+def cancel(host_user_id: str, container: ContainerDep) -> SubscriptionOut:
+    """Cancel at the end of the paid period (the plan stays until then)."""
+    return _out(flows.cancel_at_period_end(container, host_user_id=host_user_id))
+
+
+@router.post("/subscription/resume", response_model=SubscriptionOut)
+def resume(host_user_id: str, container: ContainerDep) -> SubscriptionOut:
+    """Undo a cancellation at period end."""
+    return _out(flows.resume(container, host_user_id=host_user_id))
+
+
+@router.post("/subscription/change", response_model=SubscriptionOut)
+def change(host_user_id: str, body: ChangePlan, container: ContainerDep) -> SubscriptionOut:
+    """Switch plan: upgrades now with proration, downgrades at the period end (unless `timing` says)."""
+    view = flows.change_plan(
+        container, host_user_id=host_user_id, plan_key=body.plan, interval=body.interval, timing=body.timing
+    )
+    return _out(view)
+
+
+@router.post("/portal", response_model=PortalOut)
+def portal(host_user_id: str, body: OpenPortal, container: ContainerDep) -> PortalOut:
+    """A Stripe billing portal link, optionally opened on a plan switch or a cancellation."""
+    allowed = [*container.settings.redirect_origins, container.settings.public_url.rstrip("/")]
+    parts = urlsplit(body.return_url)
+    if f"{parts.scheme}://{parts.netloc}" not in allowed:
+        raise InvalidInput(
+            "return_url must be on an allowed origin (COINSLOT_ALLOWED_REDIRECT_ORIGINS)", field="return_url"
+        )
+    created = flows.open_portal(
+        container,
+        host_user_id=host_user_id,
+        return_url=body.return_url,
+        flow=body.flow,
+        plan_key=body.plan,
+        interval=body.interval,
+    )
+    return PortalOut(url=created.url)

@@ -9,7 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["ACCESS_BY_STATUS", "Access", "PlanAccess", "plan_access"]
+from coinslot.catalog.core import Catalog, CatalogItemRef, catalog_prices
+
+__all__ = ["ACCESS_BY_STATUS", "Access", "PlanAccess", "is_upgrade", "plan_access", "plan_ref_for_price"]
 
 
 class Access(Enum):
@@ -66,12 +68,37 @@ def plan_access(
         reason = "no_subscription" if status is None else "price_not_in_catalog"
         return PlanAccess(default_plan, status, reason)
     access = ACCESS_BY_STATUS.get(status, Access.FREE)
-    common = {"subscription_id": subscription_id, "period_start": period_start, "period_end": period_end}
+
+    def answer(plan: str, reason: str, grace_ends_at: dt.datetime | None = None) -> PlanAccess:
+        return PlanAccess(plan, status, reason, subscription_id, period_start, period_end, grace_ends_at)
+
     if access is Access.PLAN:
-        return PlanAccess(plan_key, status, status, **common)
+        return answer(plan_key, status)
     if access is Access.GRACE:
         grace_ends_at = (past_due_since or now) + grace
         if now < grace_ends_at:
-            return PlanAccess(plan_key, status, "past_due_in_grace", grace_ends_at=grace_ends_at, **common)
-        return PlanAccess(default_plan, status, "past_due_grace_over", grace_ends_at=grace_ends_at, **common)
-    return PlanAccess(default_plan, status, status, **common)
+            return answer(plan_key, "past_due_in_grace", grace_ends_at)
+        return answer(default_plan, "past_due_grace_over", grace_ends_at)
+    return answer(default_plan, status)
+
+
+def plan_ref_for_price(
+    catalog: Catalog, *, lookup_key: str | None, price_id: str | None
+) -> CatalogItemRef | None:
+    """The catalog plan a Stripe price stands for: by lookup key, else by a price id pinned in the file."""
+    if lookup_key:
+        ref = catalog.item_for_lookup_key(lookup_key)
+        if ref is not None and ref.kind == "plan":
+            return ref
+    if price_id:
+        for price in catalog_prices(catalog):
+            if price.ref.kind == "plan" and price_id in (price.price_id_test, price.price_id_live):
+                return price.ref
+    return None
+
+
+def is_upgrade(catalog: Catalog, *, from_plan: str | None, to_plan: str) -> bool:
+    """A move to a plan of higher rank (later in the file) is an upgrade; anything else a downgrade."""
+    if from_plan is None or from_plan not in catalog.plans:
+        return True
+    return catalog.plans[to_plan].rank > catalog.plans[from_plan].rank

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..sim import Sim
     from ..store import Store
 
-__all__ = ["ADVANCING_MESSAGE", "Ctx", "clock_of", "ensure_writable"]
+__all__ = ["ADVANCING_MESSAGE", "Ctx", "clock_of", "ensure_clock_writable", "ensure_writable"]
 
 ADVANCING_MESSAGE = "Test clock advancement underway - cannot perform modifications"
 
@@ -60,7 +60,11 @@ def clock_of(store: Store, customer_id: str | None) -> str | None:
 
 def ensure_writable(store: Store, customer_id: str | None) -> None:
     """429 while the customer's test clock advances, as Stripe answers."""
-    clock_id = clock_of(store, customer_id)
+    ensure_clock_writable(store, clock_of(store, customer_id))
+
+
+def ensure_clock_writable(store: Store, clock_id: str | None) -> None:
+    """429 while this test clock advances (e.g. creating a customer on it)."""
     clock = store.get(TEST_CLOCK_TYPE, clock_id) if clock_id else None
     if clock is not None and clock.get("status") == "advancing":
         raise RateLimitError(ADVANCING_MESSAGE, code="rate_limit")

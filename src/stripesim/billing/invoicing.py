@@ -14,7 +14,7 @@ from typing import Any
 from ..pagination import list_object
 from ..store import new_id
 from .context import Ctx
-from .objects import line_from_invoice_item, line_from_sub_item
+from .objects import line_from_invoice_item, line_from_sub_item, price_of
 from .periods import HOUR_S
 
 __all__ = ["add_pending_items", "finalize", "mark_paid", "mark_uncollectible", "new_invoice",
@@ -98,10 +98,8 @@ def add_pending_items(ctx: Ctx, invoice: dict[str, Any], subscription_id: str | 
         if subscription_id is not None and details.get("subscription") not in (None, subscription_id):
             continue
         ii["invoice"] = invoice["id"]
-        price = ctx.store.get("price", ii["pricing"]["price_details"]["price"]) or {
-            "id": ii["pricing"]["price_details"]["price"],
-            "product": ii["pricing"]["price_details"]["product"]}
-        invoice["lines"]["data"].append(line_from_invoice_item(invoice["id"], ii, price))
+        invoice["lines"]["data"].append(
+            line_from_invoice_item(invoice["id"], ii, price_of(ctx.store, ii)))
 
 
 def recompute(invoice: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..store import Store
 
 __all__ = ["describe_price", "invoice_item", "line_from_invoice_item", "line_from_sub_item",
-           "plan_from_price", "subscription_item"]
+           "plan_from_price", "price_of", "pricing", "subscription_item"]
 
 
 def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
@@ -75,17 +75,20 @@ def _date(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%d %b %Y")
 
 
-def invoice_item(store: Store, *, customer: dict[str, Any], price: dict[str, Any],
+def invoice_item(store: Store, *, customer: dict[str, Any], price: dict[str, Any] | None,
                  amount: int, quantity: int, date: int, period: tuple[int, int],
                  subscription_id: str | None, subscription_item_id: str | None,
-                 proration: bool, unused: bool = False) -> dict[str, Any]:
-    """A pending invoice item; prorations say "Unused/Remaining time on X after <date>"."""
-    name = product_name(store, price)
-    if proration:
-        kind = "Unused" if unused else "Remaining"
-        description = f"{kind} time on {quantity} × {name} after {_date(period[0])}"
-    else:
-        description = describe_price(store, price, quantity)
+                 proration: bool, unused: bool = False, currency: str | None = None,
+                 description: str | None = None) -> dict[str, Any]:
+    """A pending invoice item; prorations say "Unused/Remaining time on X after <date>".
+    `price` None: an ad-hoc amount (`amount` + `currency`, no price behind it)."""
+    if description is None and price is not None:
+        if proration:
+            kind = "Unused" if unused else "Remaining"
+            name = product_name(store, price)
+            description = f"{kind} time on {quantity} × {name} after {_date(period[0])}"
+        else:
+            description = describe_price(store, price, quantity)
     parent = None
     if subscription_id:
         parent = {"subscription_details": {"subscription": subscription_id,
@@ -93,33 +96,48 @@ def invoice_item(store: Store, *, customer: dict[str, Any], price: dict[str, Any
                   "type": "subscription_details"}
     return {
         "id": new_id("ii"), "object": "invoiceitem", "amount": amount,
-        "currency": price["currency"], "customer": customer["id"], "customer_account": None,
-        "date": date, "description": description, "discountable": not proration,
-        "discounts": [], "invoice": None, "livemode": False, "metadata": {},
-        "net_amount": amount, "parent": parent,
+        "currency": price["currency"] if price else currency, "customer": customer["id"],
+        "customer_account": None, "date": date, "description": description,
+        "discountable": not proration, "discounts": [], "invoice": None, "livemode": False,
+        "metadata": {}, "net_amount": amount, "parent": parent,
         "period": {"end": period[1], "start": period[0]},
-        "pricing": {"price_details": {"price": price["id"], "product": price["product"]},
-                    "type": "price_details", "unit_amount_decimal": None},
+        "pricing": pricing(price, amount, quantity),
         "proration": proration, "quantity": quantity, "quantity_decimal": str(quantity),
         "tax_rates": [], "test_clock": customer.get("test_clock"),
     }
 
 
-def _line(*, invoice_id: str, amount: int, currency: str, description: str,
-          period: tuple[int, int], quantity: int, price: dict[str, Any],
+def pricing(price: dict[str, Any] | None, amount: int, quantity: int) -> dict[str, Any]:
+    """The `pricing` hash of invoice items and lines."""
+    if price is None:
+        unit = str(amount // quantity) if quantity and amount % quantity == 0 else None
+        return {"price_details": None, "type": "price_details", "unit_amount_decimal": unit}
+    unit_amount = price.get("unit_amount")
+    return {"price_details": {"price": price["id"], "product": price["product"]},
+            "type": "price_details",
+            "unit_amount_decimal": None if unit_amount is None else str(unit_amount)}
+
+
+def price_of(store: Store, ii: dict[str, Any]) -> dict[str, Any] | None:
+    """The price an invoice item bills, if any."""
+    details = ii["pricing"].get("price_details")
+    if not details:
+        return None
+    return store.get("price", details["price"]) or {"id": details["price"],
+                                                     "product": details["product"]}
+
+
+def _line(*, invoice_id: str, amount: int, currency: str, description: str | None,
+          period: tuple[int, int], quantity: int, price: dict[str, Any] | None,
           subscription_id: str | None, parent: dict[str, Any],
-          metadata: dict[str, str] | None = None) -> dict[str, Any]:
+          metadata: dict[str, str] | None = None, discountable: bool = True) -> dict[str, Any]:
     return {
         "id": new_id("il"), "object": "line_item", "amount": amount, "currency": currency,
-        "description": description, "discount_amounts": [], "discountable": True,
+        "description": description, "discount_amounts": [], "discountable": discountable,
         "discounts": [], "invoice": invoice_id, "livemode": False, "metadata": metadata or {},
         "parent": parent, "period": {"end": period[1], "start": period[0]},
         "pretax_credit_amounts": [],
-        "pricing": {"price_details": {"price": price["id"], "product": price["product"]},
-                    "type": "price_details",
-                    "unit_amount_decimal": None if price.get("unit_amount") is None
-                    else str(price["unit_amount"])},
-        "quantity": quantity, "quantity_decimal": str(quantity),
+        "pricing": pricing(price, amount, quantity), "quantity": quantity, "quantity_decimal": str(quantity),
         "subscription": subscription_id, "subtotal": amount, "taxes": [],
     }
 
@@ -141,7 +159,7 @@ def line_from_sub_item(store: Store, invoice_id: str, item: dict[str, Any],
 
 
 def line_from_invoice_item(invoice_id: str, ii: dict[str, Any],
-                           price: dict[str, Any]) -> dict[str, Any]:
+                           price: dict[str, Any] | None) -> dict[str, Any]:
     """The line an invoice item becomes; a subscription's proration points at its item."""
     details = (ii.get("parent") or {}).get("subscription_details") or {}
     sub_id = details.get("subscription")
@@ -160,4 +178,5 @@ def line_from_invoice_item(invoice_id: str, ii: dict[str, Any],
     period = (ii["period"]["start"], ii["period"]["end"])
     return _line(invoice_id=invoice_id, amount=ii["amount"], currency=ii["currency"],
                  description=ii["description"], period=period, quantity=ii["quantity"],
-                 price=price, subscription_id=sub_id, parent=parent)
+                 price=price, subscription_id=sub_id, parent=parent,
+                 metadata=dict(ii.get("metadata") or {}), discountable=bool(ii["discountable"]))

@@ -185,13 +185,15 @@ def pay_invoice(ctx: Ctx, invoice: dict[str, Any], *, pm: dict[str, Any] | None 
         ctx.emit("invoice.payment_action_required", invoice)
         if not off_session:
             return "requires_action"
-    _failed(ctx, invoice, before, at)
+    _failed(ctx, invoice, before, at, hard=result.hard)
     return "requires_action" if result.outcome == "requires_action" else "failed"
 
 
-def _failed(ctx: Ctx, invoice: dict[str, Any], before: dict[str, Any], at: int) -> None:
-    """A failed attempt: schedule the next one, then tell (payment_failed + updated)."""
-    dunning.schedule_retry(invoice, at)
+def _failed(ctx: Ctx, invoice: dict[str, Any], before: dict[str, Any], at: int, *,
+            hard: bool = False) -> None:
+    """A failed attempt: schedule the next one (none after a hard decline), then tell
+    (payment_failed + updated)."""
+    dunning.schedule_retry(invoice, at, hard=hard)
     ctx.store.touch()
     ctx.emit("invoice.payment_failed", invoice)
     ctx.emit_update("invoice.updated", invoice, before)

@@ -20,7 +20,8 @@ from .objects import invoice_item, plan_from_price
 from .payment import pay_invoice
 from .subscription_shape import item_period_end
 
-__all__ = ["BEHAVIOURS", "change_item", "invoice_change"]
+__all__ = ["BEHAVIOURS", "Proration", "change_item", "invoice_change", "proration_amounts",
+           "same_cycle"]
 
 BEHAVIOURS = ("create_prorations", "always_invoice", "none")
 
@@ -48,26 +49,46 @@ def _unit(price: dict[str, Any]) -> int:
     return int(price.get("unit_amount") or 0)
 
 
+def same_cycle(old_price: dict[str, Any], price: dict[str, Any]) -> bool:
+    """Do both prices bill on the same interval (so the billing cycle stays)?"""
+    old, new = old_price.get("recurring") or {}, price.get("recurring") or {}
+    return bool(old.get("interval") == new.get("interval")
+                and old.get("interval_count", 1) == new.get("interval_count", 1))
+
+
+Proration = tuple[dict[str, Any], int, int, bool]  # (price, quantity, amount, unused)
+
+
+def proration_amounts(item: dict[str, Any], price: dict[str, Any], quantity: int,
+                      at: int) -> list[Proration]:
+    """The credit for the unused time of the item's current price and, on the same
+    cycle, the debit for the rest of the period on `price` × `quantity`."""
+    old_price, old_quantity = item["price"], int(item["quantity"])
+    start, end = int(item["current_period_start"]), int(item["current_period_end"])
+    found: list[Proration] = []
+    credit = -_share(_unit(old_price) * old_quantity, end - at, end - start)
+    if credit:
+        found.append((old_price, old_quantity, credit, True))
+    if same_cycle(old_price, price):
+        debit = _share(_unit(price) * quantity, end - at, end - start)
+        if debit:
+            found.append((price, quantity, debit, False))
+    return found
+
+
 def change_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], *,
                 price: dict[str, Any], quantity: int, at: int, behaviour: str) -> str | None:
     """Switch `item` to `price` × `quantity` at `at`; what to invoice now is left to
     `invoice_change` (after the caller emits customer.subscription.updated).
     Returns "prorations", "new_cycle" or None."""
-    old_price, old_quantity = item["price"], int(item["quantity"])
-    start, end = int(item["current_period_start"]), int(item["current_period_end"])
-    same_cycle = (old_price.get("recurring") or {}).get("interval") == price["recurring"]["interval"] and (
-        old_price.get("recurring") or {}).get("interval_count") == price["recurring"]["interval_count"]
+    cycle_kept = same_cycle(item["price"], price)
     prorate = behaviour != "none" and sub["status"] in ("active", "past_due")
     if prorate:
-        credit = -_share(_unit(old_price) * old_quantity, end - at, end - start)
-        if credit:
-            _proration_item(ctx, sub, item, old_price, old_quantity, credit, at, unused=True)
-        if same_cycle:
-            debit = _share(_unit(price) * quantity, end - at, end - start)
-            if debit:
-                _proration_item(ctx, sub, item, price, quantity, debit, at, unused=False)
+        for each_price, each_quantity, amount, unused in proration_amounts(item, price, quantity,
+                                                                          at):
+            _proration_item(ctx, sub, item, each_price, each_quantity, amount, at, unused=unused)
     item.update(price=dict(price), plan=plan_from_price(price), quantity=quantity)
-    if same_cycle:
+    if cycle_kept:
         return "prorations" if prorate and behaviour == "always_invoice" else None
     # New interval: the cycle restarts now and the new period is billed in full at once.
     sub["billing_cycle_anchor"] = at

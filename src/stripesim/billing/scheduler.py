@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .context import Ctx
+from .dunning import end_of_window
 from .invoicing import finalize
 from .lifecycle import INCOMPLETE_EXPIRY_S, TRIAL_WILL_END_S, expire_incomplete, renew, trial_will_end
 from .payment import pay_invoice
@@ -60,6 +61,9 @@ def _invoice_due(invoice: dict[str, Any]) -> list[Due]:
     if invoice["status"] == "open" and invoice.get("next_payment_attempt"):
         return [(int(invoice["next_payment_attempt"]), 2,
                  lambda ctx, at: _retry(ctx, invoice))]
+    if invoice["status"] == "open" and invoice.get("_dunning_ends_at"):
+        return [(int(invoice["_dunning_ends_at"]), 2,
+                 lambda ctx, at: end_of_window(ctx, invoice, at))]
     return []
 
 

@@ -6,6 +6,7 @@ import copy
 import secrets
 from typing import Any
 
+from ..billing.context import ensure_clock_writable, ensure_writable
 from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
 from ..expand import register_expander
 from ..pagination import filter_created, list_object, paginate
@@ -128,6 +129,7 @@ def create(call: Call) -> dict[str, Any]:
     clock = get_str(params, "test_clock") or None
     if clock is not None:
         call.store.require(TEST_CLOCK_TYPE, clock, param="test_clock", noun="test_clock")
+        ensure_clock_writable(call.store, clock)
     customer = call.store.insert(_new_customer(call.store, clock))
     pm_id = get_str(params, "payment_method")
     pm: dict[str, Any] | None = None
@@ -179,6 +181,7 @@ def update(call: Call) -> dict[str, Any]:
     customer = live_customer(call.store, call.path_params["id"])
     params = call.params
     reject_unknown(params, _UPDATE)
+    ensure_writable(call.store, customer["id"])
     before = copy.deepcopy(customer)
     try:
         _apply(call.store, customer, params)
@@ -194,6 +197,7 @@ def update(call: Call) -> dict[str, Any]:
 @router.delete("/v1/customers/{id}")
 def delete(call: Call) -> dict[str, Any]:
     customer = live_customer(call.store, call.path_params["id"])
+    ensure_writable(call.store, customer["id"])
     snapshot = copy.deepcopy(customer)
     customer.clear()
     customer.update({"id": snapshot["id"], "object": NOUN, "deleted": True})

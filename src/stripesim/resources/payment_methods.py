@@ -11,6 +11,7 @@ import copy
 import hashlib
 from typing import Any
 
+from ..billing.context import ensure_writable
 from ..cards import TEST_CARDS, CardSpec, card_behaviour, decline_error, lookup_card
 from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
 from ..pagination import paginate
@@ -19,9 +20,11 @@ from ..routing import Call, Router
 from ..shapes import address, blank_address
 from ..store import Store, new_id
 
-__all__ = ["attach_payment_method", "materialise", "resolve_payment_method", "router"]
+__all__ = ["attach_payment_method", "control_router", "materialise", "resolve_payment_method",
+           "router"]
 
 router = Router()
+control_router = Router()
 NOUN = "payment_method"
 _BY_NUMBER = {"4242424242424242": "pm_card_visa", "4000056655665556": "pm_card_visa_debit",
               "5555555555554444": "pm_card_mastercard", "378282246310005": "pm_card_amex",
@@ -29,7 +32,9 @@ _BY_NUMBER = {"4242424242424242": "pm_card_visa", "4000056655665556": "pm_card_v
               "4000000000000341": "pm_card_chargeCustomerFail",
               "4000000000003220": "pm_card_threeDSecure2Required",
               "4000000000009995": "pm_card_visa_chargeDeclinedInsufficientFunds",
-              "4000000000000069": "pm_card_chargeDeclinedExpiredCard"}
+              "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
+              "4000000000009987": "pm_card_visa_chargeDeclinedLostCard",
+              "4000000000009979": "pm_card_visa_chargeDeclinedStolenCard"}
 
 
 def materialise(store: Store, alias: str, *, created: int | None = None,
@@ -95,6 +100,7 @@ def attach_payment_method(call: Call, pm_id: Any, customer: dict[str, Any], *,
     `announce=False` leaves emitting `payment_method.attached` to the caller
     (customer create announces the customer first, as cause precedes effect).
     """
+    ensure_writable(call.store, customer["id"])
     spec = lookup_card(pm_id) if isinstance(pm_id, str) else None
     if spec is not None and not spec.attachable:
         charge = card_behaviour({"_test_card": pm_id})
@@ -172,6 +178,7 @@ def update(call: Call) -> dict[str, Any]:
     pm = resolve_payment_method(call.store, call.path_params["id"], param="id")
     params = call.params
     reject_unknown(params, {"metadata", "billing_details", "allow_redisplay", "card"})
+    ensure_writable(call.store, pm.get("customer"))
     before = copy.deepcopy(pm)
     card = get_dict(params, "card") or {}
     for key in ("exp_month", "exp_year"):
@@ -201,6 +208,7 @@ def detach(call: Call) -> dict[str, Any]:
         raise InvalidRequestError("The payment method you provided is not attached to a customer "
                                   "so detachment is impossible.",
                                   code="payment_method_unexpected_state", param="payment_method")
+    ensure_writable(call.store, customer_id)
     pm["customer"] = None
     call.store.touch()
     call.emit("payment_method.detached", pm)
@@ -251,4 +259,17 @@ def retrieve_customer_payment_method(call: Call) -> dict[str, Any]:
     pm = call.store.get(NOUN, call.path_params["id"])
     if pm is None or pm.get("customer") != call.path_params["customer"]:
         raise ResourceMissing("PaymentMethod", call.path_params["id"], param="payment_method")
+    return pm
+
+
+@control_router.post("/_sim/payment_methods/{id}/behave_like")
+def behave_like(call: Call) -> dict[str, Any]:
+    """Test helper: charges on this stored card now go as on test card `card`, e.g.
+    `pm_card_visa_chargeDeclinedLostCard` (a card reported lost after it was attached)."""
+    pm = call.store.require(NOUN, call.path_params["id"], noun="PaymentMethod")
+    alias = str(require(call.params, "card"))
+    if lookup_card(alias) is None:
+        raise ParameterInvalid("card", f"Unknown test card: {alias}.")
+    pm["_test_card"] = alias
+    call.store.touch()
     return pm

@@ -142,3 +142,17 @@ def advance_sync(call: Call) -> dict[str, Any]:
     clocks.advance_now(call.sim, clock["id"])
     with call.store.lock:
         return copy.deepcopy(_live_clock(call))
+
+
+@control_router.post("/_sim/test_clocks/{id}/wait", locked=False)
+def wait_ready(call: Call) -> dict[str, Any]:
+    """Test helper: return once an advance started through the API has finished
+    (`timeout_s`, default 30), instead of polling the clock's status."""
+    try:
+        timeout_s = float(call.params.get("timeout_s", 30))
+    except (TypeError, ValueError):
+        raise InvalidRequestError("timeout_s must be a number.") from None
+    if not clocks.wait_for_advance(call.sim, call.path_params["id"], timeout_s):
+        raise InvalidRequestError("The test clock is still advancing.", http_status=408)
+    with call.store.lock:
+        return copy.deepcopy(_live_clock(call))

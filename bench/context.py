@@ -1,0 +1,62 @@
+"""What every scenario gets: the size of the run, a work directory and the PostgreSQL server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.databases import BenchPostgres
+
+__all__ = ["Context", "Sizes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """Counts and time limits of one run: every loop in the harness is bounded by these."""
+
+    http_count: int
+    http_duration_s: float
+    http_warmup: int
+    inproc_count: int
+    inproc_duration_s: float
+    consume_count: int
+    consume_duration_s: float
+    consume_threads: int
+    consume_spread_customers: int
+    webhook_count: int
+    process_customers: int  # stripesim subscriptions behind the event mix
+    process_months: int
+    growth_small: tuple[int, int]  # (customers, entries)
+    growth_large: tuple[int, int]
+    growth_calls: int
+    stripesim_months: int
+    stripesim_repeats: int
+
+    @classmethod
+    def full(cls) -> Sizes:
+        return cls(http_count=30_000, http_duration_s=5.0, http_warmup=300, inproc_count=20_000,
+                   inproc_duration_s=4.0, consume_count=4_000, consume_duration_s=4.0, consume_threads=16,
+                   consume_spread_customers=256, webhook_count=4_000, process_customers=30,
+                   process_months=3, growth_small=(100, 1_000), growth_large=(100_000, 1_000_000),
+                   growth_calls=2_000, stripesim_months=12, stripesim_repeats=5)
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        return cls(http_count=150, http_duration_s=1.0, http_warmup=20, inproc_count=100,
+                   inproc_duration_s=0.5, consume_count=40, consume_duration_s=1.0, consume_threads=4,
+                   consume_spread_customers=8, webhook_count=100, process_customers=2, process_months=1,
+                   growth_small=(10, 100), growth_large=(100, 1_000), growth_calls=30, stripesim_months=2,
+                   stripesim_repeats=1)
+
+
+@dataclass
+class Context:
+    quick: bool
+    sizes: Sizes
+    workdir: Path
+    postgres: BenchPostgres | None
+    postgres_reason: str  # why there is no PostgreSQL, when there is none
+
+    @property
+    def database_kinds(self) -> list[str]:
+        return ["sqlite", "postgresql"] if self.postgres is not None else ["sqlite"]

@@ -1,0 +1,69 @@
+"""The entitlement check in process (library mode): `entitlements.service.check` on a read-only unit
+of work, one call at a time. Floor: the same read-only unit of work running one primary-key SELECT."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.context import Context
+from bench.databases import fresh_database
+from bench.harness import Row, ScenarioResult, time_calls, timed
+from bench.seed import add_customers
+from bench.servers import REPO
+
+NAME = "check_inproc"
+TITLE = "entitlement check in process (library mode)"
+CUSTOMERS = 100
+CATALOG = REPO / "examples" / "catalogs" / "patch_hive.toml"
+_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def run(ctx: Context) -> ScenarioResult:
+    result = ScenarioResult(NAME, TITLE)
+    with timed(result):
+        try:
+            from coinslot.entitlements import service
+        except ImportError as exc:
+            result.na_reason = f"coinslot.entitlements.service not in the tree: {exc}"
+            return result
+        for kind in ctx.database_kinds:
+            with fresh_database(kind, postgres=ctx.postgres, workdir=ctx.workdir) as db:
+                add_customers(db.url, CUSTOMERS)
+                result.rows.append(_measure(kind, db.url, service, ctx))
+        if ctx.postgres is None:
+            result.rows.append(Row("postgresql", "PostgreSQL", None, na_reason=ctx.postgres_reason))
+    return result
+
+
+def _measure(kind: str, url: str, service: Any, ctx: Context) -> Row:
+    from coinslot.catalog.parser import load_catalog
+    from coinslot.db import Database
+    from coinslot.models import CreditBalance
+
+    catalog = load_catalog(CATALOG)
+    database = Database(url)
+
+    def one_check(i: int) -> None:
+        with database.unit_of_work(read_only=True) as session:
+            decision = service.check(session, customer=f"user-{i % CUSTOMERS + 1}", feature="export",
+                                     catalog=catalog, now=dt.datetime.now(dt.UTC))
+        if not decision.allowed:
+            raise RuntimeError(f"check refused a seeded customer: {decision}")
+
+    def one_select(i: int) -> None:
+        with database.unit_of_work(read_only=True) as session:
+            session.execute(select(CreditBalance.available_credits)
+                            .where(CreditBalance.customer_id == i % CUSTOMERS + 1)).scalar()
+
+    sizes = ctx.sizes
+    try:
+        sample = time_calls(one_check, count=sizes.inproc_count, max_s=sizes.inproc_duration_s, warmup=50)
+        floor = time_calls(one_select, count=sizes.inproc_count, max_s=sizes.inproc_duration_s, warmup=50)
+    finally:
+        database.dispose()
+    return Row(kind, f"{_NAMES[kind]}, 1 caller", sample, primary="p50",
+               floor_label="read-only UoW + 1 SELECT", floor=floor, unit="checks/s", target="p50 < 100 µs",
+               target_check=lambda r: r.sample is not None and r.sample.p50_ns < 100_000)

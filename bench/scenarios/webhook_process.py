@@ -1,0 +1,159 @@
+"""Webhook processing end to end: events/s with 1 and 2 worker processes, on SQLite and PostgreSQL.
+
+The events are stripesim's own (checkouts, subscriptions, renewals, a failing
+card: see bench.stripesim_world), kept to the types coinslot handles, and
+stored in a fresh inbox for each run. Each worker is a separate process running
+`coinslot.webhooks.worker.process_due` (claim, re-read from stripesim over
+HTTP, apply + mark processed in one transaction) until nothing is due.
+
+Floor: the same number of events of a type coinslot ignores, through the same
+workers: claim + mark + attempt row, no Stripe read, no domain write. The
+ratio is the share of the pipeline's own rate that the handlers leave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.context import Context
+from bench.databases import fresh_database
+from bench.harness import NotAvailable, Row, Sample, ScenarioResult, timed
+from bench.servers import REPO, serve_stripesim
+from bench.stripesim_world import STRIPE_KEY, World, build_world
+
+NAME = "webhook_process"
+TITLE = "webhook processing (stripesim events, end to end)"
+CATALOG = REPO / "examples" / "catalogs" / "patch_hive.toml"
+BATCH = 50  # process_due's default batch, as `coinslot worker` runs it
+MAX_S = 120.0
+
+
+def _handled_types() -> set[str]:
+    try:
+        from coinslot.webhooks.handlers import HANDLERS
+        from coinslot.webhooks.worker import process_due  # noqa: F401
+    except ImportError as exc:
+        raise NotAvailable(f"webhook worker not importable: {exc}") from exc
+    return set(HANDLERS)
+
+
+def _fill_inbox(url: str, world: World, events: list[dict[str, Any]]) -> None:
+    from coinslot.db import Database
+    from coinslot.models import Customer
+    from coinslot.stripe_gateway.events import event_from_dict
+    from coinslot.webhooks.inbox import store_event
+
+    database = Database(url)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with database.unit_of_work() as session:
+            session.add_all([
+                Customer(host_user_id=user, stripe_customer_id=cus, livemode=False, created_at=now,
+                         updated_at=now)
+                for user, cus in world.customers.items()
+            ])
+            for event in events:
+                body = json.dumps(event).encode()
+                store_event(session, event=event_from_dict(event), payload=body, now=now)
+    finally:
+        database.dispose()
+
+
+def _statuses(url: str) -> dict[str, int]:
+    from coinslot.db import Database
+    from coinslot.models import WebhookEvent
+
+    database = Database(url)
+    try:
+        with database.unit_of_work(read_only=True) as session:
+            rows = session.execute(select(WebhookEvent.status, func.count()).group_by(WebhookEvent.status))
+            return {status: count for status, count in rows}
+    finally:
+        database.dispose()
+
+
+def _run_workers(url: str, stripe_url: str, workers: int) -> tuple[int, int]:
+    """Start `workers` processes, release them together; (events processed, elapsed ns)."""
+    spec = json.dumps({"database_url": url, "stripe_key": STRIPE_KEY, "stripe_api_base": stripe_url,
+                       "catalog_path": str(CATALOG), "batch": BATCH, "max_s": MAX_S})
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.worker", spec], cwd=REPO, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("a bench worker did not start")
+        started_ns = time.monotonic_ns()
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        answers = [json.loads(proc.communicate(timeout=MAX_S + 30)[0]) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    processed = sum(int(a["processed"]) for a in answers)
+    return processed, max(int(a["last_done_ns"]) for a in answers) - started_ns
+
+
+def _noop_copies(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**event, "id": event["id"] + "_noop", "type": "bench.noop"} for event in events]
+
+
+def _measure(ctx: Context, kind: str, world: World, events: list[dict[str, Any]], stripe_url: str,
+             workers: int) -> tuple[Sample, dict[str, int]]:
+    with fresh_database(kind, postgres=ctx.postgres, workdir=ctx.workdir) as db:
+        _fill_inbox(db.url, world, events)
+        processed, elapsed_ns = _run_workers(db.url, stripe_url, workers)
+        statuses = _statuses(db.url)
+    # Per-event latency is not observable from outside the workers: p50/p99 are the mean event time.
+    mean_ns = elapsed_ns // max(processed, 1)
+    return Sample(processed, elapsed_ns, mean_ns, mean_ns), statuses
+
+
+def run(ctx: Context) -> ScenarioResult:
+    result = ScenarioResult(NAME, TITLE)
+    with timed(result):
+        try:
+            handled = _handled_types()
+        except NotAvailable as exc:
+            result.na_reason = str(exc)
+            return result
+        sizes = ctx.sizes
+        with serve_stripesim(log_dir=ctx.workdir) as sim:
+            world = build_world(sim.url, CATALOG, customers=sizes.process_customers,
+                                months=sizes.process_months)
+            events = [event for event in world.events if event["type"] in handled]
+            result.facts["event mix"] = ", ".join(f"{t} {n}" for t, n in
+                                                  World(events=events).mix().items())
+            for kind in ctx.database_kinds:
+                for workers in (1, 2):
+                    sample, statuses = _measure(ctx, kind, world, events, sim.url, workers)
+                    floor, _ = _measure(ctx, kind, world, _noop_copies(events), sim.url, workers)
+                    result.rows.append(_row(kind, workers, sample, floor))
+                    result.facts[f"{kind} {workers}w outcomes"] = ", ".join(
+                        f"{s} {n}" for s, n in sorted(statuses.items()))
+        if ctx.postgres is None:
+            result.rows.append(Row("postgresql", "PostgreSQL", None, na_reason=ctx.postgres_reason))
+    return result
+
+
+def _row(kind: str, workers: int, sample: Sample, floor: Sample) -> Row:
+    name = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[kind]
+    row = Row(f"{kind}.workers{workers}", f"{name}, {workers} worker{'s' if workers > 1 else ''}", sample,
+              floor_label="ignored-type events", floor=floor, unit="events/s",
+              note="p50/p99 columns show the mean time per event")
+    if kind == "postgresql" and workers == 2:
+        row.target = ">= 500 events/s"
+        row.target_check = lambda r: r.sample is not None and r.sample.rate_per_s >= 500
+    return row
+
+

@@ -1,0 +1,200 @@
+"""`catalog push`: make Stripe's products and prices match the catalog file, idempotently.
+
+    plan_push   read Stripe (products by metadata `coinslot_key`, prices by lookup key) and list
+                the changes: create/update a product, create a price (new, or because the amount
+                changed: amounts are immutable at Stripe, so a new price takes the lookup key over
+                with `transfer_lookup_key` and the old one is deactivated)
+    apply_push  make them, in order; a second run finds nothing to change
+
+No database rows are involved, so the idempotency keys are derived from the
+change itself (what is created, and which price it replaces): a retried push
+cannot create a second copy, and a later change back to an old amount is a new request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from coinslot.catalog.core import Catalog, CatalogPrice, catalog_prices
+from coinslot.stripe_gateway import StripeGateway
+from coinslot.stripe_gateway.catalog import StripePriceData, StripeProductData
+
+__all__ = ["PushAction", "PushPlan", "apply_push", "plan_push"]
+
+PRODUCT_KEY = "coinslot_key"
+ActionKind = Literal["create_product", "update_product", "create_price", "replace_price"]
+
+
+@dataclass(frozen=True, slots=True)
+class PushAction:
+    kind: ActionKind
+    key: str  # product key ("plan:pro") or lookup key
+    description: str
+    price: CatalogPrice | None = None
+    product_id: str | None = None  # known for existing products
+    replaces: StripePriceData | None = None
+    name: str = ""  # products: display name and description to set
+    product_description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PushPlan:
+    livemode: bool
+    actions: list[PushAction]
+    pinned: list[str] = field(default_factory=list)  # paths left alone because the file pins their price id
+    unchanged: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.actions
+
+
+def _idempotency_key(*parts: object) -> str:
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
+    return f"coinslot-push-{digest}"
+
+
+def _products(catalog: Catalog) -> dict[str, tuple[str, str]]:
+    """product key -> (name, description), for every item that has prices."""
+    found: dict[str, tuple[str, str]] = {}
+    for price in catalog_prices(catalog):
+        found.setdefault(price.product_key, (price.product_name, price.product_description))
+    return found
+
+
+def _price_matches(price: CatalogPrice, existing: StripePriceData, product_id: str | None) -> bool:
+    return (
+        existing.unit_amount == price.amount_minor
+        and existing.currency == price.currency
+        and existing.interval == price.interval
+        and (product_id is None or existing.product == product_id)
+    )
+
+
+def plan_push(gateway: StripeGateway, catalog: Catalog) -> PushPlan:
+    """What `apply_push` would change at Stripe (reads only)."""
+    existing = {
+        product.metadata[PRODUCT_KEY]: product
+        for product in gateway.catalog.list_products()
+        if product.metadata.get(PRODUCT_KEY)
+    }
+    actions: list[PushAction] = []
+    for key, (name, description) in _products(catalog).items():
+        product = existing.get(key)
+        if product is None:
+            actions.append(
+                PushAction(
+                    "create_product",
+                    key,
+                    f"create product {key} ({name})",
+                    name=name,
+                    product_description=description,
+                )
+            )
+        elif (product.name, product.description, product.active) != (name, description, True):
+            actions.append(
+                PushAction(
+                    "update_product",
+                    key,
+                    f"update product {key} ({name})",
+                    product_id=product.id,
+                    name=name,
+                    product_description=description,
+                )
+            )
+    managed = [price for price in catalog_prices(catalog) if price.pinned_id(gateway.livemode) is None]
+    pinned = [
+        price.path for price in catalog_prices(catalog) if price.pinned_id(gateway.livemode) is not None
+    ]
+    current = gateway.catalog.prices_by_lookup_key([price.lookup_key for price in managed])
+    unchanged = 0
+    for price in managed:
+        product = existing.get(price.product_key)
+        held = current.get(price.lookup_key)
+        if held is None:
+            actions.append(
+                PushAction("create_price", price.lookup_key, f"create price {_label(price)}", price)
+            )
+        elif not _price_matches(price, held, product.id if product else None):
+            was = f"{held.unit_amount} {held.currency}" + (f"/{held.interval}" if held.interval else "")
+            actions.append(
+                PushAction(
+                    "replace_price",
+                    price.lookup_key,
+                    f"replace price {held.id} ({was}) with {_label(price)}; {held.id} is deactivated",
+                    price,
+                    replaces=held,
+                )
+            )
+        else:
+            unchanged += 1
+    return PushPlan(gateway.livemode, actions, pinned, unchanged)
+
+
+def _label(price: CatalogPrice) -> str:
+    per = f"/{price.interval}" if price.interval else " one-time"
+    return f"{price.lookup_key}: {price.amount_minor} {price.currency}{per}"
+
+
+def apply_push(
+    gateway: StripeGateway, plan: PushPlan, *, on_step: Callable[[PushAction], None] | None = None
+) -> list[str]:
+    """Make the planned changes, products first; returns one line per change made."""
+    product_ids = {
+        product.metadata[PRODUCT_KEY]: product.id
+        for product in gateway.catalog.list_products()
+        if product.metadata.get(PRODUCT_KEY)
+    }
+    done: list[str] = []
+    ordered = sorted(plan.actions, key=lambda action: action.kind not in ("create_product", "update_product"))
+    for action in ordered:
+        if action.kind in ("create_product", "update_product"):
+            product_ids[action.key] = _apply_product(gateway, action).id
+        else:
+            _apply_price(gateway, action, product_ids)
+        done.append(action.description)
+        if on_step is not None:
+            on_step(action)
+    return done
+
+
+def _apply_product(gateway: StripeGateway, action: PushAction) -> StripeProductData:
+    if action.kind == "update_product" and action.product_id is not None:
+        return gateway.catalog.update_product(
+            action.product_id, name=action.name, description=action.product_description
+        )
+    return gateway.catalog.create_product(
+        name=action.name,
+        description=action.product_description,
+        metadata={PRODUCT_KEY: action.key},
+        idempotency_key=_idempotency_key("product", action.key, action.name),
+    )
+
+
+def _apply_price(gateway: StripeGateway, action: PushAction, product_ids: dict[str, str]) -> None:
+    price = action.price
+    assert price is not None
+    product_id = product_ids[price.product_key]
+    replaced = action.replaces.id if action.replaces else None
+    created = gateway.catalog.create_price(
+        product_id=product_id,
+        amount_minor=price.amount_minor,
+        currency=price.currency,
+        interval=price.interval,
+        lookup_key=price.lookup_key,
+        metadata={PRODUCT_KEY: price.product_key, "coinslot_path": price.path},
+        idempotency_key=_idempotency_key(
+            "price",
+            price.lookup_key,
+            price.amount_minor,
+            price.currency,
+            price.interval,
+            product_id,
+            replaced,
+        ),
+    )
+    if replaced is not None and replaced != created.id:
+        gateway.catalog.deactivate_price(replaced)

@@ -1,0 +1,540 @@
+"""The catalog file (TOML) -> `catalog.core.Catalog`, with every problem named by file, line and field.
+
+    catalog.toml:14: plans.pro.prices.monthly: "4.999" has more decimals than USD allows
+
+Numbers are read with `parse_float=Decimal`, so "4.99" and 4.99 both become
+exactly 499 cents; a float never exists. All problems are collected, not only
+the first, so an operator fixes the file in one pass. The format is
+documented in `docs/catalog.md`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from coinslot.catalog.core import (
+    Catalog,
+    CreditPack,
+    Feature,
+    Interval,
+    OneTimeProduct,
+    Plan,
+    PlanPrice,
+    catalog_prices,
+)
+from coinslot.catalog.lines import LineIndex
+from coinslot.errors import InvalidInput
+from coinslot.money import currency_exponent
+
+__all__ = ["CatalogInvalid", "CatalogProblem", "load_catalog", "parse_catalog"]
+
+_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+_INTERVALS: dict[str, Interval] = {"monthly": "month", "yearly": "year"}
+_LOOKUP_KEY_MAX = 200  # Stripe's limit
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogProblem:
+    """One thing wrong with the file, where it is, and what to do."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class CatalogInvalid(InvalidInput):
+    """The catalog file has problems; `problems` lists each with its file, line and field."""
+
+    code = "catalog_invalid"
+
+    def __init__(self, problems: list[CatalogProblem]) -> None:
+        super().__init__(
+            "\n".join(str(problem) for problem in problems), field=problems[0].field if problems else None
+        )
+        self.problems = problems
+
+
+class _Reader:
+    """Typed reads from the parsed dicts that record a problem instead of raising."""
+
+    def __init__(self, source: str, lines: LineIndex) -> None:
+        self.source = source
+        self.lines = lines
+        self.problems: list[CatalogProblem] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(CatalogProblem(self.source, self.lines.line_of(path), path, message))
+
+    def table(self, data: dict[str, Any], path: str, key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.problem(f"{path}.{key}" if path else key, "must be a table")
+            return {}
+        return value
+
+    def only(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
+        for key in data:
+            if key not in allowed:
+                self.problem(f"{path}.{key}", f"unknown field; expected one of: {', '.join(sorted(allowed))}")
+
+    def text(self, data: dict[str, Any], path: str, key: str, default: str | None = None) -> str | None:
+        value = data.get(key, default)
+        if value is not None and not isinstance(value, str):
+            self.problem(f"{path}.{key}", f"must be a string, not {_shown(value)}")
+            return default
+        return value
+
+    def flag(self, data: dict[str, Any], path: str, key: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.problem(f"{path}.{key}", f"must be true or false, not {_shown(value)}")
+            return False
+        return value
+
+    def whole(
+        self, data: dict[str, Any], path: str, key: str, *, minimum: int = 0, default: int | None = None
+    ) -> int | None:
+        value = data.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(f"{path}.{key}", f"must be a whole number, not {_shown(value)}")
+            return default
+        if value < minimum:
+            self.problem(f"{path}.{key}", f"must be at least {minimum}, not {value}")
+            return default
+        return value
+
+    def amount(self, value: Any, path: str, currency: str, *, allow_zero: bool = False) -> int | None:
+        """A price as people write it ("4.99", 4.99 or 5) -> minor units; None after a problem."""
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            self.problem(path, f'must be an amount such as "4.99", not {_shown(value)}')
+            return None
+        try:
+            major = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.problem(path, f'{_shown(value)} is not an amount such as "4.99"')
+            return None
+        if not major.is_finite():
+            self.problem(path, f'{_shown(value)} is not an amount such as "4.99"')
+            return None
+        scaled = major.scaleb(currency_exponent(currency))
+        if scaled != scaled.to_integral_value():
+            self.problem(path, f"{_shown(value)} has more decimals than {currency.upper()} allows")
+            return None
+        minor = int(scaled)
+        if minor < 0 or (minor == 0 and not allow_zero):
+            self.problem(path, f"{_shown(value)} must be more than zero")
+            return None
+        return minor
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _PriceSpec:
+    amount_minor: int
+    lookup_key: str | None
+    price_id_test: str | None
+    price_id_live: str | None
+
+
+_PRICE_FIELDS = {"amount", "lookup_key", "price_id_test", "price_id_live"}
+
+
+def _price(
+    reader: _Reader, value: Any, path: str, currency: str, *, allow_zero: bool = False
+) -> _PriceSpec | None:
+    """A price written as an amount, or as a table {amount, lookup_key, price_id_test, price_id_live}."""
+    if not isinstance(value, dict):
+        amount = reader.amount(value, path, currency, allow_zero=allow_zero)
+        return None if amount is None else _PriceSpec(amount, None, None, None)
+    reader.only(value, path, _PRICE_FIELDS)
+    if "amount" not in value:
+        reader.problem(f"{path}.amount", 'missing; write the price, e.g. amount = "4.99"')
+        return None
+    amount = reader.amount(value["amount"], f"{path}.amount", currency, allow_zero=allow_zero)
+    lookup_key = reader.text(value, path, "lookup_key")
+    test_id = reader.text(value, path, "price_id_test")
+    live_id = reader.text(value, path, "price_id_live")
+    for key, pinned in (("price_id_test", test_id), ("price_id_live", live_id)):
+        if pinned is not None and not pinned.startswith("price_"):
+            reader.problem(f"{path}.{key}", f'"{pinned}" is not a Stripe price id (price_...)')
+    return None if amount is None else _PriceSpec(amount, lookup_key, test_id, live_id)
+
+
+def _currency(reader: _Reader, data: dict[str, Any], path: str, default: str) -> str:
+    value = reader.text(data, path, "currency", default) or default
+    try:
+        currency_exponent(value)
+    except InvalidInput:
+        reader.problem(f"{path}.currency", f'"{value}" is not a 3-letter currency code such as "usd"')
+        return default
+    return value.lower()
+
+
+def _features(reader: _Reader, data: dict[str, Any]) -> dict[str, Feature]:
+    features: dict[str, Feature] = {}
+    for key, spec in reader.table(data, "", "features").items():
+        path = f"features.{key}"
+        if not isinstance(spec, dict):
+            reader.problem(path, "must be a table: [features.<key>]")
+            continue
+        reader.only(spec, path, {"name", "credits", "multiplier_param", "multipliers", "limit_per_period"})
+        multipliers: dict[str, Decimal] = {}
+        for value_name, factor in reader.table(spec, path, "multipliers").items():
+            factor_path = f"{path}.multipliers.{value_name}"
+            try:
+                parsed = Decimal(str(factor)) if not isinstance(factor, bool) else Decimal("NaN")
+            except InvalidOperation:
+                parsed = Decimal("NaN")
+            if not parsed.is_finite() or parsed <= 0 or isinstance(factor, dict | list):
+                reader.problem(factor_path, f'must be a positive number such as "1.5", not {_shown(factor)}')
+                continue
+            multipliers[value_name] = parsed
+        param = reader.text(spec, path, "multiplier_param")
+        if multipliers and not param:
+            reader.problem(
+                f"{path}.multiplier_param", "missing; name the request parameter the multipliers read"
+            )
+        if param and not multipliers:
+            reader.problem(f"{path}.multipliers", f"missing; give a factor for each value of {param}")
+        features[key] = Feature(
+            key=key,
+            name=reader.text(spec, path, "name") or key.replace("_", " ").capitalize(),
+            credits=reader.whole(spec, path, "credits", default=0) or 0,
+            multiplier_param=param,
+            multipliers=multipliers,
+            limit_per_period=reader.whole(spec, path, "limit_per_period", minimum=1),
+        )
+    return features
+
+
+_PLAN_FIELDS = {
+    "type",
+    "name",
+    "description",
+    "bullets",
+    "popular",
+    "prices",
+    "credits_per_period",
+    "unlimited",
+    "rollover_cap",
+    "features",
+    "trial_days",
+    "allow_promotion_codes",
+    "automatic_tax",
+    "currency",
+}
+
+
+def _plan(
+    reader: _Reader, key: str, spec: dict[str, Any], rank: int, currency: str, features: dict[str, Feature]
+) -> Plan:
+    path = f"plans.{key}"
+    reader.only(spec, path, _PLAN_FIELDS)
+    kind = spec.get("type", "subscription")
+    if kind not in ("free", "subscription"):
+        reader.problem(f"{path}.type", f'{_shown(kind)} is not a plan type; use "free" or "subscription"')
+        kind = "subscription"
+    currency = _currency(reader, spec, path, currency)
+    prices: dict[Interval, PlanPrice] = {}
+    for label, spec_value in reader.table(spec, path, "prices").items():
+        price_path = f"{path}.prices.{label}"
+        interval = _INTERVALS.get(label)
+        if interval is None:
+            reader.problem(price_path, "unknown interval; use monthly or yearly")
+            continue
+        parsed = _price(reader, spec_value, price_path, currency)
+        if parsed is not None:
+            prices[interval] = PlanPrice(
+                interval,
+                parsed.amount_minor,
+                currency,
+                parsed.lookup_key or f"coinslot:plan:{key}:{interval}",
+                parsed.price_id_test,
+                parsed.price_id_live,
+            )
+    if kind == "free" and "prices" in spec:
+        reader.problem(
+            f"{path}.prices", 'a free plan has no prices; remove them or use type = "subscription"'
+        )
+    if kind == "subscription" and not prices and "prices" not in spec:
+        reader.problem(f"{path}.prices", "missing; a subscription needs a monthly and/or yearly price")
+    unlimited = reader.flag(spec, path, "unlimited")
+    credits = reader.whole(spec, path, "credits_per_period", default=0) or 0
+    if unlimited and credits:
+        reader.problem(
+            f"{path}.credits_per_period", "an unlimited plan has no credits per period; remove one"
+        )
+    plan_features = spec.get("features", [])
+    if not isinstance(plan_features, list) or not all(isinstance(item, str) for item in plan_features):
+        reader.problem(f"{path}.features", 'must be a list of feature keys, e.g. ["export"]')
+        plan_features = []
+    for feature in plan_features:
+        if feature not in features:
+            reader.problem(
+                f"{path}.features", f'unknown feature "{feature}"; declare it as [features.{feature}]'
+            )
+    bullets = spec.get("bullets", [])
+    if not isinstance(bullets, list) or not all(isinstance(item, str) for item in bullets):
+        reader.problem(f"{path}.bullets", "must be a list of strings")
+        bullets = []
+    return Plan(
+        key=key,
+        name=reader.text(spec, path, "name") or key.capitalize(),
+        kind=cast(Literal["free", "subscription"], kind),
+        rank=rank,
+        description=reader.text(spec, path, "description") or "",
+        prices=prices,
+        credits_per_period=credits,
+        unlimited=unlimited,
+        rollover_cap=reader.whole(spec, path, "rollover_cap", default=0) or 0,
+        features=frozenset(plan_features),
+        bullets=tuple(bullets),
+        popular=reader.flag(spec, path, "popular"),
+        trial_days=_trial_days(reader, spec, path),
+        allow_promotion_codes=reader.flag(spec, path, "allow_promotion_codes"),
+        automatic_tax=reader.flag(spec, path, "automatic_tax"),
+    )
+
+
+def _trial_days(reader: _Reader, spec: dict[str, Any], path: str) -> int:
+    days = reader.whole(spec, path, "trial_days", default=0) or 0
+    if days > 730:  # Stripe's limit on trial_period_days
+        reader.problem(f"{path}.trial_days", f"{days} is more than Stripe's 730-day maximum")
+        return 0
+    return days
+
+
+def _product(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> OneTimeProduct | None:
+    path = f"products.{key}"
+    reader.only(
+        spec,
+        path,
+        {
+            "name",
+            "description",
+            "price",
+            "accepts_payload",
+            "allow_promotion_codes",
+            "automatic_tax",
+            "currency",
+        },
+    )
+    currency = _currency(reader, spec, path, currency)
+    if "price" not in spec:
+        reader.problem(f"{path}.price", 'missing; a one-time product needs a price, e.g. price = "49.00"')
+        return None
+    price = _price(reader, spec["price"], f"{path}.price", currency)
+    if price is None:
+        return None
+    return OneTimeProduct(
+        key=key,
+        name=reader.text(spec, path, "name") or key.capitalize(),
+        amount_minor=price.amount_minor,
+        currency=currency,
+        lookup_key=price.lookup_key or f"coinslot:product:{key}",
+        description=reader.text(spec, path, "description") or "",
+        accepts_payload=reader.flag(spec, path, "accepts_payload"),
+        allow_promotion_codes=reader.flag(spec, path, "allow_promotion_codes"),
+        automatic_tax=reader.flag(spec, path, "automatic_tax"),
+        price_id_test=price.price_id_test,
+        price_id_live=price.price_id_live,
+    )
+
+
+def _pack(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> CreditPack | None:
+    path = f"packs.{key}"
+    reader.only(
+        spec,
+        path,
+        {
+            "type",
+            "name",
+            "description",
+            "credits",
+            "price",
+            "price_per_credit",
+            "minimum_amount",
+            "expires_after_days",
+            "allow_promotion_codes",
+            "automatic_tax",
+            "currency",
+        },
+    )
+    kind = spec.get("type", "fixed")
+    currency = _currency(reader, spec, path, currency)
+    common: dict[str, Any] = {
+        "key": key,
+        "name": reader.text(spec, path, "name") or key.capitalize(),
+        "currency": currency,
+        "description": reader.text(spec, path, "description") or "",
+        "expires_after_days": reader.whole(spec, path, "expires_after_days", minimum=1),
+        "allow_promotion_codes": reader.flag(spec, path, "allow_promotion_codes"),
+        "automatic_tax": reader.flag(spec, path, "automatic_tax"),
+    }
+    if kind == "fixed":
+        credits = reader.whole(spec, path, "credits", minimum=1)
+        if credits is None:
+            reader.problem(f"{path}.credits", "missing; a fixed pack grants a number of credits")
+        price = _price(reader, spec["price"], f"{path}.price", currency) if "price" in spec else None
+        if "price" not in spec:
+            reader.problem(f"{path}.price", 'missing; a fixed pack needs a price, e.g. price = "9.99"')
+        for wrong in ("price_per_credit", "minimum_amount"):
+            if wrong in spec:
+                reader.problem(f"{path}.{wrong}", 'only for type = "per_credit" packs')
+        if credits is None or price is None:
+            return None
+        return CreditPack(
+            kind="fixed",
+            credits=credits,
+            amount_minor=price.amount_minor,
+            lookup_key=price.lookup_key or f"coinslot:pack:{key}",
+            price_id_test=price.price_id_test,
+            price_id_live=price.price_id_live,
+            **common,
+        )
+    if kind != "per_credit":
+        reader.problem(f"{path}.type", f'{_shown(kind)} is not a pack type; use "fixed" or "per_credit"')
+        return None
+    if "price_per_credit" not in spec:
+        reader.problem(f"{path}.price_per_credit", 'missing; e.g. price_per_credit = "0.20"')
+        return None
+    unit = _price(reader, spec["price_per_credit"], f"{path}.price_per_credit", currency)
+    minimum = reader.amount(
+        spec.get("minimum_amount", 0), f"{path}.minimum_amount", currency, allow_zero=True
+    )
+    for wrong in ("credits", "price"):
+        if wrong in spec:
+            reader.problem(f"{path}.{wrong}", 'only for type = "fixed" packs; the buyer picks the quantity')
+    if unit is None:
+        return None
+    return CreditPack(
+        kind="per_credit",
+        unit_amount_minor=unit.amount_minor,
+        minimum_amount_minor=minimum or 0,
+        lookup_key=unit.lookup_key or f"coinslot:pack:{key}",
+        price_id_test=unit.price_id_test,
+        price_id_live=unit.price_id_live,
+        **common,
+    )
+
+
+def _items(reader: _Reader, data: dict[str, Any], section: str) -> list[tuple[str, dict[str, Any]]]:
+    items = []
+    for key, spec in reader.table(data, "", section).items():
+        if not _KEY_PATTERN.match(key):
+            reader.problem(f"{section}.{key}", "keys use lowercase letters, digits, '_' and '-' (max 64)")
+        if not isinstance(spec, dict):
+            reader.problem(f"{section}.{key}", f"must be a table: [{section}.{key}]")
+            continue
+        items.append((key, spec))
+    return items
+
+
+def _check_lookup_keys(reader: _Reader, catalog: Catalog) -> None:
+    seen: dict[str, str] = {}
+    for price in catalog_prices(catalog):
+        if len(price.lookup_key) > _LOOKUP_KEY_MAX:
+            reader.problem(price.path, f"lookup key is longer than Stripe's {_LOOKUP_KEY_MAX} characters")
+        if price.lookup_key in seen:
+            reader.problem(
+                price.path, f'lookup key "{price.lookup_key}" is already used by {seen[price.lookup_key]}'
+            )
+        seen.setdefault(price.lookup_key, price.path)
+
+
+def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
+    """Parse and validate a catalog; raise CatalogInvalid listing every problem."""
+    try:
+        data = tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise CatalogInvalid(
+            [CatalogProblem(source, int(line.group(1)) if line else 1, "", f"not valid TOML: {exc}")]
+        ) from None
+    lines = LineIndex(text)
+    reader = _Reader(source, lines)
+    reader.only(data, "", {"catalog", "features", "plans", "products", "packs"})
+    head = reader.table(data, "", "catalog")
+    reader.only(head, "catalog", {"name", "currency", "default_plan"})
+    currency = _currency(reader, head, "catalog", "usd")
+    features = _features(reader, data)
+    plans = {
+        key: _plan(reader, key, spec, rank, currency, features)
+        for rank, (key, spec) in enumerate(_items(reader, data, "plans"))
+    }
+    products = {
+        key: item
+        for key, spec in _items(reader, data, "products")
+        if (item := _product(reader, key, spec, currency)) is not None
+    }
+    packs = {
+        key: pack
+        for key, spec in _items(reader, data, "packs")
+        if (pack := _pack(reader, key, spec, currency)) is not None
+    }
+    default_plan = reader.text(head, "catalog", "default_plan")
+    free_plans = [plan.key for plan in plans.values() if plan.kind == "free"]
+    if default_plan is None:
+        default_plan = free_plans[0] if free_plans else ""
+        if not free_plans:
+            reader.problem(
+                "catalog.default_plan",
+                'missing; declare a plan with type = "free" for users '
+                "without a subscription and name it here",
+            )
+    elif default_plan not in plans:
+        reader.problem("catalog.default_plan", f'"{default_plan}" is not a plan of this catalog')
+    elif plans[default_plan].kind != "free":
+        reader.problem("catalog.default_plan", f'"{default_plan}" must be a free plan (type = "free")')
+    catalog = Catalog(
+        name=reader.text(head, "catalog", "name") or Path(source).stem,
+        currency=currency,
+        default_plan=default_plan,
+        plans=plans,
+        products=products,
+        packs=packs,
+        features=features,
+        source=source,
+        lines=lines.as_dict(),
+    )
+    _check_lookup_keys(reader, catalog)
+    if reader.problems:
+        raise CatalogInvalid(sorted(reader.problems, key=lambda problem: problem.line))
+    return catalog
+
+
+def load_catalog(path: Path, *, display_name: str | None = None) -> Catalog:
+    """Read and parse the catalog file at `path`."""
+    source = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogInvalid(
+            [CatalogProblem(source, 0, "", "file not found (set COINSLOT_CATALOG_PATH)")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogInvalid([CatalogProblem(source, 0, "", f"cannot read the file: {exc}")]) from None
+    return parse_catalog(text, source=source)

@@ -1,0 +1,364 @@
+"""Starting Checkout and coming back from it: the use cases that call Stripe.
+
+start_checkout   resolve item + URLs -> price id (Stripe read) -> customer (customers.flows)
+                 -> tx1 save the attempt (+ order) -> Stripe create, key `coinslot-checkout-<id>`
+                 -> tx2 record the session id and URL (or mark the attempt failed)
+fulfil_return    re-read the session from Stripe -> tx fulfil_checkout_session (idempotent with the webhook)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from coinslot.catalog import service as catalog_service
+from coinslot.catalog.core import Catalog
+from coinslot.checkout import core, repository, service
+from coinslot.checkout.schemas import CreditsOut, CustomerSummary, SubscriptionOut
+from coinslot.customers import flows as customer_flows
+from coinslot.customers import repository as customers_repository
+from coinslot.customers import service as customers_service
+from coinslot.deps import Container
+from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
+from coinslot.ledger import service as ledger_service
+from coinslot.models import Order, Subscription
+from coinslot.stripe_gateway.checkout import CheckoutSessionRequest, StripeCheckoutSessionData
+from coinslot.subscriptions import service as subscriptions_service
+
+__all__ = [
+    "StartedCheckout",
+    "create_order",
+    "customer_summary",
+    "fulfil_return",
+    "start_checkout",
+    "start_order_checkout",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StartedCheckout:
+    checkout_id: int
+    session_id: str
+    url: str
+    mode: str
+    order_id: str | None
+    amount_total_minor: int
+    currency: str
+
+
+def _price_id(container: Container, item: core.CheckoutItem) -> str:
+    gateway = container.gateway
+    pinned = item.price.pinned_id(gateway.livemode)
+    if pinned is not None:
+        return pinned
+    found = gateway.catalog.prices_by_lookup_key([item.price.lookup_key])
+    price = found.get(item.price.lookup_key)
+    if price is None:
+        raise NotFound(
+            f"Stripe has no active price with lookup key {item.price.lookup_key!r}: "
+            "run `coinslot catalog push`",
+            code="price_not_pushed",
+        )
+    if price.unit_amount != item.price.amount_minor or price.currency != item.price.currency:
+        # Charging an amount the catalog does not say would be worse than refusing.
+        raise Conflict(
+            f"Stripe's price {price.id} ({price.unit_amount} {price.currency}) differs from the catalog "
+            f"({item.price.amount_minor} {item.price.currency}): run `coinslot catalog push`",
+            code="price_out_of_date",
+        )
+    return price.id
+
+
+def start_checkout(
+    container: Container,
+    *,
+    host_user_id: str,
+    item: core.ItemRequest,
+    success_url: str,
+    cancel_url: str,
+    email: str | None = None,
+    name: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> StartedCheckout:
+    """Start a hosted Checkout for a plan, a one-time product (optionally with an order payload) or a pack."""
+    catalog = catalog_service.get_catalog(container.settings)
+    resolved = core.resolve_item(catalog, item)
+    if payload is not None:
+        if resolved.ref.kind != "product":
+            raise InvalidInput("only a one-time product takes a payload", field="payload")
+        core.check_payload_size(payload, max_bytes=container.settings.order_payload_max_bytes)
+    urls = _checked_urls(container, success_url=success_url, cancel_url=cancel_url)
+    # The first Stripe call is a read: when Stripe is unreachable, nothing has been written yet.
+    price_id = _price_id(container, resolved)
+    customer = customer_flows.ensure_stripe_customer(
+        container, host_user_id=host_user_id, email=email, name=name
+    )
+    with container.db.unit_of_work() as session:
+        order = None
+        if payload is not None:
+            order = service.create_order(
+                session,
+                customer_id=customer.id,
+                product_key=resolved.ref.key,
+                payload=payload,
+                catalog=catalog,
+                max_payload_bytes=container.settings.order_payload_max_bytes,
+                now=container.clock.now(),
+            )
+        intent = service.start_intent(
+            session, customer_id=customer.id, item=resolved, order=order, now=container.clock.now()
+        )
+        intent_id, order_id = intent.id, order.public_id if order else None
+    return _create_at_stripe(
+        container,
+        intent_id=intent_id,
+        item=resolved,
+        price_id=price_id,
+        customer_id=customer.stripe_customer_id or "",
+        host_user_id=customer.host_user_id,
+        order_id=order_id,
+        urls=urls,
+    )
+
+
+def create_order(
+    container: Container,
+    *,
+    host_user_id: str,
+    product: str,
+    payload: dict[str, Any],
+    email: str | None = None,
+    name: str | None = None,
+) -> Order:
+    """Save a DRAFT order (no Stripe call): the form is safe before the user is sent to pay."""
+    catalog = catalog_service.get_catalog(container.settings)
+    with container.db.unit_of_work() as session:
+        now = container.clock.now()
+        customer = customers_service.ensure_customer(
+            session, host_user_id=host_user_id, email=email, name=name, now=now
+        )
+        order = service.create_order(
+            session,
+            customer_id=customer.id,
+            product_key=product,
+            payload=payload,
+            catalog=catalog,
+            max_payload_bytes=container.settings.order_payload_max_bytes,
+            now=now,
+        )
+        session.expunge(order)
+    return order
+
+
+def start_order_checkout(
+    container: Container, *, order_id: str, success_url: str, cancel_url: str, host_user_id: str | None = None
+) -> StartedCheckout:
+    """A (new) Checkout for a DRAFT order: the first one, or a resume after an abandoned or expired one.
+
+    A previous session still open is expired first, so the user cannot pay the same order twice.
+    """
+    catalog = catalog_service.get_catalog(container.settings)
+    with container.db.unit_of_work(read_only=True) as session:
+        order = service.get_order(session, order_id=order_id, host_user_id=host_user_id)
+        customer_id, product_key, status = order.customer_id, order.product_key, order.status
+        previous = [
+            intent.stripe_session_id
+            for intent in repository.open_intents_for_order(session, order.id)
+            if intent.stripe_session_id
+        ]
+        owner = customers_repository.by_id(session, customer_id)
+        assert owner is not None  # a foreign key
+        host_user = owner.host_user_id
+    if status != "draft":
+        raise Conflict(f"order {order_id} is {status}: only a draft order can be paid", code="order_state")
+    resolved = core.resolve_item(catalog, core.ItemRequest(product=product_key))
+    urls = _checked_urls(container, success_url=success_url, cancel_url=cancel_url)
+    for session_id in previous:
+        _close_previous(container, catalog=catalog, session_id=session_id)
+    price_id = _price_id(container, resolved)
+    customer = customer_flows.ensure_stripe_customer(container, host_user_id=host_user)
+    with container.db.unit_of_work() as session:
+        order_row = repository.order_by_public_id(session, order_id, for_update=True)
+        intent = service.start_intent(
+            session, customer_id=customer.id, item=resolved, order=order_row, now=container.clock.now()
+        )
+        intent_id = intent.id
+    return _create_at_stripe(
+        container,
+        intent_id=intent_id,
+        item=resolved,
+        price_id=price_id,
+        customer_id=customer.stripe_customer_id or "",
+        host_user_id=host_user,
+        order_id=order_id,
+        urls=urls,
+    )
+
+
+def _close_previous(container: Container, *, catalog: Catalog, session_id: str) -> None:
+    """Expire a still-open earlier session; if it was paid meanwhile, fulfil it and refuse the new one."""
+    checkout = container.gateway.checkout.retrieve_session(session_id)
+    if checkout.status == "open":
+        checkout = container.gateway.checkout.expire_session(session_id)
+    with container.db.unit_of_work() as session:
+        now = container.clock.now()
+        if checkout.status == "expired":
+            service.mark_expired(session, stripe_session_id=session_id, now=now)
+            return
+        result = service.fulfil_checkout_session(session, checkout=checkout, catalog=catalog, now=now)
+    if result.applied or result.reason == "already_fulfilled":
+        raise Conflict(
+            f"order {result.order_id} was paid meanwhile (session {session_id})", code="order_state"
+        )
+
+
+def _checked_urls(container: Container, *, success_url: str, cancel_url: str) -> tuple[str, str]:
+    settings = container.settings
+    allowed = [*settings.redirect_origins, settings.public_url.rstrip("/")]
+    success = core.check_redirect_url(success_url, allowed_origins=allowed, field="success_url")
+    cancel = core.check_redirect_url(cancel_url, allowed_origins=allowed, field="cancel_url")
+    return (
+        core.with_checkout_params(success, status="success"),
+        core.with_checkout_params(cancel, status="cancel"),
+    )
+
+
+def _create_at_stripe(
+    container: Container,
+    *,
+    intent_id: int,
+    item: core.CheckoutItem,
+    price_id: str,
+    customer_id: str,
+    host_user_id: str,
+    order_id: str | None,
+    urls: tuple[str, str],
+) -> StartedCheckout:
+    metadata = {service.METADATA_USER: host_user_id, service.METADATA_ITEM: item.metadata_item}
+    if order_id:
+        metadata[service.METADATA_ORDER] = order_id
+    request = CheckoutSessionRequest(
+        mode=item.mode,
+        customer_id=customer_id,
+        client_reference_id=host_user_id,
+        price_id=price_id,
+        quantity=item.quantity,
+        success_url=urls[0],
+        cancel_url=urls[1],
+        metadata=metadata,
+        # Derived from the saved attempt: a retry of this request can never open a second session.
+        idempotency_key=f"coinslot-checkout-{intent_id}",
+        trial_days=item.trial_days,
+        allow_promotion_codes=item.allow_promotion_codes,
+        automatic_tax=item.automatic_tax,
+    )
+    try:
+        checkout = container.gateway.checkout.create_session(request)
+    except CoinslotError as exc:
+        with container.db.unit_of_work() as session:
+            service.record_session_failed(
+                session, intent_id=intent_id, reason=exc.message, now=container.clock.now()
+            )
+        raise
+    with container.db.unit_of_work() as session:
+        service.record_session_created(
+            session, intent_id=intent_id, checkout=checkout, now=container.clock.now()
+        )
+    return StartedCheckout(
+        intent_id,
+        checkout.id,
+        checkout.url or "",
+        item.mode,
+        order_id,
+        item.amount_total_minor,
+        item.price.currency,
+    )
+
+
+def fulfil_return(
+    container: Container, *, session_id: str, host_user_id: str | None = None
+) -> tuple[StripeCheckoutSessionData, service.FulfilResult]:
+    """The user is back on the success URL: re-read the session from Stripe and apply it now.
+
+    Whichever of this and the webhook comes first does the work; the other finds it done.
+    """
+    checkout = container.gateway.checkout.retrieve_session(session_id)
+    owner = checkout.metadata.get(service.METADATA_USER) or checkout.client_reference_id
+    if host_user_id is not None and owner != host_user_id:
+        raise NotFound(f"no checkout session {session_id!r} for this user", field="session_id")
+    catalog = catalog_service.get_catalog(container.settings)
+    with container.db.unit_of_work() as session:
+        result = service.fulfil_checkout_session(
+            session, checkout=checkout, catalog=catalog, now=container.clock.now()
+        )
+    _sync_subscription(container, checkout=checkout, catalog=catalog)
+    return checkout, result
+
+
+def _sync_subscription(
+    container: Container, *, checkout: StripeCheckoutSessionData, catalog: Catalog
+) -> None:
+    """Mirror the subscription a paid subscription-mode session created, and grant its first period.
+
+    The webhook does the same on customer.subscription.* and invoice.paid; doing it here
+    too means a user who lands before the webhooks sees the new plan at once. Both paths
+    are idempotent (snapshot ordering by read time; ledger entry `invoice:<in_...>`).
+    """
+    if checkout.mode != "subscription" or checkout.subscription is None or checkout.status != "complete":
+        return
+    gateway = container.gateway
+    snapshot = gateway.subscriptions.retrieve(checkout.subscription)
+    seen_at_ms = int(container.clock.now().timestamp() * 1000)
+    invoice = gateway.invoices.retrieve(checkout.invoice) if checkout.invoice else None
+    with container.db.unit_of_work() as session:
+        now = container.clock.now()
+        subscriptions_service.sync_subscription(
+            session, snapshot=snapshot, catalog=catalog, now=now, seen_at_ms=seen_at_ms
+        )
+        if invoice is not None:
+            subscriptions_service.record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now)
+
+
+def customer_summary(container: Container, *, host_user_id: str) -> CustomerSummary:
+    """Plan, subscription status and dates, and credits of a host user (read-only; no Stripe call)."""
+    catalog = catalog_service.get_catalog(container.settings)
+    now = container.clock.now()
+    grace = dt.timedelta(days=container.settings.past_due_grace_days)
+    with container.db.unit_of_work(read_only=True) as session:
+        customer = customers_service.require(session, host_user_id)
+        access = subscriptions_service.plan_access_for(
+            session, customer_id=customer.id, catalog=catalog, now=now, grace=grace
+        )
+        row = (
+            session.get(Subscription, access.subscription_id) if access.subscription_id is not None else None
+        )
+        subscription = None
+        if row is not None:
+            subscription = SubscriptionOut(
+                status=row.status,
+                plan=row.plan_key,
+                interval=row.interval,
+                current_period_start=row.current_period_start,
+                current_period_end=row.current_period_end,
+                cancel_at_period_end=row.cancel_at_period_end,
+                trial_end=row.trial_end,
+            )
+        balance = ledger_service.balance(session, customer_id=customer.id, now=now)
+        plan = catalog.plans.get(access.plan_key, catalog.default)
+        return CustomerSummary(
+            host_user_id=customer.host_user_id,
+            email=customer.email,
+            stripe_customer_id=customer.stripe_customer_id,
+            plan=plan.key,
+            plan_name=plan.name,
+            access_reason=access.reason,
+            grace_ends_at=access.grace_ends_at,
+            subscription=subscription,
+            credits=CreditsOut(
+                available=balance.available_credits,
+                held=balance.held_credits,
+                period_allowance=balance.period_credits,
+                unlimited=plan.unlimited,
+            ),
+        )

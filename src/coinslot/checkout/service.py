@@ -1,0 +1,334 @@
+"""Orders and checkout sessions inside one transaction (no Stripe calls: see `flows.py`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coinslot.catalog.core import Catalog
+from coinslot.checkout import core, repository
+from coinslot.customers import service as customers_service
+from coinslot.errors import Conflict, InvalidInput, NotFound
+from coinslot.ledger import service as ledger_service
+from coinslot.models import CheckoutSession, Customer, Order
+from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
+
+__all__ = [
+    "FulfilResult",
+    "create_order",
+    "fulfil_checkout_session",
+    "get_order",
+    "list_orders",
+    "mark_expired",
+    "record_session_created",
+    "record_session_failed",
+    "set_order_status",
+    "start_intent",
+]
+
+METADATA_USER = "coinslot_user_id"
+METADATA_ITEM = "coinslot_item"
+METADATA_ORDER = "coinslot_order_id"
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilResult:
+    """What fulfilling a Checkout Session did. `applied` is False for a repeat or an unpaid session."""
+
+    applied: bool
+    reason: str  # "fulfilled", "already_fulfilled", "not_paid", "subscription" (granted by invoice.paid)
+    customer_id: int | None = None
+    order_id: str | None = None
+    credits: int = 0
+
+
+# --- orders -------------------------------------------------------------------------------------------
+
+
+def create_order(
+    session: Session,
+    *,
+    customer_id: int,
+    product_key: str,
+    payload: dict[str, Any],
+    catalog: Catalog,
+    max_payload_bytes: int,
+    now: dt.datetime,
+) -> Order:
+    """A DRAFT order for a one-time product, holding the form the user filled in."""
+    product = catalog.products.get(product_key)
+    if product is None:
+        raise NotFound(f"unknown product {product_key!r}", field="product")
+    if payload and not product.accepts_payload:
+        raise InvalidInput(
+            f"product {product_key!r} takes no payload (accepts_payload is off)", field="payload"
+        )
+    core.check_payload_size(payload, max_bytes=max_payload_bytes)
+    order = Order(
+        public_id="ord_" + secrets.token_hex(10),
+        customer_id=customer_id,
+        product_key=product_key,
+        payload=payload,
+        status="draft",
+        amount_minor=product.amount_minor,
+        currency=product.currency,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def get_order(session: Session, *, order_id: str, host_user_id: str | None = None) -> Order:
+    """The order `ord_...`; NotFound when it does not exist or belongs to another host user."""
+    order = repository.order_by_public_id(session, order_id)
+    if order is not None and host_user_id is not None:
+        customer = customers_service.get_by_host_user_id(session, host_user_id)
+        if customer is None or customer.id != order.customer_id:
+            order = None
+    if order is None:
+        raise NotFound(f"no order {order_id!r}", field="order_id")
+    return order
+
+
+def list_orders(
+    session: Session, *, host_user_id: str | None = None, status: str | None = None, limit: int = 50
+) -> list[Order]:
+    """Newest first, optionally for one host user and one status."""
+    return repository.list_orders(
+        session, host_user_id=host_user_id, status=status, limit=min(max(limit, 1), 200)
+    )
+
+
+def set_order_status(
+    session: Session, *, order_id: str, status: str, host_user_id: str | None = None, now: dt.datetime
+) -> Order:
+    """The host moves an order on: FULFILLED (after the service was delivered) or CANCELED."""
+    if status not in core.HOST_SETTABLE_STATUSES:
+        raise InvalidInput(
+            f"the host may set an order to fulfilled or canceled, not {status!r}", field="status"
+        )
+    order = get_order(session, order_id=order_id, host_user_id=host_user_id)
+    session.refresh(order, with_for_update=True)
+    if order.status == status:
+        return order  # a retried call changes nothing
+    order.status = core.next_order_status(order.status, status)
+    if status == "fulfilled":
+        order.fulfilled_at = now
+    else:
+        order.canceled_at = now
+    order.updated_at = now
+    return order
+
+
+# --- checkout sessions --------------------------------------------------------------------------------
+
+
+def start_intent(
+    session: Session, *, customer_id: int, item: core.CheckoutItem, order: Order | None, now: dt.datetime
+) -> CheckoutSession:
+    """Save the checkout attempt before Stripe is called: its id becomes the idempotency key."""
+    if order is not None:
+        if order.status != "draft":
+            raise Conflict(
+                f"order {order.public_id} is {order.status}: only a draft order can be paid",
+                code="order_state",
+            )
+        if order.product_key != item.ref.key or item.ref.kind != "product":
+            raise InvalidInput(
+                f"order {order.public_id} is for product {order.product_key!r}", field="order_id"
+            )
+    intent = CheckoutSession(
+        customer_id=customer_id,
+        item_kind=item.ref.kind,
+        item_key=item.ref.key,
+        interval=item.ref.interval,
+        quantity=item.quantity,
+        mode=item.mode,
+        order_id=order.id if order else None,
+        status="creating",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(intent)
+    session.flush()
+    return intent
+
+
+def record_session_created(
+    session: Session, *, intent_id: int, checkout: StripeCheckoutSessionData, now: dt.datetime
+) -> CheckoutSession:
+    intent = _intent(session, intent_id)
+    intent.stripe_session_id = checkout.id
+    intent.url = checkout.url
+    intent.status = "open" if intent.status == "creating" else intent.status
+    intent.updated_at = now
+    return intent
+
+
+def record_session_failed(session: Session, *, intent_id: int, reason: str, now: dt.datetime) -> None:
+    """Stripe refused or could not be reached: the attempt is closed, nothing exists at Stripe for it."""
+    intent = _intent(session, intent_id)
+    intent.status = "failed"
+    intent.failure_reason = reason[:2000]
+    intent.updated_at = now
+
+
+def mark_expired(session: Session, *, stripe_session_id: str, now: dt.datetime) -> None:
+    """An abandoned session: closed here too; its order stays DRAFT and can be checked out again."""
+    intent = repository.intent_by_stripe_id(session, stripe_session_id, for_update=True)
+    if intent is not None and intent.status in ("creating", "open"):
+        intent.status = "expired"
+        intent.updated_at = now
+
+
+def _intent(session: Session, intent_id: int) -> CheckoutSession:
+    intent = repository.intent_by_id(session, intent_id)
+    if intent is None:
+        raise NotFound(f"checkout attempt {intent_id} not found")
+    return intent
+
+
+# --- fulfilment ---------------------------------------------------------------------------------------
+
+
+def fulfil_checkout_session(
+    session: Session, *, checkout: StripeCheckoutSessionData, catalog: Catalog, now: dt.datetime
+) -> FulfilResult:
+    """Apply a paid Checkout Session: its order becomes PAID, its credit pack is credited.
+
+    Idempotent, so the webhook and the user's return to the success URL can both
+    call it: the intent row is locked, the ledger entry id is `checkout:<cs_...>`.
+    Only `payment_status == "paid"` changes anything. Subscription credits are
+    granted by invoice.paid (`subscriptions.service.record_paid_invoice`), not here.
+    """
+    if checkout.payment_status != "paid":
+        return FulfilResult(False, "not_paid")
+    intent = repository.intent_by_stripe_id(session, checkout.id, for_update=True)
+    if intent is not None and intent.fulfilled_at is not None:
+        return FulfilResult(False, "already_fulfilled", intent.customer_id)
+    customer = _customer_of(session, checkout)
+    kind, key = _item_of(checkout, intent, catalog)
+    order_id = _pay_order(session, checkout=checkout, intent=intent, now=now)
+    credits = 0
+    if kind == "pack":
+        credits = _credit_pack(
+            session,
+            checkout=checkout,
+            intent=intent,
+            customer=customer,
+            pack_key=key,
+            catalog=catalog,
+            now=now,
+        )
+    if intent is not None:
+        intent.status = "complete"
+        intent.fulfilled_at = now
+        intent.updated_at = now
+    reason = "subscription" if kind == "plan" else "fulfilled"
+    return FulfilResult(True, reason, customer.id, order_id, credits)
+
+
+def _customer_of(session: Session, checkout: StripeCheckoutSessionData) -> Customer:
+    host_user_id = checkout.metadata.get(METADATA_USER) or checkout.client_reference_id
+    customer = customers_service.get_by_host_user_id(session, host_user_id) if host_user_id else None
+    if customer is None and checkout.customer:
+        customer = customers_service.get_by_stripe_id(session, checkout.customer)
+    if customer is None:
+        # Never a silent drop: the webhook worker turns this into a retry, then an alert.
+        raise InvalidInput(
+            f"paid checkout session {checkout.id} names no known user "
+            f"(metadata {METADATA_USER}={host_user_id!r}, customer {checkout.customer!r})",
+            code="missing_metadata",
+            field=METADATA_USER,
+        )
+    return customer
+
+
+def _item_of(
+    checkout: StripeCheckoutSessionData, intent: CheckoutSession | None, catalog: Catalog
+) -> tuple[str, str]:
+    if intent is not None:
+        return intent.item_kind, intent.item_key
+    kind, _, key = checkout.metadata.get(METADATA_ITEM, "").partition(":")
+    if kind and key:
+        return kind, key
+    for line in checkout.line_items:
+        ref = catalog.item_for_lookup_key(line.lookup_key) if line.lookup_key else None
+        if ref is not None:
+            return ref.kind, ref.key
+    raise InvalidInput(
+        f"paid checkout session {checkout.id} names no catalog item "
+        f"(metadata {METADATA_ITEM} missing, no line item price in the catalog)",
+        code="missing_metadata",
+        field=METADATA_ITEM,
+    )
+
+
+def _pay_order(
+    session: Session, *, checkout: StripeCheckoutSessionData, intent: CheckoutSession | None, now: dt.datetime
+) -> str | None:
+    public_id = checkout.metadata.get(METADATA_ORDER)
+    order = None
+    if intent is not None and intent.order_id is not None:
+        order = repository.order_by_id(session, intent.order_id, for_update=True)
+    elif public_id:
+        order = repository.order_by_public_id(session, public_id, for_update=True)
+    if order is None:
+        if public_id:
+            raise NotFound(
+                f"paid checkout session {checkout.id} names order {public_id}, which does not exist",
+                code="missing_metadata",
+            )
+        return None
+    if order.status == "draft":
+        order.status = core.next_order_status(order.status, "paid")
+        order.stripe_checkout_session_id = checkout.id
+        order.stripe_payment_intent_id = checkout.payment_intent
+        order.paid_at = now
+        order.updated_at = now
+    elif order.stripe_checkout_session_id != checkout.id:
+        # A second paid session for one order (two tabs), or a payment for an order the host
+        # canceled meanwhile: the money is real, so say so loudly instead of dropping it.
+        paid_by = order.stripe_checkout_session_id or "none"
+        raise Conflict(
+            f"order {order.public_id} is already {order.status} (paid by session {paid_by}); "
+            f"session {checkout.id} paid it too: refund it",
+            code="order_paid_twice",
+        )
+    return order.public_id
+
+
+def _credit_pack(
+    session: Session,
+    *,
+    checkout: StripeCheckoutSessionData,
+    intent: CheckoutSession | None,
+    customer: Customer,
+    pack_key: str,
+    catalog: Catalog,
+    now: dt.datetime,
+) -> int:
+    pack = catalog.packs.get(pack_key)
+    if pack is None:
+        raise NotFound(f"paid checkout session {checkout.id} is for pack {pack_key!r}, not in the catalog")
+    quantity = sum(line.quantity for line in checkout.line_items) or (intent.quantity if intent else 1)
+    credits = core.pack_credits(catalog, pack_key, quantity)
+    expires_at = now + dt.timedelta(days=pack.expires_after_days) if pack.expires_after_days else None
+    ledger_service.credit(
+        session,
+        customer_id=customer.id,
+        entry_id=f"checkout:{checkout.id}",
+        kind="purchase",
+        credits=credits,
+        now=now,
+        expires_at=expires_at,
+        source=f"checkout:{checkout.id}",
+        reason=f"pack:{pack_key}",
+    )
+    return credits

@@ -1,0 +1,87 @@
+"""`coinslot catalog check [PATH]` and `coinslot catalog push [--dry-run] [--live]`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn
+
+from coinslot.catalog import flows
+from coinslot.catalog.parser import CatalogInvalid, load_catalog
+from coinslot.catalog.service import check_mode
+from coinslot.cli.common import console, err_console, shows_errors
+from coinslot.config import Settings
+from coinslot.stripe_gateway import StripeGateway
+
+app = typer.Typer(help="The plans file: validate it, push it to Stripe.", no_args_is_help=True)
+
+
+def _report(exc: CatalogInvalid) -> None:
+    for problem in exc.problems:
+        err_console.print(f"[bold red]error[/] {problem}", highlight=False, markup=True, soft_wrap=True)
+    count = len(exc.problems)
+    err_console.print(f"{count} problem{'s' if count != 1 else ''} found", highlight=False)
+    sys.exit(2)
+
+
+@app.command("check")
+@shows_errors
+def check(
+    path: Path | None = typer.Argument(None, help="catalog file (default: COINSLOT_CATALOG_PATH)"),
+) -> None:
+    """Validate the catalog; list every problem with file, line and field (exit 2), or exit 0."""
+    settings = Settings()
+    target = path or settings.catalog_path
+    try:
+        catalog = load_catalog(target)
+        if settings.stripe_secret_key is not None:
+            check_mode(catalog, settings.stripe_mode)
+    except CatalogInvalid as exc:
+        _report(exc)
+        return
+    console.print(
+        f"{target}: ok - {len(catalog.plans)} plans, {len(catalog.products)} products, "
+        f"{len(catalog.packs)} packs, {len(catalog.features)} features",
+        highlight=False,
+    )
+
+
+@app.command("push")
+@shows_errors
+def push(
+    dry_run: bool = typer.Option(False, "--dry-run", help="show the plan only; change nothing"),
+    live: bool = typer.Option(False, "--live", help="required to push with a live-mode key"),
+) -> None:
+    """Create or update Stripe products and prices from the catalog (prints the plan first)."""
+    settings = Settings()
+    try:
+        catalog = load_catalog(settings.catalog_path)
+        check_mode(catalog, settings.stripe_mode)
+    except CatalogInvalid as exc:
+        _report(exc)
+        return
+    gateway = StripeGateway.from_settings(settings)
+    mode = "LIVE" if gateway.livemode else "test"
+    console.print(f"Stripe mode: [bold]{mode}[/] - catalog {settings.catalog_path} ({catalog.name})")
+    if gateway.livemode and not live:
+        err_console.print("[bold red]error[/]: the key is a live-mode key; pass --live to push to live mode")
+        sys.exit(2)
+    plan = flows.plan_push(gateway, catalog)
+    for path in plan.pinned:
+        console.print(f"  pinned, left alone: {path}", highlight=False)
+    if plan.is_empty:
+        console.print(f"nothing to change ({plan.unchanged} prices up to date)")
+        return
+    console.print(f"plan ({len(plan.actions)} changes):")
+    for action in plan.actions:
+        console.print(f"  + {action.description}", highlight=False)
+    if dry_run:
+        console.print("dry run: nothing changed")
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("pushing", total=len(plan.actions))
+        flows.apply_push(gateway, plan, on_step=lambda _action: progress.advance(task))
+    console.print(f"done: {len(plan.actions)} changes applied")

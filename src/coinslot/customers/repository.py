@@ -1,0 +1,40 @@
+"""Every SQL query of the customers domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from coinslot.models import Customer
+
+__all__ = ["by_host_user_id", "by_id", "by_stripe_id", "link_stripe_id"]
+
+
+def by_host_user_id(session: Session, host_user_id: str) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.host_user_id == host_user_id))
+
+
+def by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:
+    return session.scalar(select(Customer).where(Customer.stripe_customer_id == stripe_customer_id))
+
+
+def by_id(session: Session, customer_id: int) -> Customer | None:
+    return session.get(Customer, customer_id)
+
+
+def link_stripe_id(
+    session: Session, *, customer_id: int, stripe_customer_id: str, livemode: bool, now: dt.datetime
+) -> bool:
+    """Set the Stripe id only if none is set yet; True when this call set it.
+
+    Conditional, so two racing requests cannot overwrite each other's link.
+    """
+    result = session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id, Customer.stripe_customer_id.is_(None))
+        .values(stripe_customer_id=stripe_customer_id, livemode=livemode, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,96 @@
+"""Host users and their local customer rows (no Stripe calls here; see `flows.py`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from coinslot.customers import repository
+from coinslot.errors import InvalidInput, NotFound
+from coinslot.models import Customer
+
+__all__ = ["ensure_customer", "get_by_host_user_id", "get_by_stripe_id", "link_stripe_customer", "require"]
+
+_HOST_USER_ID_MAX = 255
+
+
+def _checked_host_user_id(host_user_id: str) -> str:
+    value = host_user_id.strip()
+    if not value or len(value) > _HOST_USER_ID_MAX:
+        raise InvalidInput(
+            "host_user_id must be 1-255 characters: your app's id for the user", field="host_user_id"
+        )
+    return value
+
+
+def ensure_customer(
+    session: Session,
+    *,
+    host_user_id: str,
+    email: str | None = None,
+    name: str | None = None,
+    now: dt.datetime,
+) -> Customer:
+    """The customer row of `host_user_id`, created if missing; email/name filled in when first known.
+
+    Safe when two requests create the same user at once: the unique index on
+    host_user_id rejects the second insert, which then reads the winner's row.
+    """
+    host_user_id = _checked_host_user_id(host_user_id)
+    existing = repository.by_host_user_id(session, host_user_id)
+    if existing is None:
+        try:
+            # A savepoint, so losing the insert race rolls back only the insert, not the caller's work.
+            with session.begin_nested():
+                existing = Customer(
+                    host_user_id=host_user_id,
+                    email=email,
+                    name=name,
+                    livemode=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(existing)
+        except IntegrityError:
+            existing = repository.by_host_user_id(session, host_user_id)
+            if existing is None:
+                raise
+    if (email and not existing.email) or (name and not existing.name):
+        existing.email = existing.email or email
+        existing.name = existing.name or name
+        existing.updated_at = now
+    return existing
+
+
+def get_by_host_user_id(session: Session, host_user_id: str) -> Customer | None:
+    """The customer row of a host user id, or None."""
+    return repository.by_host_user_id(session, host_user_id)
+
+
+def get_by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:
+    """The customer linked to a Stripe customer id (`cus_...`), or None."""
+    return repository.by_stripe_id(session, stripe_customer_id)
+
+
+def require(session: Session, host_user_id: str) -> Customer:
+    """The customer row of `host_user_id`; NotFound when the host never created it."""
+    customer = repository.by_host_user_id(session, host_user_id)
+    if customer is None:
+        raise NotFound(f"no customer with host_user_id {host_user_id!r}", field="host_user_id")
+    return customer
+
+
+def link_stripe_customer(
+    session: Session, *, customer_id: int, stripe_customer_id: str, livemode: bool, now: dt.datetime
+) -> Customer:
+    """Record the Stripe customer of a row unless another one was linked first; returns the fresh row."""
+    repository.link_stripe_id(
+        session, customer_id=customer_id, stripe_customer_id=stripe_customer_id, livemode=livemode, now=now
+    )
+    customer = repository.by_id(session, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} vanished")
+    session.refresh(customer)
+    return customer

@@ -1,0 +1,112 @@
+""""May this user do that?", pure: plan + access policy + balance in, a Decision out.
+
+No I/O, no clock. Costs are whole credits: the feature's cost times the quantity,
+scaled by the catalog's multiplier for the request parameter and rounded UP with
+Decimal (5 tokens x 1.5 = 7.5 -> 8), so rounding never favours the buyer over
+the seller and no float is involved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from coinslot.catalog.core import Feature, Plan
+from coinslot.errors import InvalidInput
+from coinslot.money import ceil_decimal
+from coinslot.subscriptions.core import PlanAccess
+
+__all__ = ["REASONS", "Decision", "cost_of", "decide"]
+
+# Every reason a decision can carry; the refusals are also the error codes of the 402 answers.
+REASONS = (
+    "ok",
+    "unlimited",
+    "no_plan",
+    "feature_not_in_plan",
+    "past_due_grace_over",
+    "period_limit_reached",
+    "insufficient_credits",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer to a check. `remaining` is what is left after this use when allowed (what there is
+    when refused); None on an unlimited plan."""
+
+    allowed: bool
+    cost: int
+    remaining: int | None
+    reason: str
+    plan_key: str | None
+
+    @property
+    def message(self) -> str:
+        if self.reason == "insufficient_credits":
+            return f"insufficient credits: need {self.cost}, have {self.remaining}"
+        return _MESSAGES.get(self.reason, self.reason)
+
+
+_MESSAGES = {
+    "ok": "allowed",
+    "unlimited": "allowed: unlimited plan",
+    "no_plan": "no plan applies to this customer",
+    "feature_not_in_plan": "the customer's plan does not include this feature",
+    "past_due_grace_over": "the subscription is past due and its grace period is over",
+    "period_limit_reached": "the feature's limit for this billing period is reached",
+}
+
+
+def cost_of(feature: Feature, *, quantity: int, params: Mapping[str, str]) -> int:
+    """Credits one request costs: credits x quantity x multiplier, rounded up.
+
+    A multiplier parameter that is absent counts as x1; a value the catalog does
+    not list is a 422 naming the parameter and the values it accepts.
+    """
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        raise InvalidInput(f"quantity must be a whole number >= 1, got {quantity!r}", field="quantity")
+    factor = Decimal(1)
+    name = feature.multiplier_param
+    if name is not None and name in params:
+        value = params[name]
+        if value not in feature.multipliers:
+            accepted = ", ".join(sorted(feature.multipliers))
+            raise InvalidInput(
+                f"{name}={value!r} is not a value feature {feature.key!r} accepts ({accepted})",
+                field=f"params.{name}",
+            )
+        factor = feature.multipliers[value]
+    return ceil_decimal(Decimal(feature.credits) * quantity * factor)
+
+
+def decide(
+    *,
+    plan: Plan | None,
+    feature: Feature,
+    access: PlanAccess,
+    available_credits: int,
+    quantity: int = 1,
+    params: Mapping[str, str] | None = None,
+    uses_this_period: int = 0,
+) -> Decision:
+    """Whether this use is allowed now, what it costs and what is left; refusals say why."""
+    cost = cost_of(feature, quantity=quantity, params=params or {})
+    if plan is None:
+        return Decision(False, cost, available_credits, "no_plan", None)
+
+    def refuse(reason: str) -> Decision:
+        return Decision(False, cost, None if plan.unlimited else available_credits, reason, plan.key)
+
+    if feature.key not in plan.features:
+        # A lapsed subscription explains the refusal better than the free plan's feature list does.
+        lapsed = access.reason == "past_due_grace_over"
+        return refuse("past_due_grace_over" if lapsed else "feature_not_in_plan")
+    if feature.limit_per_period is not None and uses_this_period >= feature.limit_per_period:
+        return refuse("period_limit_reached")
+    if plan.unlimited:
+        return Decision(True, cost, None, "unlimited", plan.key)
+    if cost > available_credits:
+        return refuse("insufficient_credits")
+    return Decision(True, cost, available_credits - cost, "ok", plan.key)

@@ -1,0 +1,192 @@
+"""The ledger's rules, pure: which lots a spend draws, what a capture returns, what a refund
+claws back, what a plan change grants. No I/O and no clock: `now` is given.
+
+Every amount is an integer count of credits. Functions answer with plans (lists of
+`Draw`s and numbers); the service writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from coinslot.errors import InsufficientCredits
+
+__all__ = [
+    "DOWNGRADE_POLICIES",
+    "DowngradePolicy",
+    "Draw",
+    "LotView",
+    "PeriodChange",
+    "available_credits",
+    "capture_split",
+    "claw_back_split",
+    "crossed_thresholds",
+    "draw",
+    "due_lots",
+    "give_back",
+    "is_live",
+    "period_change",
+    "repaid_debt_credits",
+    "rollover_credits",
+    "spend_order",
+]
+
+# What a mid-period downgrade does to the credits left of the period:
+#   cap  - never more left than the new plan's allowance (default; blocks upgrade-spend-downgrade farming)
+#   keep - keep them until the period ends
+DowngradePolicy = Literal["cap", "keep"]
+DOWNGRADE_POLICIES: tuple[DowngradePolicy, ...] = ("cap", "keep")
+
+
+@dataclass(frozen=True, slots=True)
+class LotView:
+    """What the rules need to know of a lot."""
+
+    lot_id: int
+    remaining_credits: int
+    expires_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Draw:
+    """`credits` (> 0) taken from, or given back to, one lot."""
+
+    lot_id: int
+    credits: int
+
+
+def is_live(expires_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """A lot counts until the instant it expires: expiring at `now` means gone at `now`."""
+    return expires_at is None or expires_at > now
+
+
+def spend_order(lots: Iterable[LotView]) -> list[LotView]:
+    """Lots in the order a spend draws them: soonest expiry first, never-expiring last, oldest first."""
+    return sorted(
+        lots,
+        key=lambda lot: (lot.expires_at is None, lot.expires_at or dt.datetime.max.replace(tzinfo=dt.UTC),
+                         lot.lot_id),
+    )
+
+
+def available_credits(lots: Iterable[LotView], now: dt.datetime) -> int:
+    return sum(lot.remaining_credits for lot in lots if is_live(lot.expires_at, now))
+
+
+def draw(lots: Iterable[LotView], credits: int, now: dt.datetime) -> list[Draw]:
+    """Which lots pay for `credits`; InsufficientCredits (and no plan) when they cannot."""
+    live = [lot for lot in spend_order(lots) if is_live(lot.expires_at, now) and lot.remaining_credits > 0]
+    have = sum(lot.remaining_credits for lot in live)
+    if credits > have:
+        raise InsufficientCredits(needed=credits, available=have)
+    draws: list[Draw] = []
+    left = credits
+    for lot in live:
+        if left == 0:
+            break
+        taken = min(left, lot.remaining_credits)
+        draws.append(Draw(lot.lot_id, taken))
+        left -= taken
+    return draws
+
+
+def give_back(draws: Sequence[Draw], credits: int) -> list[Draw]:
+    """The part of a hold's draws that goes back to its lots when only part of it is used.
+
+    Returned latest-drawn first, so what stays spent is what expires first.
+    """
+    if not 0 <= credits <= sum(d.credits for d in draws):
+        raise ValueError("cannot give back more than was drawn")
+    back: list[Draw] = []
+    left = credits
+    for drawn in reversed(draws):
+        if left == 0:
+            break
+        returned = min(left, drawn.credits)
+        back.append(Draw(drawn.lot_id, returned))
+        left -= returned
+    return back
+
+
+def due_lots(lots: Iterable[LotView], now: dt.datetime) -> list[Draw]:
+    """Lots whose expiry has passed with credits left: each expires all it has."""
+    return [
+        Draw(lot.lot_id, lot.remaining_credits)
+        for lot in spend_order(lots)
+        if lot.remaining_credits > 0 and not is_live(lot.expires_at, now)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureSplit:
+    returned_credits: int  # hold credits that go back to the lots
+    extra_credits: int  # credits drawn on top of the hold
+
+
+def capture_split(*, held_credits: int, capture_credits: int) -> CaptureSplit:
+    """Capture less than the hold: the rest goes back; more: the difference is drawn as a spend."""
+    if capture_credits < 0:
+        raise ValueError("capture_credits must be >= 0")
+    if capture_credits <= held_credits:
+        return CaptureSplit(held_credits - capture_credits, 0)
+    return CaptureSplit(0, capture_credits - held_credits)
+
+
+def claw_back_split(*, remaining_credits: int, claw_credits: int) -> tuple[int, int]:
+    """A refund takes what is left of the purchase; the shortfall becomes debt: (taken, debt)."""
+    taken = min(remaining_credits, claw_credits)
+    return taken, claw_credits - taken
+
+
+def repaid_debt_credits(*, debt_credits: int, incoming_credits: int) -> int:
+    """Incoming credits repay debt first."""
+    return min(debt_credits, incoming_credits)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChange:
+    grant_credits: int  # new credits for the rest of the period
+    cut_credits: int  # period credits taken away (downgrade under the "cap" policy)
+
+
+def period_change(
+    *,
+    granted_credits: int,
+    period_remaining_credits: int,
+    allowance_credits: int,
+    policy: DowngradePolicy,
+) -> PeriodChange:
+    """A plan change inside a period already granted.
+
+    `granted_credits` is everything granted for this period so far, across
+    earlier changes: an upgrade only tops it up to the new allowance, so going
+    up, down and up again never grants the same credits twice. A downgrade
+    under "cap" leaves at most the new allowance of the period's credits.
+    """
+    grant = max(0, allowance_credits - granted_credits)
+    cut = 0
+    if policy == "cap":
+        cut = max(0, period_remaining_credits + grant - allowance_credits)
+    return PeriodChange(grant, cut)
+
+
+def rollover_credits(*, unused_credits: int, rollover_cap: int) -> int:
+    """Unused period credits carried into the next period, up to the plan's cap."""
+    return max(0, min(unused_credits, rollover_cap))
+
+
+def crossed_thresholds(
+    *, before_credits: int, after_credits: int, period_credits: int, low_balance_pct: int
+) -> list[str]:
+    """Which balance states a decrease entered: "low" (at or under pct of the period's allowance),
+    "exhausted" (zero). Each is reported once, when it is crossed."""
+    crossed: list[str] = []
+    low_credits = period_credits * low_balance_pct // 100
+    if period_credits > 0 and before_credits > low_credits >= after_credits and after_credits > 0:
+        crossed.append("low")
+    if before_credits > 0 and after_credits == 0:
+        crossed.append("exhausted")
+    return crossed

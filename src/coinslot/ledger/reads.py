@@ -1,0 +1,86 @@
+"""Reading the ledger: balances (with expiry applied as of `now`), usage history, and the expiry sweep.
+
+Part of the ledger service. Reads never write, yet an expired lot never counts:
+`balance` subtracts what is due from the cached figures (lazy expiry), and the
+next write for that customer, or `expire_due`, writes the expiry entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from coinslot.errors import InvalidInput
+from coinslot.ledger import core
+from coinslot.ledger import repository as repo
+from coinslot.ledger.posting import settle
+
+__all__ = ["Balance", "UsageRow", "balance", "expire_due", "history", "month_start"]
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """A customer's credits as of a moment: spendable, reserved by pending holds, and owed."""
+
+    customer_id: int
+    available_credits: int
+    held_credits: int
+    debt_credits: int
+    period_credits: int  # the current period's allowance (0 without a period grant)
+
+
+def balance(session: Session, *, customer_id: int, now: dt.datetime) -> Balance:
+    """The balance as of `now`: a few indexed reads, no lock, no write."""
+    row = repo.read_balance(session, customer_id=customer_id)
+    if row is None:
+        return Balance(customer_id, 0, 0, 0, 0)
+    available = row.available_credits
+    held = row.held_credits
+    due = repo.due_lots(session, customer_id=customer_id, now=now)
+    available -= sum(lot.remaining_credits for lot in due)
+    for pending in repo.due_holds(session, customer_id=customer_id, now=now):
+        held -= pending.credits
+        # What an expired hold gives back counts only where its lot is still live.
+        available += sum(credits for lot, credits in repo.hold_draws(session, hold=pending)
+                         if core.is_live(lot.expires_at, now))
+    return Balance(customer_id, available, held, row.debt_credits, row.period_credits)
+
+
+def expire_due(session: Session, *, now: dt.datetime) -> int:
+    """Write every expiry that is due (lots past their end, holds past theirs); returns customers touched."""
+    customer_ids = repo.customers_with_due_credits(session, now=now)
+    for customer_id in customer_ids:
+        settle(session, repo.lock_balance(session, customer_id=customer_id, now=now), now=now)
+    return len(customer_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    month: str  # YYYY-MM (UTC)
+    feature: str | None
+    uses: int
+    credits: int  # credits the uses cost (on an unlimited plan: what they would have cost)
+
+
+def month_start(when: dt.datetime, *, months_back: int = 0) -> dt.datetime:
+    """Midnight UTC on the first day of the month `months_back` months before `when`'s."""
+    index = when.astimezone(dt.UTC).year * 12 + when.astimezone(dt.UTC).month - 1 - months_back
+    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
+
+
+def history(session: Session, *, customer_id: int, months: int, now: dt.datetime) -> list[UsageRow]:
+    """Usage per month and feature over the last `months` months (this one included), newest first."""
+    if not 1 <= months <= 120:
+        raise InvalidInput("months must be between 1 and 120", field="months")
+    since = month_start(now, months_back=months - 1)
+    totals: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    for created_at, feature, credits in repo.usage_entries(session, customer_id=customer_id, since=since):
+        total = totals[(f"{created_at:%Y-%m}", feature)]
+        total[0] += 1
+        total[1] += credits
+    rows = [UsageRow(month, feature, uses, credits) for (month, feature), (uses, credits) in totals.items()]
+    rows.sort(key=lambda row: row.feature or "")
+    return sorted(rows, key=lambda row: row.month, reverse=True)

@@ -1,0 +1,305 @@
+"""Every SQL query of the ledger.
+
+Writers serialise per customer on the `credit_balances` row: `lock_balance`
+takes it FOR UPDATE on PostgreSQL (SQLite write transactions are already
+serialised by BEGIN IMMEDIATE). Every read of lots and holds that a write
+depends on happens after that lock, so no two writers ever act on the same
+remaining credits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from coinslot.models import CreditBalance, CreditHold, CreditLot, CreditMovement, Customer, LedgerEntry
+
+__all__ = [
+    "add",
+    "clawed_credits",
+    "customer_id_for",
+    "customers_with_due_credits",
+    "due_holds",
+    "expired_credits",
+    "find_entry",
+    "get_hold",
+    "hold_draws",
+    "host_user_id_of",
+    "live_lots",
+    "lock_balance",
+    "lots_by_source",
+    "period_lots",
+    "previous_period_lots",
+    "read_balance",
+    "usage_count",
+    "usage_entries",
+]
+
+USAGE_KINDS = ("spend", "capture")
+
+
+def customer_id_for(session: Session, *, host_user_id: str) -> int | None:
+    return session.scalar(select(Customer.id).where(Customer.host_user_id == host_user_id))
+
+
+def lock_balance(session: Session, *, customer_id: int, now: dt.datetime) -> CreditBalance:
+    """The customer's balance row, created if missing, locked until the transaction ends."""
+    row = _select_for_update(session, customer_id)
+    if row is not None:
+        return row
+    # Two first writers for one customer may race to create the row: the loser's insert does
+    # nothing and it then waits on the winner's lock.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(CreditBalance)
+        .values(customer_id=customer_id, available_credits=0, held_credits=0, debt_credits=0,
+                period_credits=0, version=0, updated_at=now)
+        .on_conflict_do_nothing()
+    )
+    row = _select_for_update(session, customer_id)
+    assert row is not None  # inserted above or by the racing writer
+    return row
+
+
+def _select_for_update(session: Session, customer_id: int) -> CreditBalance | None:
+    query = (
+        select(CreditBalance)
+        .where(CreditBalance.customer_id == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalar(query)
+
+
+def host_user_id_of(session: Session, *, customer_id: int) -> str | None:
+    return session.scalar(select(Customer.host_user_id).where(Customer.id == customer_id))
+
+
+def read_balance(session: Session, *, customer_id: int) -> CreditBalance | None:
+    return session.get(CreditBalance, customer_id)
+
+
+def find_entry(session: Session, *, entry_id: str) -> LedgerEntry | None:
+    return session.scalar(select(LedgerEntry).where(LedgerEntry.entry_id == entry_id))
+
+
+def add(session: Session, row: Any) -> None:
+    """Insert now, so the row has its id for the rows that point at it."""
+    session.add(row)
+    session.flush()
+
+
+def live_lots(session: Session, *, customer_id: int) -> list[CreditLot]:
+    """Lots with credits left (including any past their expiry that no one has expired yet)."""
+    query = (
+        select(CreditLot)
+        .where(CreditLot.customer_id == customer_id, CreditLot.remaining_credits > 0)
+        .order_by(CreditLot.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def due_lots(session: Session, *, customer_id: int, now: dt.datetime) -> list[CreditLot]:
+    query = select(CreditLot).where(
+        CreditLot.customer_id == customer_id,
+        CreditLot.remaining_credits > 0,
+        CreditLot.expires_at <= now,
+    )
+    return list(session.scalars(query))
+
+
+def due_holds(session: Session, *, customer_id: int, now: dt.datetime) -> list[CreditHold]:
+    query = (
+        select(CreditHold)
+        .where(CreditHold.customer_id == customer_id, CreditHold.status == "pending",
+               CreditHold.expires_at <= now)
+        .order_by(CreditHold.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def get_hold(session: Session, *, hold_id: int) -> CreditHold | None:
+    query = select(CreditHold).where(CreditHold.id == hold_id).execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def hold_draws(session: Session, *, hold: CreditHold) -> list[tuple[CreditLot, int]]:
+    """The lots the hold's own entry drew from, in draw order, with the credits taken (> 0)."""
+    query = (
+        select(CreditLot, CreditMovement.credits)
+        .join(CreditMovement, CreditMovement.lot_id == CreditLot.id)
+        .join(LedgerEntry, LedgerEntry.id == CreditMovement.entry_pk)
+        .where(LedgerEntry.entry_id == hold.entry_id, CreditMovement.hold_id == hold.id)
+        .order_by(CreditMovement.id)
+        .execution_options(populate_existing=True)
+    )
+    return [(lot, -credits) for lot, credits in session.execute(query).tuples()]
+
+
+def period_lots(session: Session, *, customer_id: int, period_start: dt.datetime) -> list[CreditLot]:
+    """Grant and rollover lots of one period."""
+    query = (
+        select(CreditLot)
+        .where(CreditLot.customer_id == customer_id, CreditLot.period_start == period_start)
+        .order_by(CreditLot.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def previous_period_lots(session: Session, *, customer_id: int, period_start: dt.datetime) -> list[CreditLot]:
+    """Grant and rollover lots of earlier periods that reach the new period's start (or overlap it)."""
+    query = (
+        select(CreditLot)
+        .where(
+            CreditLot.customer_id == customer_id,
+            CreditLot.period_start < period_start,
+            CreditLot.expires_at >= period_start,
+        )
+        .order_by(CreditLot.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def expired_credits(session: Session, *, lot_ids: Sequence[int]) -> int:
+    """Credits that expiry entries took from these lots."""
+    if not lot_ids:
+        return 0
+    query = select(func.coalesce(func.sum(LedgerEntry.credits), 0)).where(
+        LedgerEntry.kind == "expire", LedgerEntry.lot_id.in_(lot_ids)
+    )
+    return int(session.scalar(query) or 0)
+
+
+def lots_by_source(session: Session, *, customer_id: int, source: str) -> list[CreditLot]:
+    query = (
+        select(CreditLot)
+        .where(CreditLot.customer_id == customer_id, CreditLot.source == source,
+               CreditLot.kind != "rollover")
+        .order_by(CreditLot.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))
+
+
+def clawed_credits(session: Session, *, customer_id: int, source: str) -> int:
+    """Credits earlier refunds of a source already clawed back (taken or recorded as debt)."""
+    query = select(func.coalesce(func.sum(LedgerEntry.credits), 0)).where(
+        LedgerEntry.customer_id == customer_id, LedgerEntry.kind == "refund", LedgerEntry.source == source
+    )
+    return int(session.scalar(query) or 0)
+
+
+def usage_count(session: Session, *, customer_id: int, feature: str, since: dt.datetime) -> int:
+    """Uses of a feature since a moment (spends and captured holds)."""
+    query = select(func.count()).where(
+        LedgerEntry.customer_id == customer_id,
+        LedgerEntry.feature == feature,
+        LedgerEntry.kind.in_(USAGE_KINDS),
+        LedgerEntry.created_at >= since,
+    )
+    return int(session.scalar(query) or 0)
+
+
+def usage_entries(
+    session: Session, *, customer_id: int, since: dt.datetime
+) -> Iterator[tuple[dt.datetime, str | None, int]]:
+    """(created_at, feature, credits) of every use since a moment."""
+    query = select(LedgerEntry.created_at, LedgerEntry.feature, LedgerEntry.credits).where(
+        LedgerEntry.customer_id == customer_id,
+        LedgerEntry.kind.in_(USAGE_KINDS),
+        LedgerEntry.created_at >= since,
+    )
+    yield from session.execute(query).tuples()
+
+
+def customers_with_due_credits(session: Session, *, now: dt.datetime) -> list[int]:
+    """Customers with a lot past its expiry and credits left, or a pending hold past its expiry."""
+    lots = select(CreditLot.customer_id).where(CreditLot.remaining_credits > 0, CreditLot.expires_at <= now)
+    holds = select(CreditHold.customer_id).where(CreditHold.status == "pending", CreditHold.expires_at <= now)
+    query = select(Customer.id).where(or_(Customer.id.in_(lots), Customer.id.in_(holds)))
+    query = query.order_by(Customer.id)
+    return list(session.scalars(query))
+
+
+# --- verification: aggregates over every customer ---------------------------------------------
+
+
+def all_balances(session: Session) -> dict[int, CreditBalance]:
+    return {row.customer_id: row for row in session.scalars(select(CreditBalance))}
+
+
+def entry_sums(session: Session) -> dict[int, tuple[int, int, int]]:
+    """customer -> (sum of available_delta, held_delta, debt_delta)."""
+    query = select(
+        LedgerEntry.customer_id,
+        func.sum(LedgerEntry.available_delta),
+        func.sum(LedgerEntry.held_delta),
+        func.sum(LedgerEntry.debt_delta),
+    ).group_by(LedgerEntry.customer_id)
+    return {customer: (int(a), int(h), int(d)) for customer, a, h, d in session.execute(query).tuples()}
+
+
+def lot_sums(session: Session) -> dict[int, int]:
+    query = select(CreditLot.customer_id, func.sum(CreditLot.remaining_credits))
+    query = query.group_by(CreditLot.customer_id)
+    return {customer: int(total) for customer, total in session.execute(query).tuples()}
+
+
+def pending_hold_sums(session: Session) -> dict[int, int]:
+    query = (
+        select(CreditHold.customer_id, func.sum(CreditHold.credits))
+        .where(CreditHold.status == "pending")
+        .group_by(CreditHold.customer_id)
+    )
+    return {customer: int(total) for customer, total in session.execute(query).tuples()}
+
+
+def lots_off_their_movements(session: Session) -> list[tuple[int, int, int, int, int]]:
+    """(customer, lot, remaining, sum of movements, original) for lots that disagree or are out of range."""
+    moved = (
+        select(CreditMovement.lot_id, func.sum(CreditMovement.credits).label("moved"))
+        .group_by(CreditMovement.lot_id)
+        .subquery()
+    )
+    total = func.coalesce(moved.c.moved, 0)
+    query = (
+        select(CreditLot.customer_id, CreditLot.id, CreditLot.remaining_credits, total,
+               CreditLot.original_credits)
+        .outerjoin(moved, moved.c.lot_id == CreditLot.id)
+        .where(or_(CreditLot.remaining_credits != total, CreditLot.remaining_credits < 0,
+                   CreditLot.remaining_credits > CreditLot.original_credits))
+    )
+    return [(c, lot, r, int(m), o) for c, lot, r, m, o in session.execute(query).tuples()]
+
+
+def entries_off_their_movements(session: Session) -> list[tuple[int, str, int, int]]:
+    """(customer, entry id, available_delta, sum of movements) for entries that disagree."""
+    moved = (
+        select(CreditMovement.entry_pk, func.sum(CreditMovement.credits).label("moved"))
+        .group_by(CreditMovement.entry_pk)
+        .subquery()
+    )
+    total = func.coalesce(moved.c.moved, 0)
+    query = (
+        select(LedgerEntry.customer_id, LedgerEntry.entry_id, LedgerEntry.available_delta, total)
+        .outerjoin(moved, moved.c.entry_pk == LedgerEntry.id)
+        .where(LedgerEntry.available_delta != total)
+    )
+    return [(c, e, a, int(m)) for c, e, a, m in session.execute(query).tuples()]
+
+
+def entries_in_order(session: Session) -> Iterator[tuple[int, str, int, int]]:
+    """(customer, entry id, available_delta, balance_after) of every entry, per customer in write order."""
+    query = select(
+        LedgerEntry.customer_id, LedgerEntry.entry_id, LedgerEntry.available_delta, LedgerEntry.balance_after
+    ).order_by(LedgerEntry.customer_id, LedgerEntry.id)
+    yield from session.execute(query.execution_options(yield_per=1000)).tuples()

@@ -1,0 +1,213 @@
+"""Stripe-side subscription actions: cancel at period end, resume, change plan, portal sessions.
+
+Each flow: read the local mirror (short transaction) -> call Stripe (no
+transaction open) -> mirror Stripe's answer (new transaction). The webhook
+that Stripe sends for the same change later finds the mirror up to date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from coinslot.catalog import service as catalog_service
+from coinslot.catalog.core import Catalog, Interval
+from coinslot.customers import service as customers_service
+from coinslot.deps import Container
+from coinslot.errors import Conflict, InvalidInput, NotFound
+from coinslot.stripe_gateway.portal import PortalFlow, PortalSessionData
+from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
+from coinslot.subscriptions import repository, service
+from coinslot.subscriptions.core import is_upgrade
+
+__all__ = [
+    "ChangeTiming",
+    "SubscriptionView",
+    "cancel_at_period_end",
+    "change_plan",
+    "open_portal",
+    "resume",
+]
+
+ChangeTiming = Literal["now", "period_end"]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    """The mirror as the API shows it."""
+
+    stripe_subscription_id: str
+    status: str
+    plan_key: str | None
+    interval: str | None
+    cancel_at_period_end: bool
+    current_period_end: dt.datetime | None
+    pending_plan_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Current:
+    row_id: int
+    stripe_subscription_id: str
+    stripe_customer_id: str
+    plan_key: str | None
+    interval: str | None
+    snapshot_at_ms: int
+
+
+def _current(container: Container, host_user_id: str) -> _Current:
+    with container.db.unit_of_work(read_only=True) as session:
+        customer = customers_service.get_by_host_user_id(session, host_user_id)
+        if customer is None or customer.stripe_customer_id is None:
+            raise NotFound(f"no subscription for user {host_user_id!r}", code="no_subscription")
+        row = repository.current_for_customer(session, customer.id)
+        if row is None:
+            raise NotFound(f"no live subscription for user {host_user_id!r}", code="no_subscription")
+        return _Current(
+            row.id,
+            row.stripe_subscription_id,
+            customer.stripe_customer_id,
+            row.plan_key,
+            row.interval,
+            row.snapshot_at_ms,
+        )
+
+
+def _idempotency_key(current: _Current, action: str) -> str:
+    # Derived from the saved row and the snapshot it acts on: a retry of the same request is
+    # replayed by Stripe, while the same action after the state moved on is a new request.
+    return f"coinslot:subscription:{current.row_id}:{action}:{current.snapshot_at_ms}"
+
+
+def _mirror(container: Container, snapshot: StripeSubscriptionData, catalog: Catalog) -> SubscriptionView:
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        row = service.sync_subscription(
+            session, snapshot=snapshot, catalog=catalog, now=now, seen_at_ms=int(now.timestamp() * 1000)
+        )
+        return SubscriptionView(
+            row.stripe_subscription_id,
+            row.status,
+            row.plan_key,
+            row.interval,
+            row.cancel_at_period_end,
+            row.current_period_end,
+            row.pending_plan_key,
+        )
+
+
+def cancel_at_period_end(container: Container, *, host_user_id: str) -> SubscriptionView:
+    """Stop renewing: the plan stays until the end of the paid period."""
+    current = _current(container, host_user_id)
+    snapshot = container.gateway.subscriptions.set_cancel_at_period_end(
+        current.stripe_subscription_id, cancel=True, idempotency_key=_idempotency_key(current, "cancel")
+    )
+    return _mirror(container, snapshot, catalog_service.get_catalog(container.settings))
+
+
+def resume(container: Container, *, host_user_id: str) -> SubscriptionView:
+    """Take back a cancellation at period end (before the period ends)."""
+    current = _current(container, host_user_id)
+    snapshot = container.gateway.subscriptions.set_cancel_at_period_end(
+        current.stripe_subscription_id, cancel=False, idempotency_key=_idempotency_key(current, "resume")
+    )
+    return _mirror(container, snapshot, catalog_service.get_catalog(container.settings))
+
+
+def _price_id(container: Container, catalog: Catalog, plan_key: str, interval: Interval) -> str:
+    plan = catalog.plans.get(plan_key)
+    if plan is None or plan.kind != "subscription":
+        raise InvalidInput(f"no subscription plan {plan_key!r} in the catalog", field="plan")
+    price = plan.prices.get(interval)
+    if price is None:
+        raise InvalidInput(f"plan {plan_key!r} has no {interval}ly price", field="interval")
+    gateway = container.gateway
+    pinned = price.price_id_live if gateway.livemode else price.price_id_test
+    if pinned:
+        return pinned
+    found = gateway.catalog.prices_by_lookup_key([price.lookup_key]).get(price.lookup_key)
+    if found is None:
+        raise NotFound(
+            f"Stripe has no price {price.lookup_key!r}: run `coinslot catalog push`", code="price_not_pushed"
+        )
+    return found.id
+
+
+def change_plan(
+    container: Container,
+    *,
+    host_user_id: str,
+    plan_key: str,
+    interval: Interval | None = None,
+    timing: ChangeTiming | None = None,
+) -> SubscriptionView:
+    """Switch plans. By default an upgrade applies now (prorated, invoiced at once) and a
+    downgrade at the period end (the paid-for plan lasts until then); `timing` overrides."""
+    catalog = catalog_service.get_catalog(container.settings)
+    current = _current(container, host_user_id)
+    chosen: Interval = interval or ("year" if current.interval == "year" else "month")
+    if plan_key == current.plan_key and chosen == current.interval:
+        raise Conflict(f"user {host_user_id!r} is already on {plan_key} ({chosen})", code="same_plan")
+    upgrade = is_upgrade(catalog, from_plan=current.plan_key, to_plan=plan_key)
+    when = timing or ("now" if upgrade else "period_end")
+    price_id = _price_id(container, catalog, plan_key, chosen)
+    snapshot = container.gateway.subscriptions.retrieve(current.stripe_subscription_id)
+    item = snapshot.first_item
+    if item is None:
+        raise Conflict(f"subscription {snapshot.id} has no item to change")
+    if when == "period_end":
+        with container.db.unit_of_work() as session:
+            service.set_pending_plan(
+                session, stripe_subscription_id=snapshot.id, plan_key=plan_key, now=container.clock.now()
+            )
+    changed = container.gateway.subscriptions.change_price(
+        snapshot.id,
+        item_id=item.id,
+        price_id=price_id,
+        proration_behavior="always_invoice" if when == "now" else "none",
+        idempotency_key=_idempotency_key(current, f"change:{plan_key}:{chosen}:{when}"),
+    )
+    if when == "now":
+        with container.db.unit_of_work() as session:
+            service.set_pending_plan(
+                session, stripe_subscription_id=snapshot.id, plan_key=None, now=container.clock.now()
+            )
+    return _mirror(container, changed, catalog)
+
+
+def open_portal(
+    container: Container,
+    *,
+    host_user_id: str,
+    return_url: str,
+    flow: PortalFlow | None = None,
+    plan_key: str | None = None,
+    interval: Interval | None = None,
+) -> PortalSessionData:
+    """A billing portal link; `flow` opens it on switching plan, confirming a given switch, or cancelling."""
+    with container.db.unit_of_work(read_only=True) as session:
+        customer = customers_service.get_by_host_user_id(session, host_user_id)
+        if customer is None or customer.stripe_customer_id is None:
+            raise NotFound(f"user {host_user_id!r} has no Stripe customer yet", code="no_stripe_customer")
+        stripe_customer_id = customer.stripe_customer_id
+    if flow is None:
+        return container.gateway.portal.create_session(customer_id=stripe_customer_id, return_url=return_url)
+    current = _current(container, host_user_id)
+    item_id = price_id = None
+    if flow == "subscription_update_confirm":
+        if plan_key is None:
+            raise InvalidInput("the confirm flow needs the plan to switch to", field="plan")
+        catalog = catalog_service.get_catalog(container.settings)
+        chosen: Interval = interval or ("year" if current.interval == "year" else "month")
+        price_id = _price_id(container, catalog, plan_key, chosen)
+        item = container.gateway.subscriptions.retrieve(current.stripe_subscription_id).first_item
+        item_id = item.id if item else None
+    return container.gateway.portal.create_session(
+        customer_id=stripe_customer_id,
+        return_url=return_url,
+        flow=flow,
+        subscription_id=current.stripe_subscription_id,
+        subscription_item_id=item_id,
+        price_id=price_id,
+    )

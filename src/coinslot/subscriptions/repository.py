@@ -1,0 +1,67 @@
+"""Every SQL query of the subscriptions domain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coinslot.models import Customer, Subscription
+
+__all__ = [
+    "LIVE_STATUSES",
+    "current_for_customer",
+    "for_customer",
+    "get_by_stripe_id",
+    "lock_customer",
+    "stripe_customers",
+]
+
+
+def get_by_stripe_id(
+    session: Session, stripe_subscription_id: str, *, for_update: bool = False
+) -> Subscription | None:
+    query = select(Subscription).where(Subscription.stripe_subscription_id == stripe_subscription_id)
+    if for_update:
+        # Two workers syncing the same subscription queue here (PostgreSQL); SQLite writers are serial anyway.
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()
+
+
+def for_customer(session: Session, customer_id: int) -> Sequence[Subscription]:
+    """The customer's subscriptions, newest first."""
+    query = (
+        select(Subscription).where(Subscription.customer_id == customer_id).order_by(Subscription.id.desc())
+    )
+    return session.scalars(query).all()
+
+
+def lock_customer(session: Session, customer_id: int) -> None:
+    """Serialise writers of one customer's subscriptions (a first insert has no row of its own to lock)."""
+    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
+def stripe_customers(session: Session) -> Sequence[tuple[int, str]]:
+    """(customer id, Stripe customer id) of every customer Stripe knows, for reconcile."""
+    query = (
+        select(Customer.id, Customer.stripe_customer_id)
+        .where(Customer.stripe_customer_id.is_not(None))
+        .order_by(Customer.id)
+    )
+    return [(row[0], str(row[1])) for row in session.execute(query)]
+
+
+# Statuses of a subscription that still belongs to the customer's present (not ended, not abandoned).
+LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
+
+
+def current_for_customer(session: Session, customer_id: int) -> Subscription | None:
+    """The customer's live subscription (the newest, if several), or None."""
+    query = (
+        select(Subscription)
+        .where(Subscription.customer_id == customer_id, Subscription.status.in_(LIVE_STATUSES))
+        .order_by(Subscription.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).one_or_none()

@@ -1,0 +1,242 @@
+"""Subscription use cases: mirror Stripe's copy, answer "which plan applies", grant a paid period.
+
+Every function runs inside the caller's transaction and never calls Stripe:
+the webhook worker (or a flow) reads Stripe first, then calls these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from coinslot.catalog.core import Catalog
+from coinslot.clock import from_unix
+from coinslot.customers import service as customers_service
+from coinslot.errors import NotFound
+from coinslot.ledger import service as ledger_service
+from coinslot.models import Customer, Subscription
+from coinslot.outbound import service as outbox
+from coinslot.stripe_gateway.invoices import StripeInvoiceData, StripeInvoiceLineData
+from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
+from coinslot.subscriptions import repository
+from coinslot.subscriptions.core import PlanAccess, plan_access, plan_ref_for_price
+
+__all__ = [
+    "plan_access_for",
+    "record_failed_invoice",
+    "record_paid_invoice",
+    "set_pending_plan",
+    "sync_subscription",
+]
+
+
+def sync_subscription(
+    session: Session, *, snapshot: StripeSubscriptionData, catalog: Catalog, now: dt.datetime, seen_at_ms: int
+) -> Subscription:
+    """Upsert the mirror from Stripe's copy, unless the stored copy was read later than `seen_at_ms`.
+
+    A snapshot re-read from Stripe is its newest state, so applying it is safe
+    whatever event triggered the read; the timestamp only stops a slower
+    worker (or an event's own, older payload) from rolling the row back.
+    Writes `subscription.created` / `subscription.updated` to the outbox when
+    the status, the plan or the cancellation changes.
+    """
+    customer = _customer_of(session, snapshot)
+    repository.lock_customer(session, customer.id)
+    row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
+    if row is not None and seen_at_ms < row.snapshot_at_ms:
+        return row
+    before = _watched(row) if row is not None else None
+    if row is None:
+        row = Subscription(
+            customer_id=customer.id, stripe_subscription_id=snapshot.id, created_at=now, snapshot_at_ms=0
+        )
+        session.add(row)
+    _copy_snapshot(row, snapshot, catalog, now)
+    row.snapshot_at_ms = seen_at_ms
+    row.updated_at = now
+    session.flush()
+    after = _watched(row)
+    if before != after:
+        event_type = "subscription.created" if before is None else "subscription.updated"
+        payload = {"host_user_id": customer.host_user_id, "subscription": after, "previous": before}
+        outbox.enqueue(session, event_type=event_type, payload=payload, now=now)
+    return row
+
+
+def _customer_of(session: Session, snapshot: StripeSubscriptionData) -> Customer:
+    customer = customers_service.get_by_stripe_id(session, snapshot.customer_id)
+    if customer is None:
+        # Kept failing (then dead, with an alert) rather than dropped: the link may still be committing,
+        # or the subscription was made outside coinslot and an operator must decide.
+        raise NotFound(
+            f"subscription {snapshot.id} belongs to Stripe customer {snapshot.customer_id}, "
+            "which no coinslot customer is linked to",
+            code="unknown_stripe_customer",
+        )
+    return customer
+
+
+def _copy_snapshot(
+    row: Subscription, snapshot: StripeSubscriptionData, catalog: Catalog, now: dt.datetime
+) -> None:
+    item = snapshot.first_item
+    ref = plan_ref_for_price(
+        catalog, lookup_key=snapshot.price_lookup_key, price_id=item.price_id if item else None
+    )
+    new_period_end = from_unix(item.current_period_end) if item else None
+    plan_key = ref.key if ref else None
+    if row.pending_plan_key is not None and new_period_end != row.current_period_end:
+        row.pending_plan_key = None  # a new period began: a scheduled downgrade has taken effect
+    elif row.pending_plan_key is not None and plan_key == row.pending_plan_key:
+        plan_key = row.plan_key  # downgrade at period end: the paid-for plan lasts until then
+    if snapshot.status == "past_due" and row.status != "past_due":
+        row.past_due_since = now
+    elif snapshot.status != "past_due":
+        row.past_due_since = None
+    row.status = snapshot.status
+    row.plan_key = plan_key
+    row.interval = ref.interval if ref else (item.interval if item else None)
+    row.stripe_price_id = item.price_id if item else None
+    row.current_period_start = from_unix(item.current_period_start) if item else None
+    row.current_period_end = new_period_end
+    row.cancel_at_period_end = snapshot.cancel_at_period_end
+    row.cancel_at = from_unix(snapshot.cancel_at)
+    row.trial_end = from_unix(snapshot.trial_end)
+    row.canceled_at = from_unix(snapshot.canceled_at)
+    row.ended_at = from_unix(snapshot.ended_at)
+
+
+def _watched(row: Subscription) -> dict[str, Any]:
+    """What the host app is told about: a change in any of these is an outbox event."""
+    return {
+        "id": row.stripe_subscription_id,
+        "status": row.status,
+        "plan_key": row.plan_key,
+        "interval": row.interval,
+        "cancel_at_period_end": row.cancel_at_period_end,
+        "pending_plan_key": row.pending_plan_key,
+        "current_period_end": row.current_period_end.isoformat() if row.current_period_end else None,
+    }
+
+
+def plan_access_for(
+    session: Session, *, customer_id: int, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
+) -> PlanAccess:
+    """The plan that applies to a customer now: the best plan any of their subscriptions grants.
+
+    Without a granting subscription it is the catalog's default plan, with the
+    reason taken from the newest subscription (e.g. "incomplete", "canceled").
+    """
+    best: PlanAccess | None = None
+    fallback: PlanAccess | None = None
+    for row in repository.for_customer(session, customer_id):
+        access = plan_access(
+            default_plan=catalog.default_plan,
+            now=now,
+            grace=grace,
+            status=row.status,
+            plan_key=row.plan_key,
+            past_due_since=row.past_due_since,
+            subscription_id=row.id,
+            period_start=row.current_period_start,
+            period_end=row.current_period_end,
+        )
+        fallback = fallback or access
+        if access.plan_key != catalog.default_plan and (
+            best is None or _rank(catalog, access) > _rank(catalog, best)
+        ):
+            best = access
+    return (
+        best
+        or fallback
+        or plan_access(default_plan=catalog.default_plan, now=now, grace=grace, status=None, plan_key=None)
+    )
+
+
+def _rank(catalog: Catalog, access: PlanAccess) -> int:
+    plan = catalog.plans.get(access.plan_key)
+    return plan.rank if plan else -1
+
+
+def record_paid_invoice(
+    session: Session, *, invoice: StripeInvoiceData, catalog: Catalog, now: dt.datetime
+) -> None:
+    """Grant a subscription period's credits for a paid invoice: the one place they are granted.
+
+    The ledger entry id is derived from the invoice (`invoice:<in_...>`), so the
+    same invoice can never grant twice, whichever event (or replay) brings it.
+    The subscription must be synced first (the handler does it in the same transaction).
+    """
+    if not invoice.is_paid or invoice.subscription_id is None:
+        return
+    row = repository.get_by_stripe_id(session, invoice.subscription_id)
+    if row is None:
+        raise NotFound(f"invoice {invoice.id} pays subscription {invoice.subscription_id}, not mirrored yet")
+    line = invoice.service_line
+    ref = (
+        plan_ref_for_price(catalog, lookup_key=line.price_lookup_key, price_id=line.price_id)
+        if line
+        else None
+    )
+    # The plan paid for is the invoice's price; the mirror's current plan only when the line names none.
+    plan = catalog.plans.get(ref.key if ref else (row.plan_key or ""))
+    if plan is None or plan.kind != "subscription":
+        return  # a price outside the catalog: nothing coinslot grants
+    period_start, period_end = _paid_period(row, line)
+    if period_start is None or period_end is None:
+        raise NotFound(f"invoice {invoice.id} names no period to grant credits for")
+    ledger_service.grant_period(
+        session,
+        customer_id=row.customer_id,
+        entry_id=f"invoice:{invoice.id}",
+        credits=plan.credits_per_period,
+        period_start=period_start,
+        period_end=period_end,
+        rollover_cap=plan.rollover_cap,
+        unlimited=plan.unlimited,
+        now=now,
+        source=f"subscription:{row.stripe_subscription_id}",
+    )
+
+
+def _paid_period(
+    row: Subscription, line: StripeInvoiceLineData | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    if line is None:
+        return row.current_period_start, row.current_period_end
+    end = from_unix(line.period_end)
+    if line.proration and end == row.current_period_end:
+        # An upgrade's proration runs from the change to the period end; the ledger knows the
+        # period by its start, so the grant names the whole period (and tops it up).
+        return row.current_period_start, end
+    return from_unix(line.period_start), end
+
+
+def record_failed_invoice(session: Session, *, invoice: StripeInvoiceData, now: dt.datetime) -> None:
+    """Tell the host a payment failed (the subscription's own status comes from its re-sync)."""
+    customer = customers_service.get_by_stripe_id(session, invoice.customer_id)
+    payload: Mapping[str, Any] = {
+        "host_user_id": customer.host_user_id if customer else None,
+        "invoice": invoice.id,
+        "subscription": invoice.subscription_id,
+        "amount_due_minor": invoice.amount_due_minor,
+        "currency": invoice.currency,
+        "attempt_count": invoice.attempt_count,
+        "next_payment_attempt": invoice.next_payment_attempt,
+    }
+    outbox.enqueue(session, event_type="payment.failed", payload=payload, now=now)
+
+
+def set_pending_plan(
+    session: Session, *, stripe_subscription_id: str, plan_key: str | None, now: dt.datetime
+) -> None:
+    """Record a downgrade scheduled for the period end (or clear it)."""
+    row = repository.get_by_stripe_id(session, stripe_subscription_id, for_update=True)
+    if row is None:
+        raise NotFound(f"subscription {stripe_subscription_id} is not mirrored")
+    row.pending_plan_key = plan_key
+    row.updated_at = now

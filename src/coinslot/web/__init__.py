@@ -1,0 +1,34 @@
+"""The pages people see, served by coinslot itself: pricing, billing, buy credits, the admin console.
+
+Server-rendered (Jinja2), plain HTML forms with POST-redirect-GET; `static/app.js`
+only adds progress on buttons, the pricing toggle, live totals and toasts.
+
+    /billing            the customer's billing page (session from a signed link)
+    /billing/pricing    plans, monthly/yearly, to Checkout
+    /billing/credits    buy credits
+    /billing/enter      opens a signed link from POST /v1/links
+    /admin              the operator's console
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from coinslot.web.admin import router as admin_router
+from coinslot.web.admin_events import router as admin_events_router
+from coinslot.web.billing import router as billing_router
+from coinslot.web.credits import router as credits_router
+from coinslot.web.links import router as links_router
+from coinslot.web.pages import STATIC_DIR
+from coinslot.web.pricing import router as pricing_router
+
+__all__ = ["install"]
+
+
+def install(app: FastAPI) -> None:
+    """Mount every page router, the host's link endpoint and the static files on `app`."""
+    for router in (links_router, pricing_router, billing_router, credits_router, admin_router,
+                   admin_events_router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,145 @@
+"""The operator's console: login, figures, customers (subscription, ledger, orders), credit adjustments.
+
+One operator password (`COINSLOT_ADMIN_PASSWORD`); every action, failed logins
+included, is written to the `admin_audit` table in the action's own transaction.
+Webhook events, dead letters and alerts live in `admin_events.py`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from coinslot.analytics import service as analytics
+from coinslot.catalog import service as catalog_service
+from coinslot.deps import ContainerDep
+from coinslot.errors import InvalidInput
+from coinslot.ledger import service as ledger
+from coinslot.web import audit
+from coinslot.web.admin_views import admin_nav, customer_detail, customer_search
+from coinslot.web.admin_views import pulse as admin_pulse
+from coinslot.web.auth import (
+    ADMIN_COOKIE,
+    AdminDep,
+    AdminFormDep,
+    admin_password_matches,
+    check_login_csrf,
+    client_actor,
+    issue_admin_session,
+    new_login_csrf,
+    set_login_csrf,
+)
+from coinslot.web.pages import PageRoute, redirect, render
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@router.get("/admin/login")
+def login_page(container: ContainerDep, failed: Annotated[bool, Query()] = False) -> HTMLResponse:
+    token = new_login_csrf()
+    response = render("admin/login.html", {"admin": True, "failed": failed, "csrf_token": token,
+                                           "configured": container.settings.admin_password is not None})
+    set_login_csrf(response, container.settings, token)
+    return response
+
+
+@router.post("/admin/login")
+def login(request: Request, container: ContainerDep, password: Annotated[str, Form()] = "",
+          csrf_token: Annotated[str, Form()] = "") -> Response:
+    check_login_csrf(request, csrf_token)
+    actor = client_actor(request)
+    ok = admin_password_matches(container.settings, password)
+    with container.db.unit_of_work() as session:
+        audit.record(session, actor=actor, action="login" if ok else "login_failed", target=None, detail="",
+                     now=container.clock.now())
+    if not ok:
+        return redirect("/admin/login?failed=true")
+    response = redirect("/admin")
+    issue_admin_session(response, container.settings, actor=actor)
+    return response
+
+
+@router.post("/admin/logout")
+def logout(admin: AdminFormDep, container: ContainerDep) -> Response:
+    with container.db.unit_of_work() as session:
+        audit.record(session, actor=admin.actor, action="logout", target=None, detail="",
+                     now=container.clock.now())
+    response = redirect("/admin/login")
+    response.delete_cookie(ADMIN_COOKIE, path="/admin")
+    return response
+
+
+@router.get("/admin")
+def dashboard(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
+    catalog = catalog_service.get_catalog(container.settings)
+    with container.db.unit_of_work(read_only=True) as session:
+        figures = analytics.figures(session, catalog=catalog, now=container.clock.now())
+        pulse = admin_pulse(session)
+    return render("admin/dashboard.html", {
+        "admin": True, "nav": admin_nav("/admin"), "csrf_token": admin.csrf, "brand": catalog.name,
+        "figures": figures, "pulse": pulse, "catalog": catalog,
+    })
+
+
+@router.get("/admin/customers")
+def customers_page(admin: AdminDep, container: ContainerDep,
+                   q: Annotated[str, Query(max_length=255)] = "") -> HTMLResponse:
+    with container.db.unit_of_work(read_only=True) as session:
+        rows = customer_search(session, query=q)
+    return render("admin/customers.html", {
+        "admin": True, "nav": admin_nav("/admin/customers"), "csrf_token": admin.csrf, "q": q, "rows": rows,
+    })
+
+
+@router.get("/admin/customers/{customer_id}")
+def customer_page(customer_id: int, admin: AdminDep, container: ContainerDep,
+                  done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    catalog = catalog_service.get_catalog(container.settings)
+    with container.db.unit_of_work(read_only=True) as session:
+        detail = customer_detail(session, customer_id=customer_id, catalog=catalog, now=container.clock.now(),
+                                 grace_days=container.settings.past_due_grace_days)
+    return render("admin/customer.html", {
+        "admin": True, "nav": admin_nav("/admin/customers"), "csrf_token": admin.csrf, "d": detail,
+        "catalog": catalog, "done": done, "adjustment_id": secrets.token_hex(16),
+    })
+
+
+@router.post("/admin/customers/{customer_id}/credits")
+def adjust_credits(
+    customer_id: int,
+    admin: AdminFormDep,
+    container: ContainerDep,
+    credits: Annotated[int, Form()],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    adjustment_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Add (positive) or remove (negative) credits; a reason is required and kept on the entry."""
+    if not reason.strip():
+        raise InvalidInput("Say why: an adjustment needs a reason (it is kept on the ledger entry).",
+                           field="reason")
+    if credits == 0:
+        raise InvalidInput("Enter a number of credits other than 0.", field="credits")
+    if not adjustment_id:
+        raise InvalidInput("This form has expired. Reload the page and try again.", field="adjustment_id")
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        # The form's one-time id keys the entry: a double submit adjusts once.
+        ledger.adjust(session, customer_id=customer_id, entry_id=f"admin:{adjustment_id}", credits=credits,
+                      reason=reason.strip(), now=now)
+        audit.record(session, actor=admin.actor, action="adjust_credits", target=f"customer:{customer_id}",
+                     detail=f"{credits:+d} credits: {reason.strip()}", now=now)
+    return redirect(f"/admin/customers/{customer_id}?done=adjusted")
+
+
+@router.get("/admin/audit")
+def audit_page(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
+    with container.db.unit_of_work(read_only=True) as session:
+        rows = audit.recent(session, limit=200)
+    return render("admin/audit.html", {
+        "admin": True, "nav": admin_nav("/admin/audit"), "csrf_token": admin.csrf, "rows": rows,
+    })

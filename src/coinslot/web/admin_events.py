@@ -1,0 +1,81 @@
+"""Admin: Stripe webhook events (filter, payload, attempts, errors), dead letters with replay, alerts."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+
+from coinslot.deps import ContainerDep
+from coinslot.errors import NotFound
+from coinslot.models.webhook_event import EVENT_STATUSES
+from coinslot.outbound import service as outbound
+from coinslot.web import audit
+from coinslot.web.admin_views import admin_nav
+from coinslot.web.auth import AdminDep, AdminFormDep
+from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.webhooks import repository as events
+from coinslot.webhooks import worker
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _pretty(payload: str) -> str:
+    try:
+        return json.dumps(json.loads(payload), indent=2, sort_keys=True)
+    except ValueError:
+        return payload
+
+
+@router.get("/admin/events")
+def events_page(
+    admin: AdminDep,
+    container: ContainerDep,
+    status: Annotated[str, Query(max_length=20)] = "",
+    type: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    with container.db.unit_of_work(read_only=True) as session:
+        rows = events.search(session, status=status or None, event_type=type.strip() or None, limit=200)
+        counts = events.count_by_status(session)
+    current = "/admin/events?status=dead" if status == "dead" else "/admin/events"
+    return render("admin/events.html", {
+        "admin": True, "nav": admin_nav(current), "csrf_token": admin.csrf, "rows": rows, "counts": counts,
+        "statuses": EVENT_STATUSES, "status": status, "type": type,
+    })
+
+
+@router.get("/admin/events/{event_ref}")
+def event_page(event_ref: str, admin: AdminDep, container: ContainerDep,
+               done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    with container.db.unit_of_work(read_only=True) as session:
+        row = events.get(session, event_ref=event_ref)
+        if row is None:
+            raise NotFound(f"no stored event {event_ref}")
+        attempts = events.attempts_of(session, event_id=row.id)
+    return render("admin/event.html", {
+        "admin": True, "nav": admin_nav("/admin/events"), "csrf_token": admin.csrf, "e": row,
+        "attempts": attempts, "payload": _pretty(row.payload), "done": done,
+    })
+
+
+@router.post("/admin/events/{event_ref}/replay")
+def replay(event_ref: str, admin: AdminFormDep, container: ContainerDep) -> Response:
+    """Make a dead (or failed) event due again now; the worker picks it up on its next round."""
+    row = worker.replay(container, event_ref=event_ref)
+    with container.db.unit_of_work() as session:
+        audit.record(session, actor=admin.actor, action="replay_event", target=f"event:{row.stripe_event_id}",
+                     detail=f"{row.type} made due again", now=container.clock.now())
+    return redirect(f"/admin/events/{row.id}?done=replayed")
+
+
+@router.get("/admin/alerts")
+def alerts_page(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
+    with container.db.unit_of_work(read_only=True) as session:
+        rows = outbound.list_alerts(session, limit=200)
+    return render("admin/alerts.html", {
+        "admin": True, "nav": admin_nav("/admin/alerts"), "csrf_token": admin.csrf, "rows": rows,
+    })

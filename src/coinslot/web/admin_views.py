@@ -1,0 +1,71 @@
+"""What the admin pages show, gathered from the domains (read-only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from coinslot.analytics import console
+from coinslot.catalog.core import Catalog
+from coinslot.checkout import service as checkout
+from coinslot.errors import NotFound
+from coinslot.ledger import service as ledger
+from coinslot.models import Alert, Customer, LedgerEntry, Order, Subscription
+from coinslot.outbound import service as outbound
+from coinslot.subscriptions import service as subscriptions
+from coinslot.subscriptions.core import PlanAccess
+from coinslot.web.present import NavItem
+from coinslot.webhooks import repository as events
+
+__all__ = ["CustomerDetail", "Pulse", "admin_nav", "customer_detail", "customer_search", "pulse"]
+
+
+def admin_nav(current: str) -> list[NavItem]:
+    items = [("Overview", "/admin"), ("Customers", "/admin/customers"), ("Webhook events", "/admin/events"),
+             ("Dead letters", "/admin/events?status=dead"), ("Alerts", "/admin/alerts"),
+             ("Audit log", "/admin/audit")]
+    return [NavItem(label, href, href == current) for label, href in items]
+
+
+def customer_search(session: Session, *, query: str) -> Sequence[Customer]:
+    return console.find_customers(session, text=query)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetail:
+    customer: Customer
+    access: PlanAccess
+    subscriptions: Sequence[Subscription]
+    balance: ledger.Balance
+    entries: Sequence[LedgerEntry]
+    orders: Sequence[Order]
+
+
+def customer_detail(session: Session, *, customer_id: int, catalog: Catalog, now: dt.datetime,
+                    grace_days: int) -> CustomerDetail:
+    customer = console.customer(session, customer_id=customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    return CustomerDetail(
+        customer=customer,
+        access=subscriptions.plan_access_for(session, customer_id=customer_id, catalog=catalog, now=now,
+                                             grace=dt.timedelta(days=grace_days)),
+        subscriptions=console.subscriptions_of(session, customer_id=customer_id),
+        balance=ledger.balance(session, customer_id=customer_id, now=now),
+        entries=console.ledger_entries(session, customer_id=customer_id, limit=100),
+        orders=checkout.list_orders(session, host_user_id=customer.host_user_id, limit=50),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Pulse:
+    events_by_status: dict[str, int]
+    open_alerts: Sequence[Alert]
+
+
+def pulse(session: Session) -> Pulse:
+    open_alerts = outbound.list_alerts(session, unacknowledged_only=True, limit=10)
+    return Pulse(events.count_by_status(session), open_alerts)

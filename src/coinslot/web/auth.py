@@ -1,0 +1,229 @@
+"""Who is looking at a page: signed links, customer sessions, the operator's session, CSRF.
+
+How a host sends a user here:
+
+    host backend ── POST /v1/links {host_user_id} (API key) ──> {url, expires_at}
+    browser ── GET url (/billing/enter?token=...) ──> session cookie for that one customer ──> 303 /billing
+
+The link is signed (itsdangerous, salt per purpose) and lives `signed_link_ttl_s`
+seconds. The session cookie is signed too and names exactly one customer: every
+page reads the customer from it, never from the URL, so a customer can never
+ask for someone else's billing. Every form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Form, Request, Response
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from coinslot.config import Settings
+from coinslot.deps import ContainerDep
+from coinslot.errors import BillingDisabled, Forbidden, InvalidInput, Unauthorized
+from coinslot.web.pages import RedirectTo
+
+__all__ = [
+    "ADMIN_COOKIE",
+    "SESSION_COOKIE",
+    "AdminDep",
+    "AdminSession",
+    "CustomerDep",
+    "CustomerSession",
+    "Page",
+    "check_csrf",
+    "issue_admin_session",
+    "issue_customer_session",
+    "make_link_token",
+    "read_link_token",
+]
+
+SESSION_COOKIE = "coinslot_session"
+ADMIN_COOKIE = "coinslot_admin"
+LOGIN_CSRF_COOKIE = "coinslot_login_csrf"
+SESSION_TTL_S = 2 * 3600  # a customer's page session; the host hands out a new link after that
+ADMIN_SESSION_TTL_S = 8 * 3600
+
+Page = Literal["billing", "pricing", "credits"]
+PAGE_PATHS: dict[str, str] = {
+    "billing": "/billing", "pricing": "/billing/pricing", "credits": "/billing/credits",
+}
+
+_SESSION_ENDED = "Your billing session has ended. Go back to the app and open billing again."
+_LINK_SALT = "coinslot.link.v1"
+_SESSION_SALT = "coinslot.session.v1"
+_ADMIN_SALT = "coinslot.admin.v1"
+
+
+def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
+    if settings.session_secret is None:
+        raise BillingDisabled(
+            "the billing pages are off: set COINSLOT_SESSION_SECRET to turn them on",
+            code="sessions_not_configured",
+        )
+    return URLSafeTimedSerializer(settings.session_secret.get_secret_value(), salt=salt)
+
+
+def _secure(settings: Settings) -> bool:
+    return settings.public_url.startswith("https://")
+
+
+def checked_return_url(settings: Settings, return_url: str | None) -> str | None:
+    """The host's "back to the app" address, only when its origin is one the operator allowed."""
+    if not return_url:
+        return None
+    parts = urlsplit(return_url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme not in ("http", "https") or origin not in settings.redirect_origins:
+        raise InvalidInput(
+            f"return_url origin {origin!r} is not in COINSLOT_ALLOWED_REDIRECT_ORIGINS", field="return_url"
+        )
+    return return_url
+
+
+# --- signed links ------------------------------------------------------------------------------
+
+
+def make_link_token(settings: Settings, *, host_user_id: str, page: Page, return_url: str | None) -> str:
+    return str(_serializer(settings, _LINK_SALT).dumps({"u": host_user_id, "p": page, "r": return_url}))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClaims:
+    host_user_id: str
+    page: Page
+    return_url: str | None
+
+
+def read_link_token(settings: Settings, token: str) -> LinkClaims:
+    """The claims of a link, or Unauthorized when it was altered or is older than the TTL."""
+    serializer = _serializer(settings, _LINK_SALT)
+    try:
+        data: Any = serializer.loads(token, max_age=settings.signed_link_ttl_s)
+    except SignatureExpired:
+        raise Unauthorized("This link has expired. Go back to the app and open billing again.") from None
+    except BadSignature:
+        raise Unauthorized("This link is not valid. Go back to the app and open billing again.") from None
+    page = data.get("p") if isinstance(data, dict) else None
+    if page not in PAGE_PATHS or not isinstance(data.get("u"), str):
+        raise Unauthorized("This link is not valid. Go back to the app and open billing again.")
+    return LinkClaims(host_user_id=data["u"], page=page, return_url=data.get("r"))
+
+
+# --- the customer's session ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSession:
+    """The one customer a browser may see. `csrf` goes into every form."""
+
+    customer_id: int
+    host_user_id: str
+    csrf: str
+    return_url: str | None
+
+
+def issue_customer_session(
+    response: Response, settings: Settings, *, customer_id: int, host_user_id: str, return_url: str | None
+) -> None:
+    payload = {"c": customer_id, "u": host_user_id, "x": secrets.token_urlsafe(24), "r": return_url}
+    value = _serializer(settings, _SESSION_SALT).dumps(payload)
+    response.set_cookie(SESSION_COOKIE, str(value), max_age=SESSION_TTL_S, path="/billing", httponly=True,
+                        samesite="lax", secure=_secure(settings))
+
+
+def current_customer(request: Request, container: ContainerDep) -> CustomerSession:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        raise Unauthorized(_SESSION_ENDED)
+    try:
+        data: Any = _serializer(container.settings, _SESSION_SALT).loads(raw, max_age=SESSION_TTL_S)
+    except BadSignature:  # SignatureExpired is a BadSignature too
+        raise Unauthorized(_SESSION_ENDED) from None
+    return CustomerSession(customer_id=int(data["c"]), host_user_id=str(data["u"]), csrf=str(data["x"]),
+                           return_url=data.get("r"))
+
+
+CustomerDep = Annotated[CustomerSession, Depends(current_customer)]
+
+
+def check_csrf(expected: str, given: str) -> None:
+    """Refuse a form that does not carry this session's token (a page of another site posting here)."""
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        raise Forbidden("This form has expired. Reload the page and try again.", code="csrf_failed")
+
+
+def require_customer_form(customer: CustomerDep, csrf_token: Annotated[str, Form()] = "") -> CustomerSession:
+    """Dependency of every customer POST: the session, with its CSRF token checked."""
+    check_csrf(customer.csrf, csrf_token)
+    return customer
+
+
+CustomerFormDep = Annotated[CustomerSession, Depends(require_customer_form)]
+
+
+# --- the operator's session ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AdminSession:
+    csrf: str
+    actor: str
+
+
+def admin_password_matches(settings: Settings, password: str) -> bool:
+    if settings.admin_password is None:
+        raise BillingDisabled("the admin console is off: set COINSLOT_ADMIN_PASSWORD to turn it on",
+                              code="admin_not_configured")
+    return hmac.compare_digest(settings.admin_password.get_secret_value().encode(), password.encode())
+
+
+def issue_admin_session(response: Response, settings: Settings, *, actor: str) -> None:
+    value = _serializer(settings, _ADMIN_SALT).dumps({"a": actor, "x": secrets.token_urlsafe(24)})
+    response.set_cookie(ADMIN_COOKIE, str(value), max_age=ADMIN_SESSION_TTL_S, path="/admin", httponly=True,
+                        samesite="strict", secure=_secure(settings))
+
+
+def current_admin(request: Request, container: ContainerDep) -> AdminSession:
+    raw = request.cookies.get(ADMIN_COOKIE)
+    if not raw or container.settings.admin_password is None:
+        raise RedirectTo("/admin/login")
+    try:
+        data: Any = _serializer(container.settings, _ADMIN_SALT).loads(raw, max_age=ADMIN_SESSION_TTL_S)
+    except BadSignature:
+        raise RedirectTo("/admin/login") from None
+    return AdminSession(csrf=str(data["x"]), actor=str(data["a"]))
+
+
+AdminDep = Annotated[AdminSession, Depends(current_admin)]
+
+
+def require_admin_form(admin: AdminDep, csrf_token: Annotated[str, Form()] = "") -> AdminSession:
+    check_csrf(admin.csrf, csrf_token)
+    return admin
+
+
+AdminFormDep = Annotated[AdminSession, Depends(require_admin_form)]
+
+
+def new_login_csrf() -> str:
+    """Double-submit token for the login form (there is no session yet to hold one)."""
+    return secrets.token_urlsafe(24)
+
+
+def set_login_csrf(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/admin", httponly=True,
+                        samesite="strict", secure=_secure(settings))
+
+
+def check_login_csrf(request: Request, given: str) -> None:
+    check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE, ""), given)
+
+
+def client_actor(request: Request) -> str:
+    host = request.client.host if request.client else "unknown"
+    return f"admin@{host}"

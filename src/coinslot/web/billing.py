@@ -1,0 +1,150 @@
+"""The customer's billing page and its actions: checkout and the return from it, cancel (with a
+confirmation step), resume, change plan, the Stripe portal, resuming a draft order.
+
+Every action is a plain form POST answered by a 303 to a page (POST-redirect-GET).
+The customer always comes from the session cookie and each flow is called with the
+session's host user id, so nothing in a form can point at another customer's billing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import HTMLResponse, Response
+
+from coinslot.catalog import service as catalog_service
+from coinslot.checkout import flows as checkout_flows
+from coinslot.checkout.core import ItemRequest
+from coinslot.deps import Container, ContainerDep
+from coinslot.errors import StripeUnavailable
+from coinslot.subscriptions import flows as subscription_flows
+from coinslot.web.auth import CustomerDep, CustomerFormDep
+from coinslot.web.billing_view import load_billing
+from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.web.present import customer_nav, toast_for
+
+__all__ = ["router"]
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+Back = Literal["billing", "pricing", "credits"]
+_BACK_PATHS = {"billing": "/billing", "pricing": "/billing/pricing", "credits": "/billing/credits"}
+
+
+def _page_url(container: Container, path: str) -> str:
+    return container.settings.public_url.rstrip("/") + path
+
+
+def return_urls(container: Container, back: Back) -> tuple[str, str]:
+    """Success and cancel URLs of a Checkout started from a page (checkout adds status and session id)."""
+    url = _page_url(container, f"/billing/return?back={back}")
+    return url, url
+
+
+@router.get("/billing")
+def billing_page(customer: CustomerDep, container: ContainerDep,
+                 toast: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+    catalog = catalog_service.get_catalog(container.settings)
+    view = load_billing(container, customer_id=customer.customer_id, host_user_id=customer.host_user_id,
+                        catalog=catalog)
+    return render("billing.html", {
+        "brand": catalog.name, "nav": customer_nav("/billing"), "back_url": customer.return_url,
+        "csrf_token": customer.csrf, "toast": toast_for(toast), "v": view, "catalog": catalog,
+        "now": container.clock.now(),
+    })
+
+
+@router.post("/billing/checkout")
+def start_plan_checkout(
+    customer: CustomerFormDep,
+    container: ContainerDep,
+    plan: Annotated[str, Form(max_length=100)],
+    interval: Annotated[Literal["month", "year"], Form()] = "month",
+) -> Response:
+    success_url, cancel_url = return_urls(container, "pricing")
+    started = checkout_flows.start_checkout(
+        container, host_user_id=customer.host_user_id, item=ItemRequest(plan=plan, interval=interval),
+        success_url=success_url, cancel_url=cancel_url,
+    )
+    return redirect(started.url)
+
+
+@router.get("/billing/return")
+def checkout_return(
+    customer: CustomerDep,
+    container: ContainerDep,
+    back: Annotated[Back, Query()] = "billing",
+    checkout_status: Annotated[Literal["success", "cancel"], Query()] = "cancel",
+    session_id: Annotated[str | None, Query(max_length=255)] = None,
+) -> Response:
+    """Back from Checkout. On success the session is applied now (the webhook will find it done), so the
+    purchase shows on the next page at once; the toast names what happened."""
+    if checkout_status != "success" or not session_id:
+        return redirect(f"{_BACK_PATHS[back]}?toast=canceled")
+    try:
+        checkout, result = checkout_flows.fulfil_return(container, session_id=session_id,
+                                                        host_user_id=customer.host_user_id)
+    except StripeUnavailable:
+        return redirect("/billing?toast=pending")
+    if checkout.payment_status not in ("paid", "no_payment_required"):
+        toast = "pending"
+    elif checkout.mode == "subscription":
+        toast = "subscribed"
+    elif result.order_id:
+        toast = "paid"
+    else:
+        toast = "credits"
+    return redirect(f"/billing?toast={toast}")
+
+
+@router.get("/billing/cancel")
+def cancel_confirmation(customer: CustomerDep, container: ContainerDep) -> HTMLResponse:
+    """The confirmation step: what cancelling means, before anything changes."""
+    catalog = catalog_service.get_catalog(container.settings)
+    view = load_billing(container, customer_id=customer.customer_id, host_user_id=customer.host_user_id,
+                        catalog=catalog)
+    return render("cancel.html", {
+        "brand": catalog.name, "nav": customer_nav("/billing"), "back_url": customer.return_url,
+        "csrf_token": customer.csrf, "v": view, "catalog": catalog,
+    })
+
+
+@router.post("/billing/subscription/cancel")
+def cancel(customer: CustomerFormDep, container: ContainerDep) -> Response:
+    subscription_flows.cancel_at_period_end(container, host_user_id=customer.host_user_id)
+    return redirect("/billing?toast=cancel_scheduled")
+
+
+@router.post("/billing/subscription/resume")
+def resume(customer: CustomerFormDep, container: ContainerDep) -> Response:
+    subscription_flows.resume(container, host_user_id=customer.host_user_id)
+    return redirect("/billing?toast=resumed")
+
+
+@router.post("/billing/subscription/change")
+def change_plan(
+    customer: CustomerFormDep,
+    container: ContainerDep,
+    plan: Annotated[str, Form(max_length=100)],
+    interval: Annotated[Literal["month", "year"], Form()] = "month",
+) -> Response:
+    changed = subscription_flows.change_plan(container, host_user_id=customer.host_user_id, plan_key=plan,
+                                             interval=interval)
+    return redirect("/billing?toast=" + ("change_scheduled" if changed.pending_plan_key else "changed"))
+
+
+@router.post("/billing/portal")
+def portal(customer: CustomerFormDep, container: ContainerDep) -> Response:
+    session = subscription_flows.open_portal(container, host_user_id=customer.host_user_id,
+                                             return_url=_page_url(container, "/billing"))
+    return redirect(session.url)
+
+
+@router.post("/billing/orders/{order_id}/resume")
+def resume_order(order_id: str, customer: CustomerFormDep, container: ContainerDep) -> Response:
+    """Pay a DRAFT order again after an abandoned or expired Checkout; someone else's order is not found."""
+    success_url, cancel_url = return_urls(container, "billing")
+    started = checkout_flows.start_order_checkout(container, order_id=order_id, success_url=success_url,
+                                                  cancel_url=cancel_url, host_user_id=customer.host_user_id)
+    return redirect(started.url)

@@ -1,0 +1,152 @@
+"""What the billing page shows, from the domains: plan, subscription, credits, usage, orders, invoices.
+
+One read-only transaction for the local rows, then (outside it) one Stripe read
+for the invoices. Invoices come from Stripe through the gateway rather than a
+local copy: Stripe is their source of truth, and when it cannot be reached the
+page still renders, with a note in place of the list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from markupsafe import Markup
+
+from coinslot.catalog.core import Catalog, Plan
+from coinslot.checkout import service as checkout
+from coinslot.customers import service as customers
+from coinslot.deps import Container
+from coinslot.errors import CoinslotError
+from coinslot.ledger import service as ledger
+from coinslot.models import Order, Subscription
+from coinslot.stripe_gateway.invoices import StripeInvoiceData
+from coinslot.subscriptions import repository as subscription_rows
+from coinslot.subscriptions import service as subscriptions
+from coinslot.subscriptions.core import PlanAccess
+from coinslot.web.charts import PALETTE, BarSeries, stacked_bars
+from coinslot.web.present import Meter, credits_meter
+
+__all__ = ["BillingView", "UsageChart", "load_billing", "recommended_upgrade"]
+
+USAGE_MONTHS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class UsageChart:
+    svg: Markup
+    months: list[str]
+    rows: list[tuple[str, str, list[int]]]  # (feature name, colour, credits per month) for the table
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    kind: Literal["low", "out"]
+    upgrade: Plan | None
+
+
+@dataclass(frozen=True, slots=True)
+class BillingView:
+    catalog: Catalog
+    plan: Plan
+    access: PlanAccess
+    subscription: Subscription | None
+    pending_plan: Plan | None
+    balance: ledger.Balance
+    meter: Meter | None  # None on an unlimited plan
+    next_reset: dt.datetime | None
+    prompt: Prompt | None
+    chart: UsageChart | None
+    orders: list[Order]
+    has_stripe_customer: bool
+    invoices: list[StripeInvoiceData] | None = None
+    invoices_error: str | None = None
+
+
+def recommended_upgrade(catalog: Catalog, current: Plan) -> Plan | None:
+    """The next bigger paid plan that gives more credits (or unlimited): what a short user is offered."""
+    bigger = sorted((plan for plan in catalog.plans.values() if plan.rank > current.rank and plan.prices),
+                    key=lambda plan: plan.rank)
+    for plan in bigger:
+        if plan.unlimited or plan.credits_per_period > current.credits_per_period:
+            return plan
+    return None
+
+
+def _next_month(now: dt.datetime) -> dt.datetime:
+    index = now.year * 12 + now.month  # the month after now's, zero-based
+    return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
+
+
+def _month_labels(now: dt.datetime, months: int) -> list[tuple[str, str]]:
+    """(YYYY-MM, "Mon") for the last `months` months, oldest first."""
+    labels = []
+    for back in range(months - 1, -1, -1):
+        index = now.year * 12 + now.month - 1 - back
+        month = dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
+        labels.append((f"{month:%Y-%m}", f"{month:%b}"))
+    return labels
+
+
+def usage_chart(catalog: Catalog, usage: list[ledger.UsageRow], now: dt.datetime) -> UsageChart | None:
+    if not usage:
+        return None
+    months = _month_labels(now, USAGE_MONTHS)
+    index = {key: position for position, (key, _label) in enumerate(months)}
+    per_feature: dict[str, list[int]] = {}
+    for row in usage:
+        if row.month not in index:
+            continue
+        feature = catalog.features.get(row.feature or "")
+        name = feature.name if feature is not None else (row.feature or "Other")
+        per_feature.setdefault(name, [0] * len(months))[index[row.month]] += row.credits
+    series = [BarSeries(name, PALETTE[position % len(PALETTE)], tuple(values))
+              for position, (name, values) in enumerate(sorted(per_feature.items()))]
+    labels = [label for _key, label in months]
+    svg = stacked_bars(labels, series, label=f"Credits used per feature over the last {USAGE_MONTHS} months")
+    return UsageChart(svg, labels, [(s.name, s.colour, list(s.values)) for s in series])
+
+
+def load_billing(container: Container, *, customer_id: int, host_user_id: str,
+                 catalog: Catalog) -> BillingView:
+    now = container.clock.now()
+    grace = dt.timedelta(days=container.settings.past_due_grace_days)
+    with container.db.unit_of_work(read_only=True) as session:
+        access = subscriptions.plan_access_for(session, customer_id=customer_id, catalog=catalog, now=now,
+                                               grace=grace)
+        subscription = subscription_rows.current_for_customer(session, customer_id)
+        if subscription is None:
+            history = subscription_rows.for_customer(session, customer_id)
+            subscription = history[0] if history else None
+        balance = ledger.balance(session, customer_id=customer_id, now=now)
+        usage = ledger.history(session, customer_id=customer_id, months=USAGE_MONTHS, now=now)
+        orders = checkout.list_orders(session, host_user_id=host_user_id, limit=20)
+        customer = customers.get_by_host_user_id(session, host_user_id)
+        stripe_customer_id = customer.stripe_customer_id if customer else None
+    plan = catalog.plans.get(access.plan_key, catalog.default)
+    pending = catalog.plans.get(subscription.pending_plan_key or "") if subscription else None
+    meter = None if plan.unlimited else credits_meter(
+        available=balance.available_credits, allowance=balance.period_credits,
+        low_balance_pct=container.settings.low_balance_pct,
+    )
+    prompt = None
+    if meter is not None and meter.state != "ok":
+        prompt = Prompt(meter.state, recommended_upgrade(catalog, plan))
+    if access.period_end is not None:
+        next_reset: dt.datetime | None = access.period_end
+    else:
+        next_reset = _next_month(now) if plan.credits_per_period else None
+    view = BillingView(
+        catalog=catalog, plan=plan, access=access, subscription=subscription, pending_plan=pending,
+        balance=balance, meter=meter, next_reset=next_reset, prompt=prompt,
+        chart=usage_chart(catalog, usage, now), orders=orders,
+        has_stripe_customer=stripe_customer_id is not None,
+    )
+    if stripe_customer_id is None:
+        return view
+    try:
+        invoices = container.gateway.invoices.list_for_customer(stripe_customer_id, limit=12)
+    except CoinslotError as exc:
+        return replace(view, invoices_error=f"Invoices cannot be shown right now ({exc.message}).")
+    return replace(view, invoices=invoices)

@@ -1,0 +1,161 @@
+"""Rendering for every page: the Jinja2 environment, its filters, and a route class that turns
+errors into friendly pages.
+
+A CoinslotError raised anywhere under a page route (a dependency, a service,
+the Stripe gateway) becomes the error page with its message and status; an
+unexpected exception is logged with its traceback and the visitor sees a short
+apology with the request id to quote, never the traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from coinslot.errors import CoinslotError
+from coinslot.money import format_minor
+from coinslot.observability import request_id_var
+
+__all__ = ["STATIC_DIR", "PageRoute", "RedirectTo", "redirect", "render"]
+
+log = logging.getLogger("coinslot.web")
+
+WEB_DIR = Path(__file__).parent
+STATIC_DIR = WEB_DIR / "static"
+TEMPLATES_DIR = WEB_DIR / "templates"
+
+
+def _money(amount_minor: int | None, currency: str) -> str:
+    if amount_minor is None:
+        return "—"
+    return format_minor(amount_minor, currency)
+
+
+def _date(value: dt.datetime | None) -> str:
+    return value.strftime("%-d %b %Y") if value is not None else "—"
+
+
+def _datetime(value: dt.datetime | None) -> str:
+    return value.strftime("%-d %b %Y %H:%M UTC") if value is not None else "—"
+
+
+def _unix_date(seconds: int | None) -> str:
+    return _date(dt.datetime.fromtimestamp(seconds, dt.UTC)) if seconds else "—"
+
+
+def _humanize(value: str | None) -> str:
+    return (value or "").replace("_", " ")
+
+
+@cache
+def _static_version(name: str) -> str:
+    # Content hash in the URL: browsers may cache static files forever and still see new versions.
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+
+
+def static_url(name: str) -> str:
+    return f"/static/{name}?v={_static_version(name)}"
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = _money
+    env.filters["date"] = _date
+    env.filters["datetime"] = _datetime
+    env.filters["humanize"] = _humanize
+    env.filters["unix_date"] = _unix_date
+    env.globals["static_url"] = static_url
+    return env
+
+
+def render(template: str, context: Mapping[str, Any], *, status_code: int = 200) -> HTMLResponse:
+    """The named template rendered with `context` (every template extends base.html)."""
+    defaults: dict[str, Any] = {"nav": None, "csrf_token": "", "toast": None, "back_url": None,
+                                "admin": False}
+    html = environment().get_template(template).render({**defaults, **context})
+    response = HTMLResponse(html, status_code=status_code)
+    # Pages show one customer's billing: never cache them in shared caches, nor let them be framed.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    """POST-redirect-GET: a 303 so that reloading the next page never re-submits the form."""
+    return RedirectResponse(url, status_code=303)
+
+
+_TITLES = {
+    401: "Please open the link again",
+    403: "Not yours to see",
+    404: "Not found",
+    402: "Not enough credits",
+    409: "That changed meanwhile",
+    413: "Too large",
+    422: "Please check what you entered",
+    502: "The payment provider refused",
+    503: "Billing is unavailable right now",
+}
+
+
+def error_page(status: int, message: str, *, admin: bool = False) -> HTMLResponse:
+    title = _TITLES.get(status, "Something went wrong")
+    context = {"title": title, "message": message, "status": status, "request_id": request_id_var.get(),
+               "admin": admin}
+    return render("error.html", context, status_code=status)
+
+
+class RedirectTo(Exception):
+    """Raised by a page dependency to send the browser elsewhere (e.g. to the admin login)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+class PageRoute(APIRoute):
+    """An APIRoute whose errors render as HTML pages instead of the API's JSON envelope."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        is_admin = self.path.startswith("/admin")
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RedirectTo as exc:
+                return redirect(exc.url)
+            except CoinslotError as exc:
+                return error_page(exc.http_status, exc.message, admin=is_admin)
+            except RequestValidationError as exc:
+                fields = ", ".join(
+                    str(error.get("loc", ("", "?"))[-1]) for error in exc.errors()
+                ) or "the form"
+                return error_page(422, f"Please check {fields} and try again.", admin=is_admin)
+            except Exception:
+                log.exception("page failed", extra={"path": request.url.path})
+                return error_page(
+                    500, "Something went wrong on our side. Nothing was charged twice; please try again.",
+                    admin=is_admin,
+                )
+
+        return page_handler

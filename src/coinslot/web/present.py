@@ -1,0 +1,112 @@
+"""Small presentation rules shared by the pages: navigation, toasts, savings, meters. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from coinslot.catalog.core import Plan
+from coinslot.money import ceil_div, currency_exponent, format_minor
+
+__all__ = [
+    "Meter", "NavItem", "Toast", "credits_meter", "currency_symbol", "customer_nav", "exponent",
+    "minimum_quantity", "toast_for", "yearly_saving",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NavItem:
+    label: str
+    href: str
+    current: bool
+
+
+def customer_nav(current: str) -> list[NavItem]:
+    items = [("Billing", "/billing"), ("Plans", "/billing/pricing"), ("Buy credits", "/billing/credits")]
+    return [NavItem(label, href, href == current) for label, href in items]
+
+
+@dataclass(frozen=True, slots=True)
+class Toast:
+    kind: Literal["success", "cancel", "error"]
+    title: str
+    message: str = ""
+
+
+# The one-off messages a redirect may ask for (`?toast=...`): a fixed table, so a crafted URL
+# can only choose among them, never inject text.
+_TOASTS: dict[str, Toast] = {
+    "subscribed": Toast("success", "Thank you! Your subscription is active.",
+                        "Your plan's credits are ready."),
+    "credits": Toast("success", "Thank you! Your credits were added.", ""),
+    "paid": Toast("success", "Thank you! Your payment went through.", "Your order is confirmed."),
+    "pending": Toast("success", "Thank you! We are confirming your payment.",
+                     "It will appear here in a moment."),
+    "canceled": Toast("cancel", "Checkout canceled", "Nothing was charged. Your details are saved."),
+    "cancel_scheduled": Toast("success", "Your subscription will end at the period end.",
+                              "You keep your plan until then, and can resume any time before."),
+    "resumed": Toast("success", "Welcome back! Your subscription continues."),
+    "changed": Toast("success", "Your plan was changed."),
+    "change_scheduled": Toast("success", "Your plan will change at the end of the period."),
+}
+
+
+def toast_for(name: str | None) -> Toast | None:
+    return _TOASTS.get(name or "")
+
+
+def yearly_saving(plan: Plan) -> tuple[int, int] | None:
+    """(minor units saved per year, percent saved) paying yearly instead of monthly; None without both."""
+    monthly = plan.prices.get("month")
+    yearly = plan.prices.get("year")
+    if monthly is None or yearly is None or monthly.currency != yearly.currency:
+        return None
+    twelve_months = monthly.amount_minor * 12
+    saved = twelve_months - yearly.amount_minor
+    if saved <= 0:
+        return None
+    return saved, saved * 100 // twelve_months
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    used: int
+    remaining: int
+    allowance: int
+    percent_left: int  # 0..100, for the bar's width
+    state: Literal["ok", "low", "out"]
+
+
+def credits_meter(*, available: int, allowance: int, low_balance_pct: int) -> Meter:
+    """Used / remaining against the period's allowance (purchases can push remaining above it).
+
+    "low" at or under `low_balance_pct` of the allowance: the threshold of the ledger's
+    `credits.low` notification (settings.low_balance_pct), so page and webhook agree."""
+    base = max(allowance, available)
+    used = max(0, allowance - available)
+    percent = 100 if base == 0 else available * 100 // base
+    if available <= 0:
+        state: Literal["ok", "low", "out"] = "out"
+    elif allowance > 0 and available * 100 <= allowance * low_balance_pct:
+        state = "low"
+    else:
+        state = "ok"
+    return Meter(used=used, remaining=max(available, 0), allowance=allowance, percent_left=percent,
+                 state=state)
+
+
+def minimum_quantity(*, unit_amount_minor: int, minimum_amount_minor: int) -> int:
+    """The fewest credits whose total reaches the minimum amount (at least 1)."""
+    if unit_amount_minor <= 0:
+        return 1
+    return max(1, ceil_div(minimum_amount_minor, unit_amount_minor))
+
+
+def currency_symbol(currency: str) -> str:
+    """The symbol `format_minor` puts in front, or "" when it writes the code after the amount."""
+    sample = format_minor(0, currency)
+    return "" if sample.endswith(currency.upper()) else sample.rstrip("0.,")
+
+
+def exponent(currency: str) -> int:
+    return currency_exponent(currency)

@@ -1,0 +1,53 @@
+"""The inbox: store a verified Stripe event exactly once, and nothing else.
+
+Receiving is separate from processing (Polar's inbox, Pay's controller): the
+request verifies, inserts with ON CONFLICT DO NOTHING on the Stripe event id,
+commits and answers. A duplicate delivery is a no-op that still answers 200,
+so Stripe stops retrying; a lookup miss can never turn into a 4xx here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from coinslot.errors import CoinslotError
+from coinslot.models import WebhookEvent
+from coinslot.stripe_gateway.events import StripeEventData
+
+__all__ = ["WebhooksNotConfigured", "store_event"]
+
+
+class WebhooksNotConfigured(CoinslotError):
+    """No signing secret is configured: the route refuses rather than verify against an empty key."""
+
+    code = "webhook_secret_missing"
+    http_status = 503
+
+
+def store_event(session: Session, *, event: StripeEventData, payload: bytes, now: dt.datetime) -> bool:
+    """Insert the event unless its Stripe id is already stored. True when it is new."""
+    values = {
+        "stripe_event_id": event.id,
+        "type": event.type,
+        "livemode": event.livemode,
+        "api_version": event.api_version,
+        "object_id": event.object_id,
+        "payload": payload.decode("utf-8"),
+        "stripe_created": event.created,
+        "received_at": now,
+        "status": "received",
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(WebhookEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["stripe_event_id"])
+        .returning(WebhookEvent.id)
+    )
+    return session.execute(statement).scalar_one_or_none() is not None

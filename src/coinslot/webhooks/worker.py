@@ -1,0 +1,302 @@
+"""The worker: claim due events, re-read Stripe, apply + mark processed in one transaction, retry.
+
+    claim (short tx) ──> fetch (no tx: Stripe reads) ──> apply + "processed" (one tx)
+                                    │ any exception
+                                    └──> failed: attempts, error, traceback, next_attempt_at = now + backoff
+                                         dead after `webhook_max_attempts` (or at once when the event
+                                         cannot apply as sent): alert, `coinslot events replay`
+
+A claim is a lease (`locked_by`, `locked_until`): a worker killed mid-event
+leaves its events to be reclaimed once the lease runs out, and a worker that
+comes back after losing its lease applies nothing (it checks the lease in the
+same transaction as the effects).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from coinslot.catalog import service as catalog_service
+from coinslot.catalog.core import Catalog
+from coinslot.config import Settings
+from coinslot.deps import Container
+from coinslot.errors import Conflict, InvalidInput, NotFound
+from coinslot.models import WebhookAttempt, WebhookEvent
+from coinslot.observability import WEBHOOK_EVENTS
+from coinslot.outbound import service as outbox
+from coinslot.stripe_gateway.events import StripeEventData, parse_verified_event
+from coinslot.webhooks import repository
+from coinslot.webhooks.handlers import HANDLERS, ApplyContext
+from coinslot.webhooks.reader import GatewayReader, StripeReader
+
+__all__ = [
+    "Claimed",
+    "apply_claimed",
+    "backoff_s",
+    "claim",
+    "fetch_claimed",
+    "new_worker_id",
+    "process_due",
+    "record_failure",
+    "replay",
+    "run_worker",
+    "start_in_process_worker",
+]
+
+log = logging.getLogger("coinslot.webhooks")
+LEASE_S = 120.0  # longer than any Stripe read (timeouts 20 s, a few retries) of one event
+_ERROR_MAX_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """An event leased to this worker, detached from its session."""
+
+    id: int
+    stripe_event_id: str
+    type: str
+    attempts: int
+    event: StripeEventData
+
+
+def new_worker_id() -> str:
+    return f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff_s(settings: Settings, *, stripe_event_id: str, attempts: int) -> float:
+    """Exponential delay before retry `attempts`+1, capped, with jitter between half and all of it.
+
+    The jitter is seeded by the event id and attempt number: spread across
+    events (no thundering herd after an outage) yet the same on every run.
+    """
+    ceiling = min(
+        settings.webhook_retry_cap_s, settings.webhook_retry_base_s * float(2 ** max(attempts - 1, 0))
+    )
+    rng = random.Random(f"{stripe_event_id}:{attempts}")
+    return ceiling * (0.5 + 0.5 * rng.random())
+
+
+def claim(container: Container, *, worker: str, limit: int) -> list[Claimed]:
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        rows = repository.claim_due(
+            session, now=now, worker=worker, lease_until=now + dt.timedelta(seconds=LEASE_S), limit=limit
+        )
+        return [
+            Claimed(
+                row.id,
+                row.stripe_event_id,
+                row.type,
+                row.attempts,
+                parse_verified_event(row.payload.encode()),
+            )
+            for row in rows
+        ]
+
+
+def fetch_claimed(claimed: Claimed, reader: StripeReader) -> Any:
+    """Phase 1, outside any transaction: what the handler needs from Stripe (None for ignored types)."""
+    handler = HANDLERS.get(claimed.type)
+    return handler.fetch(claimed.event, reader) if handler is not None else None
+
+
+def apply_claimed(
+    container: Container,
+    claimed: Claimed,
+    fetched: Any,
+    *,
+    worker: str,
+    load_catalog: Callable[[], Catalog],
+    started_at: dt.datetime,
+) -> str:
+    """Phase 2: the effects and the processed mark, committed together. Returns the outcome."""
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        row = repository.held_lease(session, event_id=claimed.id, worker=worker)
+        if row is None:
+            return "lease_lost"  # another worker reclaimed it: it applies, we do not
+        handler = HANDLERS.get(claimed.type)
+        outcome = "ignored"
+        if handler is not None:
+            outcome = handler.apply(ApplyContext(session, now, load_catalog), claimed.event, fetched)
+        row.status = outcome
+        row.processed_at = now
+        row.last_error = None
+        row.locked_by = row.locked_until = row.next_attempt_at = None
+        _add_attempt(session, row, worker=worker, started_at=started_at, now=now, outcome=outcome, error=None)
+    WEBHOOK_EVENTS.labels(claimed.type, outcome).inc()
+    return outcome
+
+
+def _add_attempt(
+    session: Any,
+    row: WebhookEvent,
+    *,
+    worker: str,
+    started_at: dt.datetime,
+    now: dt.datetime,
+    outcome: str,
+    error: str | None,
+) -> None:
+    session.add(
+        WebhookAttempt(
+            event_id=row.id,
+            number=row.attempts,
+            worker=worker,
+            started_at=started_at,
+            finished_at=now,
+            outcome=outcome,
+            error=error,
+        )
+    )
+
+
+def record_failure(
+    container: Container, claimed: Claimed, exc: BaseException, *, worker: str, started_at: dt.datetime
+) -> str:
+    """Roll-back already happened; keep the error and schedule the retry, or dead-letter and alert."""
+    now = container.clock.now()
+    error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]
+    with container.db.unit_of_work() as session:
+        row = repository.held_lease(session, event_id=claimed.id, worker=worker)
+        if row is None:
+            return "lease_lost"
+        # InvalidInput: the event cannot apply as sent (a paid session with no user): retrying is pointless.
+        unprocessable = isinstance(exc, InvalidInput)
+        dead = unprocessable or row.attempts >= container.settings.webhook_max_attempts
+        row.status = "dead" if dead else "failed"
+        row.last_error = error
+        row.last_traceback = "".join(traceback.format_exception(exc))[-20_000:]
+        row.locked_by = row.locked_until = None
+        delay_s = backoff_s(container.settings, stripe_event_id=row.stripe_event_id, attempts=row.attempts)
+        row.next_attempt_at = None if dead else now + dt.timedelta(seconds=delay_s)
+        _add_attempt(
+            session, row, worker=worker, started_at=started_at, now=now, outcome=row.status, error=error
+        )
+        if dead:
+            code = "webhook.unprocessable" if unprocessable else "webhook.dead"
+            outbox.raise_alert(
+                session,
+                code=code,
+                now=now,
+                subject_type="webhook_event",
+                subject_id=row.stripe_event_id,
+                message=f"Stripe event {row.stripe_event_id} ({row.type}) is dead after {row.attempts} "
+                f"attempt(s): {error}. Fix the cause, then `coinslot events replay {row.stripe_event_id}`.",
+            )
+        outcome = row.status
+    WEBHOOK_EVENTS.labels(claimed.type, outcome).inc()
+    log.warning(
+        "webhook event failed",
+        extra={
+            "stripe_event_id": claimed.stripe_event_id,
+            "event_type": claimed.type,
+            "outcome": outcome,
+            "error": error,
+        },
+    )
+    return outcome
+
+
+def _process_one(
+    container: Container,
+    claimed: Claimed,
+    *,
+    worker: str,
+    reader: StripeReader,
+    load_catalog: Callable[[], Catalog],
+) -> str:
+    started_at = container.clock.now()
+    try:
+        fetched = fetch_claimed(claimed, reader)
+        return apply_claimed(
+            container, claimed, fetched, worker=worker, load_catalog=load_catalog, started_at=started_at
+        )
+    except Exception as exc:  # every failure is kept on the row and retried; nothing is half-applied
+        return record_failure(container, claimed, exc, worker=worker, started_at=started_at)
+
+
+def process_due(
+    container: Container,
+    *,
+    limit: int = 50,
+    worker: str | None = None,
+    reader: StripeReader | None = None,
+    load_catalog: Callable[[], Catalog] | None = None,
+) -> int:
+    """Claim and process one batch of due events synchronously; the number claimed (0 = nothing due)."""
+    worker = worker or new_worker_id()
+    claimed = claim(container, worker=worker, limit=limit)
+    if not claimed:
+        return 0
+    reader = reader or GatewayReader(lambda: container.gateway, container.clock)
+    loader = load_catalog or (lambda: catalog_service.get_catalog(container.settings))
+    for item in claimed:
+        _process_one(container, item, worker=worker, reader=reader, load_catalog=loader)
+    return len(claimed)
+
+
+def replay(container: Container, *, event_ref: str | int) -> WebhookEvent:
+    """Make an event due again now, with a fresh count of attempts (its history is kept)."""
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        row = repository.get(session, event_ref=event_ref, for_update=True)
+        if row is None:
+            raise NotFound(f"no stored Stripe event {event_ref}")
+        if row.status == "processing" and row.locked_until is not None and row.locked_until > now:
+            raise Conflict(f"event {row.stripe_event_id} is being processed by {row.locked_by}")
+        row.status = "received"
+        row.attempts = 0
+        row.next_attempt_at = now
+        row.locked_by = row.locked_until = None
+        return row
+
+
+def run_worker(
+    container: Container,
+    *,
+    stop: threading.Event,
+    worker: str | None = None,
+    limit: int = 50,
+    load_catalog: Callable[[], Catalog] | None = None,
+) -> None:
+    """Loop until `stop` is set: process batches back to back, sleep the poll interval when idle."""
+    worker = worker or new_worker_id()
+    while not stop.is_set():
+        try:
+            claimed = process_due(container, limit=limit, worker=worker, load_catalog=load_catalog)
+        except Exception:  # e.g. the database restarting: log, wait, try again
+            log.exception("webhook worker loop failed; retrying", extra={"worker": worker})
+            claimed = 0
+        if claimed == 0:
+            stop.wait(container.settings.worker_poll_interval_s)
+
+
+def start_in_process_worker(container: Container) -> Callable[[], None] | None:
+    """For the SQLite demo (`run_worker_in_process`): one worker thread beside the API."""
+    if not container.settings.run_worker_in_process:
+        return None
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(container,),
+        kwargs={"stop": stop},
+        name="coinslot-webhook-worker",
+        daemon=True,
+    )
+    thread.start()
+
+    def stop_worker() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return stop_worker

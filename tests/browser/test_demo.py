@@ -1,0 +1,84 @@
+"""The demo a newcomer runs (`./dev demo`), clicked through in Chromium: subscribe on stripesim's page,
+use credits until coinslot answers 402, buy more, open the portal, advance the test clock to a renewal."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from coinslot.cli.demo import Demo
+from tests.browser.conftest import SCREENSHOTS
+from tests.support.servers import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.slow]
+
+
+@pytest.fixture
+def demo() -> Iterator[Demo]:
+    port = free_port()
+    while True:  # the demo takes two neighbouring ports
+        second = free_port()
+        if second != port + 1:
+            break
+    running = Demo.start(catalog="patch_hive", port=port, stripesim_port=second)
+    yield running
+    running.stop()
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def pay(page: Page) -> None:
+    page.locator("form").first.locator("button[type=submit]").click()
+
+
+def test_a_newcomer_clicks_through_the_demo(demo: Demo, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    try:
+        page.goto(demo.host_url)
+        page.get_by_role("button", name="Ada Lovelace").click()
+        expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
+
+        page.get_by_role("button", name="See plans").click()
+        page.get_by_role("button", name="Subscribe to Core").click()
+        expect(page).to_have_url(re.compile("^" + re.escape(demo.stripesim_url)))
+        pay(page)
+        expect(page.get_by_role("status")).to_contain_text("Your subscription is active")
+        page.get_by_role("link", name="Back to the app").click()
+
+        export = page.get_by_role("button", name="PatchBook export (3 credits)")
+        for _ in range(8):  # 25 credits: eight exports leave 1
+            export.click()
+        expect(page.get_by_role("status")).to_contain_text("1 credits left")
+        export.click()
+        expect(page.get_by_role("status")).to_contain_text("Refused (402): insufficient credits: need 3, have 1")
+        shot(page, "demo-host-app-402")
+
+        page.get_by_role("button", name="Buy credits").click()
+        page.get_by_role("button", name="Buy credits").click()  # the minimum, 25 credits for $5.00
+        pay(page)
+        expect(page.get_by_role("status")).to_contain_text("Your credits were added")
+        expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "26")
+
+        page.get_by_role("button", name="Manage billing").click()
+        expect(page).to_have_url(re.compile("^" + re.escape(demo.stripesim_url)))
+        page.go_back()
+
+        page.get_by_role("link", name="Back to the app").click()
+        page.get_by_role("button", name=re.compile("Advance the test clock")).click()
+        expect(page.get_by_role("status")).to_contain_text("The test clock is now at")
+        page.get_by_role("button", name="Billing").click()
+        # The renewal's invoice.paid granted the new period's 25, on top of the 26 bought credits.
+        expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "51")
+        expect(page.get_by_role("row", name=re.compile(r"Paid"))).to_have_count(3)
+        shot(page, "demo-billing-after-renewal")
+    finally:
+        context.close()
