@@ -51,6 +51,10 @@ class HostAppConfig:
     demo_controls: list[tuple[str, Callable[[], str]]] = field(default_factory=list)
 
 
+def _credits(count: int) -> str:
+    return f"{count} credit" + ("" if count == 1 else "s")
+
+
 def _go(path: str, notice: str = "", kind: str = "info") -> RedirectResponse:
     """POST-redirect-GET, with a one-off message for the next page."""
     query = f"?notice={quote(notice)}&kind={kind}" if notice else ""
@@ -141,7 +145,7 @@ def create_host_app(config: HostAppConfig) -> FastAPI:
         answer = api.post("/v1/consume", json=body)
         if answer.status_code == 200:
             used = answer.json()
-            left = "unlimited" if used["remaining"] is None else f"{used['remaining']} credits left"
+            left = "unlimited" if used["remaining"] is None else f"{_credits(used['remaining'])} left"
             return _go("/", f"Done: that cost {used['cost']} credits ({left}).", "good")
         error = answer.json().get("error", {})
         return _go("/", f"Refused ({answer.status_code}): {error.get('message', answer.text)}", "bad")
@@ -198,7 +202,7 @@ def _login_page(config: HostAppConfig) -> HTMLResponse:
 def _plan_card(summary: dict[str, Any] | None) -> str:
     plan = html.escape(summary["plan_name"]) if summary else "Free"
     credits = (summary or {}).get("credits") or {}
-    left = "unlimited" if credits.get("unlimited") else f"{credits.get('available', 0)} credits"
+    left = "unlimited credits" if credits.get("unlimited") else _credits(credits.get("available", 0))
     status = ""
     subscription = (summary or {}).get("subscription")
     if subscription:

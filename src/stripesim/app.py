@@ -33,6 +33,7 @@ from starlette.routing import BaseRoute, Route
 from .errors import APIError, AuthenticationError, InvalidRequestError, RateLimitError, StripeError
 from .events import API_VERSION
 from .expand import apply_expand, public
+from .hosted import HOSTED_BASE_KEY, remember_base_url
 from .params import decode_form
 from .routing import Call, Router
 from .routing import Route as ApiRoute
@@ -106,6 +107,7 @@ class _Pipeline:
     async def _api(self, request: Request, request_id: str, headers: dict[str, str]) -> Response:
         method, path = request.method, request.url.path
         _authenticate(request.headers.get("authorization"))
+        self._remember_address(request)
         fault = self.sim.faults.api_fault_for(method, path)
         # Error faults strike before execution starts, so Stripe would not save them for
         # idempotent replay; a retry with the same key then succeeds.
@@ -145,7 +147,18 @@ class _Pipeline:
             if key is not None:
                 self.sim.idempotency.finish(method, path, key, status=status, body=body,
                                             request_id=request_id, save=save)
+        if method != "GET":
+            if key is not None and save:
+                self.sim.store.touch()  # the answer is kept for replays, in the file too
+            await run_in_threadpool(self.sim.store.save)
         return _json_response(status, body, headers)
+
+    def _remember_address(self, request: Request) -> None:
+        """Where clients reach us, for the URLs of hosted pages (invoice, checkout, portal)."""
+        host = request.headers.get("host")
+        if host and self.sim.store.kv.get(HOSTED_BASE_KEY) != f"http://{host}":
+            with self.sim.store.lock:
+                remember_base_url(self.sim.store, request.headers)
 
     def _execute(self, route: ApiRoute, call: Call) -> tuple[int, bytes, bool]:
         """Run a handler under the store lock; (status, JSON body, keep for replay)."""
@@ -166,8 +179,8 @@ class _Pipeline:
             log.exception("handler crashed: %s %s", call.method, call.path)
             crash = APIError("An unexpected error occurred in stripesim.")
             outcome = (500, _dump(crash, call.request_id), True)
-        if call.method != "GET":
-            store.save()
+        if call.path.startswith("/_sim/") and call.method != "GET":
+            store.save()  # API requests save after their idempotency key is settled
         return outcome
 
     async def _control(self, request: Request, request_id: str, headers: dict[str, str]) -> Response:

@@ -12,7 +12,8 @@ from typing import Any
 
 from .errors import CardError
 
-__all__ = ["HARD_DECLINES", "TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error", "lookup_card"]
+__all__ = ["HARD_DECLINES", "TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error",
+           "lookup_card"]
 
 
 @dataclass(frozen=True)

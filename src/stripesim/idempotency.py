@@ -2,7 +2,9 @@
 
 Keyed by (method, path, key). The SDK sends a fresh uuid on every POST, so
 this stays a dict lookup plus a hash of the decoded params. Keys expire
-after 24 h (as Stripe prunes them) and the table is bounded.
+after 24 h (as Stripe prunes them) and the table is bounded. With a state
+file the most recent `PERSISTED_KEYS` answered keys are saved too (`dump`,
+`restore`), so a retry after a restart is still replayed.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from . import timeutil
 from .errors import ConflictError, IdempotencyError
 
 __all__ = ["IdempotencyCache", "SavedResponse", "fingerprint"]
 
 TTL_S = 24 * 3600
 MAX_KEYS = 50_000
+# Saved to the state file (rewritten after every write request): keep it small.
+PERSISTED_KEYS = 1_000
 
 
 @dataclass
@@ -49,7 +53,7 @@ class IdempotencyCache:
         """None: go ahead (the key is now in flight). A SavedResponse: replay it."""
         slot = (method, path, key)
         digest = fingerprint(params)
-        now_s = time.monotonic()
+        now_s = timeutil.wall_s()
         with self._lock:
             entry = self._entries.get(slot)
             if entry is not None and now_s - entry.created_s > TTL_S:
@@ -84,6 +88,24 @@ class IdempotencyCache:
                 entry.status, entry.body, entry.request_id = status, body, request_id
             else:
                 del self._entries[slot]
+
+    def dump(self) -> list[dict[str, Any]]:
+        """The newest answered, unexpired keys, JSON-able (bodies are JSON text)."""
+        oldest = timeutil.wall_s() - TTL_S
+        with self._lock:
+            answered = [(slot, e) for slot, e in self._entries.items()
+                        if e.status is not None and e.created_s >= oldest]
+        return [{"method": m, "path": p, "key": k, "fingerprint": e.fingerprint,
+                 "created_s": e.created_s, "status": e.status,
+                 "body": e.body.decode("utf-8"), "request_id": e.request_id}
+                for (m, p, k), e in answered[-PERSISTED_KEYS:]]
+
+    def restore(self, saved: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for info in saved:
+                self._entries[(info["method"], info["path"], info["key"])] = SavedResponse(
+                    info["fingerprint"], float(info["created_s"]), int(info["status"]),
+                    str(info["body"]).encode("utf-8"), str(info["request_id"]))
 
     def clear(self) -> None:
         with self._lock:

@@ -31,6 +31,11 @@ class Sim:
         self.dispatcher = Dispatcher(self, retry_base_delay_s=retry_base_delay_s,
                                      max_attempts=max_delivery_attempts,
                                      timeout_s=delivery_timeout_s)
+        # Undelivered webhooks and answered idempotency keys live in the state file too.
+        self.store.parts.update({"webhooks.queue": self.dispatcher.dump,
+                                 "idempotency": self.idempotency.dump})
+        self.idempotency.restore(self.store.loaded_parts.get("idempotency", []))
+        self.dispatcher.restore(self.store.loaded_parts.get("webhooks.queue", []))
         self.on_reset: list[Callable[[Sim], None]] = []
         self.on_close: list[Callable[[], None]] = []
         # Short-lived work threads by name (test clock advances); close() joins them.

@@ -5,6 +5,10 @@ fields Stripe lets you expand. Keys starting with "_" are private to the
 emulator (e.g. a payment method's test-card behaviour): they are persisted
 but stripped from every response and event.
 
+Other components persist their own state in the same file through
+`store.parts[name] = dump` (called under the lock at each save) and read it
+back from `store.loaded_parts[name]` at start-up (webhook queue, idempotency).
+
 One re-entrant lock guards everything; the app holds it for the whole of a
 request handler, so handlers simply read and mutate dicts. Code running
 outside a request (delivery worker, clock advance) must take `store.lock`.
@@ -17,6 +21,7 @@ import os
 import secrets
 import string
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +58,9 @@ class Store:
         self.kv: dict[str, Any] = {}
         self._type_by_id: dict[str, str] = {}
         self._dirty = False
+        # Other components' state saved alongside (name -> dump()); what the file held at start.
+        self.parts: dict[str, Callable[[], Any]] = {}
+        self.loaded_parts: dict[str, Any] = {}
         if self.state_file and self.state_file.exists():
             self._load(self.state_file)
 
@@ -138,7 +146,9 @@ class Store:
         with self.lock:
             if not (self._dirty or force):
                 return
-            payload = json.dumps({"version": 1, "objects": self.objects, "kv": self.kv})
+            parts = {name: dump() for name, dump in self.parts.items()}
+            payload = json.dumps({"version": 1, "objects": self.objects, "kv": self.kv,
+                                  "parts": parts})
             self._dirty = False
         tmp = self.state_file.with_name(self.state_file.name + ".tmp")
         tmp.parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +159,7 @@ class Store:
         data = json.loads(path.read_text(encoding="utf-8"))
         self.objects = data.get("objects", {})
         self.kv = data.get("kv", {})
+        self.loaded_parts = data.get("parts", {})
         self._type_by_id = {
             object_id: object_type
             for object_type, by_id in self.objects.items()

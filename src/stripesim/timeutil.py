@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["monotonic_s", "now"]
+__all__ = ["monotonic_s", "now", "wall_s"]
 
 
 def now() -> int:
@@ -20,3 +20,8 @@ def now() -> int:
 def monotonic_s() -> float:
     """For delays and schedules, which must not jump when the wall clock does."""
     return time.monotonic()
+
+
+def wall_s() -> float:
+    """Real time as a float, for schedules that must survive a restart (state file)."""
+    return time.time()

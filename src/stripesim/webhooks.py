@@ -8,6 +8,8 @@ connection error is retried with exponential backoff
 (`retry_base_delay_s * 2**(attempt-1)`), `max_attempts` tries in all.
 `flush()` makes everything due at once (compressing the backoff) and
 returns when nothing is queued or in flight: tests use it instead of sleeping.
+With a state file, undelivered deliveries are saved (`dump`) and resumed at
+the next start (`restore`); `stop()` leaves the queue as it is.
 """
 
 from __future__ import annotations
@@ -62,6 +64,18 @@ class Delivery:
         info = asdict(self)
         info.pop("due_s")
         return info
+
+    def dump(self) -> dict[str, Any]:
+        """For the state file: the due time as wall-clock seconds, valid after a restart."""
+        info = asdict(self)
+        info["due_at"] = timeutil.wall_s() + max(0.0, info.pop("due_s") - timeutil.monotonic_s())
+        return info
+
+    @classmethod
+    def load(cls, info: dict[str, Any]) -> Delivery:
+        fields = {k: v for k, v in info.items() if k in cls.__dataclass_fields__}
+        wait_s = max(0.0, float(info.get("due_at", 0)) - timeutil.wall_s())
+        return cls(**{**fields, "due_s": timeutil.monotonic_s() + wait_s})
 
 
 class Dispatcher:
@@ -118,6 +132,24 @@ class Dispatcher:
             finally:
                 self._flushing -= 1
 
+    def dump(self) -> list[dict[str, Any]]:
+        """Undelivered work (queued, or being attempted) for the state file."""
+        with self._cond:
+            queued = [*self._pending, *([self._in_flight] if self._in_flight else [])]
+            return [d.dump() for d in sorted(queued, key=lambda d: d.seq)]
+
+    def restore(self, saved: list[dict[str, Any]]) -> None:
+        """Resume deliveries saved by `dump` (at start-up, from the state file)."""
+        if not saved:
+            return
+        with self._cond:
+            restored = [Delivery.load(info) for info in saved]
+            self._pending.extend(restored)
+            self._log.extend(restored)
+            self._seq = itertools.count(max(d.seq for d in restored) + 1)
+            self._cond.notify_all()
+        self._ensure_thread()
+
     def deliveries(self) -> list[dict[str, Any]]:
         with self._cond:
             return [d.describe() for d in self._log]
@@ -149,10 +181,10 @@ class Dispatcher:
         with httpx.Client(timeout=self.timeout_s) as client:
             while True:
                 with self._cond:
+                    if self._stopped:
+                        return  # what is still queued stays queued (and is saved)
                     delivery = self._take_due()
                     if delivery is None:
-                        if self._stopped:
-                            return
                         self._cond.wait(self._wait_s())
                         continue
                     self._in_flight, generation = delivery, self._generation
@@ -166,6 +198,7 @@ class Dispatcher:
                     if delivery.status == "pending" and generation == self._generation:
                         self._pending.append(delivery)
                     self._cond.notify_all()
+                self.sim.store.touch()  # the saved queue changed
 
     def _take_due(self) -> Delivery | None:
         now_s = timeutil.monotonic_s()

@@ -12,6 +12,7 @@ from coinslot.catalog import flows as catalog_flows
 from coinslot.catalog.parser import load_catalog
 from tests.support.stack import CATALOGS, Stack
 
+
 @pytest.fixture
 def skinova(database_url: str) -> Iterator[Stack]:
     running = Stack.start(database_url, catalog="skinova")
@@ -24,12 +25,17 @@ URLS = {"success_url": "http://127.0.0.1:5000/billing", "cancel_url": "http://12
 
 def pushed(stack: Stack, catalog: str) -> None:
     gateway = stack.container.gateway
-    catalog_flows.apply_push(gateway, catalog_flows.plan_push(gateway, load_catalog(CATALOGS / f"{catalog}.toml")))
+    catalog_flows.apply_push(
+        gateway, catalog_flows.plan_push(gateway, load_catalog(CATALOGS / f"{catalog}.toml"))
+    )
 
 
 def pay(stack: Stack, session_id: str, card: str = "pm_card_visa") -> httpx.Response:
-    return httpx.post(f"{stack.sim_server.url}/_sim/checkout/sessions/{session_id}/complete",
-                      json={"payment_method": card}, timeout=30)
+    return httpx.post(
+        f"{stack.sim_server.url}/_sim/checkout/sessions/{session_id}/complete",
+        json={"payment_method": card},
+        timeout=30,
+    )
 
 
 def start(stack: Stack, **body: Any) -> dict[str, Any]:
@@ -63,15 +69,20 @@ def test_the_return_page_before_payment_changes_nothing(stack: Stack) -> None:
     started = start(stack, host_user_id="patch_2", pack="credits", quantity=25)
     back = stack.api.get(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
     assert (back["payment_status"], back["applied"], back["reason"]) == ("unpaid", False, "not_paid")
-    assert stack.api.get(f"/v1/checkout/sessions/{started['session_id']}/fulfil",
-                         params={"host_user_id": "someone_else"}).status_code == 404
+    assert (
+        stack.api.get(
+            f"/v1/checkout/sessions/{started['session_id']}/fulfil", params={"host_user_id": "someone_else"}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_consultation_form_survives_an_abandoned_checkout(skinova: Stack) -> None:
     pushed(skinova, "skinova")
     form = {"notes": "dry patch near the elbow", "image_urls": ["https://cdn.example/scan-9.png"]}
-    order = skinova.api.post("/v1/orders", json={"host_user_id": "skin_9", "product": "consultation",
-                                               "payload": form}).json()
+    order = skinova.api.post(
+        "/v1/orders", json={"host_user_id": "skin_9", "product": "consultation", "payload": form}
+    ).json()
     first = skinova.api.post(f"/v1/orders/{order['id']}/checkout", json=URLS).json()
     assert first["order_id"] == order["id"]
     # The browser crashed; Stripe expires the session later.
@@ -86,15 +97,21 @@ def test_a_consultation_form_survives_an_abandoned_checkout(skinova: Stack) -> N
     assert pay(skinova, resumed["session_id"]).status_code == 200
     skinova.settle()
     paid = skinova.api.get(f"/v1/orders/{order['id']}").json()
-    assert (paid["status"], paid["checkout_session_id"], paid["payload"]) == ("paid", resumed["session_id"], form)
+    assert (paid["status"], paid["checkout_session_id"], paid["payload"]) == (
+        "paid",
+        resumed["session_id"],
+        form,
+    )
     done = skinova.api.post(f"/v1/orders/{order['id']}/status", json={"status": "fulfilled"}).json()
     assert done["status"] == "fulfilled"
 
 
 def test_resuming_while_the_first_session_is_still_open_expires_it(skinova: Stack) -> None:
     pushed(skinova, "skinova")
-    order = skinova.api.post("/v1/orders", json={"host_user_id": "skin_10", "product": "consultation",
-                                               "payload": {"notes": "second tab"}}).json()
+    order = skinova.api.post(
+        "/v1/orders",
+        json={"host_user_id": "skin_10", "product": "consultation", "payload": {"notes": "second tab"}},
+    ).json()
     first = skinova.api.post(f"/v1/orders/{order['id']}/checkout", json=URLS).json()
     skinova.api.post(f"/v1/orders/{order['id']}/checkout", json=URLS)
     assert skinova.stripe.v1.checkout.sessions.retrieve(first["session_id"]).status == "expired"
@@ -125,6 +142,10 @@ def test_a_patch_hive_pro_subscription_shows_on_return_before_any_webhook(stack:
     assert subscription.metadata["coinslot_user_id"] == "patch_3"
     stack.settle()
     assert stack.api.get("/v1/customers/patch_3").json()["credits"]["available"] == 100
+    second = stack.api.post(
+        "/v1/checkout/sessions", json={"host_user_id": "patch_3", "plan": "studio", **URLS}
+    )
+    assert (second.status_code, second.json()["error"]["code"]) == (409, "already_subscribed")
 
 
 @pytest.mark.parametrize("body", [{"plan": "free"}, {"pack": "credits", "quantity": 24}])

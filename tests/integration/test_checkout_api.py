@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,26 +24,33 @@ URLS = {"success_url": "https://app.example.com/billing", "cancel_url": "https:/
 
 def make_client(db: Database, catalog: str) -> TestClient:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=db.url, catalog_path=CATALOGS / f"{catalog}.toml",
+        _env_file=None,
+        database_url=db.url,
+        catalog_path=CATALOGS / f"{catalog}.toml",
         # Nothing listens there: every Stripe call fails to connect, as when Stripe is down.
-        stripe_secret_key="sk_test_unreachable", stripe_api_base=f"http://127.0.0.1:{free_port()}",
-        stripe_max_network_retries=0, stripe_timeout_s=2, allowed_redirect_origins="https://app.example.com",
+        stripe_secret_key="sk_test_unreachable",
+        stripe_api_base=f"http://127.0.0.1:{free_port()}",
+        stripe_max_network_retries=0,
+        stripe_timeout_s=2,
+        allowed_redirect_origins="https://app.example.com",
         order_payload_max_bytes=1024,
     )
     with db.unit_of_work() as session:
         key = apikeys.create_key(session, name="test", now=NOW)
-    return TestClient(create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False),
-                      headers={"Authorization": f"Bearer {key.secret}"})
+    return TestClient(
+        create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False),
+        headers={"Authorization": f"Bearer {key.secret}"},
+    )
 
 
 @pytest.fixture
-def patch_hive(db: Database) -> Iterator[TestClient]:
-    yield make_client(db, "patch_hive")
+def patch_hive(db: Database) -> TestClient:
+    return make_client(db, "patch_hive")
 
 
 @pytest.fixture
-def skinova(db: Database) -> Iterator[TestClient]:
-    yield make_client(db, "skinova")
+def skinova(db: Database) -> TestClient:
+    return make_client(db, "skinova")
 
 
 def count(db: Database, model: type) -> int:
@@ -58,8 +64,9 @@ def start(client: TestClient, **body: object) -> tuple[int, dict[str, object]]:
 
 
 def test_checkout_needs_an_api_key(patch_hive: TestClient) -> None:
-    response = patch_hive.post("/v1/checkout/sessions", json={"plan": "pro", **URLS},
-                               headers={"Authorization": ""})
+    response = patch_hive.post(
+        "/v1/checkout/sessions", json={"plan": "pro", **URLS}, headers={"Authorization": ""}
+    )
     assert response.status_code == 401
 
 
@@ -89,11 +96,18 @@ def test_bad_checkout_requests_are_refused_and_change_nothing(
 def test_below_the_pack_minimum_names_the_minimum(patch_hive: TestClient) -> None:
     code, answer = start(patch_hive, pack="credits", quantity=10)
     assert code == 422
-    assert answer["error"]["message"] == "10 credits cost $2.00, below the minimum of $5.00: buy at least 25 credits"  # type: ignore[index]
+    assert (
+        answer["error"]["message"]
+        == "10 credits cost $2.00, below the minimum of $5.00: buy at least 25 credits"
+    )  # type: ignore[index]
 
 
-def test_stripe_unreachable_is_a_503_with_retry_advice_and_no_rows(db: Database, patch_hive: TestClient) -> None:
-    response = patch_hive.post("/v1/checkout/sessions", json={"host_user_id": "user_1", "plan": "pro", **URLS})
+def test_stripe_unreachable_is_a_503_with_retry_advice_and_no_rows(
+    db: Database, patch_hive: TestClient
+) -> None:
+    response = patch_hive.post(
+        "/v1/checkout/sessions", json={"host_user_id": "user_1", "plan": "pro", **URLS}
+    )
     assert response.status_code == 503
     assert response.headers["retry-after"] == "30"
     assert response.json()["error"]["code"] == "stripe_unavailable"
@@ -101,8 +115,14 @@ def test_stripe_unreachable_is_a_503_with_retry_advice_and_no_rows(db: Database,
 
 
 def test_a_draft_survives_stripe_being_down_and_stays_resumable(db: Database, skinova: TestClient) -> None:
-    created = skinova.post("/v1/orders", json={"host_user_id": "skin_1", "product": "consultation",
-                                               "payload": {"notes": "mole on the back", "image_urls": []}})
+    created = skinova.post(
+        "/v1/orders",
+        json={
+            "host_user_id": "skin_1",
+            "product": "consultation",
+            "payload": {"notes": "mole on the back", "image_urls": []},
+        },
+    )
     assert created.status_code == 201
     order_id = created.json()["id"]
     assert created.json()["status"] == "draft"
@@ -116,8 +136,10 @@ def test_a_draft_survives_stripe_being_down_and_stays_resumable(db: Database, sk
 
 
 def test_an_oversized_consultation_form_is_a_413(db: Database, skinova: TestClient) -> None:
-    response = skinova.post("/v1/orders", json={"host_user_id": "skin_1", "product": "consultation",
-                                                "payload": {"notes": "x" * 2000}})
+    response = skinova.post(
+        "/v1/orders",
+        json={"host_user_id": "skin_1", "product": "consultation", "payload": {"notes": "x" * 2000}},
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
     code, _ = start(skinova, product="consultation", payload={"notes": "x" * 2000})
@@ -126,7 +148,9 @@ def test_an_oversized_consultation_form_is_a_413(db: Database, skinova: TestClie
 
 
 def test_the_host_moves_an_order_on_but_cannot_mark_it_paid(skinova: TestClient) -> None:
-    order_id = skinova.post("/v1/orders", json={"host_user_id": "skin_1", "product": "consultation"}).json()["id"]
+    order_id = skinova.post("/v1/orders", json={"host_user_id": "skin_1", "product": "consultation"}).json()[
+        "id"
+    ]
     assert skinova.post(f"/v1/orders/{order_id}/status", json={"status": "paid"}).status_code == 422
     assert skinova.post(f"/v1/orders/{order_id}/status", json={"status": "fulfilled"}).status_code == 409
     canceled = skinova.post(f"/v1/orders/{order_id}/status", json={"status": "canceled"})
@@ -140,5 +164,9 @@ def test_a_new_user_summary_shows_the_free_plan_and_no_credits(patch_hive: TestC
     ensured = patch_hive.post("/v1/customers", json={"host_user_id": "user_9", "stripe": False})
     assert ensured.json()["stripe_customer_id"] is None
     summary = patch_hive.get("/v1/customers/user_9").json()
-    assert (summary["plan"], summary["access_reason"], summary["subscription"]) == ("free", "no_subscription", None)
+    assert (summary["plan"], summary["access_reason"], summary["subscription"]) == (
+        "free",
+        "no_subscription",
+        None,
+    )
     assert summary["credits"]["available"] == 0

@@ -27,9 +27,19 @@ FORM = {"notes": "itchy patch on the left arm since May", "image_urls": ["https:
 
 def paid_session(session_id: str, **overrides: object) -> StripeCheckoutSessionData:
     fields: dict[str, object] = {
-        "id": session_id, "url": None, "status": "complete", "payment_status": "paid", "mode": "payment",
-        "customer": "cus_1", "subscription": None, "payment_intent": "pi_1", "invoice": None, "metadata": {},
-        "client_reference_id": None, "amount_total": 4900, "currency": "usd",
+        "id": session_id,
+        "url": None,
+        "status": "complete",
+        "payment_status": "paid",
+        "mode": "payment",
+        "customer": "cus_1",
+        "subscription": None,
+        "payment_intent": "pi_1",
+        "invoice": None,
+        "metadata": {},
+        "client_reference_id": None,
+        "amount_total": 4900,
+        "currency": "usd",
     }
     fields.update(overrides)
     return StripeCheckoutSessionData(**fields)  # type: ignore[arg-type]
@@ -42,8 +52,9 @@ def test_parallel_first_visits_make_one_customer_row(db: Database) -> None:
     def visit() -> None:
         barrier.wait()
         with db.unit_of_work() as session:
-            ids.append(customers.ensure_customer(session, host_user_id="user_42", email="a@example.com",
-                                                 now=NOW).id)
+            ids.append(
+                customers.ensure_customer(session, host_user_id="user_42", email="a@example.com", now=NOW).id
+            )
 
     threads = [threading.Thread(target=visit) for _ in range(8)]
     for thread in threads:
@@ -63,23 +74,38 @@ def test_a_blank_host_user_id_is_refused(db: Database) -> None:
 def test_a_consultation_form_is_saved_as_a_draft_and_paid_only_by_a_paid_session(db: Database) -> None:
     with db.unit_of_work() as session:
         customer = customers.ensure_customer(session, host_user_id="skin_1", now=NOW)
-        order = service.create_order(session, customer_id=customer.id, product_key="consultation", payload=FORM,
-                                     catalog=SKINOVA, max_payload_bytes=4096, now=NOW)
+        order = service.create_order(
+            session,
+            customer_id=customer.id,
+            product_key="consultation",
+            payload=FORM,
+            catalog=SKINOVA,
+            max_payload_bytes=4096,
+            now=NOW,
+        )
         order_id = order.public_id
     with db.unit_of_work(read_only=True) as session:
         stored = service.get_order(session, order_id=order_id, host_user_id="skin_1")
         assert (stored.status, stored.payload, stored.amount_minor) == ("draft", FORM, 4900)
-    metadata = {"coinslot_user_id": "skin_1", "coinslot_item": "product:consultation", "coinslot_order_id": order_id}
+    metadata = {
+        "coinslot_user_id": "skin_1",
+        "coinslot_item": "product:consultation",
+        "coinslot_order_id": order_id,
+    }
     with db.unit_of_work() as session:
         unpaid = service.fulfil_checkout_session(
-            session, checkout=paid_session("cs_1", payment_status="unpaid", metadata=metadata), catalog=SKINOVA,
-            now=NOW)
+            session,
+            checkout=paid_session("cs_1", payment_status="unpaid", metadata=metadata),
+            catalog=SKINOVA,
+            now=NOW,
+        )
         assert (unpaid.applied, unpaid.reason) == (False, "not_paid")
         assert service.get_order(session, order_id=order_id).status == "draft"
     for _ in range(2):  # webhook and success page both arrive: the second changes nothing
         with db.unit_of_work() as session:
-            service.fulfil_checkout_session(session, checkout=paid_session("cs_2", metadata=metadata),
-                                            catalog=SKINOVA, now=NOW)
+            service.fulfil_checkout_session(
+                session, checkout=paid_session("cs_2", metadata=metadata), catalog=SKINOVA, now=NOW
+            )
     with db.unit_of_work() as session:
         paid = service.get_order(session, order_id=order_id)
         assert (paid.status, paid.stripe_checkout_session_id, paid.paid_at) == ("paid", "cs_2", NOW)
@@ -93,15 +119,28 @@ def test_a_consultation_form_is_saved_as_a_draft_and_paid_only_by_a_paid_session
 def test_a_second_paid_session_for_one_order_is_loud(db: Database) -> None:
     with db.unit_of_work() as session:
         customer = customers.ensure_customer(session, host_user_id="skin_2", now=NOW)
-        order_id = service.create_order(session, customer_id=customer.id, product_key="consultation",
-                                        payload=FORM, catalog=SKINOVA, max_payload_bytes=4096, now=NOW).public_id
-    metadata = {"coinslot_user_id": "skin_2", "coinslot_item": "product:consultation", "coinslot_order_id": order_id}
+        order_id = service.create_order(
+            session,
+            customer_id=customer.id,
+            product_key="consultation",
+            payload=FORM,
+            catalog=SKINOVA,
+            max_payload_bytes=4096,
+            now=NOW,
+        ).public_id
+    metadata = {
+        "coinslot_user_id": "skin_2",
+        "coinslot_item": "product:consultation",
+        "coinslot_order_id": order_id,
+    }
     with db.unit_of_work() as session:
-        service.fulfil_checkout_session(session, checkout=paid_session("cs_a", metadata=metadata), catalog=SKINOVA,
-                                        now=NOW)
+        service.fulfil_checkout_session(
+            session, checkout=paid_session("cs_a", metadata=metadata), catalog=SKINOVA, now=NOW
+        )
     with db.unit_of_work() as session, pytest.raises(Conflict) as caught:
-        service.fulfil_checkout_session(session, checkout=paid_session("cs_b", metadata=metadata), catalog=SKINOVA,
-                                        now=NOW)
+        service.fulfil_checkout_session(
+            session, checkout=paid_session("cs_b", metadata=metadata), catalog=SKINOVA, now=NOW
+        )
     assert caught.value.code == "order_paid_twice"
 
 
@@ -109,18 +148,41 @@ def test_orders_are_scoped_to_their_user_and_bounded(db: Database) -> None:
     with db.unit_of_work() as session:
         customer = customers.ensure_customer(session, host_user_id="skin_3", now=NOW)
         customers.ensure_customer(session, host_user_id="someone_else", now=NOW)
-        order_id = service.create_order(session, customer_id=customer.id, product_key="consultation",
-                                        payload=FORM, catalog=SKINOVA, max_payload_bytes=4096, now=NOW).public_id
+        order_id = service.create_order(
+            session,
+            customer_id=customer.id,
+            product_key="consultation",
+            payload=FORM,
+            catalog=SKINOVA,
+            max_payload_bytes=4096,
+            now=NOW,
+        ).public_id
         with pytest.raises(PayloadTooLarge):
-            service.create_order(session, customer_id=customer.id, product_key="consultation",
-                                 payload={"notes": "x" * 5000}, catalog=SKINOVA, max_payload_bytes=4096, now=NOW)
+            service.create_order(
+                session,
+                customer_id=customer.id,
+                product_key="consultation",
+                payload={"notes": "x" * 5000},
+                catalog=SKINOVA,
+                max_payload_bytes=4096,
+                now=NOW,
+            )
         with pytest.raises(NotFound):
-            service.create_order(session, customer_id=customer.id, product_key="pro", payload={},
-                                 catalog=SKINOVA, max_payload_bytes=4096, now=NOW)
+            service.create_order(
+                session,
+                customer_id=customer.id,
+                product_key="pro",
+                payload={},
+                catalog=SKINOVA,
+                max_payload_bytes=4096,
+                now=NOW,
+            )
     with db.unit_of_work(read_only=True) as session:
         with pytest.raises(NotFound):
             service.get_order(session, order_id=order_id, host_user_id="someone_else")
-        assert [order.public_id for order in service.list_orders(session, host_user_id="skin_3")] == [order_id]
+        assert [order.public_id for order in service.list_orders(session, host_user_id="skin_3")] == [
+            order_id
+        ]
         assert service.list_orders(session, host_user_id="someone_else") == []
 
 
@@ -131,23 +193,32 @@ def test_a_paid_credit_pack_is_credited_once(db: Database) -> None:
         intent = service.start_intent(session, customer_id=customer.id, item=item, order=None, now=NOW)
         intent.stripe_session_id = "cs_pack"
         customer_id = customer.id
-    checkout = paid_session("cs_pack", metadata={"coinslot_user_id": "patch_1", "coinslot_item": "pack:credits"},
-                            line_items=(StripeLineItem("price_x", "coinslot:pack:credits", 30),))
+    checkout = paid_session(
+        "cs_pack",
+        metadata={"coinslot_user_id": "patch_1", "coinslot_item": "pack:credits"},
+        line_items=(StripeLineItem("price_x", "coinslot:pack:credits", 30),),
+    )
     results = []
     for _ in range(2):
         with db.unit_of_work() as session:
-            results.append(service.fulfil_checkout_session(session, checkout=checkout, catalog=PATCH_HIVE, now=NOW))
+            results.append(
+                service.fulfil_checkout_session(session, checkout=checkout, catalog=PATCH_HIVE, now=NOW)
+            )
     assert [(result.applied, result.credits) for result in results] == [(True, 30), (False, 0)]
     with db.unit_of_work(read_only=True) as session:
         assert ledger.balance(session, customer_id=customer_id, now=NOW).available_credits == 30
-        intent_row = session.scalar(select(CheckoutSession).where(CheckoutSession.stripe_session_id == "cs_pack"))
-        assert intent_row is not None and intent_row.status == "complete"
+        intent_row = session.scalar(
+            select(CheckoutSession).where(CheckoutSession.stripe_session_id == "cs_pack")
+        )
+        assert intent_row is not None
+        assert intent_row.status == "complete"
 
 
 def test_a_paid_session_naming_no_user_is_an_error_not_a_silent_drop(db: Database) -> None:
     with db.unit_of_work() as session, pytest.raises(InvalidInput) as caught:
-        service.fulfil_checkout_session(session, checkout=paid_session("cs_x", customer=None), catalog=PATCH_HIVE,
-                                        now=NOW)
+        service.fulfil_checkout_session(
+            session, checkout=paid_session("cs_x", customer=None), catalog=PATCH_HIVE, now=NOW
+        )
     assert caught.value.code == "missing_metadata"
     with db.unit_of_work(read_only=True) as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 0

@@ -41,7 +41,8 @@ def test_patch_hive_plans_credits_and_per_credit_pack() -> None:
     assert catalog.plans["core"].prices["month"].amount_minor == 499
     assert catalog.plans["core"].credits_per_period == 25
     assert catalog.plans["pro"].prices["month"].amount_minor == 1499
-    assert catalog.plans["studio"].unlimited and catalog.plans["studio"].prices["month"].amount_minor == 2999
+    assert catalog.plans["studio"].unlimited
+    assert catalog.plans["studio"].prices["month"].amount_minor == 2999
     assert catalog.features["export"].credits == 3
     pack = catalog.packs["credits"]
     assert (pack.kind, pack.unit_amount_minor, pack.minimum_amount_minor) == ("per_credit", 20, 500)
@@ -55,7 +56,11 @@ def test_quantipackai_multipliers_are_exact_decimals_not_floats() -> None:
     assert feature.multiplier_param == "complexity"
     assert feature.multipliers == {"low": Decimal("0.7"), "medium": Decimal("1"), "high": Decimal("1.5")}
     assert all(type(value) is Decimal for value in feature.multipliers.values())
-    assert [catalog.plans[key].credits_per_period for key in ("free", "starter", "professional")] == [5, 50, 150]
+    assert [catalog.plans[key].credits_per_period for key in ("free", "starter", "professional")] == [
+        5,
+        50,
+        150,
+    ]
 
 
 def test_skinova_consultation_accepts_a_payload() -> None:
@@ -84,7 +89,10 @@ def test_lookup_keys_are_derived_and_map_back_to_the_item() -> None:
 
 
 def test_amounts_read_as_strings_numbers_or_integers_all_become_exact_cents() -> None:
-    text = MINIMAL + '[plans.a]\nprices = { monthly = "4.99", yearly = 49.90 }\n[plans.b]\nprices = { monthly = 5 }\n'
+    text = (
+        MINIMAL
+        + '[plans.a]\nprices = { monthly = "4.99", yearly = 49.90 }\n[plans.b]\nprices = { monthly = 5 }\n'
+    )
     catalog = parse_catalog(text)
     assert catalog.plans["a"].prices["month"].amount_minor == 499
     assert catalog.plans["a"].prices["year"].amount_minor == 4990
@@ -124,7 +132,9 @@ minimum_amount = "5"
     assert "catalog.toml:5: features.export.credits: must be a whole number, not 2.5" in found
     assert any(line.startswith("catalog.toml:11: plans.pro.type:") for line in found)
     assert "catalog.toml:12: plans.pro.prices.weekly: unknown interval; use monthly or yearly" in found
-    assert any(line.startswith('catalog.toml:13: plans.pro.features: unknown feature "nope"') for line in found)
+    assert any(
+        line.startswith('catalog.toml:13: plans.pro.features: unknown feature "nope"') for line in found
+    )
     assert any(line.startswith("catalog.toml:14: plans.pro.colour: unknown field") for line in found)
     assert any(line.startswith("catalog.toml:16: packs.credits.price_per_credit: missing") for line in found)
     assert [int(line.split(":")[1]) for line in found] == sorted(int(line.split(":")[1]) for line in found)
@@ -134,7 +144,8 @@ def test_long_form_price_table_reports_the_line_of_the_bad_key() -> None:
     text = MINIMAL + '\n[plans.pro.prices.monthly]\namount = "1.001"\nprice_id_test = "prod_wrong"\n'
     assert problems_of(text) == [
         'catalog.toml:8: plans.pro.prices.monthly.amount: "1.001" has more decimals than USD allows',
-        'catalog.toml:9: plans.pro.prices.monthly.price_id_test: "prod_wrong" is not a Stripe price id (price_...)',
+        'catalog.toml:9: plans.pro.prices.monthly.price_id_test: "prod_wrong" '
+        "is not a Stripe price id (price_...)",
     ]
 
 
@@ -157,7 +168,10 @@ def test_unlimited_plans_have_no_credit_count_and_packs_need_their_fields() -> N
         '[packs.bundle]\ntype = "fixed"\nprice = "9.99"\n'
     )
     found = problems_of(text)
-    assert "catalog.toml:9: plans.max.credits_per_period: an unlimited plan has no credits per period; remove one" in found
+    assert (
+        "catalog.toml:9: plans.max.credits_per_period: "
+        "an unlimited plan has no credits per period; remove one" in found
+    )
     assert "catalog.toml:10: packs.bundle.credits: missing; a fixed pack grants a number of credits" in found
 
 
@@ -172,7 +186,9 @@ def test_duplicate_lookup_keys_are_refused() -> None:
 
 
 def test_a_live_key_refuses_a_catalog_pinning_only_test_price_ids() -> None:
-    catalog = parse_catalog(MINIMAL + '\n[plans.pro.prices.monthly]\namount = "5"\nprice_id_test = "price_123"\n')
+    catalog = parse_catalog(
+        MINIMAL + '\n[plans.pro.prices.monthly]\namount = "5"\nprice_id_test = "price_123"\n'
+    )
     check_mode(catalog, "test")
     with pytest.raises(CatalogInvalid) as caught:
         check_mode(catalog, "live")

@@ -41,7 +41,9 @@ def test_a_one_time_price_sent_as_a_subscription_is_refused() -> None:
     assert caught.value.field == "mode"
     assert "one-time price" in caught.value.message
     with pytest.raises(InvalidInput):
-        core.resolve_item(SKINOVA, ItemRequest(lookup_key="coinslot:product:consultation", mode="subscription"))
+        core.resolve_item(
+            SKINOVA, ItemRequest(lookup_key="coinslot:product:consultation", mode="subscription")
+        )
 
 
 def test_unknown_items_are_not_found_and_naming_two_is_invalid() -> None:
@@ -97,8 +99,9 @@ def test_return_urls_outside_the_allow_list_are_refused(url: str) -> None:
 
 
 def test_return_urls_of_allowed_origins_carry_the_status_and_session_id() -> None:
-    url = core.check_redirect_url("https://app.example.com/billing?tab=plan#top", allowed_origins=ALLOWED,
-                                  field="success_url")
+    url = core.check_redirect_url(
+        "https://app.example.com/billing?tab=plan#top", allowed_origins=ALLOWED, field="success_url"
+    )
     assert core.with_checkout_params(url, status="success") == (
         "https://app.example.com/billing?tab=plan&checkout_status=success&session_id={CHECKOUT_SESSION_ID}#top"
     )
@@ -112,8 +115,12 @@ def test_order_state_machine() -> None:
     assert core.next_order_status("paid", "fulfilled") == "fulfilled"
     assert core.next_order_status("draft", "canceled") == "canceled"
     assert core.next_order_status("paid", "canceled") == "canceled"
-    for current, target in [("draft", "fulfilled"), ("fulfilled", "canceled"), ("canceled", "paid"),
-                            ("fulfilled", "draft")]:
+    for current, target in [
+        ("draft", "fulfilled"),
+        ("fulfilled", "canceled"),
+        ("canceled", "paid"),
+        ("fulfilled", "draft"),
+    ]:
         with pytest.raises(Conflict):
             core.next_order_status(current, target)
     with pytest.raises(InvalidInput):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -28,8 +27,14 @@ from coinslot.catalog.core import (
     catalog_prices,
 )
 from coinslot.catalog.lines import LineIndex
-from coinslot.errors import InvalidInput
-from coinslot.money import currency_exponent
+from coinslot.catalog.reader import (
+    CatalogInvalid,
+    CatalogProblem,
+    Reader,
+    read_currency,
+    read_price,
+    shown,
+)
 
 __all__ = ["CatalogInvalid", "CatalogProblem", "load_catalog", "parse_catalog"]
 
@@ -38,162 +43,7 @@ _INTERVALS: dict[str, Interval] = {"monthly": "month", "yearly": "year"}
 _LOOKUP_KEY_MAX = 200  # Stripe's limit
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogProblem:
-    """One thing wrong with the file, where it is, and what to do."""
-
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-
-class CatalogInvalid(InvalidInput):
-    """The catalog file has problems; `problems` lists each with its file, line and field."""
-
-    code = "catalog_invalid"
-
-    def __init__(self, problems: list[CatalogProblem]) -> None:
-        super().__init__(
-            "\n".join(str(problem) for problem in problems), field=problems[0].field if problems else None
-        )
-        self.problems = problems
-
-
-class _Reader:
-    """Typed reads from the parsed dicts that record a problem instead of raising."""
-
-    def __init__(self, source: str, lines: LineIndex) -> None:
-        self.source = source
-        self.lines = lines
-        self.problems: list[CatalogProblem] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(CatalogProblem(self.source, self.lines.line_of(path), path, message))
-
-    def table(self, data: dict[str, Any], path: str, key: str) -> dict[str, Any]:
-        value = data.get(key, {})
-        if not isinstance(value, dict):
-            self.problem(f"{path}.{key}" if path else key, "must be a table")
-            return {}
-        return value
-
-    def only(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
-        for key in data:
-            if key not in allowed:
-                self.problem(f"{path}.{key}", f"unknown field; expected one of: {', '.join(sorted(allowed))}")
-
-    def text(self, data: dict[str, Any], path: str, key: str, default: str | None = None) -> str | None:
-        value = data.get(key, default)
-        if value is not None and not isinstance(value, str):
-            self.problem(f"{path}.{key}", f"must be a string, not {_shown(value)}")
-            return default
-        return value
-
-    def flag(self, data: dict[str, Any], path: str, key: str) -> bool:
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            self.problem(f"{path}.{key}", f"must be true or false, not {_shown(value)}")
-            return False
-        return value
-
-    def whole(
-        self, data: dict[str, Any], path: str, key: str, *, minimum: int = 0, default: int | None = None
-    ) -> int | None:
-        value = data.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(f"{path}.{key}", f"must be a whole number, not {_shown(value)}")
-            return default
-        if value < minimum:
-            self.problem(f"{path}.{key}", f"must be at least {minimum}, not {value}")
-            return default
-        return value
-
-    def amount(self, value: Any, path: str, currency: str, *, allow_zero: bool = False) -> int | None:
-        """A price as people write it ("4.99", 4.99 or 5) -> minor units; None after a problem."""
-        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-            self.problem(path, f'must be an amount such as "4.99", not {_shown(value)}')
-            return None
-        try:
-            major = Decimal(str(value).strip())
-        except InvalidOperation:
-            self.problem(path, f'{_shown(value)} is not an amount such as "4.99"')
-            return None
-        if not major.is_finite():
-            self.problem(path, f'{_shown(value)} is not an amount such as "4.99"')
-            return None
-        scaled = major.scaleb(currency_exponent(currency))
-        if scaled != scaled.to_integral_value():
-            self.problem(path, f"{_shown(value)} has more decimals than {currency.upper()} allows")
-            return None
-        minor = int(scaled)
-        if minor < 0 or (minor == 0 and not allow_zero):
-            self.problem(path, f"{_shown(value)} must be more than zero")
-            return None
-        return minor
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "a list"
-    return str(value)
-
-
-@dataclass(frozen=True, slots=True)
-class _PriceSpec:
-    amount_minor: int
-    lookup_key: str | None
-    price_id_test: str | None
-    price_id_live: str | None
-
-
-_PRICE_FIELDS = {"amount", "lookup_key", "price_id_test", "price_id_live"}
-
-
-def _price(
-    reader: _Reader, value: Any, path: str, currency: str, *, allow_zero: bool = False
-) -> _PriceSpec | None:
-    """A price written as an amount, or as a table {amount, lookup_key, price_id_test, price_id_live}."""
-    if not isinstance(value, dict):
-        amount = reader.amount(value, path, currency, allow_zero=allow_zero)
-        return None if amount is None else _PriceSpec(amount, None, None, None)
-    reader.only(value, path, _PRICE_FIELDS)
-    if "amount" not in value:
-        reader.problem(f"{path}.amount", 'missing; write the price, e.g. amount = "4.99"')
-        return None
-    amount = reader.amount(value["amount"], f"{path}.amount", currency, allow_zero=allow_zero)
-    lookup_key = reader.text(value, path, "lookup_key")
-    test_id = reader.text(value, path, "price_id_test")
-    live_id = reader.text(value, path, "price_id_live")
-    for key, pinned in (("price_id_test", test_id), ("price_id_live", live_id)):
-        if pinned is not None and not pinned.startswith("price_"):
-            reader.problem(f"{path}.{key}", f'"{pinned}" is not a Stripe price id (price_...)')
-    return None if amount is None else _PriceSpec(amount, lookup_key, test_id, live_id)
-
-
-def _currency(reader: _Reader, data: dict[str, Any], path: str, default: str) -> str:
-    value = reader.text(data, path, "currency", default) or default
-    try:
-        currency_exponent(value)
-    except InvalidInput:
-        reader.problem(f"{path}.currency", f'"{value}" is not a 3-letter currency code such as "usd"')
-        return default
-    return value.lower()
-
-
-def _features(reader: _Reader, data: dict[str, Any]) -> dict[str, Feature]:
+def _features(reader: Reader, data: dict[str, Any]) -> dict[str, Feature]:
     features: dict[str, Feature] = {}
     for key, spec in reader.table(data, "", "features").items():
         path = f"features.{key}"
@@ -209,7 +59,7 @@ def _features(reader: _Reader, data: dict[str, Any]) -> dict[str, Feature]:
             except InvalidOperation:
                 parsed = Decimal("NaN")
             if not parsed.is_finite() or parsed <= 0 or isinstance(factor, dict | list):
-                reader.problem(factor_path, f'must be a positive number such as "1.5", not {_shown(factor)}')
+                reader.problem(factor_path, f'must be a positive number such as "1.5", not {shown(factor)}')
                 continue
             multipliers[value_name] = parsed
         param = reader.text(spec, path, "multiplier_param")
@@ -249,15 +99,15 @@ _PLAN_FIELDS = {
 
 
 def _plan(
-    reader: _Reader, key: str, spec: dict[str, Any], rank: int, currency: str, features: dict[str, Feature]
+    reader: Reader, key: str, spec: dict[str, Any], rank: int, currency: str, features: dict[str, Feature]
 ) -> Plan:
     path = f"plans.{key}"
     reader.only(spec, path, _PLAN_FIELDS)
     kind = spec.get("type", "subscription")
     if kind not in ("free", "subscription"):
-        reader.problem(f"{path}.type", f'{_shown(kind)} is not a plan type; use "free" or "subscription"')
+        reader.problem(f"{path}.type", f'{shown(kind)} is not a plan type; use "free" or "subscription"')
         kind = "subscription"
-    currency = _currency(reader, spec, path, currency)
+    currency = read_currency(reader, spec, path, currency)
     prices: dict[Interval, PlanPrice] = {}
     for label, spec_value in reader.table(spec, path, "prices").items():
         price_path = f"{path}.prices.{label}"
@@ -265,7 +115,7 @@ def _plan(
         if interval is None:
             reader.problem(price_path, "unknown interval; use monthly or yearly")
             continue
-        parsed = _price(reader, spec_value, price_path, currency)
+        parsed = read_price(reader, spec_value, price_path, currency)
         if parsed is not None:
             prices[interval] = PlanPrice(
                 interval,
@@ -319,7 +169,7 @@ def _plan(
     )
 
 
-def _trial_days(reader: _Reader, spec: dict[str, Any], path: str) -> int:
+def _trial_days(reader: Reader, spec: dict[str, Any], path: str) -> int:
     days = reader.whole(spec, path, "trial_days", default=0) or 0
     if days > 730:  # Stripe's limit on trial_period_days
         reader.problem(f"{path}.trial_days", f"{days} is more than Stripe's 730-day maximum")
@@ -327,7 +177,7 @@ def _trial_days(reader: _Reader, spec: dict[str, Any], path: str) -> int:
     return days
 
 
-def _product(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> OneTimeProduct | None:
+def _product(reader: Reader, key: str, spec: dict[str, Any], currency: str) -> OneTimeProduct | None:
     path = f"products.{key}"
     reader.only(
         spec,
@@ -342,11 +192,11 @@ def _product(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> 
             "currency",
         },
     )
-    currency = _currency(reader, spec, path, currency)
+    currency = read_currency(reader, spec, path, currency)
     if "price" not in spec:
         reader.problem(f"{path}.price", 'missing; a one-time product needs a price, e.g. price = "49.00"')
         return None
-    price = _price(reader, spec["price"], f"{path}.price", currency)
+    price = read_price(reader, spec["price"], f"{path}.price", currency)
     if price is None:
         return None
     return OneTimeProduct(
@@ -364,7 +214,7 @@ def _product(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> 
     )
 
 
-def _pack(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> CreditPack | None:
+def _pack(reader: Reader, key: str, spec: dict[str, Any], currency: str) -> CreditPack | None:
     path = f"packs.{key}"
     reader.only(
         spec,
@@ -384,7 +234,7 @@ def _pack(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> Cre
         },
     )
     kind = spec.get("type", "fixed")
-    currency = _currency(reader, spec, path, currency)
+    currency = read_currency(reader, spec, path, currency)
     common: dict[str, Any] = {
         "key": key,
         "name": reader.text(spec, path, "name") or key.capitalize(),
@@ -398,7 +248,7 @@ def _pack(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> Cre
         credits = reader.whole(spec, path, "credits", minimum=1)
         if credits is None:
             reader.problem(f"{path}.credits", "missing; a fixed pack grants a number of credits")
-        price = _price(reader, spec["price"], f"{path}.price", currency) if "price" in spec else None
+        price = read_price(reader, spec["price"], f"{path}.price", currency) if "price" in spec else None
         if "price" not in spec:
             reader.problem(f"{path}.price", 'missing; a fixed pack needs a price, e.g. price = "9.99"')
         for wrong in ("price_per_credit", "minimum_amount"):
@@ -416,12 +266,12 @@ def _pack(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> Cre
             **common,
         )
     if kind != "per_credit":
-        reader.problem(f"{path}.type", f'{_shown(kind)} is not a pack type; use "fixed" or "per_credit"')
+        reader.problem(f"{path}.type", f'{shown(kind)} is not a pack type; use "fixed" or "per_credit"')
         return None
     if "price_per_credit" not in spec:
         reader.problem(f"{path}.price_per_credit", 'missing; e.g. price_per_credit = "0.20"')
         return None
-    unit = _price(reader, spec["price_per_credit"], f"{path}.price_per_credit", currency)
+    unit = read_price(reader, spec["price_per_credit"], f"{path}.price_per_credit", currency)
     minimum = reader.amount(
         spec.get("minimum_amount", 0), f"{path}.minimum_amount", currency, allow_zero=True
     )
@@ -441,7 +291,7 @@ def _pack(reader: _Reader, key: str, spec: dict[str, Any], currency: str) -> Cre
     )
 
 
-def _items(reader: _Reader, data: dict[str, Any], section: str) -> list[tuple[str, dict[str, Any]]]:
+def _items(reader: Reader, data: dict[str, Any], section: str) -> list[tuple[str, dict[str, Any]]]:
     items = []
     for key, spec in reader.table(data, "", section).items():
         if not _KEY_PATTERN.match(key):
@@ -453,7 +303,7 @@ def _items(reader: _Reader, data: dict[str, Any], section: str) -> list[tuple[st
     return items
 
 
-def _check_lookup_keys(reader: _Reader, catalog: Catalog) -> None:
+def _check_lookup_keys(reader: Reader, catalog: Catalog) -> None:
     seen: dict[str, str] = {}
     for price in catalog_prices(catalog):
         if len(price.lookup_key) > _LOOKUP_KEY_MAX:
@@ -475,11 +325,11 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
             [CatalogProblem(source, int(line.group(1)) if line else 1, "", f"not valid TOML: {exc}")]
         ) from None
     lines = LineIndex(text)
-    reader = _Reader(source, lines)
+    reader = Reader(source, lines)
     reader.only(data, "", {"catalog", "features", "plans", "products", "packs"})
     head = reader.table(data, "", "catalog")
     reader.only(head, "catalog", {"name", "currency", "default_plan"})
-    currency = _currency(reader, head, "catalog", "usd")
+    currency = read_currency(reader, head, "catalog", "usd")
     features = _features(reader, data)
     plans = {
         key: _plan(reader, key, spec, rank, currency, features)

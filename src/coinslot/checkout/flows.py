@@ -89,6 +89,8 @@ def start_checkout(
             raise InvalidInput("only a one-time product takes a payload", field="payload")
         core.check_payload_size(payload, max_bytes=container.settings.order_payload_max_bytes)
     urls = _checked_urls(container, success_url=success_url, cancel_url=cancel_url)
+    if resolved.mode == "subscription":
+        _refuse_second_subscription(container, catalog=catalog, host_user_id=host_user_id)
     # The first Stripe call is a read: when Stripe is unreachable, nothing has been written yet.
     price_id = _price_id(container, resolved)
     customer = customer_flows.ensure_stripe_customer(
@@ -120,6 +122,27 @@ def start_checkout(
         order_id=order_id,
         urls=urls,
     )
+
+
+def _refuse_second_subscription(container: Container, *, catalog: Catalog, host_user_id: str) -> None:
+    """A user with a subscription that grants access changes plan instead: a second one would bill twice."""
+    with container.db.unit_of_work(read_only=True) as session:
+        customer = customers_service.get_by_host_user_id(session, host_user_id)
+        if customer is None:
+            return
+        access = subscriptions_service.plan_access_for(
+            session,
+            customer_id=customer.id,
+            catalog=catalog,
+            now=container.clock.now(),
+            grace=dt.timedelta(days=container.settings.past_due_grace_days),
+        )
+    if access.subscription_id is not None and access.reason in ("active", "trialing", "past_due_in_grace"):
+        raise Conflict(
+            f"{host_user_id} already has a {access.status} subscription to {access.plan_key!r}: "
+            "change its plan instead of starting a second one",
+            code="already_subscribed",
+        )
 
 
 def create_order(

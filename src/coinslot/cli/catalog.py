@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
 from coinslot.catalog import flows
@@ -20,7 +21,7 @@ app = typer.Typer(help="The plans file: validate it, push it to Stripe.", no_arg
 
 def _report(exc: CatalogInvalid) -> None:
     for problem in exc.problems:
-        err_console.print(f"[bold red]error[/] {problem}", highlight=False, markup=True, soft_wrap=True)
+        err_console.print(f"[bold red]error[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
     count = len(exc.problems)
     err_console.print(f"{count} problem{'s' if count != 1 else ''} found", highlight=False)
     sys.exit(2)
@@ -45,6 +46,7 @@ def check(
         f"{target}: ok - {len(catalog.plans)} plans, {len(catalog.products)} products, "
         f"{len(catalog.packs)} packs, {len(catalog.features)} features",
         highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -70,18 +72,23 @@ def push(
         sys.exit(2)
     plan = flows.plan_push(gateway, catalog)
     for path in plan.pinned:
-        console.print(f"  pinned, left alone: {path}", highlight=False)
+        console.print(f"  pinned, left alone: {path}", highlight=False, soft_wrap=True)
     if plan.is_empty:
         console.print(f"nothing to change ({plan.unchanged} prices up to date)")
         return
     console.print(f"plan ({len(plan.actions)} changes):")
     for action in plan.actions:
-        console.print(f"  + {action.description}", highlight=False)
+        console.print(f"  + {action.description}", highlight=False, soft_wrap=True)
     if dry_run:
         console.print("dry run: nothing changed")
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  console=console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        console=console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("pushing", total=len(plan.actions))
         flows.apply_push(gateway, plan, on_step=lambda _action: progress.advance(task))
     console.print(f"done: {len(plan.actions)} changes applied")

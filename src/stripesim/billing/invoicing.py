@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..hosted import base_url
 from ..pagination import list_object
 from ..store import new_id
 from .context import Ctx
@@ -113,7 +114,8 @@ def recompute(invoice: dict[str, Any]) -> None:
 
 
 def finalize(ctx: Ctx, invoice: dict[str, Any], at: int) -> None:
-    """draft → open: number, balance applied, invoice.finalized; $0 invoices are paid at once."""
+    """draft → open: number, balance applied, hosted page and PDF links, invoice.finalized;
+    $0 invoices are paid at once."""
     customer = ctx.customer(invoice["customer"])
     before = ctx.snapshot(customer)
     balance = int(customer.get("balance") or 0)
@@ -132,6 +134,8 @@ def finalize(ctx: Ctx, invoice: dict[str, Any], at: int) -> None:
     invoice["status_transitions"]["finalized_at"] = at
     invoice["effective_at"] = at
     invoice["webhooks_delivered_at"] = invoice["webhooks_delivered_at"] or at
+    page = f"{base_url(ctx.store)}/i/{invoice['id']}"
+    invoice.update(hosted_invoice_url=page, invoice_pdf=f"{page}/pdf")
     ctx.store.touch()
     if customer["balance"] != before["balance"]:
         ctx.emit_update("customer.updated", customer, before)

@@ -28,6 +28,16 @@ TEMPLATES = {
 <button type="submit">{{ 'Subscribe' if session.mode == 'subscription' else 'Pay' }}</button></form>
 <form method="post" action="/c/pay/{{ session.id }}/cancel"><button type="submit">Cancel</button></form>
 {% endblock %}""",
+    "invoice.html": """{% extends "base.html" %}{% block title %}Invoice{% endblock %}
+{% block body %}<h1>Invoice {{ invoice.number or invoice.id }}</h1>
+<p>Status: <strong data-status>{{ invoice.status }}</strong></p>
+<table>{% for line in invoice.lines.data %}<tr><td>{{ line.description or '' }}</td>
+<td>{{ '%.2f' % (line.amount / 100) }} {{ invoice.currency | upper }}</td></tr>{% endfor %}
+<tr><th>Total</th><th>{{ '%.2f' % (invoice.total / 100) }} {{ invoice.currency | upper }}</th></tr>
+<tr><td>Amount due</td><td>{{ '%.2f' % (invoice.amount_due / 100) }} {{ invoice.currency | upper }}</td></tr>
+<tr><td>Amount paid</td>
+<td>{{ '%.2f' % (invoice.amount_paid / 100) }} {{ invoice.currency | upper }}</td></tr>
+</table><p><a href="{{ invoice.invoice_pdf }}">Download PDF</a></p>{% endblock %}""",
     "3ds.html": """{% extends "base.html" %}{% block title %}3D Secure{% endblock %}
 {% block body %}<h1>3D Secure test authentication</h1>
 <form method="post" action="/c/3ds/{{ pi_id }}"><input type="hidden" name="session" value="{{ session_id }}">

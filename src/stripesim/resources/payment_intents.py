@@ -12,7 +12,9 @@ from typing import Any
 from ..billing.context import Ctx, ensure_writable
 from ..billing.payment import confirm as confirm_intent
 from ..billing.payment import new_payment_intent
+from ..cards import decline_error
 from ..errors import InvalidRequestError
+from ..expand import public
 from ..pagination import filter_created, paginate
 from ..params import get_bool, get_int, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
@@ -72,7 +74,12 @@ def _confirm(call: Call, pi: dict[str, Any], pm_param: str | None) -> None:
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state")
     pm = resolve_payment_method(call.store, pm_id)
-    confirm_intent(Ctx(call.sim, call), pi, pm)
+    result = confirm_intent(Ctx(call.sim, call), pi, pm)
+    if result.outcome == "decline":
+        # Stripe answers a declined confirmation with a 402 carrying the (updated) intent.
+        raise decline_error(result, extra={"charge": pi["latest_charge"],
+                                           "payment_intent": public(pi),
+                                           "payment_method": public(pm)})
 
 
 @router.post("/v1/payment_intents/{id}/confirm")

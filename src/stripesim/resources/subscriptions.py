@@ -170,7 +170,9 @@ def update_subscription(call: Call, sub: dict[str, Any], params: dict[str, Any])
         sub["trial_end"] = at
     behaviour = get_str(params, "proration_behavior", "create_prorations",
                         choices=proration.BEHAVIOURS) or "create_prorations"
-    what = _update_items(call, ctx, sub, get_list(params, "items") or [], at, behaviour)
+    prorate_at = get_int(params, "proration_date", at, param="proration_date")
+    what = _update_items(call, ctx, sub, get_list(params, "items") or [],
+                         int(prorate_at if prorate_at is not None else at), behaviour)
     call.store.touch()
     ctx.emit_update("customer.subscription.updated", sub, before)
     proration.invoice_change(ctx, sub, at, what)

@@ -1,0 +1,115 @@
+"""Pure rules behind the figures and the pages: MRR, churn, savings, meters, minimums, chart axes, links."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from coinslot.analytics import core
+from coinslot.catalog.core import Catalog
+from coinslot.catalog.parser import load_catalog
+from coinslot.config import Settings
+from coinslot.errors import InvalidInput, Unauthorized
+from coinslot.web import auth, charts, present
+
+CATALOGS = Path(__file__).resolve().parents[2] / "examples" / "catalogs"
+
+
+def catalog(name: str) -> Catalog:
+    return load_catalog(CATALOGS / f"{name}.toml", display_name=f"{name}.toml")
+
+
+def settings(**overrides: object) -> Settings:
+    values: dict[str, object] = {"session_secret": "unit-secret-unit-secret-unit-secret",
+                                 "allowed_redirect_origins": "https://app.example", **overrides}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+
+
+def test_mrr_counts_paying_subscriptions_and_a_twelfth_of_yearly_prices() -> None:
+    quanti = catalog("quantipackai")
+    rows = [
+        ("active", "starter", "month", 2),  # 2 x $39.00
+        ("past_due", "professional", "year", 1),  # $990.00 / 12 = $82.50
+        ("trialing", "professional", "month", 5),  # trials are not revenue yet
+        ("canceled", "starter", "month", 9),
+        ("active", None, "month", 1),  # a price not in the catalog
+    ]
+    assert core.monthly_recurring_revenue(quanti, rows) == {"usd": 2 * 3900 + 8250}
+
+
+def test_mrr_rounds_once_at_the_end_not_per_subscription() -> None:
+    quanti = catalog("quantipackai")
+    # $390.00 / 12 = $32.50 exactly; three of them are $97.50, no drift from per-row rounding.
+    assert core.monthly_recurring_revenue(quanti, [("active", "starter", "year", 3)]) == {"usd": 9750}
+
+
+def test_subscribers_per_plan_follow_the_catalog_order_and_skip_ended_ones() -> None:
+    quanti = catalog("quantipackai")
+    rows = [("active", "professional", "month", 2), ("trialing", "starter", "month", 1),
+            ("canceled", "starter", "month", 4), ("past_due", "professional", "month", 1)]
+    counts = core.subscribers_per_plan(quanti, rows)
+    assert [(c.plan_key, c.interval, c.count) for c in counts] == [("starter", "month", 1),
+                                                                 ("professional", "month", 3)]
+
+
+def test_churn_is_a_percentage_with_one_decimal_and_none_without_a_base() -> None:
+    assert core.churn(window_days=30, live_at_start=3, ended=1).rate_percent == Decimal("33.3")
+    assert core.churn(window_days=30, live_at_start=0, ended=0).rate_percent is None
+
+
+def test_the_yearly_saving_is_in_minor_units_and_whole_percent() -> None:
+    quanti = catalog("quantipackai")
+    assert present.yearly_saving(quanti.plans["starter"]) == (7800, 16)
+    assert present.yearly_saving(catalog("patch_hive").plans["core"]) is None  # monthly only
+
+
+def test_the_meter_says_low_at_the_ledger_threshold_and_out_at_zero() -> None:
+    assert present.credits_meter(available=6, allowance=25, low_balance_pct=20).state == "ok"
+    low = present.credits_meter(available=5, allowance=25, low_balance_pct=20)
+    assert (low.state, low.used, low.percent_left) == ("low", 20, 20)
+    assert present.credits_meter(available=0, allowance=25, low_balance_pct=20).state == "out"
+    bought = present.credits_meter(available=40, allowance=25, low_balance_pct=20)
+    assert (bought.state, bought.used, bought.percent_left) == ("ok", 0, 100)
+
+
+def test_the_minimum_quantity_reaches_the_minimum_amount() -> None:
+    assert present.minimum_quantity(unit_amount_minor=20, minimum_amount_minor=500) == 25
+    assert present.minimum_quantity(unit_amount_minor=30, minimum_amount_minor=500) == 17  # $5.10
+    assert present.minimum_quantity(unit_amount_minor=20, minimum_amount_minor=0) == 1
+
+
+def test_toasts_come_from_a_fixed_table() -> None:
+    assert present.toast_for("subscribed") is not None
+    assert present.toast_for("<script>") is None
+
+
+def test_chart_axes_use_round_steps_and_labels_are_escaped() -> None:
+    svg = charts.stacked_bars(["Oct", "Nov"], [charts.BarSeries("<b>x</b>", "#000", (3, 21))], label="usage")
+    assert ">40</text>" in svg
+    assert ">30</text>" in svg
+    assert "<b>" not in svg
+    assert "&lt;b&gt;" in svg
+
+
+def test_a_link_carries_the_user_and_is_refused_when_altered_or_old() -> None:
+    config = settings(signed_link_ttl_s=1)
+    token = auth.make_link_token(config, host_user_id="u1", page="credits", return_url=None)
+    claims = auth.read_link_token(config, token)
+    assert (claims.host_user_id, claims.page) == ("u1", "credits")
+    with pytest.raises(Unauthorized, match="not valid"):
+        auth.read_link_token(config, token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    with pytest.raises(Unauthorized, match="not valid"):
+        auth.read_link_token(settings(session_secret="another-secret-another-secret"), token)
+    time.sleep(2.1)
+    with pytest.raises(Unauthorized, match="expired"):
+        auth.read_link_token(config, token)
+
+
+def test_return_urls_must_be_on_an_allowed_origin() -> None:
+    config = settings()
+    assert auth.checked_return_url(config, "https://app.example/settings") == "https://app.example/settings"
+    with pytest.raises(InvalidInput):
+        auth.checked_return_url(config, "https://evil.example/")
