@@ -188,10 +188,21 @@ def test_a_retried_consume_is_charged_once_and_a_reused_key_is_a_conflict(db: Da
         True,
     )
     assert again.decision.remaining == 22
-    with db.unit_of_work() as session:
-        subscribe(session, "other", "core")
     with pytest.raises(Conflict):
-        consume(db, PATCH_HIVE, "other", "export", "request-1")
+        consume(db, PATCH_HIVE, "maya", "patchbook", "request-1")
+
+
+def test_two_users_with_the_same_idempotency_key_are_charged_each_for_their_own(db: Database) -> None:
+    with db.unit_of_work() as session:
+        for user in ("maya", "noor"):
+            customer_id = subscribe(session, user, "core")
+            pay_period(session, customer_id, PATCH_HIVE, "core", f"in_core_{user}")
+    maya_used = consume(db, PATCH_HIVE, "maya", "export", "export-1")
+    noor_used = consume(db, PATCH_HIVE, "noor", "export", "export-1")
+    assert noor_used.entry.replayed is False
+    assert noor_used.entry.entry_id != maya_used.entry.entry_id
+    assert (maya_used.decision.remaining, noor_used.decision.remaining) == (22, 22)
+    assert_verified(db)
 
 
 def test_quantipack_costs_scale_with_complexity_and_round_up(db: Database) -> None:

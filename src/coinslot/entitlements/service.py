@@ -170,8 +170,8 @@ def consume(
     """
     feature_def = _feature(catalog, feature)
     cost = core.cost_of(feature_def, quantity=quantity, params=params or {})
-    entry_id = f"key:{idempotency_key}"
     customer_id, access, plan = _prepare(session, customer=customer, catalog=catalog, now=now, grace=grace)
+    entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
     first = ledger.find_entry(session, entry_id=entry_id)
     if first is not None:
         return _replayed(first, customer_id=customer_id, feature=feature, cost=cost, plan=plan)
@@ -221,7 +221,9 @@ def hold(
     decision = _decide_locked(session, customer_id=customer_id, access=access, plan=plan, feature=feature_def,
                               quantity=quantity, params=params, now=now, enforce_balance=credits is None)
     amount = decision.cost if credits is None else credits
-    entry = ledger.hold(session, customer_id=customer_id, entry_id=f"key:{idempotency_key}", credits=amount,
+    entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
+    entry = ledger.hold(session, customer_id=customer_id, entry_id=entry_id,
+                        credits=amount,
                         expires_at=now + dt.timedelta(seconds=timeout_s), now=now, feature=feature,
                         unlimited=decision.reason == "unlimited", low_balance_pct=low_balance_pct)
     if decision.remaining is not None:

@@ -54,8 +54,10 @@ def get_history(
 def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryOut:
     """Spend credits directly (no plan check; see POST /v1/consume). 402 when short, nothing spent."""
     with container.db.unit_of_work() as session:
+        customer_id = _customer_id(session, host_user_id)
         result = service.spend(
-            session, customer_id=_customer_id(session, host_user_id), entry_id=f"key:{body.idempotency_key}",
+            session, customer_id=customer_id,
+            entry_id=service.caller_entry_id(customer_id=customer_id, idempotency_key=body.idempotency_key),
             credits=body.credits, feature=body.feature, now=container.clock.now(),
             low_balance_pct=container.settings.low_balance_pct,
         )
@@ -66,8 +68,10 @@ def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryO
 def adjust(host_user_id: str, body: AdjustBody, container: ContainerDep) -> EntryOut:
     """An operator's correction, with a required reason; it never takes the balance below zero."""
     with container.db.unit_of_work() as session:
+        customer_id = _customer_id(session, host_user_id)
         result = service.adjust(
-            session, customer_id=_customer_id(session, host_user_id), entry_id=f"key:{body.idempotency_key}",
+            session, customer_id=customer_id,
+            entry_id=service.caller_entry_id(customer_id=customer_id, idempotency_key=body.idempotency_key),
             credits=body.credits, reason=body.reason, now=container.clock.now(),
         )
     return entry_out(result)

@@ -49,6 +49,7 @@ __all__ = [
     "UsageRow",
     "adjust",
     "balance",
+    "caller_entry_id",
     "capture",
     "claw_back",
     "credit",
@@ -69,6 +70,15 @@ __all__ = [
 
 DEFAULT_LOW_BALANCE_PCT = 20
 CreditKind = Literal["purchase", "adjustment", "grant"]
+
+
+def caller_entry_id(*, customer_id: int, idempotency_key: str) -> str:
+    """The entry id for a host's idempotency key, scoped to the customer.
+
+    Hosts pick keys like "export-42" per user; unscoped, two users' keys
+    would collide and one would be answered with the other's entry.
+    """
+    return f"key:{customer_id}:{idempotency_key}"
 
 
 def lock(session: Session, *, customer_id: int, now: dt.datetime) -> None:
