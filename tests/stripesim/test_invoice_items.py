@@ -134,7 +134,8 @@ def test_finalized_invoices_link_a_hosted_page_and_a_pdf(sim: SimHelper) -> None
     assert "25.00 USD" in page.text
     pdf = httpx.get(invoice.invoice_pdf)
     assert pdf.headers["content-type"] == "application/pdf"
-    assert pdf.content.startswith(b"%PDF-1.4") and pdf.content.rstrip().endswith(b"%%EOF")
+    assert pdf.content.startswith(b"%PDF-1.4")
+    assert pdf.content.rstrip().endswith(b"%%EOF")
     assert invoice.number.encode() in pdf.content
     draft = sim.client.v1.invoices.create(params={"customer": customer.id})
     assert draft.hosted_invoice_url is None

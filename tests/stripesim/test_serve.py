@@ -44,6 +44,7 @@ def test_state_file_keeps_objects_across_a_restart(tmp_path: Path) -> None:
         assert with_key.lookup_key == "pro"
     app = create_app(state_file=str(state))
     kept = app.state.sim.store.get("webhook_endpoint", endpoint.id)
+    app.state.sim.close()
     assert kept is not None
     assert kept["_secret"] == endpoint.secret
 
@@ -96,11 +97,15 @@ def _wait_until_up(url: str, process: subprocess.Popen[str]) -> None:
 
 def test_create_app_works_in_process_without_sockets() -> None:
     async def scenario() -> tuple[int, dict[str, object]]:
-        transport = httpx.ASGITransport(app=create_app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
-            response = await client.post("/v1/customers", data={"email": "asgi@example.com"},
-                                         headers={"Authorization": f"Bearer {API_KEY}"})
-            return response.status_code, response.json()
+        app = create_app()
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
+                response = await client.post("/v1/customers", data={"email": "asgi@example.com"},
+                                             headers={"Authorization": f"Bearer {API_KEY}"})
+                return response.status_code, response.json()
+        finally:
+            app.state.sim.close()  # ASGITransport runs no lifespan: close by hand
 
     status, body = asyncio.run(scenario())
     assert status == 200
