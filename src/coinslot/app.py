@@ -1,16 +1,16 @@
 """create_app(settings): the FastAPI application, with every domain's routes mounted.
 
-    GET  /healthz, /readyz, /metrics      operations
-    /v1/...                               the REST API for the host's backend (API key)
-    POST /webhooks/stripe                 Stripe's events (signature-verified)
-    /billing/..., /admin/...              server-rendered pages
+GET  /healthz, /readyz, /metrics      operations
+/v1/...                               the REST API for the host's backend (API key)
+POST /webhooks/stripe                 Stripe's events (signature-verified)
+/billing/..., /admin/...              server-rendered pages
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,6 +34,7 @@ from coinslot import (
 )
 from coinslot.analytics import api as analytics_api
 from coinslot.catalog import api as catalog_api
+from coinslot.catalog import service as catalog_service
 from coinslot.checkout import api as checkout_api
 from coinslot.clock import Clock, SystemClock
 from coinslot.config import Settings
@@ -136,7 +137,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
         return _error_response(
-            422, {"code": "invalid_input", "message": "; ".join(problems) or "invalid request", "field": field}
+            422,
+            {"code": "invalid_input", "message": "; ".join(problems) or "invalid request", "field": field},
         )
 
     @app.exception_handler(Exception)
@@ -168,9 +170,6 @@ def _install_operations_routes(app: FastAPI, container: Container) -> None:
         return PlainTextResponse(generate_latest(REGISTRY).decode(), media_type=CONTENT_TYPE_LATEST)
 
 
-Hook = Callable[[Container], Callable[[], Awaitable[None] | None]]
-
-
 def create_app(
     settings: Settings | None = None,
     *,
@@ -183,7 +182,12 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level, json_lines=settings.log_json)
         configure_sentry(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
-    container = Container(settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock())
+    # A broken catalog, or a live key with test price ids (or the reverse), stops start-up here
+    # with a file/line message rather than at the first checkout.
+    catalog_service.startup_check(settings)
+    container = Container(
+        settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock()
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

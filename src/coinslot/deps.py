@@ -67,7 +67,9 @@ def require_api_key(request: Request, container: ContainerDep) -> ApiCaller:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret:
-        raise Unauthorized("API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)")
+        raise Unauthorized(
+            "API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)"
+        )
     cached = container._key_cache.get(secret)
     now_s = time.monotonic()
     if cached is not None and cached[1] > now_s:

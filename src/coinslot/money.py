@@ -16,7 +16,8 @@ __all__ = ["Money", "ceil_decimal", "ceil_div", "currency_exponent", "format_min
 
 # Stripe's zero-decimal currencies: the amount is already in the smallest unit.
 _ZERO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+    {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga"}
+    | {"pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"}
 )
 # Three-decimal currencies Stripe supports.
 _THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
@@ -26,7 +27,9 @@ def currency_exponent(currency: str) -> int:
     """How many digits the minor unit has: 2 for usd, 0 for jpy, 3 for kwd."""
     code = currency.lower()
     if len(code) != 3 or not code.isalpha():
-        raise InvalidInput(f"unknown currency {currency!r}: use a 3-letter ISO code such as 'usd'", field="currency")
+        raise InvalidInput(
+            f"unknown currency {currency!r}: use a 3-letter ISO code such as 'usd'", field="currency"
+        )
     if code in _ZERO_DECIMAL:
         return 0
     if code in _THREE_DECIMAL:
@@ -47,9 +50,7 @@ def parse_major(text: str | int, currency: str, *, field: str = "amount") -> int
         raise InvalidInput(f"{field}: {text!r} is not a number", field=field)
     scaled = value.scaleb(currency_exponent(currency))
     if scaled != scaled.to_integral_value():
-        raise InvalidInput(
-            f"{field}: {text} has more decimals than {currency.upper()} allows", field=field
-        )
+        raise InvalidInput(f"{field}: {text} has more decimals than {currency.upper()} allows", field=field)
     return int(scaled)
 
 

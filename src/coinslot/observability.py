@@ -42,7 +42,10 @@ WEBHOOK_EVENTS = Counter(
     registry=REGISTRY,
 )
 CREDITS_MOVED = Counter(
-    "coinslot_credits_moved_total", "Credits moved through the ledger, by entry kind", ["kind"], registry=REGISTRY
+    "coinslot_credits_moved_total",
+    "Credits moved through the ledger, by entry kind",
+    ["kind"],
+    registry=REGISTRY,
 )
 ALERTS_RAISED = Counter("coinslot_alerts_total", "Alerts raised, by code", ["code"], registry=REGISTRY)
 

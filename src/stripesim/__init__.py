@@ -18,7 +18,8 @@ Adding a resource module
     * `asgi_routes = [starlette.routing.Route(...)]`: raw Starlette routes
       (hosted HTML pages);
     * `setup(sim: Sim) -> None`: called once per app (append reset hooks to
-      `sim.on_reset`, start threads).
+      `sim.on_reset`, start threads and register what stops them in
+      `sim.on_close`, so `Sim.close()` leaves no thread behind).
 
 Routes and handlers  (stripesim.routing)
     ::
@@ -77,6 +78,9 @@ Objects and the store  (stripesim.store)
       the state file (if any) is rewritten after the request.
     * `store.kv`: a free JSON-able dict for engine state (schedules, indexes);
       persisted and cleared by reset. Prefer namespaced keys ("billing.*").
+    * State kept outside the store (webhook queue, idempotency keys) joins the
+      state file through `store.parts[name] = dump_fn` and comes back from
+      `store.loaded_parts[name]` at start-up.
     * Outside a request (threads, clock work) wrap work in `with store.lock:`.
 
 "Now" and test clocks  (stripesim.store, stripesim.timeutil)
@@ -123,7 +127,8 @@ Lists and search  (stripesim.pagination, stripesim.search)
 Test cards  (stripesim.cards)
     `card_behaviour(pm)` -> `Charge(outcome="succeed"|"decline"|
     "requires_action", code, decline_code, message)` for a stored
-    payment_method dict; `decline_error(behaviour)` builds the CardError.
+    payment_method dict (`.hard`: a decline Smart Retries never retries);
+    `decline_error(behaviour)` builds the CardError.
 
 Helpers other resources reuse
     `resources.customers.live_customer(store, id, param="customer")` (404 for
@@ -135,6 +140,7 @@ Helpers other resources reuse
 Webhooks and control  (stripesim.webhooks, stripesim.control)
     Delivery is automatic. Tests: `POST /_sim/flush` waits until every queued
     delivery is done (retries compressed). `sim.dispatcher.flush()` in process.
+    Every control route is listed in docs/stripesim.md.
 """
 
 from __future__ import annotations

@@ -89,7 +89,11 @@ def test_a_customer_sees_only_their_own_billing(make_web: Callable[..., Web]) ->
     # Alice herself sees her draft, ready to be paid.
     alice = web.open_as("alice")
     row = alice.get_by_role("row", name=re.compile(alices_draft.public_id))
-    expect(row.get_by_role("button", name="Complete payment")).to_be_visible()
+    row.get_by_role("button", name="Complete payment").click()
+    alice.locator("form").first.locator("button[type=submit]").click()  # stripesim's pay page
+    expect(alice.get_by_role("status")).to_contain_text("Your payment went through")
+    expect(row.get_by_text("Paid", exact=True)).to_be_visible()
+    expect(alice.get_by_role("heading", name="Credits")).to_have_count(0)  # Skinova sells no credits
 
 
 def test_an_expired_link_is_refused(make_web: Callable[..., Web]) -> None:

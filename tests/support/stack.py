@@ -1,9 +1,9 @@
 """coinslot + stripesim as real servers on loopback, wired by URL: the end-to-end test bench.
 
-    stack = Stack.start(database_url, catalog="patch_hive")
-    stack.api.post("/v1/checkout/sessions", json={...})   # coinslot's REST API with an API key
-    stack.stripe.customers.list()                         # Stripe's view, through the official SDK
-    stack.settle()                                        # deliver webhooks, then process them
+stack = Stack.start(database_url, catalog="patch_hive")
+stack.api.post("/v1/checkout/sessions", json={...})   # coinslot's REST API with an API key
+stack.stripe.customers.list()                         # Stripe's view, through the official SDK
+stack.settle()                                        # deliver webhooks, then process them
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ class Stack:
         coinslot_port = free_port()
         sim = Sim(retry_base_delay_s=0.05)
         sim_app = stripesim.create_app(
-            sim, webhook_url=f"http://127.0.0.1:{coinslot_port}/webhooks/stripe", webhook_secret=WEBHOOK_SECRET
+            sim,
+            webhook_url=f"http://127.0.0.1:{coinslot_port}/webhooks/stripe",
+            webhook_secret=WEBHOOK_SECRET,
         )
         sim_server = ServerThread(sim_app).start()
         settings = Settings(  # type: ignore[call-arg]
@@ -76,9 +78,12 @@ class Stack:
 
         with database.unit_of_work() as session:
             key = create_key(session, name="e2e", now=dt.datetime.now(dt.UTC))
-        api = httpx.Client(base_url=coinslot_server.url, headers={"Authorization": f"Bearer {key.secret}"},
-                           timeout=30)
-        client = stripe.StripeClient(STRIPE_KEY, base_addresses={"api": sim_server.url}, max_network_retries=0)
+        api = httpx.Client(
+            base_url=coinslot_server.url, headers={"Authorization": f"Bearer {key.secret}"}, timeout=30
+        )
+        client = stripe.StripeClient(
+            STRIPE_KEY, base_addresses={"api": sim_server.url}, max_network_retries=0
+        )
         return cls(sim, sim_server, coinslot_server, container, api, client, key.secret)
 
     def settle(self, *, rounds: int = 5) -> int:

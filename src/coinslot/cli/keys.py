@@ -8,7 +8,9 @@ from rich.table import Table
 from coinslot.apikeys import service
 from coinslot.cli.common import console, load_container, shows_errors
 
-app = typer.Typer(help="API keys the host app's backend sends as 'Authorization: Bearer cs_...'.", no_args_is_help=True)
+app = typer.Typer(
+    help="API keys the host app's backend sends as 'Authorization: Bearer cs_...'.", no_args_is_help=True
+)
 
 
 @app.command("create")
@@ -30,8 +32,13 @@ def list_() -> None:
     table = Table("id", "name", "prefix", "created", "revoked")
     with container.db.unit_of_work(read_only=True) as session:
         for key in service.list_keys(session):
-            table.add_row(str(key.id), key.name, key.prefix + "…", f"{key.created_at:%Y-%m-%d %H:%M}",
-                          f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
+            table.add_row(
+                str(key.id),
+                key.name,
+                key.prefix + "…",
+                f"{key.created_at:%Y-%m-%d %H:%M}",
+                f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
+            )
     console.print(table)
 
 

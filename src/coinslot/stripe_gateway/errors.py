@@ -32,11 +32,17 @@ def translate_stripe_errors(action: str) -> Iterator[None]:
     try:
         yield
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
-        raise StripeUnavailable(f"{action}: Stripe is unreachable or busy ({exc.user_message or exc}); retry later") from exc
+        raise StripeUnavailable(
+            f"{action}: Stripe is unreachable or busy ({exc.user_message or exc}); retry later"
+        ) from exc
     except stripe.CardError as exc:
-        raise CardDeclined(f"{action}: {exc.user_message or 'card declined'}", code=exc.code or "card_declined") from exc
+        raise CardDeclined(
+            f"{action}: {exc.user_message or 'card declined'}", code=exc.code or "card_declined"
+        ) from exc
     except stripe.AuthenticationError as exc:
-        raise StripeRejected(f"{action}: Stripe refused the API key; check COINSLOT_STRIPE_SECRET_KEY") from exc
+        raise StripeRejected(
+            f"{action}: Stripe refused the API key; check COINSLOT_STRIPE_SECRET_KEY"
+        ) from exc
     except stripe.InvalidRequestError as exc:
         if exc.code == "resource_missing":
             raise NotFound(f"{action}: {exc.user_message or exc}", code="stripe_resource_missing") from exc

@@ -49,7 +49,7 @@ def billing_page(customer: CustomerDep, container: ContainerDep,
     view = load_billing(container, customer_id=customer.customer_id, host_user_id=customer.host_user_id,
                         catalog=catalog)
     return render("billing.html", {
-        "brand": catalog.name, "nav": customer_nav("/billing"), "back_url": customer.return_url,
+        "brand": catalog.name, "nav": customer_nav("/billing", catalog), "back_url": customer.return_url,
         "csrf_token": customer.csrf, "toast": toast_for(toast), "v": view, "catalog": catalog,
         "now": container.clock.now(),
     })
@@ -105,7 +105,7 @@ def cancel_confirmation(customer: CustomerDep, container: ContainerDep) -> HTMLR
     view = load_billing(container, customer_id=customer.customer_id, host_user_id=customer.host_user_id,
                         catalog=catalog)
     return render("cancel.html", {
-        "brand": catalog.name, "nav": customer_nav("/billing"), "back_url": customer.return_url,
+        "brand": catalog.name, "nav": customer_nav("/billing", catalog), "back_url": customer.return_url,
         "csrf_token": customer.csrf, "v": view, "catalog": catalog,
     })
 

@@ -26,7 +26,7 @@ from coinslot.subscriptions import repository as subscription_rows
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
 from coinslot.web.charts import PALETTE, BarSeries, stacked_bars
-from coinslot.web.present import Meter, credits_meter
+from coinslot.web.present import Meter, credits_meter, uses_credits
 
 __all__ = ["BillingView", "UsageChart", "load_billing", "recommended_upgrade"]
 
@@ -57,6 +57,7 @@ class BillingView:
     meter: Meter | None  # None on an unlimited plan
     next_reset: dt.datetime | None
     prompt: Prompt | None
+    credits_in_use: bool
     chart: UsageChart | None
     orders: list[Order]
     has_stripe_customer: bool
@@ -126,12 +127,14 @@ def load_billing(container: Container, *, customer_id: int, host_user_id: str,
         stripe_customer_id = customer.stripe_customer_id if customer else None
     plan = catalog.plans.get(access.plan_key, catalog.default)
     pending = catalog.plans.get(subscription.pending_plan_key or "") if subscription else None
-    meter = None if plan.unlimited else credits_meter(
+    meter = None if plan.unlimited or not uses_credits(catalog) else credits_meter(
         available=balance.available_credits, allowance=balance.period_credits,
         low_balance_pct=container.settings.low_balance_pct,
     )
     prompt = None
-    if meter is not None and meter.state != "ok":
+    # Someone who never had credits is not "out" of them: the prompt is for those who ran low.
+    had_credits = balance.period_credits > 0 or balance.held_credits > 0 or bool(usage)
+    if meter is not None and meter.state != "ok" and had_credits:
         prompt = Prompt(meter.state, recommended_upgrade(catalog, plan))
     if access.period_end is not None:
         next_reset: dt.datetime | None = access.period_end
@@ -140,6 +143,7 @@ def load_billing(container: Container, *, customer_id: int, host_user_id: str,
     view = BillingView(
         catalog=catalog, plan=plan, access=access, subscription=subscription, pending_plan=pending,
         balance=balance, meter=meter, next_reset=next_reset, prompt=prompt,
+        credits_in_use=uses_credits(catalog),
         chart=usage_chart(catalog, usage, now), orders=orders,
         has_stripe_customer=stripe_customer_id is not None,
     )

@@ -53,7 +53,8 @@ def _render(customer: CustomerSession, catalog: Catalog, *, toast: str | None = 
             error: str | None = None, error_pack: str | None = None,
             quantity: int | None = None) -> HTMLResponse:
     return render("credits.html", {
-        "brand": catalog.name, "nav": customer_nav("/billing/credits"), "back_url": customer.return_url,
+        "brand": catalog.name, "nav": customer_nav("/billing/credits", catalog),
+        "back_url": customer.return_url,
         "csrf_token": customer.csrf, "toast": toast_for(toast), "offers": offers(catalog), "catalog": catalog,
         "error": error, "error_pack": error_pack, "quantity": quantity, "max_quantity": MAX_QUANTITY,
     }, status_code=422 if error else 200)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from coinslot.catalog.core import Plan
+from coinslot.catalog.core import Catalog, Plan
 from coinslot.money import ceil_div, currency_exponent, format_minor
 
 __all__ = [
     "Meter", "NavItem", "Toast", "credits_meter", "currency_symbol", "customer_nav", "exponent",
-    "minimum_quantity", "toast_for", "yearly_saving",
+    "minimum_quantity", "toast_for", "uses_credits", "yearly_saving",
 ]
 
 
@@ -21,9 +21,17 @@ class NavItem:
     current: bool
 
 
-def customer_nav(current: str) -> list[NavItem]:
-    items = [("Billing", "/billing"), ("Plans", "/billing/pricing"), ("Buy credits", "/billing/credits")]
+def customer_nav(current: str, catalog: Catalog) -> list[NavItem]:
+    items = [("Billing", "/billing"), ("Plans", "/billing/pricing")]
+    if catalog.packs:
+        items.append(("Buy credits", "/billing/credits"))
     return [NavItem(label, href, href == current) for label, href in items]
+
+
+def uses_credits(catalog: Catalog) -> bool:
+    """Whether credits mean anything in this catalog (Skinova's, for one, sells no credits at all)."""
+    return (bool(catalog.packs) or any(feature.credits > 0 for feature in catalog.features.values())
+            or any(plan.credits_per_period > 0 for plan in catalog.plans.values()))
 
 
 @dataclass(frozen=True, slots=True)

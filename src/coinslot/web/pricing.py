@@ -74,7 +74,7 @@ def pricing_page(
                       default=None)
     return render("pricing.html", {
         "brand": catalog.name,
-        "nav": customer_nav("/billing/pricing"),
+        "nav": customer_nav("/billing/pricing", catalog),
         "back_url": customer.return_url,
         "csrf_token": customer.csrf,
         "toast": toast_for(toast),

@@ -26,7 +26,7 @@ from coinslot.customers import service as customers_service
 from coinslot.errors import NotFound
 from coinslot.ledger import service as ledger_service
 from coinslot.outbound import service as outbox
-from coinslot.stripe_gateway.charges import StripeChargeData
+from coinslot.stripe_gateway.charges import StripeChargeData, StripeRefundData
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.stripe_gateway.events import StripeEventData
 from coinslot.stripe_gateway.invoices import StripeInvoiceData
@@ -34,7 +34,7 @@ from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, subscr
 from coinslot.subscriptions import service as subscriptions_service
 from coinslot.webhooks.reader import Read, StripeReader
 
-__all__ = ["HANDLERS", "ApplyContext", "Handler", "Outcome"]
+__all__ = ["HANDLERS", "ApplyContext", "Handler", "Outcome", "refunded_credits"]
 
 Outcome = Literal["processed", "ignored"]
 
@@ -156,8 +156,22 @@ class CheckoutCompleted:
         return "processed"
 
 
+class CheckoutExpired:
+    """checkout.session.expired: close coinslot's checkout attempt; the order stays DRAFT, resumable.
+
+    Expiry is final at Stripe, so the event's own id is all it needs: no re-read.
+    """
+
+    def fetch(self, event: StripeEventData, stripe: StripeReader) -> None:
+        return None
+
+    def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: None) -> Outcome:
+        checkout_service.mark_expired(ctx.session, stripe_session_id=str(event.object["id"]), now=ctx.now)
+        return "processed"
+
+
 class Noted:
-    """Events that need no change: e.g. checkout.session.expired leaves the DRAFT order resumable as it is."""
+    """Events that need no change: e.g. an async payment that failed leaves the DRAFT order as it is."""
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> None:
         return None
@@ -169,26 +183,67 @@ class Noted:
 @dataclass(frozen=True, slots=True)
 class RefundReads:
     charge: StripeChargeData
-    checkout_session_id: str | None
+    checkout: StripeCheckoutSessionData | None
+
+
+def refunded_credits(
+    *, pack_credits: int, charge_amount_minor: int, refunds: tuple[StripeRefundData, ...]
+) -> list[tuple[str, int | None]]:
+    """Each refund's share of a pack's credits, oldest refund first: `(refund id, credits)`.
+
+    A refund takes back the credits its money bought: the share of the pack in
+    proportion to the amount, rounded down on the running total (the customer
+    keeps a fraction until the refunds complete it), so refunds of 1/3 + 1/3 +
+    1/3 take exactly the pack. The refund that makes the charge fully refunded
+    takes `None`: all that is left of the pack. A refund worth less than one
+    credit takes nothing (and writes no entry).
+    """
+    shares: list[tuple[str, int | None]] = []
+    before_minor = 0
+    for refund in refunds:
+        if not refund.counts:
+            continue
+        after_minor = before_minor + refund.amount_minor
+        if after_minor >= charge_amount_minor:
+            shares.append((refund.id, None))
+            break
+        credits = (pack_credits * after_minor) // charge_amount_minor - (
+            pack_credits * before_minor
+        ) // charge_amount_minor
+        if credits > 0:
+            shares.append((refund.id, credits))
+        before_minor = after_minor
+    return shares
 
 
 class ChargeRefunded:
-    """charge.refunded: claw back the credits of the pack the charge paid for."""
+    """charge.refunded: claw back the credits of the pack the charge paid for, in proportion.
+
+    The rule: every refund on the charge (re-read, oldest first) takes back the
+    share of the pack's credits its amount paid for (`refunded_credits`); a full
+    refund takes back all that is left. Each refund is one ledger entry keyed by
+    its id (`refund:<re_...>`), so the events of several partial refunds, in any
+    order and however often delivered, take back each share once. Spent credits
+    become debt (the ledger's rule). A charge of a subscription invoice, or of
+    no checkout coinslot knows, raises alert `refund.unmapped`; a refunded
+    one-time product (an order) has no credits to take back.
+    """
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> RefundReads:
         charge = stripe.charge(str(event.object["id"])).value
         payment_intent = charge.payment_intent_id
         session_id = stripe.checkout_session_id_for_payment_intent(payment_intent) if payment_intent else None
-        return RefundReads(charge, session_id)
+        checkout = stripe.checkout_session(session_id).value if session_id else None
+        return RefundReads(charge, checkout)
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: RefundReads) -> Outcome:
-        charge = fetched.charge
+        charge, checkout = fetched.charge, fetched.checkout
         customer = (
             customers_service.get_by_stripe_id(ctx.session, charge.customer_id)
             if charge.customer_id
             else None
         )
-        if fetched.checkout_session_id is None or customer is None:
+        if checkout is None or customer is None:
             outbox.raise_alert(
                 ctx.session,
                 code="refund.unmapped",
@@ -199,13 +254,25 @@ class ChargeRefunded:
                 "but coinslot cannot tell which purchase it paid for: review the customer's credits by hand",
             )
             return "processed"
-        ledger_service.claw_back(
-            ctx.session,
-            customer_id=customer.id,
-            now=ctx.now,
-            entry_id=f"refund:{charge.id}:{charge.amount_refunded_minor}",
-            source=f"checkout:{fetched.checkout_session_id}",
+        if not checkout.metadata.get("coinslot_item", "").startswith("pack:"):
+            return "processed"  # an order's product: no credits were granted for it
+        source = f"checkout:{checkout.id}"
+        granted = ledger_service.find_entry(ctx.session, entry_id=source)
+        if granted is None:
+            # The refund overtook the purchase's own event: retried until the pack is credited.
+            raise NotFound(f"the credits of {source} are not granted yet; charge {charge.id} waits for them")
+        shares = refunded_credits(
+            pack_credits=granted.credits, charge_amount_minor=charge.amount_minor, refunds=charge.refunds
         )
+        for refund_id, credits in shares:
+            ledger_service.claw_back(
+                ctx.session,
+                customer_id=customer.id,
+                entry_id=f"refund:{refund_id}",
+                source=source,
+                credits=credits,
+                now=ctx.now,
+            )
         return "processed"
 
 
@@ -215,7 +282,7 @@ _checkout_completed = CheckoutCompleted()
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _checkout_completed,
-    "checkout.session.expired": Noted(),
+    "checkout.session.expired": CheckoutExpired(),
     "checkout.session.async_payment_failed": Noted(),
     "customer.subscription.created": _subscription_changed,
     "customer.subscription.updated": _subscription_changed,
