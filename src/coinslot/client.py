@@ -201,6 +201,74 @@ class CoinslotClient:
         result: dict[str, Any] = self._call("POST", f"/v1/orders/{order_id}/status", json={"status": status})
         return result
 
+    # --- entitlements and credits ---------------------------------------------------------------------
+
+    def check(
+        self, *, user_id: str, feature: str, quantity: int = 1, params: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """May the user use `feature` now? `{allowed, cost, remaining, reason, plan}`; nothing is spent."""
+        body = {"user_id": user_id, "feature": feature, "quantity": quantity, "params": params or {}}
+        result: dict[str, Any] = self._call("POST", "/v1/check", json=body)
+        return result
+
+    def consume(
+        self,
+        *,
+        user_id: str,
+        feature: str,
+        idempotency_key: str,
+        quantity: int = 1,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Check and spend in one call. Refused: CoinslotClientError with status 402 and the reason as code.
+
+        The same `idempotency_key` is charged once, however often the call is retried.
+        """
+        body = {
+            "user_id": user_id,
+            "feature": feature,
+            "quantity": quantity,
+            "params": params or {},
+            "idempotency_key": idempotency_key,
+        }
+        result: dict[str, Any] = self._call("POST", "/v1/consume", json=body)
+        return result
+
+    def hold(
+        self,
+        *,
+        user_id: str,
+        feature: str,
+        idempotency_key: str,
+        credits: int | None = None,
+        timeout_s: int = 900,
+    ) -> dict[str, Any]:
+        """Reserve credits before a long job; capture or release it afterwards (it releases itself)."""
+        body = {
+            "user_id": user_id,
+            "feature": feature,
+            "idempotency_key": idempotency_key,
+            "credits": credits,
+            "timeout_s": timeout_s,
+        }
+        result: dict[str, Any] = self._call("POST", "/v1/holds", json=body)
+        return result
+
+    def capture(self, hold_id: int, *, credits: int) -> dict[str, Any]:
+        """Charge a hold's actual cost; below the hold gives the rest back."""
+        result: dict[str, Any] = self._call("POST", f"/v1/holds/{hold_id}/capture", json={"credits": credits})
+        return result
+
+    def release(self, hold_id: int) -> dict[str, Any]:
+        """Give a hold's credits back unused."""
+        result: dict[str, Any] = self._call("POST", f"/v1/holds/{hold_id}/release")
+        return result
+
+    def credits(self, host_user_id: str) -> dict[str, Any]:
+        """The balance: `available_credits`, `held_credits`, `debt_credits`, `period_credits`."""
+        result: dict[str, Any] = self._call("GET", f"/v1/credits/{host_user_id}")
+        return result
+
     @staticmethod
     def _link(body: dict[str, Any]) -> CheckoutLink:
         return CheckoutLink(

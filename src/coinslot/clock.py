@@ -8,9 +8,10 @@ clock control) can move time without patching anything.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Protocol
 
-__all__ = ["Clock", "FixedClock", "SystemClock", "from_unix", "to_unix", "utc"]
+__all__ = ["Clock", "FixedClock", "ShiftedClock", "SystemClock", "from_unix", "to_unix", "utc"]
 
 utc = dt.UTC
 
@@ -42,6 +43,25 @@ class FixedClock:
 
     def set(self, when: dt.datetime) -> None:
         self._now = when
+
+
+class ShiftedClock:
+    """Wall-clock time plus an offset, moved together with a Stripe test clock (the demo, e2e tests).
+
+    Time keeps running, unlike FixedClock: servers and workers that wait on "now" behave as in production.
+    """
+
+    def __init__(self) -> None:
+        self._offset = dt.timedelta(0)
+        self._lock = threading.Lock()
+
+    def now(self) -> dt.datetime:
+        with self._lock:
+            return dt.datetime.now(utc) + self._offset
+
+    def move_to(self, when: dt.datetime) -> None:
+        with self._lock:
+            self._offset = when - dt.datetime.now(utc)
 
 
 def from_unix(seconds: int | None) -> dt.datetime | None:

@@ -1,7 +1,10 @@
 """Library mode: coinslot inside a host's own FastAPI app, called in-process.
 
     from coinslot import library
-    billing = library.mount(app, Settings())       # coinslot's routes under /coinslot, same process
+    billing = library.mount(app, Settings(), user_id=lambda request: request.state.user_id)
+
+    @app.post("/export", dependencies=[Depends(billing.require_feature("export"))])   # 402 when refused
+    def export() -> ...: ...
 
     @app.post("/upgrade")
     def upgrade(user: User, billing: library.BillingDep) -> RedirectResponse:
@@ -32,16 +35,20 @@ from coinslot.config import Settings
 from coinslot.customers import flows as customer_flows
 from coinslot.db import Database
 from coinslot.deps import Container
+from coinslot.entitlements.fastapi import FeatureGuard, UserIdOf
 from coinslot.models import Customer, Order
 
 __all__ = ["Billing", "BillingDep", "get_billing", "mount"]
 
 
-class Billing:
-    """The in-process facade: the same use cases as the REST API, without HTTP."""
+class Billing(FeatureGuard):
+    """The in-process facade: the same use cases as the REST API, without HTTP.
 
-    def __init__(self, container: Container) -> None:
-        self.container = container
+    Entitlements (`check`, `consume`, `require_feature`) come from FeatureGuard.
+    """
+
+    def __init__(self, container: Container, *, user_id: UserIdOf | None = None) -> None:
+        super().__init__(container, user_id=user_id)
         self._stops: list[Callable[[], Any]] = []
 
     def ensure_customer(
@@ -115,13 +122,17 @@ def mount(
     path: str = "/coinslot",
     db: Database | None = None,
     clock: Clock | None = None,
+    user_id: UserIdOf | None = None,
 ) -> Billing:
-    """Serve coinslot under `path` in the host app and return the in-process facade (also `BillingDep`)."""
+    """Serve coinslot under `path` in the host app and return the in-process facade (also `BillingDep`).
+
+    `user_id(request)` tells coinslot who the host's signed-in user is; `require_feature` needs it.
+    """
     settings = settings or Settings()
     catalog_service.startup_check(settings)
     sub_app = create_app(settings, db=db, clock=clock, configure_logs=False)
     app.mount(path, sub_app)
-    billing = Billing(sub_app.state.container)
+    billing = Billing(sub_app.state.container, user_id=user_id)
     app.state.coinslot_billing = billing
     return billing
 

@@ -12,7 +12,7 @@ from coinslot.clock import FixedClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.entitlements.core import Decision
-from coinslot.entitlements.fastapi import Billing
+from coinslot.entitlements.fastapi import FeatureGuard
 from coinslot.ledger import service as ledger
 from tests.integration.ledger_support import NOW, assert_verified
 from tests.integration.test_entitlement_stories import EXAMPLES, PATCH_HIVE, pay_period, subscribe
@@ -114,7 +114,7 @@ def test_a_host_route_is_guarded_in_one_line(db: Database, settings: Settings) -
             now=NOW,
             source="checkout:cs_1",
         )
-    billing = Billing.from_settings(
+    billing = FeatureGuard.from_settings(
         settings, user_id=lambda request: request.headers["x-user"], clock=FixedClock(NOW)
     )
     host = FastAPI()
@@ -141,3 +141,29 @@ def test_a_host_route_is_guarded_in_one_line(db: Database, settings: Settings) -
     )
     assert client.post("/share", headers={"x-user": "maya"}).json() == {"shared": True}
     billing.container.db.dispose()
+
+
+def test_a_service_mode_host_guards_an_export_in_one_call_with_the_python_client(
+    db: Database, settings: Settings
+) -> None:
+    from coinslot.client import CoinslotClient, CoinslotClientError
+    from tests.support.servers import ServerThread
+
+    with db.unit_of_work() as session:
+        secret = apikeys.create_key(session, name="host", now=NOW).secret
+        maya = subscribe(session, "maya", "core")
+        pay_period(session, maya, PATCH_HIVE, "core", "in_core_nov")
+        ledger.spend(session, customer_id=maya, entry_id="key:setup", credits=20, feature="export", now=NOW)
+    app = create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False)
+    with ServerThread(app) as server, CoinslotClient(server.url, secret) as billing:
+        assert billing.check(user_id="maya", feature="export")["remaining"] == 2
+        used = billing.consume(user_id="maya", feature="export", idempotency_key="export-1")
+        assert (used["allowed"], used["remaining"]) == (True, 2)
+        retried = billing.consume(user_id="maya", feature="export", idempotency_key="export-1")
+        assert (retried["replayed"], retried["remaining"]) == (True, 2)
+        with pytest.raises(CoinslotClientError) as refused:
+            billing.consume(user_id="maya", feature="export", idempotency_key="export-2")
+        assert (refused.value.status, refused.value.code) == (402, "insufficient_credits")
+        assert refused.value.message == "insufficient credits: need 3, have 2"
+        assert billing.credits("maya")["available_credits"] == 2
+    assert_verified(db)

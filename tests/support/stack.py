@@ -4,6 +4,8 @@ stack = Stack.start(database_url, catalog="patch_hive")
 stack.api.post("/v1/checkout/sessions", json={...})   # coinslot's REST API with an API key
 stack.stripe.customers.list()                         # Stripe's view, through the official SDK
 stack.settle()                                        # deliver webhooks, then process them
+clock = stack.new_test_clock()                        # a Stripe test clock at coinslot's "now"
+stack.advance_clock(clock, to=...)                    # move it and coinslot's clock together
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import stripe
 
 import stripesim
 from coinslot.app import create_app
-from coinslot.clock import SystemClock
+from coinslot.clock import ShiftedClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.deps import Container
@@ -39,6 +41,7 @@ class Stack:
     api: httpx.Client
     stripe: stripe.StripeClient
     api_key: str
+    clock: ShiftedClock
 
     @property
     def url(self) -> str:
@@ -71,7 +74,10 @@ class Stack:
             **overrides,
         )
         database = Database(database_url)
-        app = create_app(settings, db=database, clock=SystemClock(), configure_logs=False)
+        # Wall-clock time until a test moves a Stripe test clock: then coinslot's "now" follows it,
+        # as in production where Stripe's time and coinslot's are the same.
+        clock = ShiftedClock()
+        app = create_app(settings, db=database, clock=clock, configure_logs=False)
         coinslot_server = ServerThread(app, port=coinslot_port).start()
         container: Container = app.state.container
         from coinslot.apikeys.service import create_key
@@ -84,7 +90,7 @@ class Stack:
         client = stripe.StripeClient(
             STRIPE_KEY, base_addresses={"api": sim_server.url}, max_network_retries=0
         )
-        return cls(sim, sim_server, coinslot_server, container, api, client, key.secret)
+        return cls(sim, sim_server, coinslot_server, container, api, client, key.secret, clock)
 
     def settle(self, *, rounds: int = 5) -> int:
         """Deliver every queued Stripe webhook, then process every due event; returns events processed."""
@@ -98,6 +104,24 @@ class Stack:
             if done == 0:
                 break
         return processed
+
+    def new_test_clock(self) -> str:
+        """A Stripe test clock frozen at coinslot's current time; customers created on it bill on its time."""
+        created = self.stripe.v1.test_helpers.test_clocks.create(
+            params={"frozen_time": int(self.clock.now().timestamp())}
+        )
+        return created.id
+
+    def advance_clock(self, test_clock_id: str, *, to: dt.datetime) -> None:
+        """Move the Stripe test clock to `to` (returns once Stripe's billing has run) and coinslot's clock
+        with it. The webhooks it caused are queued: `settle()` delivers and applies them."""
+        answer = httpx.post(
+            f"{self.sim_server.url}/_sim/test_clocks/{test_clock_id}/advance",
+            json={"frozen_time": int(to.timestamp())},
+            timeout=60,
+        )
+        answer.raise_for_status()
+        self.clock.move_to(to)
 
     def stop(self) -> None:
         self.api.close()

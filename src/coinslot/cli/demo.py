@@ -40,6 +40,7 @@ from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.catalog.flows import apply_push, plan_push
 from coinslot.cli.common import console, shows_errors
+from coinslot.clock import ShiftedClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import InvalidInput
@@ -56,22 +57,6 @@ DEMO_USERS = [("ada", "Ada Lovelace", "ada@example.com"), ("grace", "Grace Hoppe
               ("linus", "Linus Pauling", "linus@example.com")]
 STRIPE_KEY = "sk_test_coinslot_demo"
 MONTH_DAYS = 31
-
-
-class ShiftedClock:
-    """Wall-clock time plus an offset that the demo control moves with Stripe's test clock."""
-
-    def __init__(self) -> None:
-        self._offset = dt.timedelta(0)
-        self._lock = threading.Lock()
-
-    def now(self) -> dt.datetime:
-        with self._lock:
-            return dt.datetime.now(dt.UTC) + self._offset
-
-    def move_to(self, when: dt.datetime) -> None:
-        with self._lock:
-            self._offset = when - dt.datetime.now(dt.UTC)
 
 
 class Server:

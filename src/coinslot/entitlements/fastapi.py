@@ -1,8 +1,11 @@
-"""Library mode: guard a host FastAPI app's routes in one line, with coinslot running in-process.
+"""Entitlements in-process: guard a host FastAPI app's routes in one line.
 
-    billing = Billing.from_settings(user_id=lambda request: request.state.user_id)
+Hosts reach this through `coinslot.library` (`billing = library.mount(app, settings,
+user_id=...)`); `FeatureGuard` is the part of that facade that checks and consumes.
 
-    @app.post("/export", dependencies=[Depends(billing.require_feature("export"))])
+    guard = FeatureGuard.from_settings(user_id=lambda request: request.state.user_id)
+
+    @app.post("/export", dependencies=[Depends(guard.require_feature("export"))])
     def export() -> ...: ...
 
 The dependency identifies the user with the host's callable, then checks and
@@ -31,23 +34,23 @@ from coinslot.entitlements import service
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError
 
-__all__ = ["Billing", "UserIdOf"]
+__all__ = ["FeatureGuard", "ParamsOf", "UserIdOf"]
 
 UserIdOf = Callable[[Request], str | Awaitable[str]]
 ParamsOf = Callable[[Request], Mapping[str, str]]
 
 
-class Billing:
+class FeatureGuard:
     """coinslot's entitlements inside the host's process: check, consume, and route guards."""
 
-    def __init__(self, container: Container, *, user_id: UserIdOf) -> None:
+    def __init__(self, container: Container, *, user_id: UserIdOf | None) -> None:
         self.container = container
         self._user_id = user_id
 
     @classmethod
     def from_settings(
         cls, settings: Settings | None = None, *, user_id: UserIdOf, clock: Clock | None = None
-    ) -> Billing:
+    ) -> FeatureGuard:
         settings = settings or Settings()
         database = Database(settings.database_url)
         return cls(Container(settings=settings, db=database, clock=clock or SystemClock()), user_id=user_id)
@@ -81,8 +84,12 @@ class Billing:
         """A FastAPI dependency that lets the request through only if the user may use `feature`,
         and charges it. The route can take the Decision (`Annotated[Decision, Depends(...)]`)."""
 
+        identify = self._user_id
+        if identify is None:
+            raise TypeError("require_feature needs the host's user_id callable: pass user_id= to mount()")
+
         async def guard(request: Request) -> Decision:
-            user_id = self._user_id(request)
+            user_id = identify(request)
             if inspect.isawaitable(user_id):
                 user_id = await user_id
             key = request.headers.get("idempotency-key") or f"req:{uuid.uuid4().hex}"
