@@ -53,7 +53,10 @@ def test_subscribing_from_the_pricing_page_ends_on_a_thank_you_and_a_clean_url(w
 
     page.goto(web.url + "/billing/pricing")
     expect(page.get_by_role("article", name="Pro").get_by_text("Current plan", exact=True)).to_be_visible()
-    expect(page.get_by_role("button", name="Switch to Studio")).to_be_visible()
+    page.get_by_role("button", name="Switch to Studio").click()  # an upgrade: now, prorated
+    expect(page.get_by_role("status")).to_contain_text("Your plan was changed")
+    expect(page.get_by_role("heading", name="Credits").locator("..")).to_contain_text("Unlimited")
+    expect(page.locator("#subscription")).to_contain_text("Studio")
 
 
 def test_buying_credits_enforces_the_minimum_and_adds_them_at_once(web: Web) -> None:

@@ -148,12 +148,12 @@ def settle_with_workers(stack: Stack, workers: int) -> None:
 
 
 def settle_when_due(stack: Stack, timeout_s: float = 10.0) -> None:
-    """Wait for the earliest scheduled retry (the worker's backoff), then settle."""
+    """Wait until every scheduled retry (the worker's backoff) is due, then settle."""
     with stack.container.db.unit_of_work(read_only=True) as session:
         due = session.scalar(
             select(WebhookEvent.next_attempt_at)
             .where(WebhookEvent.status == "failed")
-            .order_by(WebhookEvent.next_attempt_at)
+            .order_by(WebhookEvent.next_attempt_at.desc())
             .limit(1)
         )
     assert due is not None, "no retry is scheduled"

@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coinslot.db import Base, UtcDateTime
+from coinslot.models.lease import Leased
 from coinslot.models.types import BigId
 
 __all__ = ["EVENT_STATUSES", "WebhookAttempt", "WebhookEvent"]
@@ -26,7 +27,7 @@ __all__ = ["EVENT_STATUSES", "WebhookAttempt", "WebhookEvent"]
 EVENT_STATUSES = ("received", "processing", "processed", "ignored", "failed", "dead")
 
 
-class WebhookEvent(Base):
+class WebhookEvent(Leased, Base):
     __tablename__ = "webhook_events"
     __table_args__ = (Index("ix_webhook_events_status_next_attempt_at", "status", "next_attempt_at"),)
 
@@ -40,11 +41,8 @@ class WebhookEvent(Base):
     payload: Mapped[str] = mapped_column(Text)  # the raw body, exactly as signed
     stripe_created: Mapped[int] = mapped_column(BigInteger)  # event.created, unix seconds
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # attempts, next_attempt_at, locked_by, locked_until: from `Leased` (claimed via coinslot.leases)
     status: Mapped[str] = mapped_column(String(16), default="received")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
-    locked_by: Mapped[str | None] = mapped_column(String(100))
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_traceback: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coinslot import leases
 from coinslot.models import WebhookAttempt, WebhookEvent
 
 __all__ = ["attempts_of", "claim_due", "count_by_status", "get", "held_lease", "search"]
@@ -16,38 +17,24 @@ __all__ = ["attempts_of", "claim_due", "count_by_status", "get", "held_lease", "
 def claim_due(
     session: Session, *, now: dt.datetime, worker: str, lease_until: dt.datetime, limit: int
 ) -> list[WebhookEvent]:
-    """Lease up to `limit` due events to `worker`: new or failed ones whose time has come, and
-    those whose lease ran out (a worker died holding them).
-
-    PostgreSQL: SKIP LOCKED lets several workers claim side by side, each a
-    different set. SQLite: the unit of work began with BEGIN IMMEDIATE, so one
-    claim runs at a time.
-    """
-    due = or_(
-        and_(WebhookEvent.status.in_(("received", "failed")), WebhookEvent.next_attempt_at <= now),
-        and_(WebhookEvent.status == "processing", WebhookEvent.locked_until < now),
+    """Lease up to `limit` due events to `worker`, oldest Stripe event first: new or failed ones
+    whose time has come, and those whose lease ran out (a worker died holding them)."""
+    return leases.claim_due(
+        session,
+        WebhookEvent,
+        ready=("received", "failed"),
+        leased="processing",
+        now=now,
+        worker=worker,
+        lease_until=lease_until,
+        limit=limit,
+        order_by=(WebhookEvent.stripe_created, WebhookEvent.id),
     )
-    query = (
-        select(WebhookEvent).where(due).order_by(WebhookEvent.stripe_created, WebhookEvent.id).limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    events = list(session.scalars(query))
-    for event in events:
-        event.status = "processing"
-        event.locked_by = worker
-        event.locked_until = lease_until
-        event.attempts += 1
-    return events
 
 
 def held_lease(session: Session, *, event_id: int, worker: str) -> WebhookEvent | None:
     """The event, locked, if `worker` still holds its lease; None when the lease was lost to another."""
-    query = select(WebhookEvent).where(WebhookEvent.id == event_id).with_for_update()
-    event = session.scalars(query).one_or_none()
-    if event is None or event.status != "processing" or event.locked_by != worker:
-        return None
-    return event
+    return leases.held_lease(session, WebhookEvent, row_id=event_id, worker=worker, leased="processing")
 
 
 def get(session: Session, *, event_ref: str | int, for_update: bool = False) -> WebhookEvent | None:

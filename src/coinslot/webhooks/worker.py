@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import random
 import threading
 import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from coinslot import leases
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
@@ -68,21 +66,17 @@ class Claimed:
     event: StripeEventData
 
 
-def new_worker_id() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+new_worker_id = leases.new_worker_id
 
 
 def backoff_s(settings: Settings, *, stripe_event_id: str, attempts: int) -> float:
-    """Exponential delay before retry `attempts`+1, capped, with jitter between half and all of it.
-
-    The jitter is seeded by the event id and attempt number: spread across
-    events (no thundering herd after an outage) yet the same on every run.
-    """
-    ceiling = min(
-        settings.webhook_retry_cap_s, settings.webhook_retry_base_s * float(2 ** max(attempts - 1, 0))
+    """Exponential delay before retry `attempts`+1, capped, with jitter (see `leases.backoff_s`)."""
+    return leases.backoff_s(
+        base_s=settings.webhook_retry_base_s,
+        cap_s=settings.webhook_retry_cap_s,
+        attempts=attempts,
+        seed=stripe_event_id,
     )
-    rng = random.Random(f"{stripe_event_id}:{attempts}")
-    return ceiling * (0.5 + 0.5 * rng.random())
 
 
 def claim(container: Container, *, worker: str, limit: int) -> list[Claimed]:
