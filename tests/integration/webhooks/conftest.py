@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from tests.support.webhooks import OLD_SECRET, SECRET, SnapshotReader, patch_hiv
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 STRIPE_CUSTOMER = "cus_alice"
+PATCH_HIVE_TOML = Path(__file__).resolve().parents[3] / "examples" / "catalogs" / "patch_hive.toml"
 
 
 def make_settings(db: Database, **overrides: object) -> Settings:
@@ -31,6 +33,7 @@ def make_settings(db: Database, **overrides: object) -> Settings:
         "webhook_retry_base_s": 10.0,
         "webhook_retry_cap_s": 60.0,
         "log_json": False,
+        "catalog_path": PATCH_HIVE_TOML,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
