@@ -22,7 +22,7 @@ from coinslot.ledger import service as ledger
 from coinslot.models import Customer, LedgerEntry
 from tests.support.stack import CATALOGS, Stack
 
-__all__ = ["URLS", "User", "assert_ledger_exact", "push_catalog"]
+__all__ = ["URLS", "User", "assert_ledger_exact", "credits", "push_catalog"]
 
 URLS = {"success_url": "http://127.0.0.1:5000/billing", "cancel_url": "http://127.0.0.1:5000/pricing"}
 # Stripe (and stripesim) finalizes a renewal's draft invoice an hour after the period starts.
@@ -32,7 +32,19 @@ PAST_RENEWAL = dt.timedelta(hours=2)
 def push_catalog(stack: Stack, name: str) -> None:
     """`coinslot catalog push`: the catalog's products and prices exist at Stripe."""
     gateway = stack.container.gateway
-    catalog_flows.apply_push(gateway, catalog_flows.plan_push(gateway, load_catalog(CATALOGS / f"{name}.toml")))
+    catalog_flows.apply_push(
+        gateway, catalog_flows.plan_push(gateway, load_catalog(CATALOGS / f"{name}.toml"))
+    )
+
+
+def credits(available: int, *, period: int, held: int = 0, debt: int = 0) -> dict[str, int]:
+    """What GET /v1/credits/{user} answers, in the order a reader thinks of it."""
+    return {
+        "available_credits": available,
+        "held_credits": held,
+        "debt_credits": debt,
+        "period_credits": period,
+    }
 
 
 def assert_ledger_exact(stack: Stack) -> None:
@@ -64,7 +76,9 @@ class User:
     # --- checkout -------------------------------------------------------------------------------
 
     def start_checkout(self, **item: Any) -> httpx.Response:
-        return self.stack.api.post("/v1/checkout/sessions", json={"host_user_id": self.host_user_id, **URLS, **item})
+        return self.stack.api.post(
+            "/v1/checkout/sessions", json={"host_user_id": self.host_user_id, **URLS, **item}
+        )
 
     def pay(self, session_id: str, card: str = "pm_card_visa") -> None:
         """Pay on Stripe's hosted page, then let the webhooks arrive and apply."""
@@ -97,7 +111,11 @@ class User:
     # --- using credits ----------------------------------------------------------------------------
 
     def consume(self, feature: str, idempotency_key: str, **params: str) -> httpx.Response:
-        body: dict[str, Any] = {"user_id": self.host_user_id, "feature": feature, "idempotency_key": idempotency_key}
+        body: dict[str, Any] = {
+            "user_id": self.host_user_id,
+            "feature": feature,
+            "idempotency_key": idempotency_key,
+        }
         if params:
             body["params"] = params
         return self.stack.api.post("/v1/consume", json=body)

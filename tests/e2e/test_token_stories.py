@@ -1,0 +1,108 @@
+"""QuantiPackAI's tokens, end to end: coinslot's REST API, stripesim with test clocks, real webhooks.
+
+Starter grants 50 tokens a month; an analysis costs 5, 10 or 15 tokens scaled
+by complexity (low x0.7, high x1.5, rounded up); the month's tokens reset at
+renewal while purchased tokens are kept; usage history per feature and month.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.billing_user import User, assert_ledger_exact, credits, push_catalog
+from tests.support.stack import Stack
+
+
+@pytest.fixture
+def quantipack(database_url: str) -> Iterator[Stack]:
+    running = Stack.start(database_url, catalog="quantipackai")
+    push_catalog(running, "quantipackai")
+    yield running
+    running.stop()
+
+
+def test_analyses_cost_tokens_scaled_by_complexity_and_rounded_up(quantipack: Stack) -> None:
+    ines = User.on_test_clock(quantipack, "ines")
+    ines.subscribe("starter")
+    assert ines.credits()["available_credits"] == 50
+    assert ines.check("suite_analyzer", complexity="high") == {
+        "allowed": True,
+        "cost": 8,
+        "remaining": 42,
+        "reason": "ok",
+        "plan": "starter",
+    }  # 5 x 1.5 = 7.5: checking spends nothing
+    costs = []
+    for feature, complexity, key in [
+        ("spec_generator", "high", "spec-1"),  # 10 x 1.5 = 15
+        ("suite_analyzer", "high", "suite-1"),  # 7.5 -> 8
+        ("suite_analyzer", "low", "suite-2"),  # 3.5 -> 4
+        ("spec_generator", "medium", "spec-2"),  # 10
+        ("spec_generator", "low", "spec-3"),  # 7
+    ]:
+        used = ines.consume(feature, key, complexity=complexity)
+        assert used.status_code == 200, used.text
+        costs.append((used.json()["entry_id"], used.json()["cost"], used.json()["remaining"]))
+    assert costs == [
+        (ines.key("spec-1"), 15, 35),
+        (ines.key("suite-1"), 8, 27),
+        (ines.key("suite-2"), 4, 23),
+        (ines.key("spec-2"), 10, 13),
+        (ines.key("spec-3"), 7, 6),
+    ]
+    unknown = ines.consume("suite_analyzer", "suite-3", complexity="extreme")
+    assert (unknown.status_code, unknown.json()["error"]["field"]) == (422, "params.complexity")
+    not_in_starter = ines.consume("pdp_analyzer", "pdp-1")
+    assert (not_in_starter.status_code, not_in_starter.json()["error"]["code"]) == (
+        402,
+        "feature_not_in_plan",
+    )
+    short = ines.consume("spec_generator", "spec-4")
+    assert (short.status_code, short.json()["error"]["message"]) == (
+        402,
+        "insufficient credits: need 10, have 6",
+    )
+    assert ines.credits()["available_credits"] == 6
+    assert_ledger_exact(quantipack)
+
+
+def test_tokens_reset_at_renewal_purchased_tokens_are_kept_and_history_shows_each_month(
+    quantipack: Stack,
+) -> None:
+    ines = User.on_test_clock(quantipack, "ines")
+    subscription = ines.subscribe("starter")
+    first_invoice = ines.latest_invoice(subscription)
+    november = quantipack.clock.now().strftime("%Y-%m")
+    for feature, complexity, key in [
+        ("spec_generator", "high", "spec-1"),
+        ("suite_analyzer", "high", "suite-1"),
+        ("suite_analyzer", "low", "suite-2"),
+        ("spec_generator", "medium", "spec-2"),
+    ]:
+        assert ines.consume(feature, key, complexity=complexity).status_code == 200
+    assert ines.credits()["available_credits"] == 13
+    pack = ines.buy("tokens_25")  # $20, 25 tokens that last a year
+    assert ines.credits()["available_credits"] == 38
+
+    renewal = ines.renew(subscription)
+    december = quantipack.clock.now().strftime("%Y-%m")
+    # The month's 13 unused tokens expire; 50 new ones; the 25 bought are kept.
+    assert ines.credits() == credits(75, period=50)
+    assert ines.consume("spec_generator", "spec-3", complexity="low").json()["remaining"] == 68
+    assert ines.entries()[-4:] == [
+        (f"checkout:{pack}", "purchase", 25, 38),
+        (f"lot:{ines.lot_of(f'invoice:{first_invoice}')}:expired", "expire", -13, 25),
+        (f"invoice:{renewal}", "grant", 50, 75),
+        (ines.key("spec-3"), "spend", -7, 68),
+    ]
+    assert ines.history(months=2) == [
+        {"month": december, "feature": "spec_generator", "uses": 1, "credits": 7},
+        {"month": november, "feature": "spec_generator", "uses": 2, "credits": 25},
+        {"month": november, "feature": "suite_analyzer", "uses": 2, "credits": 12},
+    ]
+    assert ines.history(months=1) == [
+        {"month": december, "feature": "spec_generator", "uses": 1, "credits": 7}
+    ]
+    assert_ledger_exact(quantipack)
