@@ -69,14 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=180)
     logging.basicConfig(level=logging.WARNING)
     names = args.only or list(SCENARIOS)
-    postgres, reason = _start_postgres(args.no_postgres, console)
     workdir = Path(tempfile.mkdtemp(prefix="coinslot-bench-"))
     ctx = Context(quick=args.quick, sizes=Sizes.quick() if args.quick else Sizes.full(), workdir=workdir,
-                  postgres=postgres, postgres_reason=reason)
+                  postgres=None, postgres_reason="")
+    if {"check_http", "webhook_receive"} & set(names):
+        ctx.launch_floor()  # boots while PostgreSQL starts
+    postgres, ctx.postgres_reason = _start_postgres(args.no_postgres, console)
+    ctx.postgres = postgres
     try:
         machine = describe_machine(postgres.version() if postgres else None)
         results = [_run_one(name, ctx, console) for name in names]
     finally:
+        ctx.close()
         if postgres is not None:
             postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)

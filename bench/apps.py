@@ -3,7 +3,8 @@
 `coinslot_app` is the product, configured from COINSLOT_* variables like any
 deployment. `floor_app` is the floor of the HTTP figures: FastAPI, the same
 uvicorn, the same parsing of a JSON body into a pydantic model and a JSON
-answer, and nothing else (no database, no middleware, no auth).
+answer through the same kind of route (a sync `def`, run in the threadpool),
+and nothing else (no database, no middleware, no auth).
 """
 
 from __future__ import annotations
@@ -39,8 +40,14 @@ def floor_app() -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    # coinslot's POST /v1/check is a sync `def` (its SQLAlchemy session blocks), so FastAPI runs it in
+    # its threadpool: the floor is served alike. The async twin shows what the hop itself costs.
     @app.post("/v1/check")
-    async def check(body: _CheckBody) -> dict[str, Any]:
+    def check(body: _CheckBody) -> dict[str, Any]:
+        return {"allowed": True, "cost": body.quantity, "remaining": 100, "reason": "ok", "plan": "pro"}
+
+    @app.post("/v1/check-async")
+    async def check_async(body: _CheckBody) -> dict[str, Any]:
         return {"allowed": True, "cost": body.quantity, "remaining": 100, "reason": "ok", "plan": "pro"}
 
     @app.post("/webhooks/stripe")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.databases import BenchPostgres
+from bench.servers import ServerProcess, app_process
 
 __all__ = ["Context", "Sizes"]
 
@@ -17,6 +18,7 @@ class Sizes:
     http_count: int
     http_duration_s: float
     http_warmup: int
+    check_customers: int  # seeded Pro customers behind the check figures
     inproc_count: int
     inproc_duration_s: float
     consume_count: int
@@ -34,7 +36,8 @@ class Sizes:
 
     @classmethod
     def full(cls) -> Sizes:
-        return cls(http_count=30_000, http_duration_s=5.0, http_warmup=300, inproc_count=20_000,
+        return cls(http_count=30_000, http_duration_s=5.0, http_warmup=300, check_customers=100,
+                   inproc_count=20_000,
                    inproc_duration_s=4.0, consume_count=4_000, consume_duration_s=4.0, consume_threads=16,
                    consume_spread_customers=256, webhook_count=4_000, process_customers=20,
                    process_months=2, growth_small=(100, 1_000), growth_large=(100_000, 1_000_000),
@@ -42,7 +45,7 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> Sizes:
-        return cls(http_count=150, http_duration_s=1.0, http_warmup=20, inproc_count=100,
+        return cls(http_count=150, http_duration_s=0.5, http_warmup=20, check_customers=10, inproc_count=100,
                    inproc_duration_s=0.5, consume_count=40, consume_duration_s=1.0, consume_threads=4,
                    consume_spread_customers=8, webhook_count=100, process_customers=2, process_months=1,
                    growth_small=(10, 100), growth_large=(100, 1_000), growth_calls=30, stripesim_months=2,
@@ -56,7 +59,22 @@ class Context:
     workdir: Path
     postgres: BenchPostgres | None
     postgres_reason: str  # why there is no PostgreSQL, when there is none
+    _floor: ServerProcess | None = field(default=None, repr=False)
 
     @property
     def database_kinds(self) -> list[str]:
         return ["sqlite", "postgresql"] if self.postgres is not None else ["sqlite"]
+
+    def launch_floor(self) -> None:
+        """Boot the bare FastAPI floor in the background; it is stateless, so one serves the whole run."""
+        if self._floor is None:
+            self._floor = app_process("bench.apps:floor_app", log_dir=self.workdir).launch()
+
+    def floor(self) -> ServerProcess:
+        self.launch_floor()
+        assert self._floor is not None
+        return self._floor.wait_ready()
+
+    def close(self) -> None:
+        if self._floor is not None:
+            self._floor.stop()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "free_port", "serve_app", "serve_stripesim"]
+__all__ = ["ServerProcess", "app_process", "free_port", "serve_app", "serve_stripesim"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,9 +43,17 @@ class ServerProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 30.0) -> ServerProcess:
+        return self.launch().wait_ready(timeout_s)
+
+    def launch(self) -> ServerProcess:
+        """Start the process without waiting: servers launched together boot side by side."""
         log = self._log_path.open("wb")
         self._process = subprocess.Popen(self._command, env=self._env, cwd=REPO, stdout=log,
                                          stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout_s: float = 30.0) -> ServerProcess:
+        assert self._process is not None, "launch() first"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -91,13 +99,18 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
 
 def serve_app(factory: str, *, log_dir: Path, env: dict[str, str] | None = None) -> ServerProcess:
     """`factory` is e.g. "bench.apps:coinslot_app"; started and ready when this returns."""
+    return app_process(factory, log_dir=log_dir, env=env).start()
+
+
+def app_process(factory: str, *, log_dir: Path, env: dict[str, str] | None = None) -> ServerProcess:
+    """The server of `factory`, not started yet (`launch()` + `wait_ready()`, or `start()`)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning", "--no-access-log", "--backlog", "1024"]
     name = factory.rsplit(":", 1)[-1]
     server = ServerProcess(command, port=port, env=_env(env or {}), health_path="/healthz",
                            log_path=log_dir / f"{name}-{port}.log")
-    return server.start()
+    return server
 
 
 def serve_stripesim(*, log_dir: Path, webhook_url: str | None = None,

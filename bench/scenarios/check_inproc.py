@@ -16,7 +16,6 @@ from bench.servers import REPO
 
 NAME = "check_inproc"
 TITLE = "entitlement check in process (library mode)"
-CUSTOMERS = 100
 CATALOG = REPO / "examples" / "catalogs" / "patch_hive.toml"
 _NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -31,7 +30,7 @@ def run(ctx: Context) -> ScenarioResult:
             return result
         for kind in ctx.database_kinds:
             with fresh_database(kind, postgres=ctx.postgres, workdir=ctx.workdir) as db:
-                add_customers(db.url, CUSTOMERS)
+                add_customers(db.url, ctx.sizes.check_customers)
                 result.rows.append(_measure(kind, db.url, service, ctx))
         if ctx.postgres is None:
             result.rows.append(Row("postgresql", "PostgreSQL", None, na_reason=ctx.postgres_reason))
@@ -45,10 +44,11 @@ def _measure(kind: str, url: str, service: Any, ctx: Context) -> Row:
 
     catalog = load_catalog(CATALOG)
     database = Database(url)
+    customers = ctx.sizes.check_customers
 
     def one_check(i: int) -> None:
         with database.unit_of_work(read_only=True) as session:
-            decision = service.check(session, customer=f"user-{i % CUSTOMERS + 1}", feature="export",
+            decision = service.check(session, customer=f"user-{i % customers + 1}", feature="export",
                                      catalog=catalog, now=dt.datetime.now(dt.UTC))
         if not decision.allowed:
             raise RuntimeError(f"check refused a seeded customer: {decision}")
@@ -56,7 +56,7 @@ def _measure(kind: str, url: str, service: Any, ctx: Context) -> Row:
     def one_select(i: int) -> None:
         with database.unit_of_work(read_only=True) as session:
             session.execute(select(CreditBalance.available_credits)
-                            .where(CreditBalance.customer_id == i % CUSTOMERS + 1)).scalar()
+                            .where(CreditBalance.customer_id == i % customers + 1)).scalar()
 
     sizes = ctx.sizes
     try:

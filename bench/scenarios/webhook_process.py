@@ -79,40 +79,73 @@ def _statuses(url: str) -> dict[str, int]:
         database.dispose()
 
 
-def _run_workers(url: str, stripe_url: str, workers: int) -> tuple[int, int]:
-    """Start `workers` processes, release them together; (events processed, elapsed ns)."""
-    spec = json.dumps({"database_url": url, "stripe_key": STRIPE_KEY, "stripe_api_base": stripe_url,
-                       "catalog_path": str(CATALOG), "batch": BATCH, "max_s": MAX_S})
-    procs = [subprocess.Popen([sys.executable, "-m", "bench.worker", spec], cwd=REPO, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True) for _ in range(workers)]
-    try:
+class WorkerPool:
+    """`size` bench.worker processes, started once for every measurement of the scenario."""
+
+    def __init__(self, size: int) -> None:
+        self._procs = [subprocess.Popen([sys.executable, "-m", "bench.worker"], cwd=REPO,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                       for _ in range(size)]
+        self._booted = False
+
+    def _expect_ready(self, procs: list[subprocess.Popen[str]]) -> None:
         for proc in procs:
             assert proc.stdout is not None
             if proc.stdout.readline().strip() != "ready":
                 raise RuntimeError("a bench worker did not start")
+
+    def run(self, spec: str, workers: int) -> tuple[int, int]:
+        """Run the job on `workers` of the processes, released together; (events processed, elapsed ns)."""
+        if not self._booted:
+            self._expect_ready(self._procs)
+            self._booted = True
+        procs = self._procs[:workers]
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(spec + "\n")
+            proc.stdin.flush()
+        self._expect_ready(procs)
         started_ns = time.monotonic_ns()
         for proc in procs:
             assert proc.stdin is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
-        answers = [json.loads(proc.communicate(timeout=MAX_S + 30)[0]) for proc in procs]
-    finally:
+        answers = []
         for proc in procs:
-            if proc.poll() is None:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError("a bench worker died")
+            answers.append(json.loads(line))
+        processed = sum(int(a["processed"]) for a in answers)
+        return processed, max(int(a["last_done_ns"]) for a in answers) - started_ns
+
+    def close(self) -> None:
+        for proc in self._procs:
+            if proc.stdin is not None:
+                proc.stdin.close()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-    processed = sum(int(a["processed"]) for a in answers)
-    return processed, max(int(a["last_done_ns"]) for a in answers) - started_ns
+                proc.wait(timeout=10)
+
+
+def _spec(url: str, stripe_url: str) -> str:
+    return json.dumps({"database_url": url, "stripe_key": STRIPE_KEY, "stripe_api_base": stripe_url,
+                       "catalog_path": str(CATALOG), "batch": BATCH, "max_s": MAX_S})
 
 
 def _noop_copies(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**event, "id": event["id"] + "_noop", "type": "bench.noop"} for event in events]
 
 
-def _measure(ctx: Context, kind: str, world: World, events: list[dict[str, Any]], stripe_url: str,
-             workers: int) -> tuple[Sample, dict[str, int]]:
+def _measure(ctx: Context, pool: WorkerPool, kind: str, world: World, events: list[dict[str, Any]],
+             stripe_url: str, workers: int) -> tuple[Sample, dict[str, int]]:
     with fresh_database(kind, postgres=ctx.postgres, workdir=ctx.workdir) as db:
         _fill_inbox(db.url, world, events)
-        processed, elapsed_ns = _run_workers(db.url, stripe_url, workers)
+        processed, elapsed_ns = pool.run(_spec(db.url, stripe_url), workers)
         statuses = _statuses(db.url)
     # Per-event latency is not observable from outside the workers: p50/p99 are the mean event time.
     mean_ns = elapsed_ns // max(processed, 1)
@@ -127,23 +160,29 @@ def run(ctx: Context) -> ScenarioResult:
         except NotAvailable as exc:
             result.na_reason = str(exc)
             return result
-        sizes = ctx.sizes
-        with serve_stripesim(log_dir=ctx.workdir) as sim:
-            world = build_world(sim.url, CATALOG, customers=sizes.process_customers,
-                                months=sizes.process_months)
-            events = [event for event in world.events if event["type"] in handled]
-            result.facts["event mix"] = ", ".join(f"{t} {n}" for t, n in
-                                                  World(events=events).mix().items())
-            for kind in ctx.database_kinds:
-                for workers in (1, 2):
-                    sample, statuses = _measure(ctx, kind, world, events, sim.url, workers)
-                    floor, _ = _measure(ctx, kind, world, _noop_copies(events), sim.url, workers)
-                    result.rows.append(_row(kind, workers, sample, floor))
-                    result.facts[f"{kind} {workers}w outcomes"] = ", ".join(
-                        f"{s} {n}" for s, n in sorted(statuses.items()))
+        pool = WorkerPool(2)  # boots while stripesim starts and the world is built
+        try:
+            _measure_all(ctx, pool, result, handled)
+        finally:
+            pool.close()
         if ctx.postgres is None:
             result.rows.append(Row("postgresql", "PostgreSQL", None, na_reason=ctx.postgres_reason))
     return result
+
+
+def _measure_all(ctx: Context, pool: WorkerPool, result: ScenarioResult, handled: set[str]) -> None:
+    sizes = ctx.sizes
+    with serve_stripesim(log_dir=ctx.workdir) as sim:
+        world = build_world(sim.url, CATALOG, customers=sizes.process_customers, months=sizes.process_months)
+        events = [event for event in world.events if event["type"] in handled]
+        result.facts["event mix"] = ", ".join(f"{t} {n}" for t, n in World(events=events).mix().items())
+        for kind in ctx.database_kinds:
+            for workers in (1, 2):
+                sample, statuses = _measure(ctx, pool, kind, world, events, sim.url, workers)
+                floor, _ = _measure(ctx, pool, kind, world, _noop_copies(events), sim.url, workers)
+                result.rows.append(_row(kind, workers, sample, floor))
+                result.facts[f"{kind} {workers}w outcomes"] = ", ".join(
+                    f"{s} {n}" for s, n in sorted(statuses.items()))
 
 
 def _row(kind: str, workers: int, sample: Sample, floor: Sample) -> Row:

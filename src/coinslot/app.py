@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coinslot import (
@@ -37,7 +38,7 @@ from coinslot.catalog import api as catalog_api
 from coinslot.catalog import service as catalog_service
 from coinslot.checkout import api as checkout_api
 from coinslot.clock import Clock, SystemClock
-from coinslot.config import Settings
+from coinslot.config import Settings, checked_secrets
 from coinslot.customers import api as customers_api
 from coinslot.db import Database
 from coinslot.deps import Container
@@ -54,6 +55,7 @@ from coinslot.observability import (
     request_id_var,
 )
 from coinslot.outbound import api as outbound_api
+from coinslot.outbound.sender import start_sender
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.web import install as install_pages
 from coinslot.webhooks import api as webhooks_api
@@ -96,17 +98,27 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started_s = monotonic_s()
         status_code = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status_code
+            nonlocal status_code, response_started
             if message["type"] == "http.response.start":
                 status_code = message["status"]
+                response_started = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("latin-1"))]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answered here rather than by an app-level exception handler: Starlette runs that one
+            # outside every middleware, after this one has reset the request id, so its body read
+            # "quote request id None" and the answer had no X-Request-Id.
+            if response_started:  # half an answer is on the wire: nothing better to do than drop it
+                raise
+            log.exception("unhandled error", extra={"error_type": type(exc).__name__})
+            await internal_error(request_id)(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
             route_path = getattr(route, "path", "unmatched")
@@ -120,6 +132,13 @@ def _error_response(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=status)
 
 
+def internal_error(request_id: str) -> JSONResponse:
+    """The 500 of an unexpected exception: the request id to quote, never the traceback (that is logged)."""
+    return _error_response(
+        500, {"code": "internal_error", "message": f"internal error; quote request id {request_id}"}
+    )
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoinslotError)
     async def _coinslot_error(_request: Request, exc: CoinslotError) -> JSONResponse:
@@ -128,26 +147,33 @@ def _install_error_handlers(app: FastAPI) -> None:
             response.headers["Retry-After"] = "30"
         return response
 
+    @app.exception_handler(DataError)
+    async def _unstorable_value(_request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the request carried (PostgreSQL takes no NUL character in a text,
+        # no number outside a column's range): the caller's input, so a 422; logged in case it is ours.
+        log.warning("database refused a value", extra={"error": str(exc.orig)[:300]})
+        return _error_response(422, {"code": "invalid_input", "field": None, "message":
+                                     "a value in the request cannot be stored (a NUL character, a number "
+                                     "out of range)"})
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        # A body that does not parse comes as one error located at the byte offset ("body", 1): saying
+        # "1: JSON decode error" with field "1" names nothing the caller can fix.
+        if any(error.get("type") == "json_invalid" for error in errors):
+            return _error_response(
+                422, {"code": "invalid_input", "message": "request body is not valid JSON", "field": None}
+            )
         problems = []
-        for error in exc.errors():
+        for error in errors:
             location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
             problems.append(f"{location}: {error.get('msg')}")
-        first = exc.errors()[0] if exc.errors() else {}
+        first = errors[0] if errors else {}
         field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or None
         return _error_response(
             422,
             {"code": "invalid_input", "message": "; ".join(problems) or "invalid request", "field": field},
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        # Logged with its traceback; the caller gets the request id to quote, never the traceback.
-        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        return _error_response(
-            500,
-            {"code": "internal_error", "message": f"internal error; quote request id {request_id_var.get()}"},
         )
 
 
@@ -185,6 +211,8 @@ def create_app(
     # A broken catalog, or a live key with test price ids (or the reverse), stops start-up here
     # with a file/line message rather than at the first checkout.
     catalog_service.startup_check(settings)
+    # A live key with a missing or guessable session secret / admin password stops start-up here.
+    settings = checked_secrets(settings)
     container = Container(
         settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock()
     )
@@ -217,4 +245,5 @@ def create_app(
 # Each entry takes the container and returns a stop function (or None when it has nothing to run).
 BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = [
     start_in_process_worker,  # the webhook worker, when settings.run_worker_in_process (SQLite demo)
+    start_sender,  # outbox -> host app, when settings.host_webhook_url is set (one per process; leases)
 ]

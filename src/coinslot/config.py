@@ -5,6 +5,8 @@ Secrets come only from here; nothing else reads os.environ. See `.env.example`.
 
 from __future__ import annotations
 
+import logging
+import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -12,7 +14,11 @@ from typing import Literal
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "StripeMode"]
+from coinslot.errors import InvalidInput
+
+__all__ = ["Settings", "StripeMode", "checked_secrets"]
+
+log = logging.getLogger("coinslot.config")
 
 StripeMode = Literal["test", "live"]
 
@@ -35,6 +41,12 @@ class Settings(BaseSettings):
     stripe_webhook_secrets: str = ""  # comma-separated whsec_... values; several allow rotation
     stripe_timeout_s: float = 20.0
     stripe_max_network_retries: int = 2
+
+    # Customers: link a host user to an existing Stripe customer with the same email (one made by
+    # hand or by another integration). Off by default: whoever registers a host account with
+    # someone's email would otherwise take over that person's Stripe customer (payment methods,
+    # invoices). Reusing by `metadata.coinslot_user_id` (customers coinslot made) is always on.
+    reuse_stripe_customers_by_email: bool = False
 
     # Catalog
     catalog_path: Path = Path("catalog.toml")
@@ -70,9 +82,13 @@ class Settings(BaseSettings):
     signed_link_ttl_s: int = 300
     admin_password: SecretStr | None = None
 
-    # Outbound webhooks to the host app (Standard Webhooks signing)
+    # Outbound webhooks to the host app (Standard Webhooks signing); no URL = messages wait in the outbox
     host_webhook_url: str | None = None
-    host_webhook_secret: SecretStr | None = None
+    host_webhook_secret: SecretStr | None = None  # whsec_<base64>; required when a URL is set
+    host_webhook_timeout_s: float = 10.0
+    host_webhook_max_attempts: int = 14  # 13-26 h of tries with the defaults below, then dead + alert
+    host_webhook_retry_base_s: float = 30.0
+    host_webhook_retry_cap_s: float = 6 * 3600.0
 
     # Operations
     log_level: str = "INFO"
@@ -108,5 +124,53 @@ class Settings(BaseSettings):
         return "test"
 
     @property
+    def livemode(self) -> bool:
+        """Whether the key is a live one: Stripe objects of the other mode are never used with it."""
+        return self.stripe_mode == "live"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+# The placeholders `.env.example` ships: a deployment that copied the file and never filled them in.
+SESSION_SECRET_PLACEHOLDER = "replace-with-32-random-bytes"
+ADMIN_PASSWORD_PLACEHOLDER = "replace-me"
+MIN_SESSION_SECRET_CHARS = 32  # it signs every link and session cookie: guessable = anyone's billing
+MIN_ADMIN_PASSWORD_CHARS = 12
+
+
+def _unsafe(variable: str, problem: str) -> InvalidInput:
+    return InvalidInput(f"{variable} {problem}; coinslot will not start with a live Stripe key until it is "
+                        "fixed", code="unsafe_settings", field=variable)
+
+
+def checked_secrets(settings: Settings) -> Settings:
+    """The settings to serve with: refuse weak page secrets with a live key, fill a missing one in test mode.
+
+    Live mode: the session secret must be set, at least 32 characters and not the `.env.example`
+    placeholder; an admin password, when set, at least 12 characters and not the placeholder
+    (InvalidInput naming the variable). Test mode without a session secret: a random one for this
+    process (a warning says so), so the pages work out of the box; links and sessions then do not
+    survive a restart nor work across processes, so several test processes must share a set one.
+    """
+    session_secret = settings.session_secret.get_secret_value() if settings.session_secret else None
+    admin_password = settings.admin_password.get_secret_value() if settings.admin_password else None
+    if settings.stripe_mode == "live":
+        if session_secret is None:
+            raise _unsafe("COINSLOT_SESSION_SECRET", "is not set")
+        if session_secret == SESSION_SECRET_PLACEHOLDER:
+            raise _unsafe("COINSLOT_SESSION_SECRET", "is still the placeholder of .env.example")
+        if len(session_secret) < MIN_SESSION_SECRET_CHARS:
+            raise _unsafe("COINSLOT_SESSION_SECRET", f"is shorter than {MIN_SESSION_SECRET_CHARS} characters")
+        if admin_password == ADMIN_PASSWORD_PLACEHOLDER:
+            raise _unsafe("COINSLOT_ADMIN_PASSWORD", "is still the placeholder of .env.example")
+        if admin_password is not None and len(admin_password) < MIN_ADMIN_PASSWORD_CHARS:
+            raise _unsafe("COINSLOT_ADMIN_PASSWORD", f"is shorter than {MIN_ADMIN_PASSWORD_CHARS} characters")
+        return settings
+    if session_secret is None:
+        log.warning("COINSLOT_SESSION_SECRET is not set: using a random one for this process (links and "
+                    "page sessions end at a restart and are not shared with other processes; set it to run "
+                    "several)")
+        return settings.model_copy(update={"session_secret": SecretStr(secrets.token_urlsafe(32))})
+    return settings

@@ -14,14 +14,15 @@ deferred BEGIN and run beside writers thanks to WAL.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
 __all__ = ["Base", "Database", "UtcDateTime"]
@@ -64,6 +65,7 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 _READ_ONLY = "coinslot_read_only"
+SQLITE_POOL_SIZE = 64  # above the 40 worker threads of a server; connections open lazily
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -82,7 +84,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(_READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # Straight to the driver: `exec_driver_sql` ran SQLAlchemy's whole execution path for these
+        # few bytes, a fifth of an in-process check (docs/benchmarks.md, check in process).
+        connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -97,7 +101,15 @@ class Database:
             # serialisation comes from BEGIN IMMEDIATE + busy_timeout.
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if ":memory:" in url:
-                kwargs["poolclass"] = NullPool
+                # Each new connection to ":memory:" is a new, empty database: every unit of work
+                # must share the one connection (so the tables created first are the ones used).
+                kwargs["poolclass"] = StaticPool
+            else:
+                # As many pooled connections as the server's threadpool has threads (AnyIO: 40): with
+                # SQLAlchemy's default 5 + 10 overflow, 16 and 64 concurrent checks opened and closed
+                # a connection (and its PRAGMAs) per request, slower than 1 (docs/benchmarks.md).
+                kwargs["pool_size"] = SQLITE_POOL_SIZE
+                kwargs["max_overflow"] = SQLITE_POOL_SIZE
         else:
             kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = 10
@@ -105,6 +117,7 @@ class Database:
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        self._sqlite_writers = threading.RLock()  # reentrant: a nested writer fails as before, not hangs
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
@@ -114,7 +127,12 @@ class Database:
     def unit_of_work(self, *, read_only: bool = False) -> Iterator[Session]:
         """A session in one transaction: commit on success, roll back on any exception."""
         factory = self._read_sessions if read_only else self._sessions
-        with factory() as session, session.begin():
+        # SQLite writers of this process queue on a Python lock before BEGIN IMMEDIATE. Left to
+        # SQLite, a waiting writer polls with sleeps growing to 100 ms (busy_timeout), so 16 threads
+        # on one database got 28 consumes/s with a 4.9 s p99 where commits allowed 540/s
+        # (docs/benchmarks.md, consume). Other processes still meet busy_timeout.
+        writer_turn = self._sqlite_writers if self.is_sqlite and not read_only else nullcontext()
+        with writer_turn, factory() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -11,16 +11,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from starlette.concurrency import run_in_threadpool
 
 from coinslot.apikeys.service import verify_key
 from coinslot.clock import Clock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import BillingDisabled, Unauthorized
+from coinslot.limits import BIGINT_MAX
 from coinslot.stripe_gateway import StripeGateway
 
-__all__ = ["ApiCaller", "Container", "ContainerDep", "get_container", "require_api_key"]
+__all__ = ["ApiCaller", "Container", "ContainerDep", "RowId", "get_container", "require_api_key"]
 
 
 @dataclass
@@ -46,12 +48,18 @@ class Container:
         return self._gateway
 
 
-def get_container(request: Request) -> Container:
+# The dependencies below are `async def` where they do no I/O: FastAPI runs a plain `def`
+# dependency in its threadpool, and on POST /v1/check these two hops cost as much as the check's
+# own database read (docs/benchmarks.md, check over HTTP).
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
+
+# A table's id in a URL path: a number outside BIGINT is a 422 at the edge, not a driver overflow (500).
+RowId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
 # Verified keys are remembered briefly: the check endpoint is on the host's hot
 # path and should not pay a database round trip per call for the key alone.
@@ -63,7 +71,7 @@ class ApiCaller:
     api_key_id: int
 
 
-def require_api_key(request: Request, container: ContainerDep) -> ApiCaller:
+async def require_api_key(request: Request, container: ContainerDep) -> ApiCaller:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret:
@@ -74,11 +82,14 @@ def require_api_key(request: Request, container: ContainerDep) -> ApiCaller:
     now_s = time.monotonic()
     if cached is not None and cached[1] > now_s:
         return ApiCaller(api_key_id=cached[0])
-    with container.db.unit_of_work(read_only=True) as session:
-        key = verify_key(session, secret=secret)
-        key_id = key.id
+    key_id = await run_in_threadpool(_verified_key_id, container, secret)  # the database read, off the loop
     container._key_cache[secret] = (key_id, now_s + _KEY_CACHE_TTL_S)
     return ApiCaller(api_key_id=key_id)
+
+
+def _verified_key_id(container: Container, secret: str) -> int:
+    with container.db.unit_of_work(read_only=True) as session:
+        return verify_key(session, secret=secret).id
 
 
 ApiCallerDep = Annotated[ApiCaller, Depends(require_api_key)]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from coinslot.models.lease import Leased
 
@@ -56,7 +56,7 @@ def claim_due(
     worker: str,
     lease_until: dt.datetime,
     limit: int,
-    order_by: Sequence[ColumnElement[Any]],
+    order_by: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
 ) -> list[RowT]:
     """Lease up to `limit` due rows to `worker`: rows in a `ready` status whose time has come, and
     `leased` rows whose lease ran out (their worker died holding them).

@@ -19,6 +19,7 @@ __all__ = [
     "CREDITS_MOVED",
     "HTTP_REQUESTS",
     "HTTP_REQUEST_SECONDS",
+    "OUTBOUND_DELIVERIES",
     "REGISTRY",
     "WEBHOOK_EVENTS",
     "configure_logging",
@@ -48,6 +49,12 @@ CREDITS_MOVED = Counter(
     registry=REGISTRY,
 )
 ALERTS_RAISED = Counter("coinslot_alerts_total", "Alerts raised, by code", ["code"], registry=REGISTRY)
+OUTBOUND_DELIVERIES = Counter(
+    "coinslot_outbound_deliveries_total",
+    "Deliveries of outbox messages to the host app, by outcome (delivered, failed, dead)",
+    ["type", "outcome"],
+    registry=REGISTRY,
+)
 
 
 class JsonFormatter(logging.Formatter):

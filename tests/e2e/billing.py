@@ -24,7 +24,7 @@ from coinslot.catalog import flows as catalog_flows
 from coinslot.catalog.parser import load_catalog
 from coinslot.models import Alert, Customer, LedgerEntry, Subscription, WebhookAttempt, WebhookEvent
 from coinslot.webhooks.worker import process_due
-from tests.support.stack import CATALOGS, WEBHOOK_SECRET, Stack
+from tests.support.stack import CATALOGS, STRIPE_KEY, WEBHOOK_SECRET, Stack
 
 RETURN_URLS = {"success_url": "http://127.0.0.1:5000/billing", "cancel_url": "http://127.0.0.1:5000/pricing"}
 
@@ -61,15 +61,18 @@ def pay(stack: Stack, session_id: str, card: str = "pm_card_visa") -> dict[str, 
 
 def subscribe(stack: Stack, user: str, *, plan: str = "pro", card: str = "pm_card_visa") -> tuple[str, str]:
     """A user takes a monthly plan through Checkout; returns (checkout session id, subscription id)."""
-    started = start_checkout(stack, host_user_id=user, email=f"{user}@example.com", plan=plan, interval="month")
+    started = start_checkout(
+        stack, host_user_id=user, email=f"{user}@example.com", plan=plan, interval="month"
+    )
     paid = pay(stack, started["session_id"], card)
     return started["session_id"], str(paid["subscription"])
 
 
 def buy_credits(stack: Stack, user: str, quantity: int) -> str:
     """A user buys a pack of credits through Checkout; returns the checkout session id."""
-    started = start_checkout(stack, host_user_id=user, email=f"{user}@example.com", pack="credits",
-                             quantity=quantity)
+    started = start_checkout(
+        stack, host_user_id=user, email=f"{user}@example.com", pack="credits", quantity=quantity
+    )
     pay(stack, started["session_id"])
     return str(started["session_id"])
 
@@ -164,6 +167,20 @@ def settle_when_due(stack: Stack, timeout_s: float = 10.0) -> None:
     stack.settle()
 
 
+def cli_env(stack: Stack) -> dict[str, str]:
+    """What `coinslot ...` needs to reach this stack's database and Stripe."""
+    settings = stack.container.settings
+    return {
+        "COINSLOT_DATABASE_URL": settings.database_url,
+        "COINSLOT_STRIPE_SECRET_KEY": STRIPE_KEY,
+        "COINSLOT_STRIPE_API_BASE": stack.sim_server.url,
+        "COINSLOT_STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+        "COINSLOT_STRIPE_MAX_NETWORK_RETRIES": "0",
+        "COINSLOT_CATALOG_PATH": str(settings.catalog_path),
+        "COLUMNS": "200",
+    }
+
+
 # --- coinslot's records ---------------------------------------------------------------------------------
 
 
@@ -178,7 +195,9 @@ def inbox(stack: Stack, event_type: str | None = None) -> list[WebhookEvent]:
 
 def stored_event(stack: Stack, stripe_event_id: str) -> WebhookEvent:
     with stack.container.db.unit_of_work(read_only=True) as session:
-        return session.scalars(select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id)).one()
+        return session.scalars(
+            select(WebhookEvent).where(WebhookEvent.stripe_event_id == stripe_event_id)
+        ).one()
 
 
 def attempts(stack: Stack, stripe_event_id: str) -> list[str]:

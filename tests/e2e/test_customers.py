@@ -37,13 +37,45 @@ def test_sixteen_parallel_first_requests_make_exactly_one_stripe_customer(stack:
     assert at_stripe[0].metadata["coinslot_user_id"] == "patch_7"
 
 
-def test_a_stripe_customer_made_before_the_local_link_is_reused_by_email(stack: Stack) -> None:
-    earlier = stack.stripe.v1.customers.create(params={"email": "dreamer@example.com", "name": "Dreamer"})
-    answer = stack.api.post("/v1/customers", json={"host_user_id": "dream_1", "email": "dreamer@example.com"})
+def test_a_stripe_customer_with_the_same_email_is_not_reused_unless_the_operator_opts_in(
+    stack: Stack,
+) -> None:
+    # Someone signs up to the host app with another person's email: they must not get that
+    # person's Stripe customer (saved cards, invoices).
+    theirs = stack.stripe.v1.customers.create(params={"email": "victim@example.com", "name": "Victim"})
+    answer = stack.api.post("/v1/customers", json={"host_user_id": "intruder", "email": "victim@example.com"})
+    assert answer.status_code == 200
+    assert answer.json()["stripe_customer_id"] != theirs.id
+    assert "coinslot_user_id" not in stack.stripe.v1.customers.retrieve(theirs.id).metadata
+
+
+def test_a_stripe_customer_coinslot_made_before_the_local_link_is_reused_by_its_metadata(
+    stack: Stack,
+) -> None:
+    # The link was lost (a restored backup): the customer coinslot made carries the user id.
+    earlier = stack.stripe.v1.customers.create(
+        params={"email": "back@example.com", "metadata": {"coinslot_user_id": "restored_1"}}
+    )
+    answer = stack.api.post("/v1/customers", json={"host_user_id": "restored_1", "email": "back@example.com"})
     assert answer.json()["stripe_customer_id"] == earlier.id
-    assert stack.stripe.v1.customers.retrieve(earlier.id).metadata["coinslot_user_id"] == "dream_1"
-    again = stack.api.post("/v1/customers", json={"host_user_id": "dream_1"})
-    assert again.json()["stripe_customer_id"] == earlier.id
+
+
+def test_with_the_opt_in_a_stripe_customer_made_before_coinslot_is_reused_by_email(database_url: str) -> None:
+    stack = Stack.start(database_url, reuse_stripe_customers_by_email=True)
+    try:
+        earlier = stack.stripe.v1.customers.create(params={"email": "dreamer@example.com", "name": "Dreamer"})
+        answer = stack.api.post("/v1/customers", json={"host_user_id": "dream_1",
+                                                       "email": "dreamer@example.com"})
+        assert answer.json()["stripe_customer_id"] == earlier.id
+        assert stack.stripe.v1.customers.retrieve(earlier.id).metadata["coinslot_user_id"] == "dream_1"
+        again = stack.api.post("/v1/customers", json={"host_user_id": "dream_1"})
+        assert again.json()["stripe_customer_id"] == earlier.id
+        # Still never one that another host user claims: an email can be shared by two accounts of the host.
+        shared = stack.api.post("/v1/customers", json={"host_user_id": "dream_2",
+                                                       "email": "dreamer@example.com"})
+        assert shared.json()["stripe_customer_id"] != earlier.id
+    finally:
+        stack.stop()
 
 
 def test_an_email_claimed_by_another_host_user_is_not_reused(stack: Stack) -> None:

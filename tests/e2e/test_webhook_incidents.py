@@ -16,6 +16,7 @@ from coinslot.cli import app as cli
 from tests.e2e.billing import (
     alerts,
     attempts,
+    cli_env,
     deliver,
     deliver_concurrently,
     deliveries,
@@ -67,7 +68,10 @@ def test_a_duplicate_invoice_paid_delivered_twice_at_once_grants_once(stack: Sta
     assert [(d["duplicate"], d["last_http_status"]) for d in sent] == [(False, 200), (True, 200)]
     settle_with_workers(stack, workers=2)  # two workers race for the inbox
     assert [row.stripe_event_id for row in inbox(stack, "invoice.paid")] == [paid["id"]]
-    assert (stored_event(stack, paid["id"]).status, attempts(stack, paid["id"])) == ("processed", ["processed"])
+    assert (stored_event(stack, paid["id"]).status, attempts(stack, paid["id"])) == (
+        "processed",
+        ["processed"],
+    )
     invoice_id = paid["data"]["object"]["id"]
     assert grant_of(stack, "dup_1") == [(f"invoice:{invoice_id}", "grant", PRO_CREDITS)]
     assert summary(stack, "dup_1")["credits"]["available"] == PRO_CREDITS
@@ -178,8 +182,9 @@ def test_never_paid_incomplete_subscriptions_3ds_never_completed_get_no_paid_tie
     users = [f"threeds_{n}" for n in range(4)]
     sessions = {}
     for user in users:
-        started = start_checkout(stack, host_user_id=user, email=f"{user}@example.com", plan="pro",
-                                 interval="month")
+        started = start_checkout(
+            stack, host_user_id=user, email=f"{user}@example.com", plan="pro", interval="month"
+        )
         pay(stack, started["session_id"], card="pm_card_threeDSecure2Required")  # the challenge is left open
         sessions[user] = started["session_id"]
     stack.settle()
@@ -243,7 +248,9 @@ def test_a_handler_lookup_miss_never_answers_400_and_the_event_waits_for_replay(
     for _ in range(2):
         settle_when_due(stack)  # retried with backoff, then dead (3 attempts here)
     [created] = stripe_events(stack, "customer.subscription.created")
-    every_attempt = [attempt["http_status"] for d in deliveries(stack, created["id"]) for attempt in d["history"]]
+    every_attempt = [
+        attempt["http_status"] for d in deliveries(stack, created["id"]) for attempt in d["history"]
+    ]
     assert every_attempt == [200]  # acknowledged at once: Stripe never retries, never disables the endpoint
     assert stack.stripe.v1.webhook_endpoints.list().data[0].status == "enabled"
     dead = stored_event(stack, created["id"])
@@ -293,17 +300,3 @@ def test_stripe_500_or_429_during_a_reread_retries_later_with_no_partial_state(
     assert row is not None
     assert (row.status, row.plan_key) == ("active", "pro")
     assert [entry[2] for entry in grant_of(stack, "flaky_1")] == [PRO_CREDITS]
-
-
-def cli_env(stack: Stack) -> dict[str, str]:
-    """What `coinslot ...` needs to reach this stack's database and Stripe."""
-    settings = stack.container.settings
-    return {
-        "COINSLOT_DATABASE_URL": settings.database_url,
-        "COINSLOT_STRIPE_SECRET_KEY": "sk_test_coinslot_e2e",
-        "COINSLOT_STRIPE_API_BASE": stack.sim_server.url,
-        "COINSLOT_STRIPE_WEBHOOK_SECRETS": "whsec_coinslot_e2e_secret",
-        "COINSLOT_STRIPE_MAX_NETWORK_RETRIES": "0",
-        "COINSLOT_CATALOG_PATH": str(settings.catalog_path),
-        "COLUMNS": "200",
-    }

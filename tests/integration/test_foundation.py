@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from coinslot.apikeys import service as apikeys
 from coinslot.app import create_app
@@ -13,6 +14,7 @@ from coinslot.clock import FixedClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import Unauthorized
+from coinslot.models import ApiKey, Base
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -58,3 +60,15 @@ def test_api_key_is_shown_once_and_verified_by_hash(db: Database) -> None:
         apikeys.revoke_key(session, key_id=created.id, now=NOW)
     with db.unit_of_work(read_only=True) as session, pytest.raises(Unauthorized):
         apikeys.verify_key(session, secret=created.secret)
+
+
+def test_an_in_memory_sqlite_database_is_one_database_for_every_unit_of_work() -> None:
+    # "sqlite:///:memory:" is a new, empty database per connection: the tables created here
+    # must be the ones the next units of work write to and read from.
+    database = Database("sqlite:///:memory:")
+    Base.metadata.create_all(database.engine)
+    with database.unit_of_work() as session:
+        apikeys.create_key(session, name="memory", now=NOW)
+    with database.unit_of_work(read_only=True) as session:
+        assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
+    database.dispose()

@@ -10,6 +10,7 @@ from coinslot.catalog.parser import load_catalog
 from coinslot.checkout import core
 from coinslot.checkout.core import ItemRequest
 from coinslot.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from coinslot.urls import check_redirect_url
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalogs"
 PATCH_HIVE = load_catalog(EXAMPLES / "patch_hive.toml")
@@ -90,16 +91,18 @@ def test_a_fixed_pack_grants_its_bundle_per_unit() -> None:
         "javascript:alert(1)",
         "/relative/path",
         "http://app.example.com/",  # the scheme is part of the origin
+        "http://[::1",  # malformed: urlsplit raises ValueError
+        "https://app.example.com:99999/",  # a port out of range
     ],
 )
 def test_return_urls_outside_the_allow_list_are_refused(url: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        core.check_redirect_url(url, allowed_origins=ALLOWED, field="success_url")
+        check_redirect_url(url, allowed_origins=ALLOWED, field="success_url")
     assert caught.value.field == "success_url"
 
 
 def test_return_urls_of_allowed_origins_carry_the_status_and_session_id() -> None:
-    url = core.check_redirect_url(
+    url = check_redirect_url(
         "https://app.example.com/billing?tab=plan#top", allowed_origins=ALLOWED, field="success_url"
     )
     assert core.with_checkout_params(url, status="success") == (

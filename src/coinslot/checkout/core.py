@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from coinslot.catalog.core import Catalog, CatalogItemRef, CatalogPrice, Interval, catalog_prices
 from coinslot.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
@@ -20,7 +19,6 @@ __all__ = [
     "CheckoutItem",
     "ItemRequest",
     "check_payload_size",
-    "check_redirect_url",
     "next_order_status",
     "pack_credits",
     "resolve_item",
@@ -180,18 +178,6 @@ def pack_credits(catalog: Catalog, pack_key: str, quantity: int) -> int:
     if pack.kind == "fixed":
         return (pack.credits or 0) * quantity
     return quantity
-
-
-def check_redirect_url(url: str, *, allowed_origins: list[str], field: str) -> str:
-    """`url` if its origin is one the operator allowed; InvalidInput otherwise (no open redirect)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.username or parts.password:
-        raise InvalidInput(f"{field} must be an absolute http(s) URL, not {url!r}", field=field)
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if origin not in {allowed.lower() for allowed in allowed_origins}:
-        hint = ", ".join(allowed_origins) or "none configured (set COINSLOT_ALLOWED_REDIRECT_ORIGINS)"
-        raise InvalidInput(f"{field} {origin} is not an allowed origin; allowed: {hint}", field=field)
-    return url
 
 
 def with_checkout_params(url: str, *, status: Literal["success", "cancel"]) -> str:

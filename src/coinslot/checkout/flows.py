@@ -25,6 +25,7 @@ from coinslot.ledger import service as ledger_service
 from coinslot.models import Order, Subscription
 from coinslot.stripe_gateway.checkout import CheckoutSessionRequest, StripeCheckoutSessionData
 from coinslot.subscriptions import service as subscriptions_service
+from coinslot.urls import check_redirect_url
 
 __all__ = [
     "StartedCheckout",
@@ -239,8 +240,8 @@ def _close_previous(container: Container, *, catalog: Catalog, session_id: str) 
 def _checked_urls(container: Container, *, success_url: str, cancel_url: str) -> tuple[str, str]:
     settings = container.settings
     allowed = [*settings.redirect_origins, settings.public_url.rstrip("/")]
-    success = core.check_redirect_url(success_url, allowed_origins=allowed, field="success_url")
-    cancel = core.check_redirect_url(cancel_url, allowed_origins=allowed, field="cancel_url")
+    success = check_redirect_url(success_url, allowed_origins=allowed, field="success_url")
+    cancel = check_redirect_url(cancel_url, allowed_origins=allowed, field="cancel_url")
     return (
         core.with_checkout_params(success, status="success"),
         core.with_checkout_params(cancel, status="cancel"),

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from coinslot.limits import QUANTITY_MAX
+
 __all__ = [
     "CheckoutStarted",
     "CreateOrder",
@@ -30,7 +32,7 @@ class StartCheckout(BaseModel):
     product: str | None = Field(default=None, examples=["consultation"])
     pack: str | None = Field(default=None, examples=["credits"])
     lookup_key: str | None = None
-    quantity: int = 1
+    quantity: int = Field(default=1, le=QUANTITY_MAX)
     mode: Literal["payment", "subscription"] | None = Field(
         default=None, description="optional: when given it must agree with the price"
     )

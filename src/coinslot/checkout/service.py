@@ -15,6 +15,7 @@ from coinslot.customers import service as customers_service
 from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.ledger import service as ledger_service
 from coinslot.models import CheckoutSession, Customer, Order
+from coinslot.outbound import service as outbound
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 
 __all__ = [
@@ -214,7 +215,9 @@ def fulfil_checkout_session(
         return FulfilResult(False, "already_fulfilled", intent.customer_id)
     customer = _customer_of(session, checkout)
     kind, key = _item_of(checkout, intent, catalog)
-    order_id = _pay_order(session, checkout=checkout, intent=intent, now=now)
+    order_id = _pay_order(
+        session, checkout=checkout, intent=intent, host_user_id=customer.host_user_id, now=now
+    )
     credits = 0
     if kind == "pack":
         credits = _credit_pack(
@@ -271,7 +274,12 @@ def _item_of(
 
 
 def _pay_order(
-    session: Session, *, checkout: StripeCheckoutSessionData, intent: CheckoutSession | None, now: dt.datetime
+    session: Session,
+    *,
+    checkout: StripeCheckoutSessionData,
+    intent: CheckoutSession | None,
+    host_user_id: str,
+    now: dt.datetime,
 ) -> str | None:
     public_id = checkout.metadata.get(METADATA_ORDER)
     order = None
@@ -292,6 +300,7 @@ def _pay_order(
         order.stripe_payment_intent_id = checkout.payment_intent
         order.paid_at = now
         order.updated_at = now
+        _announce_paid(session, order=order, host_user_id=host_user_id, now=now)
     elif order.stripe_checkout_session_id != checkout.id:
         # A second paid session for one order (two tabs), or a payment for an order the host
         # canceled meanwhile: the money is real, so say so loudly instead of dropping it.
@@ -302,6 +311,19 @@ def _pay_order(
             code="order_paid_twice",
         )
     return order.public_id
+
+
+def _announce_paid(session: Session, *, order: Order, host_user_id: str, now: dt.datetime) -> None:
+    """Tell the host (outbox `order.paid`), once: only the draft -> paid move calls this."""
+    outbound.enqueue(session, event_type="order.paid", now=now, payload={
+        "host_user_id": host_user_id,
+        "order_id": order.public_id,
+        "product_key": order.product_key,
+        "amount_minor": order.amount_minor,
+        "currency": order.currency,
+        "checkout_session": order.stripe_checkout_session_id,
+        "paid_at": now.isoformat(),
+    })
 
 
 def _credit_pack(

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from coinslot.cli import catalog, credits, demo, events, keys, reconcile, server, subscriptions, worker
+from coinslot.cli import (
+    catalog,
+    credits,
+    demo,
+    events,
+    keys,
+    outbound,
+    reconcile,
+    server,
+    subscriptions,
+    worker,
+)
 
 app = typer.Typer(name="coinslot", help="Billing for Stripe subscriptions, one-time payments and credits.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -16,6 +27,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(credits.app, name="credits")
 app.add_typer(events.app, name="events")
+app.add_typer(outbound.app, name="outbound")
 app.add_typer(subscriptions.app, name="subscription")
 
 

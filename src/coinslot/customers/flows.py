@@ -1,7 +1,8 @@
 """Host user -> exactly one Stripe customer, safe under concurrent calls.
 
 tx1  ensure the local row (unique host_user_id) and commit: its id names the customer
----  if unlinked: reuse a Stripe customer found by metadata or email, else create one
+---  if unlinked: reuse a Stripe customer found by metadata (or by email, when
+     `reuse_stripe_customers_by_email` is on), else create one
      with idempotency key `coinslot-customer-<row id>`, so racing callers get the same one
 tx2  link it with a conditional update (first writer wins; the others read the winner)
 """
@@ -32,7 +33,7 @@ def ensure_stripe_customer(
             session, host_user_id=host_user_id, email=email, name=name, now=container.clock.now()
         )
         session.expunge(customer)
-    if customer.stripe_customer_id is not None:
+    if service.stripe_id_for_mode(customer, livemode=container.settings.livemode) is not None:
         return customer
     gateway = container.gateway
     found = _find_existing(container, host_user_id=customer.host_user_id, email=customer.email)
@@ -80,7 +81,7 @@ def _find_existing(
     by_metadata = customers.find_by_metadata(METADATA_USER_KEY, host_user_id)
     if by_metadata:
         return by_metadata[0]
-    if email:
+    if email and container.settings.reuse_stripe_customers_by_email:
         # Only one that no other host user claims: an email can be shared by two accounts of the host.
         for candidate in customers.find_by_email(email):
             if candidate.metadata.get(METADATA_USER_KEY) in (None, host_user_id):

@@ -8,10 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coinslot.customers import repository
-from coinslot.errors import InvalidInput, NotFound
+from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.models import Customer
 
-__all__ = ["ensure_customer", "get_by_host_user_id", "get_by_stripe_id", "link_stripe_customer", "require"]
+__all__ = [
+    "ensure_customer", "get_by_host_user_id", "get_by_stripe_id", "link_stripe_customer", "require",
+    "stripe_id_for_mode",
+]
 
 _HOST_USER_ID_MAX = 255
 
@@ -94,3 +97,22 @@ def link_stripe_customer(
         raise NotFound(f"customer {customer_id} vanished")
     session.refresh(customer)
     return customer
+
+
+def stripe_id_for_mode(customer: Customer, *, livemode: bool) -> str | None:
+    """The customer's Stripe id to use with a key of `livemode` (None when not linked yet).
+
+    A row linked in the other mode (a test database reused with a live key, or the reverse) is never
+    used: Stripe would not know the id, or worse, it would bill the wrong account. Conflict tells
+    the operator to relink.
+    """
+    if customer.stripe_customer_id is None or customer.livemode == livemode:
+        return customer.stripe_customer_id
+    linked, key = ("live", "test") if customer.livemode else ("test", "live")
+    raise Conflict(
+        f"user {customer.host_user_id!r} is linked to {linked}-mode Stripe customer "
+        f"{customer.stripe_customer_id} but coinslot runs with a {key} key. Relink it: clear "
+        f"stripe_customer_id of customer {customer.id} (the next checkout links a {key}-mode customer), "
+        f"or serve it with a {linked} key.",
+        code="customer_other_mode",
+    )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends
 
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container, ContainerDep, require_api_key
+from coinslot.deps import Container, ContainerDep, RowId, require_api_key
 from coinslot.entitlements import service
 from coinslot.entitlements.core import Decision
 from coinslot.entitlements.schemas import (
@@ -87,7 +87,7 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
 
 
 @router.post("/holds/{hold_id}/capture", response_model=EntryOut)
-def capture(hold_id: int, body: CaptureBody, container: ContainerDep) -> EntryOut:
+def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> EntryOut:
     """Charge the actual cost. A hold resolves once: a retry returns the same entry, anything else 409."""
     with container.db.unit_of_work() as session:
         result = service.capture(session, hold_id=hold_id, credits=body.credits, now=container.clock.now(),
@@ -96,7 +96,7 @@ def capture(hold_id: int, body: CaptureBody, container: ContainerDep) -> EntryOu
 
 
 @router.post("/holds/{hold_id}/release", response_model=EntryOut)
-def release(hold_id: int, container: ContainerDep) -> EntryOut:
+def release(hold_id: RowId, container: ContainerDep) -> EntryOut:
     """Cancel a pending hold; its credits go back to where they came from."""
     with container.db.unit_of_work() as session:
         result = service.release(session, hold_id=hold_id, now=container.clock.now())

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from coinslot.limits import CREDITS_MAX
+
 __all__ = ["CaptureBody", "CheckBody", "ConsumeBody", "DecisionOut", "HoldBody", "HoldOut", "UseOut"]
 
 
@@ -22,12 +24,14 @@ class ConsumeBody(CheckBody):
 
 
 class HoldBody(ConsumeBody):
-    credits: int | None = Field(default=None, ge=0, description="reserve this instead of the feature's cost")
+    credits: int | None = Field(default=None, ge=0, le=CREDITS_MAX,
+                                description="reserve this instead of the feature's cost")
     timeout_s: int = Field(default=900, ge=1, le=7 * 24 * 3600, description="released by itself after this")
 
 
 class CaptureBody(BaseModel):
-    credits: int = Field(ge=0, description="the actual cost: less than the hold gives the rest back")
+    credits: int = Field(ge=0, le=CREDITS_MAX,
+                         description="the actual cost: less than the hold gives the rest back")
 
 
 class DecisionOut(BaseModel):

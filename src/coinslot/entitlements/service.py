@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from coinslot.catalog.core import Catalog, Feature, Plan
 from coinslot.customers import service as customers
-from coinslot.entitlements import core
+from coinslot.entitlements import core, repository
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError, Conflict, FeatureNotAllowed, InsufficientCredits, InvalidInput
 from coinslot.ledger import service as ledger
 from coinslot.subscriptions import service as subscriptions
-from coinslot.subscriptions.core import PlanAccess, plan_access
+from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
 
 __all__ = [
     "DEFAULT_GRACE", "Consumed", "Decision", "capture", "check", "consume", "hold", "refusal", "release",
@@ -87,16 +87,18 @@ def check(
 ) -> Decision:
     """May host user `customer` use `feature` now, at what cost, with what left, and why (no write)."""
     feature_def = _feature(catalog, feature)
-    found = customers.get_by_host_user_id(session, customer)
-    customer_id = found.id if found is not None else None
-    access = _access(session, customer_id=customer_id, catalog=catalog, now=now, grace=grace)
+    found = repository.check_snapshot(session, host_user_id=customer, now=now)
+    customer_id = found.customer_id if found is not None else None
+    access = best_plan_access(found.subscriptions if found is not None else (), catalog=catalog, now=now,
+                              grace=grace)
     plan = catalog.plans.get(access.plan_key)
     available = 0
     uses = 0
-    if customer_id is not None:
-        balance = ledger.balance(session, customer_id=customer_id, now=now)
-        available = balance.available_credits
-        uses = _uses(session, customer_id=customer_id, feature=feature_def, access=access, now=now)
+    if found is not None:
+        available = found.available_credits
+        if found.expiry_due:  # rare: let the ledger apply lazy expiry exactly
+            available = ledger.balance(session, customer_id=found.customer_id, now=now).available_credits
+        uses = _uses(session, customer_id=found.customer_id, feature=feature_def, access=access, now=now)
     if plan is not None and _grants_free_month(plan) and (
         customer_id is None
         or ledger.find_entry(session, entry_id=_free_month_entry_id(customer_id, now)) is None
@@ -178,7 +180,8 @@ def consume(
     decision = _decide_locked(session, customer_id=customer_id, access=access, plan=plan, feature=feature_def,
                               quantity=quantity, params=params, now=now)
     entry = ledger.spend(session, customer_id=customer_id, entry_id=entry_id, credits=cost, feature=feature,
-                         now=now, unlimited=decision.reason == "unlimited", low_balance_pct=low_balance_pct)
+                         now=now, unlimited=decision.reason == "unlimited", low_balance_pct=low_balance_pct,
+                         entry_id_unused=True)  # looked up above, under the lock
     if decision.remaining is not None:
         decision = replace(decision, remaining=entry.balance_after)
     return Consumed(decision, entry)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from coinslot.errors import Conflict
 from coinslot.ledger import core
 from coinslot.ledger import repository as repo
-from coinslot.models import CreditBalance, CreditHold, CreditLot, CreditMovement, LedgerEntry
+from coinslot.models import CreditBalance, CreditHold, CreditLot, LedgerEntry
 from coinslot.observability import CREDITS_MOVED
 
 __all__ = ["Change", "EntryResult", "fingerprint", "lot_view", "post", "replay", "settle"]
@@ -134,12 +134,12 @@ def post(
         balance_after=balance.available_credits, lot_id=lot.id if lot is not None else None, hold_id=hold_id,
         feature=feature, source=source, reason=reason, fingerprint=fingerprint, created_at=now,
     )
+    repo.forget_nothing_due(session, customer_id=balance.customer_id)
     repo.add(session, entry)
-    session.add_all(
-        CreditMovement(entry_pk=entry.id, lot_id=moved_lot.id, hold_id=hold_id, credits=credits_moved)
+    repo.add_movements(session, [
+        {"entry_pk": entry.id, "lot_id": moved_lot.id, "hold_id": hold_id, "credits": credits_moved}
         for moved_lot, credits_moved in change.movements
-    )
-    session.flush()
+    ])
     CREDITS_MOVED.labels(kind).inc(abs(available_delta) or credits)
     return entry
 
@@ -178,6 +178,8 @@ def settle(session: Session, balance: CreditBalance, *, now: dt.datetime) -> Non
 
     Holds first: credits a hold gives back to a lot that has expired meanwhile then expire too.
     """
+    if not repo.expiry_due(session, customer_id=balance.customer_id, now=now):
+        return  # the usual case, in one statement (or none when this transaction already probed)
     for hold in repo.due_holds(session, customer_id=balance.customer_id, now=now):
         give_back_hold(session, balance, hold, returned_credits=hold.credits, now=now, status="expired",
                        entry_id=f"hold:{hold.id}:expired", kind="release", reason="hold expired")

@@ -39,6 +39,8 @@ def balance(session: Session, *, customer_id: int, now: dt.datetime) -> Balance:
         return Balance(customer_id, 0, 0, 0, 0)
     available = row.available_credits
     held = row.held_credits
+    if not repo.expiry_due(session, customer_id=customer_id, now=now):
+        return Balance(customer_id, available, held, row.debt_credits, row.period_credits)
     due = repo.due_lots(session, customer_id=customer_id, now=now)
     available -= sum(lot.remaining_credits for lot in due)
     for pending in repo.due_holds(session, customer_id=customer_id, now=now):

@@ -11,22 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import BindParameter, bindparam, exists, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from coinslot.db import UtcDateTime
 from coinslot.models import CreditBalance, CreditHold, CreditLot, CreditMovement, Customer, LedgerEntry
 
 __all__ = [
     "add",
+    "add_movements",
     "clawed_credits",
     "customer_id_for",
     "customers_with_due_credits",
     "due_holds",
     "expired_credits",
+    "expiry_due",
     "find_entry",
+    "forget_nothing_due",
     "get_hold",
     "hold_draws",
     "host_user_id_of",
@@ -41,17 +46,70 @@ __all__ = [
 ]
 
 USAGE_KINDS = ("spend", "capture")
+_LOCKS_KEY = "coinslot_ledger_locks"
+
+# The statements of every consume, built once: constructing them per call (and computing their
+# cache keys) was a large share of the CPU spent under the account lock (docs/benchmarks.md, consume).
+_customer_id: BindParameter[int] = bindparam("customer_id")
+_SELECT_FOR_UPDATE = (
+    select(CreditBalance).where(CreditBalance.customer_id == _customer_id).with_for_update()
+    .execution_options(populate_existing=True)
+)
+_FIND_ENTRY = select(LedgerEntry).where(LedgerEntry.entry_id == bindparam("entry_id"))
+_LIVE_LOTS = (
+    select(CreditLot).where(CreditLot.customer_id == _customer_id, CreditLot.remaining_credits > 0)
+    .order_by(CreditLot.id).execution_options(populate_existing=True)
+)
+_now = bindparam("now", type_=UtcDateTime())
+_EXPIRY_DUE = select(or_(
+    exists().where(CreditLot.customer_id == _customer_id, CreditLot.remaining_credits > 0,
+                   CreditLot.expires_at <= _now),
+    exists().where(CreditHold.customer_id == _customer_id, CreditHold.status == "pending",
+                   CreditHold.expires_at <= _now),
+))
 
 
 def customer_id_for(session: Session, *, host_user_id: str) -> int | None:
     return session.scalar(select(Customer.id).where(Customer.host_user_id == host_user_id))
 
 
+@dataclass
+class _Locks:
+    """Balance rows this transaction holds locked, and customers known to have nothing due as of a moment.
+
+    A consume asked for the lock twice (entitlements, then the ledger's spend) and probed expiry twice
+    (the decision's balance, then settle): each a statement while every other writer of the account
+    waits (SQLite: all writers). Bound to one (sub)transaction object, so a new transaction or a
+    savepoint, which may release locks when rolled back, starts empty.
+    """
+
+    transaction: object
+    rows: dict[int, CreditBalance] = field(default_factory=dict)
+    nothing_due_at: dict[int, dt.datetime] = field(default_factory=dict)
+
+
+def _locks(session: Session) -> _Locks:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:  # not begun yet: nothing to bind to, remember nothing
+        return _Locks(None)
+    locks = session.info.get(_LOCKS_KEY)
+    if not isinstance(locks, _Locks) or locks.transaction is not transaction:
+        locks = session.info[_LOCKS_KEY] = _Locks(transaction)
+    return locks
+
+
 def lock_balance(session: Session, *, customer_id: int, now: dt.datetime) -> CreditBalance:
     """The customer's balance row, created if missing, locked until the transaction ends."""
-    row = _select_for_update(session, customer_id)
-    if row is not None:
-        return row
+    locks = _locks(session)
+    held = locks.rows.get(customer_id)
+    if held is not None:
+        return held  # already ours: its in-session state is the current one
+    row = _select_for_update(session, customer_id) or _create_balance(session, customer_id, now)
+    locks.rows[customer_id] = row
+    return row
+
+
+def _create_balance(session: Session, customer_id: int, now: dt.datetime) -> CreditBalance:
     # Two first writers for one customer may race to create the row: the loser's insert does
     # nothing and it then waits on the winner's lock.
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
@@ -67,13 +125,7 @@ def lock_balance(session: Session, *, customer_id: int, now: dt.datetime) -> Cre
 
 
 def _select_for_update(session: Session, customer_id: int) -> CreditBalance | None:
-    query = (
-        select(CreditBalance)
-        .where(CreditBalance.customer_id == customer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    return session.scalar(query)
+    return session.scalar(_SELECT_FOR_UPDATE, {"customer_id": customer_id})
 
 
 def host_user_id_of(session: Session, *, customer_id: int) -> str | None:
@@ -85,7 +137,7 @@ def read_balance(session: Session, *, customer_id: int) -> CreditBalance | None:
 
 
 def find_entry(session: Session, *, entry_id: str) -> LedgerEntry | None:
-    return session.scalar(select(LedgerEntry).where(LedgerEntry.entry_id == entry_id))
+    return session.scalar(_FIND_ENTRY, {"entry_id": entry_id})
 
 
 def add(session: Session, row: Any) -> None:
@@ -94,15 +146,36 @@ def add(session: Session, row: Any) -> None:
     session.flush()
 
 
+def add_movements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert an entry's movements in one statement. Never changed after insert, so they need no ORM
+    objects: a second unit-of-work flush per entry was measurable CPU under the account lock."""
+    if rows:
+        session.execute(insert(CreditMovement), rows)
+
+
 def live_lots(session: Session, *, customer_id: int) -> list[CreditLot]:
     """Lots with credits left (including any past their expiry that no one has expired yet)."""
-    query = (
-        select(CreditLot)
-        .where(CreditLot.customer_id == customer_id, CreditLot.remaining_credits > 0)
-        .order_by(CreditLot.id)
-        .execution_options(populate_existing=True)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_LIVE_LOTS, {"customer_id": customer_id}))
+
+
+def expiry_due(session: Session, *, customer_id: int, now: dt.datetime) -> bool:
+    """Has a lot or a pending hold of the customer passed its expiry? One statement for the usual
+    "no", instead of loading `due_lots` and `due_holds` (two ORM queries) on every balance and write.
+
+    Under the customer's lock a "no" is remembered for `now` until the next `post` (`forget_nothing_due`).
+    """
+    locks = _locks(session)
+    if locks.nothing_due_at.get(customer_id) == now:
+        return False
+    due = bool(session.scalar(_EXPIRY_DUE, {"customer_id": customer_id, "now": now}))
+    if not due and customer_id in locks.rows:
+        locks.nothing_due_at[customer_id] = now
+    return due
+
+
+def forget_nothing_due(session: Session, *, customer_id: int) -> None:
+    """A write may have changed what is due (e.g. a lot granted for a period already over)."""
+    _locks(session).nothing_due_at.pop(customer_id, None)
 
 
 def due_lots(session: Session, *, customer_id: int, now: dt.datetime) -> list[CreditLot]:

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from coinslot.limits import CREDITS_MAX
+
 __all__ = ["AdjustBody", "BalanceOut", "EntryOut", "SpendBody", "UsageOut"]
 
 IdempotencyKey = Field(min_length=1, max_length=200, description="a retry with the same key changes nothing")
@@ -39,12 +41,13 @@ class UsageOut(BaseModel):
 
 
 class SpendBody(BaseModel):
-    credits: int = Field(ge=0)
+    credits: int = Field(ge=0, le=CREDITS_MAX)
     idempotency_key: str = IdempotencyKey
     feature: str | None = Field(default=None, max_length=100)
 
 
 class AdjustBody(BaseModel):
-    credits: int = Field(description="positive adds credits that never expire; negative takes credits")
+    credits: int = Field(ge=-CREDITS_MAX, le=CREDITS_MAX,
+                         description="positive adds credits that never expire; negative takes credits")
     reason: str = Field(min_length=3, max_length=500)
     idempotency_key: str = IdempotencyKey

@@ -192,17 +192,21 @@ def spend(
     now: dt.datetime,
     unlimited: bool = False,
     low_balance_pct: int = DEFAULT_LOW_BALANCE_PCT,
+    entry_id_unused: bool = False,
 ) -> EntryResult:
     """Use credits, atomically: never below zero; InsufficientCredits (402) when short.
 
     On an unlimited plan the use is recorded with no effect on the balance.
     Crossing the low-balance or exhausted threshold writes an outbox event.
+    `entry_id_unused=True`: the caller looked `entry_id` up after taking this customer's `lock` in
+    this transaction and found nothing, so the replay lookup is not repeated (one statement less
+    under the lock on every consume).
     """
     _positive(credits, allow_zero=True)
     fp = fingerprint(op="spend", customer_id=customer_id, credits=credits, feature=feature,
                      unlimited=unlimited)
     balance_row = _open(session, customer_id=customer_id, now=now)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
+    if not entry_id_unused and (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
         return first
     settle(session, balance_row, now=now)
     before_credits = balance_row.available_credits

@@ -14,6 +14,7 @@ from coinslot.models.customer import Customer
 from coinslot.models.ledger import CreditBalance, CreditHold, CreditLot, CreditMovement, LedgerEntry
 from coinslot.models.order import Order
 from coinslot.models.outbox import OutboxMessage
+from coinslot.models.signed_link import UsedSignedLink
 from coinslot.models.subscription import Subscription
 from coinslot.models.webhook_event import WebhookAttempt, WebhookEvent
 
@@ -32,6 +33,7 @@ __all__ = [
     "Order",
     "OutboxMessage",
     "Subscription",
+    "UsedSignedLink",
     "WebhookAttempt",
     "WebhookEvent",
 ]

@@ -1,7 +1,8 @@
-"""Writing to the outbox (events for the host app) and raising alerts.
+"""Writing to the outbox (events for the host app), raising alerts, and the operator's view of both.
 
-Both are written inside the caller's transaction: the host hears of a change
-if and only if it committed. Delivery of outbox rows is the sender's job.
+Messages and alerts are written inside the caller's transaction: the host
+hears of a change if and only if it committed. Delivery of outbox rows is the
+sender's job (`outbound.sender`).
 """
 
 from __future__ import annotations
@@ -9,16 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from coinslot.errors import Conflict, NotFound
 from coinslot.models import Alert, OutboxMessage
 from coinslot.observability import ALERTS_RAISED
+from coinslot.outbound import repository
 
-__all__ = ["enqueue", "list_alerts", "raise_alert"]
+__all__ = [
+    "counts",
+    "dead_message_ids",
+    "enqueue",
+    "list_alerts",
+    "list_messages",
+    "raise_alert",
+    "replay",
+]
 
 log = logging.getLogger("coinslot.alerts")
 
@@ -28,9 +40,11 @@ def enqueue(
 ) -> OutboxMessage:
     """Queue one event for the host (e.g. subscription.updated, order.paid, credits.low, payment.failed)."""
     message = OutboxMessage(
+        webhook_id=f"msg_{uuid.uuid4().hex}",
         event_type=event_type,
         payload=json.dumps(dict(payload), sort_keys=True, default=str),
         created_at=now,
+        status="pending",
         attempts=0,
         next_attempt_at=now,
     )
@@ -46,20 +60,29 @@ def raise_alert(
     now: dt.datetime,
     subject_type: str | None = None,
     subject_id: str | None = None,
+    notify_host: bool = True,
 ) -> Alert:
-    """Record an alert (admin console), count it (Prometheus), log it, and tell the host (outbox)."""
+    """Record an alert (admin console), count it (Prometheus), log it, and tell the host (outbox).
+
+    `notify_host=False` for alerts about the outbound channel itself: a dead
+    message announced through that same channel would die too and raise
+    another alert, without end.
+    """
     alert = Alert(
         code=code, message=message, subject_type=subject_type, subject_id=subject_id, created_at=now
     )
     session.add(alert)
     ALERTS_RAISED.labels(code).inc()
     log.error(message, extra={"alert_code": code, "subject_type": subject_type, "subject_id": subject_id})
-    enqueue(
-        session,
-        event_type="alert.raised",
-        payload={"code": code, "message": message, "subject_type": subject_type, "subject_id": subject_id},
-        now=now,
-    )
+    if notify_host:
+        enqueue(
+            session,
+            event_type="alert.raised",
+            payload={
+                "code": code, "message": message, "subject_type": subject_type, "subject_id": subject_id
+            },
+            now=now,
+        )
     return alert
 
 
@@ -68,3 +91,39 @@ def list_alerts(session: Session, *, unacknowledged_only: bool = False, limit: i
     if unacknowledged_only:
         query = query.where(Alert.acknowledged_at.is_(None))
     return session.scalars(query).all()
+
+
+def list_messages(
+    session: Session, *, status: str | None = None, event_type: str | None = None, limit: int = 50
+) -> Sequence[OutboxMessage]:
+    """Outbox messages, newest first, optionally of one status and type."""
+    return repository.search(session, status=status, event_type=event_type, limit=limit)
+
+
+def counts(session: Session) -> dict[str, int]:
+    """How many messages are in each status."""
+    return repository.count_by_status(session)
+
+
+def dead_message_ids(session: Session) -> list[int]:
+    """Local ids of every dead message, oldest first (for `coinslot outbound replay --dead`)."""
+    return repository.ids_with_status(session, status="dead")
+
+
+def replay(session: Session, *, message_ref: str | int, now: dt.datetime) -> OutboxMessage:
+    """Make a message due again now, with a fresh count of attempts and the same webhook id.
+
+    A delivered message can be replayed too; a host that dedupes on
+    `webhook-id` will then ignore it, which is the point of the id.
+    """
+    row = repository.get(session, message_ref=message_ref, for_update=True)
+    if row is None:
+        raise NotFound(f"no outbox message {message_ref}")
+    if row.status == repository.SENDING and row.locked_until is not None and row.locked_until > now:
+        raise Conflict(f"message {row.webhook_id} is being sent by {row.locked_by}")
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.delivered_at = None
+    row.locked_by = row.locked_until = None
+    return row

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter, Depends
 
 from coinslot.deps import ContainerDep, require_api_key
-from coinslot.errors import InvalidInput
 from coinslot.subscriptions import flows
 from coinslot.subscriptions.schemas import ChangePlan, OpenPortal, PortalOut, SubscriptionOut
+from coinslot.urls import check_redirect_url
 
 router = APIRouter(
     prefix="/v1/customers/{host_user_id}", tags=["subscriptions"], dependencies=[Depends(require_api_key)]
@@ -52,12 +50,8 @@ def change(host_user_id: str, body: ChangePlan, container: ContainerDep) -> Subs
 @router.post("/portal", response_model=PortalOut)
 def portal(host_user_id: str, body: OpenPortal, container: ContainerDep) -> PortalOut:
     """A Stripe billing portal link, optionally opened on a plan switch or a cancellation."""
-    allowed = [*container.settings.redirect_origins, container.settings.public_url.rstrip("/")]
-    parts = urlsplit(body.return_url)
-    if f"{parts.scheme}://{parts.netloc}" not in allowed:
-        raise InvalidInput(
-            "return_url must be on an allowed origin (COINSLOT_ALLOWED_REDIRECT_ORIGINS)", field="return_url"
-        )
+    allowed = [*container.settings.redirect_origins, container.settings.public_url]
+    check_redirect_url(body.return_url, allowed_origins=allowed, field="return_url")
     created = flows.open_portal(
         container,
         host_user_id=host_user_id,

@@ -6,12 +6,17 @@ Pure: given the mirrored subscription and `now`, no I/O.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from coinslot.catalog.core import Catalog, CatalogItemRef, catalog_prices
 
-__all__ = ["ACCESS_BY_STATUS", "Access", "PlanAccess", "is_upgrade", "plan_access", "plan_ref_for_price"]
+__all__ = [
+    "ACCESS_BY_STATUS", "Access", "MirroredSubscription", "PlanAccess", "best_plan_access", "is_upgrade",
+    "plan_access", "plan_ref_for_price",
+]
 
 
 class Access(Enum):
@@ -80,6 +85,53 @@ def plan_access(
             return answer(plan_key, "past_due_in_grace", grace_ends_at)
         return answer(default_plan, "past_due_grace_over", grace_ends_at)
     return answer(default_plan, status)
+
+
+class MirroredSubscription(Protocol):
+    """What the access policy reads of a mirrored subscription (an ORM row or a Core result row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def plan_key(self) -> str | None: ...
+    @property
+    def past_due_since(self) -> dt.datetime | None: ...
+    @property
+    def current_period_start(self) -> dt.datetime | None: ...
+    @property
+    def current_period_end(self) -> dt.datetime | None: ...
+
+
+def best_plan_access(
+    rows: Iterable[MirroredSubscription], *, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
+) -> PlanAccess:
+    """The best plan any of the subscriptions (newest first) grants; else the default plan, with the
+    reason taken from the newest subscription (e.g. "incomplete", "canceled")."""
+    best: PlanAccess | None = None
+    fallback: PlanAccess | None = None
+    for row in rows:
+        access = plan_access(
+            default_plan=catalog.default_plan, now=now, grace=grace, status=row.status, plan_key=row.plan_key,
+            past_due_since=row.past_due_since, subscription_id=row.id, period_start=row.current_period_start,
+            period_end=row.current_period_end,
+        )
+        fallback = fallback or access
+        if access.plan_key != catalog.default_plan and (
+            best is None or _rank(catalog, access) > _rank(catalog, best)
+        ):
+            best = access
+    return (
+        best
+        or fallback
+        or plan_access(default_plan=catalog.default_plan, now=now, grace=grace, status=None, plan_key=None)
+    )
+
+
+def _rank(catalog: Catalog, access: PlanAccess) -> int:
+    plan = catalog.plans.get(access.plan_key)
+    return plan.rank if plan else -1
 
 
 def plan_ref_for_price(

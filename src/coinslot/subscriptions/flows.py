@@ -59,7 +59,10 @@ class _Current:
 def _current(container: Container, host_user_id: str) -> _Current:
     with container.db.unit_of_work(read_only=True) as session:
         customer = customers_service.get_by_host_user_id(session, host_user_id)
-        if customer is None or customer.stripe_customer_id is None:
+        stripe_customer_id = customers_service.stripe_id_for_mode(
+            customer, livemode=container.settings.livemode
+        ) if customer is not None else None
+        if customer is None or stripe_customer_id is None:
             raise NotFound(f"no subscription for user {host_user_id!r}", code="no_subscription")
         row = repository.current_for_customer(session, customer.id)
         if row is None:
@@ -67,7 +70,7 @@ def _current(container: Container, host_user_id: str) -> _Current:
         return _Current(
             row.id,
             row.stripe_subscription_id,
-            customer.stripe_customer_id,
+            stripe_customer_id,
             row.plan_key,
             row.interval,
             row.snapshot_at_ms,
@@ -188,17 +191,23 @@ def open_portal(
     """A billing portal link; `flow` opens it on switching plan, confirming a given switch, or cancelling."""
     with container.db.unit_of_work(read_only=True) as session:
         customer = customers_service.get_by_host_user_id(session, host_user_id)
-        if customer is None or customer.stripe_customer_id is None:
+        linked = customers_service.stripe_id_for_mode(
+            customer, livemode=container.settings.livemode
+        ) if customer is not None else None
+        if linked is None:
             raise NotFound(f"user {host_user_id!r} has no Stripe customer yet", code="no_stripe_customer")
-        stripe_customer_id = customer.stripe_customer_id
+        stripe_customer_id = linked
+    catalog = catalog_service.get_catalog(container.settings)
+    configuration_id = _portal_configuration(container, catalog)
     if flow is None:
-        return container.gateway.portal.create_session(customer_id=stripe_customer_id, return_url=return_url)
+        return container.gateway.portal.create_session(
+            customer_id=stripe_customer_id, return_url=return_url, configuration_id=configuration_id
+        )
     current = _current(container, host_user_id)
     item_id = price_id = None
     if flow == "subscription_update_confirm":
         if plan_key is None:
             raise InvalidInput("the confirm flow needs the plan to switch to", field="plan")
-        catalog = catalog_service.get_catalog(container.settings)
         chosen: Interval = interval or ("year" if current.interval == "year" else "month")
         price_id = _price_id(container, catalog, plan_key, chosen)
         item = container.gateway.subscriptions.retrieve(current.stripe_subscription_id).first_item
@@ -210,4 +219,22 @@ def open_portal(
         subscription_id=current.stripe_subscription_id,
         subscription_item_id=item_id,
         price_id=price_id,
+        configuration_id=configuration_id,
     )
+
+
+def _portal_configuration(container: Container, catalog: Catalog) -> str | None:
+    """The portal configuration offering the catalog's subscription plans (None: no plan is at Stripe)."""
+    gateway = container.gateway
+    plans = [plan for plan in catalog.plans.values() if plan.kind == "subscription"]
+    prices = [price for plan in plans for price in plan.prices.values()]
+    pinned = [price.price_id_live if gateway.livemode else price.price_id_test for price in prices]
+    found = [gateway.catalog.retrieve_price(price_id) for price_id in pinned if price_id]
+    unpinned = [price.lookup_key for price, price_id in zip(prices, pinned, strict=True) if not price_id]
+    found += gateway.catalog.prices_by_lookup_key(unpinned).values() if unpinned else []
+    plan_prices: dict[str, list[str]] = {}
+    for price in found:
+        plan_prices.setdefault(price.product, []).append(price.id)
+    if not plan_prices:
+        return None
+    return container.gateway.portal.ensure_configuration(plan_prices=plan_prices)

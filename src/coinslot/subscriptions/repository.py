@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from coinslot.models import Customer, Subscription
@@ -29,12 +29,16 @@ def get_by_stripe_id(
     return session.scalars(query).one_or_none()
 
 
+# Built once: plan access is read on every consume (docs/benchmarks.md, consume).
+_FOR_CUSTOMER = (
+    select(Subscription).where(Subscription.customer_id == bindparam("customer_id"))
+    .order_by(Subscription.id.desc())
+)
+
+
 def for_customer(session: Session, customer_id: int) -> Sequence[Subscription]:
     """The customer's subscriptions, newest first."""
-    query = (
-        select(Subscription).where(Subscription.customer_id == customer_id).order_by(Subscription.id.desc())
-    )
-    return session.scalars(query).all()
+    return session.scalars(_FOR_CUSTOMER, {"customer_id": customer_id}).all()
 
 
 def lock_customer(session: Session, customer_id: int) -> None:

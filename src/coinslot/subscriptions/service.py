@@ -22,7 +22,7 @@ from coinslot.outbound import service as outbox
 from coinslot.stripe_gateway.invoices import StripeInvoiceData, StripeInvoiceLineData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
 from coinslot.subscriptions import repository
-from coinslot.subscriptions.core import PlanAccess, plan_access, plan_ref_for_price
+from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_ref_for_price
 
 __all__ = [
     "plan_access_for",
@@ -131,35 +131,8 @@ def plan_access_for(
     Without a granting subscription it is the catalog's default plan, with the
     reason taken from the newest subscription (e.g. "incomplete", "canceled").
     """
-    best: PlanAccess | None = None
-    fallback: PlanAccess | None = None
-    for row in repository.for_customer(session, customer_id):
-        access = plan_access(
-            default_plan=catalog.default_plan,
-            now=now,
-            grace=grace,
-            status=row.status,
-            plan_key=row.plan_key,
-            past_due_since=row.past_due_since,
-            subscription_id=row.id,
-            period_start=row.current_period_start,
-            period_end=row.current_period_end,
-        )
-        fallback = fallback or access
-        if access.plan_key != catalog.default_plan and (
-            best is None or _rank(catalog, access) > _rank(catalog, best)
-        ):
-            best = access
-    return (
-        best
-        or fallback
-        or plan_access(default_plan=catalog.default_plan, now=now, grace=grace, status=None, plan_key=None)
-    )
-
-
-def _rank(catalog: Catalog, access: PlanAccess) -> int:
-    plan = catalog.plans.get(access.plan_key)
-    return plan.rank if plan else -1
+    return best_plan_access(repository.for_customer(session, customer_id), catalog=catalog, now=now,
+                            grace=grace)
 
 
 def record_paid_invoice(
@@ -177,18 +150,12 @@ def record_paid_invoice(
     if row is None:
         raise NotFound(f"invoice {invoice.id} pays subscription {invoice.subscription_id}, not mirrored yet")
     line = invoice.service_line
-    ref = (
-        plan_ref_for_price(catalog, lookup_key=line.price_lookup_key, price_id=line.price_id)
-        if line
-        else None
-    )
-    # The plan paid for is the invoice's price; the mirror's current plan only when the line names none.
-    plan = catalog.plans.get(ref.key if ref else (row.plan_key or ""))
-    if plan is None or plan.kind != "subscription":
-        return  # a price outside the catalog: nothing coinslot grants
     period_start, period_end = _paid_period(row, line)
     if period_start is None or period_end is None:
         raise NotFound(f"invoice {invoice.id} names no period to grant credits for")
+    plan = catalog.plans.get(_granted_plan_key(catalog, row, line, period_start, period_end) or "")
+    if plan is None or plan.kind != "subscription":
+        return  # a price outside the catalog: nothing coinslot grants
     ledger_service.grant_period(
         session,
         customer_id=row.customer_id,
@@ -201,6 +168,33 @@ def record_paid_invoice(
         now=now,
         source=f"subscription:{row.stripe_subscription_id}",
     )
+
+
+def _granted_plan_key(
+    catalog: Catalog,
+    row: Subscription,
+    line: StripeInvoiceLineData | None,
+    period_start: dt.datetime,
+    period_end: dt.datetime,
+) -> str | None:
+    """The plan whose credits a paid invoice gives its period.
+
+    For the mirror's current period, the plan in effect now (the handler has just
+    re-synced the mirror from Stripe): the invoices of one period arrive in any
+    order, e.g. the period's opening invoice (Core) after an upgrade's proration
+    (Pro), and since a second grant for a period is a plan change to the ledger,
+    granting each invoice its own line's plan would let the older one undo the
+    newer one (cap Pro's 100 credits back to Core's 25). For an earlier period,
+    the plan the invoice's line paid for; the mirror's when the line names none.
+    """
+    if (period_start, period_end) == (row.current_period_start, row.current_period_end) and row.plan_key:
+        return row.plan_key
+    ref = (
+        plan_ref_for_price(catalog, lookup_key=line.price_lookup_key, price_id=line.price_id)
+        if line
+        else None
+    )
+    return ref.key if ref else row.plan_key
 
 
 def _paid_period(

@@ -7,19 +7,22 @@ Webhook events, dead letters and alerts live in `admin_events.py`.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coinslot.analytics import console
 from coinslot.analytics import service as analytics
 from coinslot.catalog import service as catalog_service
-from coinslot.deps import ContainerDep
-from coinslot.errors import InvalidInput
+from coinslot.deps import Container, ContainerDep, RowId
+from coinslot.errors import InvalidInput, NotFound
 from coinslot.ledger import service as ledger
+from coinslot.limits import CREDITS_MAX
 from coinslot.web import audit
-from coinslot.web.admin_views import admin_nav, customer_detail, customer_search
+from coinslot.web.admin_views import admin_page, customer_detail, customer_search
 from coinslot.web.admin_views import pulse as admin_pulse
 from coinslot.web.auth import (
     ADMIN_COOKIE,
@@ -32,20 +35,34 @@ from coinslot.web.auth import (
     new_login_csrf,
     set_login_csrf,
 )
-from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.web.pages import PageRoute, redirect, render, url
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-@router.get("/admin/login")
-def login_page(container: ContainerDep, failed: Annotated[bool, Query()] = False) -> HTMLResponse:
+# Failed logins allowed per client address in the window, counted in `admin_audit` (in the database,
+# so every process of a deployment counts the same attempts). Behind a proxy that hides client
+# addresses, all operators share one count: give uvicorn --forwarded-allow-ips.
+LOGIN_FAILURES_ALLOWED = 5
+LOGIN_FAILURE_WINDOW = dt.timedelta(minutes=15)
+
+
+def _login_page(container: Container, *, failed: bool = False, throttled: bool = False) -> HTMLResponse:
     token = new_login_csrf()
-    response = render("admin/login.html", {"admin": True, "failed": failed, "csrf_token": token,
-                                           "configured": container.settings.admin_password is not None})
+    response = render("admin/login.html", {
+        "admin": True, "failed": failed, "throttled": throttled, "csrf_token": token,
+        "configured": container.settings.admin_password is not None,
+        "window_minutes": int(LOGIN_FAILURE_WINDOW.total_seconds() // 60),
+    }, status_code=429 if throttled else 200)
     set_login_csrf(response, container.settings, token)
     return response
+
+
+@router.get("/admin/login")
+def login_page(container: ContainerDep, failed: Annotated[bool, Query()] = False) -> HTMLResponse:
+    return _login_page(container, failed=failed)
 
 
 @router.post("/admin/login")
@@ -53,10 +70,17 @@ def login(request: Request, container: ContainerDep, password: Annotated[str, Fo
           csrf_token: Annotated[str, Form()] = "") -> Response:
     check_login_csrf(request, csrf_token)
     actor = client_actor(request)
-    ok = admin_password_matches(container.settings, password)
+    now = container.clock.now()
     with container.db.unit_of_work() as session:
-        audit.record(session, actor=actor, action="login" if ok else "login_failed", target=None, detail="",
-                     now=container.clock.now())
+        failures = audit.count_since(session, actor=actor, action="login_failed",
+                                     since=now - LOGIN_FAILURE_WINDOW)
+        # Refused before the password is even compared: guessing stops counting, right or wrong.
+        throttled = failures >= LOGIN_FAILURES_ALLOWED
+        ok = not throttled and admin_password_matches(container.settings, password)
+        action = "login_throttled" if throttled else "login" if ok else "login_failed"
+        audit.record(session, actor=actor, action=action, target=None, detail="", now=now)
+    if throttled:
+        return _login_page(container, throttled=True)
     if not ok:
         return redirect("/admin/login?failed=true")
     response = redirect("/admin")
@@ -70,7 +94,7 @@ def logout(admin: AdminFormDep, container: ContainerDep) -> Response:
         audit.record(session, actor=admin.actor, action="logout", target=None, detail="",
                      now=container.clock.now())
     response = redirect("/admin/login")
-    response.delete_cookie(ADMIN_COOKIE, path="/admin")
+    response.delete_cookie(ADMIN_COOKIE, path=url("/admin"))
     return response
 
 
@@ -81,7 +105,7 @@ def dashboard(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
         figures = analytics.figures(session, catalog=catalog, now=container.clock.now())
         pulse = admin_pulse(session)
     return render("admin/dashboard.html", {
-        "admin": True, "nav": admin_nav("/admin"), "csrf_token": admin.csrf, "brand": catalog.name,
+        **admin_page(admin, "/admin"), "brand": catalog.name,
         "figures": figures, "pulse": pulse, "catalog": catalog,
     })
 
@@ -92,29 +116,29 @@ def customers_page(admin: AdminDep, container: ContainerDep,
     with container.db.unit_of_work(read_only=True) as session:
         rows = customer_search(session, query=q)
     return render("admin/customers.html", {
-        "admin": True, "nav": admin_nav("/admin/customers"), "csrf_token": admin.csrf, "q": q, "rows": rows,
+        **admin_page(admin, "/admin/customers"), "q": q, "rows": rows,
     })
 
 
 @router.get("/admin/customers/{customer_id}")
-def customer_page(customer_id: int, admin: AdminDep, container: ContainerDep,
+def customer_page(customer_id: RowId, admin: AdminDep, container: ContainerDep,
                   done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     catalog = catalog_service.get_catalog(container.settings)
     with container.db.unit_of_work(read_only=True) as session:
         detail = customer_detail(session, customer_id=customer_id, catalog=catalog, now=container.clock.now(),
                                  grace_days=container.settings.past_due_grace_days)
     return render("admin/customer.html", {
-        "admin": True, "nav": admin_nav("/admin/customers"), "csrf_token": admin.csrf, "d": detail,
+        **admin_page(admin, "/admin/customers"), "d": detail,
         "catalog": catalog, "done": done, "adjustment_id": secrets.token_hex(16),
     })
 
 
 @router.post("/admin/customers/{customer_id}/credits")
 def adjust_credits(
-    customer_id: int,
+    customer_id: RowId,
     admin: AdminFormDep,
     container: ContainerDep,
-    credits: Annotated[int, Form()],
+    credits: Annotated[int, Form(ge=-CREDITS_MAX, le=CREDITS_MAX)],
     reason: Annotated[str, Form(max_length=500)] = "",
     adjustment_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
@@ -128,6 +152,9 @@ def adjust_credits(
         raise InvalidInput("This form has expired. Reload the page and try again.", field="adjustment_id")
     now = container.clock.now()
     with container.db.unit_of_work() as session:
+        # Looked up first: the ledger would otherwise meet the missing customer as a foreign-key error (500).
+        if console.customer(session, customer_id=customer_id) is None:
+            raise NotFound(f"no customer {customer_id}")
         # The form's one-time id keys the entry: a double submit adjusts once.
         ledger.adjust(session, customer_id=customer_id, entry_id=f"admin:{adjustment_id}", credits=credits,
                       reason=reason.strip(), now=now)
@@ -141,5 +168,5 @@ def audit_page(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
         rows = audit.recent(session, limit=200)
     return render("admin/audit.html", {
-        "admin": True, "nav": admin_nav("/admin/audit"), "csrf_token": admin.csrf, "rows": rows,
+        **admin_page(admin, "/admin/audit"), "rows": rows,
     })

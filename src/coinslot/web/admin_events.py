@@ -13,7 +13,7 @@ from coinslot.errors import NotFound
 from coinslot.models.webhook_event import EVENT_STATUSES
 from coinslot.outbound import service as outbound
 from coinslot.web import audit
-from coinslot.web.admin_views import admin_nav
+from coinslot.web.admin_views import admin_page
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render
 from coinslot.webhooks import repository as events
@@ -43,7 +43,7 @@ def events_page(
         counts = events.count_by_status(session)
     current = "/admin/events?status=dead" if status == "dead" else "/admin/events"
     return render("admin/events.html", {
-        "admin": True, "nav": admin_nav(current), "csrf_token": admin.csrf, "rows": rows, "counts": counts,
+        **admin_page(admin, current), "rows": rows, "counts": counts,
         "statuses": EVENT_STATUSES, "status": status, "type": type,
     })
 
@@ -57,7 +57,7 @@ def event_page(event_ref: str, admin: AdminDep, container: ContainerDep,
             raise NotFound(f"no stored event {event_ref}")
         attempts = events.attempts_of(session, event_id=row.id)
     return render("admin/event.html", {
-        "admin": True, "nav": admin_nav("/admin/events"), "csrf_token": admin.csrf, "e": row,
+        **admin_page(admin, "/admin/events"), "e": row,
         "attempts": attempts, "payload": _pretty(row.payload), "done": done,
     })
 
@@ -77,5 +77,5 @@ def alerts_page(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
         rows = outbound.list_alerts(session, limit=200)
     return render("admin/alerts.html", {
-        "admin": True, "nav": admin_nav("/admin/alerts"), "csrf_token": admin.csrf, "rows": rows,
+        **admin_page(admin, "/admin/alerts"), "rows": rows,
     })

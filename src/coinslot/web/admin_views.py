@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,10 +18,13 @@ from coinslot.models import Alert, Customer, LedgerEntry, Order, Subscription
 from coinslot.outbound import service as outbound
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
+from coinslot.web.auth import AdminSession
 from coinslot.web.present import NavItem
 from coinslot.webhooks import repository as events
 
-__all__ = ["CustomerDetail", "Pulse", "admin_nav", "customer_detail", "customer_search", "pulse"]
+__all__ = [
+    "CustomerDetail", "Pulse", "admin_nav", "admin_page", "customer_detail", "customer_search", "pulse",
+]
 
 
 def admin_nav(current: str) -> list[NavItem]:
@@ -28,6 +32,11 @@ def admin_nav(current: str) -> list[NavItem]:
              ("Dead letters", "/admin/events?status=dead"), ("Alerts", "/admin/alerts"),
              ("Audit log", "/admin/audit")]
     return [NavItem(label, href, href == current) for label, href in items]
+
+
+def admin_page(admin: AdminSession, current: str) -> dict[str, Any]:
+    """What every signed-in console page gives its template: the nav, the session's CSRF token, who is in."""
+    return {"admin": True, "nav": admin_nav(current), "csrf_token": admin.csrf, "signed_in": admin.actor}
 
 
 def customer_search(session: Session, *, query: str) -> Sequence[Customer]:

@@ -13,19 +13,20 @@ ask for someone else's billing. Every form carries the session's CSRF token.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from fastapi import Depends, Form, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from coinslot.config import Settings
 from coinslot.deps import ContainerDep
-from coinslot.errors import BillingDisabled, Forbidden, InvalidInput, Unauthorized
-from coinslot.web.pages import RedirectTo
+from coinslot.errors import BillingDisabled, Forbidden, Unauthorized
+from coinslot.urls import check_redirect_url
+from coinslot.web.pages import RedirectTo, url
 
 __all__ = [
     "ADMIN_COOKIE",
@@ -76,20 +77,16 @@ def checked_return_url(settings: Settings, return_url: str | None) -> str | None
     """The host's "back to the app" address, only when its origin is one the operator allowed."""
     if not return_url:
         return None
-    parts = urlsplit(return_url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    if parts.scheme not in ("http", "https") or origin not in settings.redirect_origins:
-        raise InvalidInput(
-            f"return_url origin {origin!r} is not in COINSLOT_ALLOWED_REDIRECT_ORIGINS", field="return_url"
-        )
-    return return_url
+    return check_redirect_url(return_url, allowed_origins=settings.redirect_origins, field="return_url")
 
 
 # --- signed links ------------------------------------------------------------------------------
 
 
 def make_link_token(settings: Settings, *, host_user_id: str, page: Page, return_url: str | None) -> str:
-    return str(_serializer(settings, _LINK_SALT).dumps({"u": host_user_id, "p": page, "r": return_url}))
+    # "j": the link's nonce; opening the link records it, so the link opens one session only.
+    claims = {"u": host_user_id, "p": page, "r": return_url, "j": secrets.token_urlsafe(18)}
+    return str(_serializer(settings, _LINK_SALT).dumps(claims))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +94,7 @@ class LinkClaims:
     host_user_id: str
     page: Page
     return_url: str | None
+    nonce: str
 
 
 def read_link_token(settings: Settings, token: str) -> LinkClaims:
@@ -109,9 +107,9 @@ def read_link_token(settings: Settings, token: str) -> LinkClaims:
     except BadSignature:
         raise Unauthorized("This link is not valid. Go back to the app and open billing again.") from None
     page = data.get("p") if isinstance(data, dict) else None
-    if page not in PAGE_PATHS or not isinstance(data.get("u"), str):
+    if page not in PAGE_PATHS or not isinstance(data.get("u"), str) or not isinstance(data.get("j"), str):
         raise Unauthorized("This link is not valid. Go back to the app and open billing again.")
-    return LinkClaims(host_user_id=data["u"], page=page, return_url=data.get("r"))
+    return LinkClaims(host_user_id=data["u"], page=page, return_url=data.get("r"), nonce=data["j"])
 
 
 # --- the customer's session ----------------------------------------------------------------------
@@ -132,8 +130,8 @@ def issue_customer_session(
 ) -> None:
     payload = {"c": customer_id, "u": host_user_id, "x": secrets.token_urlsafe(24), "r": return_url}
     value = _serializer(settings, _SESSION_SALT).dumps(payload)
-    response.set_cookie(SESSION_COOKIE, str(value), max_age=SESSION_TTL_S, path="/billing", httponly=True,
-                        samesite="lax", secure=_secure(settings))
+    response.set_cookie(SESSION_COOKIE, str(value), max_age=SESSION_TTL_S, path=url("/billing"),
+                        httponly=True, samesite="lax", secure=_secure(settings))
 
 
 def current_customer(request: Request, container: ContainerDep) -> CustomerSession:
@@ -182,10 +180,23 @@ def admin_password_matches(settings: Settings, password: str) -> bool:
     return hmac.compare_digest(settings.admin_password.get_secret_value().encode(), password.encode())
 
 
+def _password_tag(settings: Settings) -> str:
+    """Names the admin password a session was opened with, so changing the password ends every session.
+
+    Keyed with the session secret: the cookie is signed, not encrypted, and a plain hash of the
+    password in it could be brute-forced offline.
+    """
+    # Both are set whenever a session is issued or read (the serializer and the callers check first).
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else ""
+    password = settings.admin_password.get_secret_value() if settings.admin_password else ""
+    return hmac.new(secret.encode(), password.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def issue_admin_session(response: Response, settings: Settings, *, actor: str) -> None:
-    value = _serializer(settings, _ADMIN_SALT).dumps({"a": actor, "x": secrets.token_urlsafe(24)})
-    response.set_cookie(ADMIN_COOKIE, str(value), max_age=ADMIN_SESSION_TTL_S, path="/admin", httponly=True,
-                        samesite="strict", secure=_secure(settings))
+    serializer = _serializer(settings, _ADMIN_SALT)
+    value = serializer.dumps({"a": actor, "x": secrets.token_urlsafe(24), "p": _password_tag(settings)})
+    response.set_cookie(ADMIN_COOKIE, str(value), max_age=ADMIN_SESSION_TTL_S, path=url("/admin"),
+                        httponly=True, samesite="strict", secure=_secure(settings))
 
 
 def current_admin(request: Request, container: ContainerDep) -> AdminSession:
@@ -196,6 +207,9 @@ def current_admin(request: Request, container: ContainerDep) -> AdminSession:
         data: Any = _serializer(container.settings, _ADMIN_SALT).loads(raw, max_age=ADMIN_SESSION_TTL_S)
     except BadSignature:
         raise RedirectTo("/admin/login") from None
+    tag = data.get("p") if isinstance(data, dict) else None
+    if not isinstance(tag, str) or not hmac.compare_digest(tag, _password_tag(container.settings)):
+        raise RedirectTo("/admin/login")  # opened with a password that has changed since
     return AdminSession(csrf=str(data["x"]), actor=str(data["a"]))
 
 
@@ -216,7 +230,7 @@ def new_login_csrf() -> str:
 
 
 def set_login_csrf(response: Response, settings: Settings, token: str) -> None:
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path="/admin", httponly=True,
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path=url("/admin"), httponly=True,
                         samesite="strict", secure=_secure(settings))
 
 

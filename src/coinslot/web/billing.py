@@ -21,7 +21,7 @@ from coinslot.errors import StripeUnavailable
 from coinslot.subscriptions import flows as subscription_flows
 from coinslot.web.auth import CustomerDep, CustomerFormDep
 from coinslot.web.billing_view import load_billing
-from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.web.pages import PageRoute, redirect, render, url
 from coinslot.web.present import customer_nav, toast_for
 
 __all__ = ["router"]
@@ -33,7 +33,8 @@ _BACK_PATHS = {"billing": "/billing", "pricing": "/billing/pricing", "credits": 
 
 
 def _page_url(container: Container, path: str) -> str:
-    return container.settings.public_url.rstrip("/") + path
+    """The absolute address of a page, for Stripe to send the browser back to."""
+    return container.settings.public_url.rstrip("/") + url(path)
 
 
 def return_urls(container: Container, back: Back) -> tuple[str, str]:
@@ -50,7 +51,8 @@ def billing_page(customer: CustomerDep, container: ContainerDep,
                         catalog=catalog)
     return render("billing.html", {
         "brand": catalog.name, "nav": customer_nav("/billing", catalog), "back_url": customer.return_url,
-        "csrf_token": customer.csrf, "toast": toast_for(toast), "v": view, "catalog": catalog,
+        "csrf_token": customer.csrf, "signed_in": customer.host_user_id, "toast": toast_for(toast), "v": view,
+        "catalog": catalog,
         "now": container.clock.now(),
     })
 
@@ -106,7 +108,7 @@ def cancel_confirmation(customer: CustomerDep, container: ContainerDep) -> HTMLR
                         catalog=catalog)
     return render("cancel.html", {
         "brand": catalog.name, "nav": customer_nav("/billing", catalog), "back_url": customer.return_url,
-        "csrf_token": customer.csrf, "v": view, "catalog": catalog,
+        "csrf_token": customer.csrf, "signed_in": customer.host_user_id, "v": view, "catalog": catalog,
     })
 
 

@@ -147,10 +147,12 @@ def load_billing(container: Container, *, customer_id: int, host_user_id: str,
         chart=usage_chart(catalog, usage, now), orders=orders,
         has_stripe_customer=stripe_customer_id is not None,
     )
-    if stripe_customer_id is None:
+    if customer is None or stripe_customer_id is None:
         return view
     try:
-        invoices = container.gateway.invoices.list_for_customer(stripe_customer_id, limit=12)
+        # Conflict when the customer is linked in the other mode than the key's: no invoices to show.
+        stripe_customer_id = customers.stripe_id_for_mode(customer, livemode=container.settings.livemode)
+        invoices = container.gateway.invoices.list_for_customer(stripe_customer_id or "", limit=12)
     except CoinslotError as exc:
         return replace(view, invoices_error=f"Invoices cannot be shown right now ({exc.message}).")
     return replace(view, invoices=invoices)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -23,7 +23,8 @@ from coinslot.web.auth import (
     make_link_token,
     read_link_token,
 )
-from coinslot.web.pages import PageRoute, redirect
+from coinslot.web.link_uses import use_once
+from coinslot.web.pages import PageRoute, mount_path, redirect
 
 __all__ = ["router"]
 
@@ -46,7 +47,7 @@ class LinkAnswer(BaseModel):
 
 
 @router.post("/v1/links", dependencies=[Depends(require_api_key)])
-def create_link(body: LinkRequest, container: ContainerDep) -> LinkAnswer:
+def create_link(body: LinkRequest, request: Request, container: ContainerDep) -> LinkAnswer:
     """A short-lived signed link that opens the user's billing pages in a browser session scoped to them."""
     settings = container.settings
     return_url = checked_return_url(settings, body.return_url)
@@ -55,7 +56,8 @@ def create_link(body: LinkRequest, container: ContainerDep) -> LinkAnswer:
         customers.ensure_customer(session, host_user_id=body.host_user_id, email=body.email, name=body.name,
                                   now=now)
     token = make_link_token(settings, host_user_id=body.host_user_id, page=body.page, return_url=return_url)
-    url = f"{settings.public_url.rstrip('/')}/billing/enter?token={token}"
+    # public_url is the origin browsers reach; the mount path is the host app's (library mode).
+    url = f"{settings.public_url.rstrip('/')}{mount_path(request)}/billing/enter?token={token}"
     return LinkAnswer(url=url, expires_at=now + dt.timedelta(seconds=settings.signed_link_ttl_s))
 
 
@@ -63,9 +65,12 @@ def create_link(body: LinkRequest, container: ContainerDep) -> LinkAnswer:
 def enter(container: ContainerDep, token: Annotated[str, Query(max_length=4096)] = "") -> Response:
     """Open a signed link: set the session cookie for its customer, then a clean URL without the token."""
     claims = read_link_token(container.settings, token)
-    with container.db.unit_of_work(read_only=True) as session:
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
         customer = customers.require(session, claims.host_user_id)
         customer_id = customer.id
+        use_once(session, nonce=claims.nonce, now=now,
+                 expires_at=now + dt.timedelta(seconds=container.settings.signed_link_ttl_s))
     response = redirect(PAGE_PATHS[claims.page])
     issue_customer_session(response, container.settings, customer_id=customer_id,
                            host_user_id=claims.host_user_id, return_url=claims.return_url)

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable, Coroutine, Mapping
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import DataError
 
 from coinslot.errors import CoinslotError
 from coinslot.money import format_minor
 from coinslot.observability import request_id_var
 
-__all__ = ["STATIC_DIR", "PageRoute", "RedirectTo", "redirect", "render"]
+__all__ = ["STATIC_DIR", "PageRoute", "RedirectTo", "mount_path", "redirect", "render", "url"]
 
 log = logging.getLogger("coinslot.web")
 
@@ -64,8 +66,29 @@ def _static_version(name: str) -> str:
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
 
 
+# The mount path of the page being served, set by PageRoute for the request (like the request id):
+# templates, redirects and cookies all need it, and threading the request through each would not
+# make a single one of them more correct.
+_mount_path: ContextVar[str] = ContextVar("coinslot_mount_path", default="")
+
+
+def mount_path(request: Request) -> str:
+    """Where coinslot is served: "" on its own, "/coinslot" when `library.mount` put it in a host app
+    (Starlette's `root_path`, which also carries a reverse proxy's prefix given to uvicorn)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def url(path: str) -> str:
+    """A coinslot path (`/billing/...`, `/admin/...`, `/static/...`) as the browser must ask for it.
+
+    Every link, form, redirect and cookie path of the pages goes through here, so the pages work
+    under whatever path the host mounted coinslot at.
+    """
+    return _mount_path.get() + path
+
+
 def static_url(name: str) -> str:
-    return f"/static/{name}?v={_static_version(name)}"
+    return url(f"/static/{name}?v={_static_version(name)}")
 
 
 @cache
@@ -83,13 +106,14 @@ def environment() -> Environment:
     env.filters["humanize"] = _humanize
     env.filters["unix_date"] = _unix_date
     env.globals["static_url"] = static_url
+    env.globals["url"] = url
     return env
 
 
 def render(template: str, context: Mapping[str, Any], *, status_code: int = 200) -> HTMLResponse:
     """The named template rendered with `context` (every template extends base.html)."""
     defaults: dict[str, Any] = {"nav": None, "csrf_token": "", "toast": None, "back_url": None,
-                                "admin": False}
+                                "admin": False, "signed_in": None}
     html = environment().get_template(template).render({**defaults, **context})
     response = HTMLResponse(html, status_code=status_code)
     # Pages show one customer's billing: never cache them in shared caches, nor let them be framed.
@@ -99,9 +123,15 @@ def render(template: str, context: Mapping[str, Any], *, status_code: int = 200)
     return response
 
 
-def redirect(url: str) -> RedirectResponse:
-    """POST-redirect-GET: a 303 so that reloading the next page never re-submits the form."""
-    return RedirectResponse(url, status_code=303)
+def redirect(location: str) -> RedirectResponse:
+    """POST-redirect-GET: a 303 so that reloading the next page never re-submits the form.
+
+    A path (`/billing?toast=...`) is one of coinslot's pages and goes under the mount path; an
+    absolute URL (Stripe Checkout, the portal) is followed as given.
+    """
+    if location.startswith("/") and not location.startswith("//"):
+        location = url(location)
+    return RedirectResponse(location, status_code=303)
 
 
 _TITLES = {
@@ -140,12 +170,15 @@ class PageRoute(APIRoute):
         is_admin = self.path.startswith("/admin")
 
         async def page_handler(request: Request) -> Response:
+            token = _mount_path.set(mount_path(request))
             try:
                 return await handler(request)
             except RedirectTo as exc:
                 return redirect(exc.url)
             except CoinslotError as exc:
                 return error_page(exc.http_status, exc.message, admin=is_admin)
+            except DataError:  # e.g. a NUL character in a form, which PostgreSQL cannot store
+                return error_page(422, "Please check what you entered and try again.", admin=is_admin)
             except RequestValidationError as exc:
                 fields = ", ".join(
                     str(error.get("loc", ("", "?"))[-1]) for error in exc.errors()
@@ -157,5 +190,7 @@ class PageRoute(APIRoute):
                     500, "Something went wrong on our side. Nothing was charged twice; please try again.",
                     admin=is_admin,
                 )
+            finally:
+                _mount_path.reset(token)
 
         return page_handler

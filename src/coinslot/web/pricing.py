@@ -76,7 +76,7 @@ def pricing_page(
         "brand": catalog.name,
         "nav": customer_nav("/billing/pricing", catalog),
         "back_url": customer.return_url,
-        "csrf_token": customer.csrf,
+        "csrf_token": customer.csrf, "signed_in": customer.host_user_id,
         "toast": toast_for(toast),
         "catalog": catalog,
         "cards": plan_cards(catalog, access),

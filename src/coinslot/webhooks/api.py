@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from coinslot.deps import ContainerDep
 from coinslot.errors import PayloadTooLarge
 from coinslot.observability import WEBHOOK_EVENTS
 from coinslot.stripe_gateway.events import parse_verified_event, verify_signature
-from coinslot.webhooks.inbox import WebhooksNotConfigured, store_event
+from coinslot.webhooks.group_commit import inbox_writer
+from coinslot.webhooks.inbox import WebhooksNotConfigured
 
 router = APIRouter(tags=["webhooks"])
 
@@ -42,10 +44,8 @@ async def receive_stripe_event(request: Request, container: ContainerDep) -> dic
     verify_signature(body, request.headers.get("stripe-signature"), secrets)
     event = parse_verified_event(body)
 
-    def store() -> bool:
-        with container.db.unit_of_work() as session:
-            return store_event(session, event=event, payload=body, now=container.clock.now())
-
-    is_new = await run_in_threadpool(store)
+    # Committed (with the deliveries that arrived alongside) before the answer: see group_commit.
+    stored = inbox_writer(container.db).submit(event=event, payload=body, now=container.clock.now())
+    is_new = await asyncio.wrap_future(stored)
     WEBHOOK_EVENTS.labels(event.type, "received" if is_new else "duplicate").inc()
     return {"received": True, "duplicate": not is_new}

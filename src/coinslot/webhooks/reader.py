@@ -9,6 +9,7 @@ snapshots); nothing patches Stripe.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -42,18 +43,26 @@ class StripeReader(Protocol):
 
 
 class GatewayReader:
-    """Reads through the Stripe gateway, each object once per batch."""
+    """Reads through the Stripe gateway, each object once per batch; safe to call from several threads."""
+
+    thread_safe = True  # the worker may then overlap a batch's reads
 
     def __init__(self, gateway: Callable[[], StripeGateway], clock: Clock) -> None:
         self._gateway = gateway  # resolved on first use: a batch of ignored events needs no Stripe key
         self._clock = clock
         self._cache: dict[tuple[str, str], object] = {}
+        # The worker reads a batch from a few threads: one lock per object keeps it one read.
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
 
     def _read(self, kind: str, object_id: str, load: Callable[[], T]) -> Read[T]:
         key = (kind, object_id)
-        if key not in self._cache:
-            value = load()
-            self._cache[key] = Read(value, int(self._clock.now().timestamp() * 1000))
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                value = load()
+                self._cache[key] = Read(value, int(self._clock.now().timestamp() * 1000))
         found: Read[T] = self._cache[key]  # type: ignore[assignment]
         return found
 

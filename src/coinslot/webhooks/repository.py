@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coinslot import leases
+from coinslot.limits import BIGINT_MAX
 from coinslot.models import WebhookAttempt, WebhookEvent
 
 __all__ = ["attempts_of", "claim_due", "count_by_status", "get", "held_lease", "search"]
@@ -28,7 +29,7 @@ def claim_due(
         worker=worker,
         lease_until=lease_until,
         limit=limit,
-        order_by=(WebhookEvent.stripe_created, WebhookEvent.id),
+        order_by=(WebhookEvent.stripe_created.asc(), WebhookEvent.id.asc()),
     )
 
 
@@ -40,7 +41,10 @@ def held_lease(session: Session, *, event_id: int, worker: str) -> WebhookEvent 
 def get(session: Session, *, event_ref: str | int, for_update: bool = False) -> WebhookEvent | None:
     """By local id (number) or Stripe id (evt_...)."""
     query = select(WebhookEvent)
-    if isinstance(event_ref, int) or str(event_ref).isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if isinstance(event_ref, int) or str(event_ref).isdecimal():
+        if not 0 < int(event_ref) <= BIGINT_MAX:  # a number no id can be: the driver would overflow (500)
+            return None
         query = query.where(WebhookEvent.id == int(event_ref))
     else:
         query = query.where(WebhookEvent.stripe_event_id == event_ref)

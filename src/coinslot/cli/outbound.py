@@ -1,0 +1,97 @@
+"""`coinslot outbound list|replay|send`: the events for the host app, and what became of them."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import typer
+from rich.table import Table
+
+from coinslot.cli.common import console, load_container, shows_errors
+from coinslot.outbound import service
+from coinslot.outbound.sender import deliver_due, run_sender
+
+app = typer.Typer(help="Webhooks to the host app: list, replay dead ones, send.", no_args_is_help=True)
+
+STATUS_HELP = "pending | sending | failed | delivered | dead"
+
+
+@app.command("list")
+@shows_errors
+def list_(
+    status: str | None = typer.Option(None, help=STATUS_HELP),
+    type_: str | None = typer.Option(None, "--type", help="e.g. credits.low"),
+    limit: int = typer.Option(50, help="how many, newest first"),
+) -> None:
+    """List outbox messages, newest first, with their delivery state."""
+    container = load_container()
+    table = Table("id", "webhook id", "type", "status", "attempts", "created", "next attempt", "last error")
+    with container.db.unit_of_work(read_only=True) as session:
+        for row in service.list_messages(session, status=status, event_type=type_, limit=limit):
+            table.add_row(
+                str(row.id),
+                row.webhook_id,
+                row.event_type,
+                row.status,
+                str(row.attempts),
+                f"{row.created_at:%Y-%m-%d %H:%M:%S}",
+                f"{row.next_attempt_at:%Y-%m-%d %H:%M:%S}" if row.next_attempt_at else "-",
+                (row.last_error or "")[:60],
+            )
+        summary = ", ".join(f"{name} {count}" for name, count in sorted(service.counts(session).items()))
+    console.print(table)
+    console.print(f"all messages: {summary or 'none'}")
+    if not container.settings.host_webhook_url:
+        console.print("COINSLOT_HOST_WEBHOOK_URL is not set: messages wait as pending until it is.")
+
+
+@app.command("replay")
+@shows_errors
+def replay(
+    message: str | None = typer.Argument(None, help="local id or webhook id (msg_...)"),
+    dead: bool = typer.Option(False, "--dead", help="replay every dead message"),
+) -> None:
+    """Make messages due again now (same webhook id, fresh attempts); a running sender delivers them."""
+    if (message is None) == (not dead):
+        raise typer.BadParameter("give a message id, or --dead")
+    container = load_container()
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        if message is not None:
+            webhook_id = service.replay(session, message_ref=message, now=now).webhook_id
+        else:
+            ids = service.dead_message_ids(session)
+            for message_id in ids:
+                service.replay(session, message_ref=message_id, now=now)
+    # Printed once committed, so the message never claims a replay that rolled back.
+    if message is not None:
+        console.print(f"{webhook_id} is due again")
+    else:
+        console.print(f"{len(ids)} dead message(s) due again")
+
+
+@app.command("send")
+@shows_errors
+def send(once: bool = typer.Option(False, help="deliver what is due now, then exit")) -> None:
+    """Run a sender (API processes run one already when a host URL is set); stops on Ctrl-C / SIGTERM."""
+    container = load_container()
+    if not container.settings.host_webhook_url:
+        console.print("COINSLOT_HOST_WEBHOOK_URL is not set: nothing to send to.")
+        raise typer.Exit(1)
+    if once:
+        total = 0
+        while (claimed := deliver_due(container)) > 0:
+            total += claimed
+        console.print(f"{total} message(s) tried; see `coinslot outbound list`")
+        return
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    console.print("sending to the host; Ctrl-C to stop")
+    run_sender(container, stop=stop)

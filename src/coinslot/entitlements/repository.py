@@ -1,0 +1,92 @@
+"""The one read behind `check`: customer, subscriptions and balance in a single statement.
+
+`check` is on the host's hot path. Asked through each domain's repository it
+took five ORM queries (customer, subscriptions, balance row, due lots, due
+holds: 4.6 ms p50 in docs/benchmarks.md's first run). Here one Core SELECT,
+built once at import and executed on the session's connection (no ORM
+entities, no per-call statement construction), returns a row per mirrored
+subscription with the customer id, the cached available credits and whether
+anything has expired unwritten. Only in that last, rare case does the caller
+take the ledger's exact lazy-expiry path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, bindparam, exists, or_, select
+from sqlalchemy.orm import Session
+
+from coinslot.db import UtcDateTime
+from coinslot.models import CreditBalance, CreditHold, CreditLot, Customer, Subscription
+
+__all__ = ["CheckSnapshot", "SubscriptionView", "check_snapshot"]
+
+_customers = cast(Table, Customer.__table__)
+_balances = cast(Table, CreditBalance.__table__)
+_subscriptions = cast(Table, Subscription.__table__)
+_lots = cast(Table, CreditLot.__table__)
+_holds = cast(Table, CreditHold.__table__)
+
+_now = bindparam("now", type_=UtcDateTime())
+# The same conditions as ledger.repository.due_lots / due_holds: when neither matches, the
+# cached available_credits is exactly what ledger.reads.balance would compute.
+_expiry_due = or_(
+    exists().where(_lots.c.customer_id == _customers.c.id, _lots.c.remaining_credits > 0,
+                   _lots.c.expires_at <= _now),
+    exists().where(_holds.c.customer_id == _customers.c.id, _holds.c.status == "pending",
+                   _holds.c.expires_at <= _now),
+)
+_CHECK_SNAPSHOT = (
+    select(
+        _customers.c.id.label("customer_id"),
+        _balances.c.available_credits,
+        _expiry_due.label("expiry_due"),
+        _subscriptions.c.id,
+        _subscriptions.c.status,
+        _subscriptions.c.plan_key,
+        _subscriptions.c.past_due_since,
+        _subscriptions.c.current_period_start,
+        _subscriptions.c.current_period_end,
+    )
+    .select_from(_customers)
+    .outerjoin(_balances, _balances.c.customer_id == _customers.c.id)
+    .outerjoin(_subscriptions, _subscriptions.c.customer_id == _customers.c.id)
+    .where(_customers.c.host_user_id == bindparam("host_user_id"))
+    .order_by(_subscriptions.c.id.desc())  # newest first, as plan access expects
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    """A mirrored subscription as the access policy reads it (subscriptions.core.MirroredSubscription)."""
+
+    id: int
+    status: str
+    plan_key: str | None
+    past_due_since: dt.datetime | None
+    current_period_start: dt.datetime | None
+    current_period_end: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSnapshot:
+    customer_id: int
+    available_credits: int  # the balance cache (0 without a balance row)
+    expiry_due: bool  # a lot or hold past its expiry not yet written: the cache is not the answer
+    subscriptions: list[SubscriptionView]  # newest first
+
+
+def check_snapshot(session: Session, *, host_user_id: str, now: dt.datetime) -> CheckSnapshot | None:
+    """What `check` needs of a host user, or None when coinslot has never seen them."""
+    rows = session.connection().execute(_CHECK_SNAPSHOT, {"host_user_id": host_user_id, "now": now}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    subscriptions = [SubscriptionView(row.id, row.status, row.plan_key, row.past_due_since,
+                                      row.current_period_start, row.current_period_end)
+                     for row in rows if row.id is not None]
+    return CheckSnapshot(first.customer_id, first.available_credits or 0, bool(first.expiry_due),
+                         subscriptions)
