@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.databases import BenchPostgres
-from bench.servers import ServerProcess, app_process
+from bench.databases import BenchDatabase, BenchPostgres, fresh_database
+from bench.servers import ServerProcess, app_process, coinslot_env
 
 __all__ = ["Context", "Sizes"]
 
@@ -60,6 +61,8 @@ class Context:
     postgres: BenchPostgres | None
     postgres_reason: str  # why there is no PostgreSQL, when there is none
     _floor: ServerProcess | None = field(default=None, repr=False)
+    _coinslot: dict[str, tuple[BenchDatabase, ServerProcess]] = field(default_factory=dict, repr=False)
+    _stack: ExitStack = field(default_factory=ExitStack, repr=False)
 
     @property
     def database_kinds(self) -> list[str]:
@@ -75,6 +78,19 @@ class Context:
         assert self._floor is not None
         return self._floor.wait_ready()
 
+    def coinslot(self, kind: str) -> tuple[BenchDatabase, ServerProcess]:
+        """The run's coinslot server on a `kind` database, launched (not waited for) on first use.
+
+        The HTTP scenarios share it: each boot is seconds of CPU (imports), most of a --quick run.
+        """
+        if kind not in self._coinslot:
+            db = self._stack.enter_context(fresh_database(kind, postgres=self.postgres, workdir=self.workdir))
+            process = app_process("bench.apps:coinslot_app", log_dir=self.workdir, env=coinslot_env(db.url))
+            server = self._stack.enter_context(process.launch())
+            self._coinslot[kind] = (db, server)
+        return self._coinslot[kind]
+
     def close(self) -> None:
         if self._floor is not None:
             self._floor.stop()
+        self._stack.close()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["ServerProcess", "app_process", "free_port", "serve_app", "serve_stripesim"]
+__all__ = ["ServerProcess", "app_process", "coinslot_env", "free_port", "serve_app", "serve_stripesim"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,6 +95,21 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
     env.update(extra)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "src"), env.get("PYTHONPATH", "")])
     return env
+
+
+CATALOG = REPO / "examples" / "catalogs" / "patch_hive.toml"
+
+
+def coinslot_env(database_url: str) -> dict[str, str]:
+    """COINSLOT_* of the benchmark's coinslot server."""
+    return {
+        "COINSLOT_DATABASE_URL": database_url,
+        "COINSLOT_CATALOG_PATH": str(CATALOG),
+        "COINSLOT_STRIPE_SECRET_KEY": "sk_test_coinslot_bench",
+        "COINSLOT_STRIPE_WEBHOOK_SECRETS": "whsec_coinslot_bench",
+        "COINSLOT_LOG_LEVEL": "WARNING",
+        "COINSLOT_LOG_JSON": "false",
+    }
 
 
 def serve_app(factory: str, *, log_dir: Path, env: dict[str, str] | None = None) -> ServerProcess:

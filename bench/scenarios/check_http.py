@@ -13,28 +13,15 @@ import datetime as dt
 import json
 
 from bench.context import Context
-from bench.databases import fresh_database
 from bench.harness import NotAvailable, Row, ScenarioResult, timed
 from bench.load import build_request, run_load
 from bench.seed import add_customers
-from bench.servers import REPO, ServerProcess, app_process
+from bench.servers import ServerProcess
 from bench.targets import has_route
 
 NAME = "check_http"
 TITLE = "entitlement check over HTTP (SQLite)"
 CONCURRENCY = (1, 16, 64)
-CATALOG = REPO / "examples" / "catalogs" / "patch_hive.toml"
-
-
-def coinslot_env(database_url: str) -> dict[str, str]:
-    return {
-        "COINSLOT_DATABASE_URL": database_url,
-        "COINSLOT_CATALOG_PATH": str(CATALOG),
-        "COINSLOT_STRIPE_SECRET_KEY": "sk_test_coinslot_bench",
-        "COINSLOT_STRIPE_WEBHOOK_SECRETS": "whsec_coinslot_bench",
-        "COINSLOT_LOG_LEVEL": "WARNING",
-        "COINSLOT_LOG_JSON": "false",
-    }
 
 
 def create_api_key(database_url: str) -> str:
@@ -64,16 +51,14 @@ def run(ctx: Context) -> ScenarioResult:
         except NotAvailable as exc:
             result.na_reason = str(exc)
             return result
-        with fresh_database("sqlite", postgres=None, workdir=ctx.workdir) as db:
-            # Booting the server (imports, ~2-3 s) overlaps seeding; it reads nothing before a request.
-            with app_process("bench.apps:coinslot_app", log_dir=ctx.workdir,
-                             env=coinslot_env(db.url)).launch() as app:
-                add_customers(db.url, ctx.sizes.check_customers)
-                api_key = create_api_key(db.url)
-                app.wait_ready()
-                floor = ctx.floor()
-                for concurrency in CONCURRENCY:
-                    result.rows.append(_measure(app, floor, api_key, concurrency, ctx))
+        # Booting the server (imports, ~2-3 s) overlaps seeding; it reads nothing before a request.
+        db, app = ctx.coinslot("sqlite")
+        add_customers(db.url, ctx.sizes.check_customers)
+        api_key = create_api_key(db.url)
+        app.wait_ready()
+        floor = ctx.floor()
+        for concurrency in CONCURRENCY:
+            result.rows.append(_measure(app, floor, api_key, concurrency, ctx))
     return result
 
 

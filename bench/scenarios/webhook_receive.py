@@ -12,17 +12,13 @@ import hmac
 import json
 import time
 import uuid
-from contextlib import ExitStack
 from typing import Any
 
 from sqlalchemy import func, select
 
 from bench.context import Context
-from bench.databases import fresh_database
 from bench.harness import NotAvailable, Row, ScenarioResult, timed
 from bench.load import build_request, run_load
-from bench.scenarios.check_http import coinslot_env
-from bench.servers import app_process
 from bench.targets import has_route
 
 NAME = "webhook_receive"
@@ -94,30 +90,24 @@ def run(ctx: Context) -> ScenarioResult:
             return result
         sizes = ctx.sizes
         total = sizes.webhook_count + CONCURRENCY  # the warm-up sends one per connection
-        with ExitStack() as stack:
-            # Every server boots side by side (each is seconds of imports), then they are measured in turn.
-            apps = {}
-            for kind in ctx.database_kinds:
-                db = stack.enter_context(fresh_database(kind, postgres=ctx.postgres, workdir=ctx.workdir))
-                apps[kind] = (db, stack.enter_context(app_process(
-                    "bench.apps:coinslot_app", log_dir=ctx.workdir, env=coinslot_env(db.url)).launch()))
-            floor = ctx.floor()
-            floor_load = run_load(floor.port, signed_deliveries(floor.port, total, run="floor"),
-                                  concurrency=CONCURRENCY, count=sizes.webhook_count,
-                                  duration_s=sizes.http_duration_s, warmup=CONCURRENCY)
-            for kind, (db, app) in apps.items():
-                app.wait_ready()
-                load = run_load(app.port, signed_deliveries(app.port, total, run=uuid.uuid4().hex[:8]),
-                                concurrency=CONCURRENCY, count=sizes.webhook_count,
-                                duration_s=sizes.http_duration_s, warmup=CONCURRENCY)
-                app.stop()  # idle, but not sharing the 2 cores with the next measurement
-                stored = _stored(db.url)
-                answered = sum(n for s, n in load.statuses.items() if s.startswith("2")) + CONCURRENCY
-                result.facts[f"{kind}: stored / answered 2xx"] = f"{stored} / {answered}"
-                result.rows.append(Row(kind, _NAMES[kind], load.sample, primary="p99",
-                                       floor_label="bare FastAPI", floor=floor_load.sample, unit="events/s",
-                                       target="p99 < 50 ms", target_check=_p99_under_50_ms,
-                                       note=f"answers: {load.statuses}"))
+        # Every server boots side by side (each is seconds of imports), then they are measured in turn.
+        apps = {kind: ctx.coinslot(kind) for kind in ctx.database_kinds}
+        floor = ctx.floor()
+        floor_load = run_load(floor.port, signed_deliveries(floor.port, total, run="floor"),
+                              concurrency=CONCURRENCY, count=sizes.webhook_count,
+                              duration_s=sizes.http_duration_s, warmup=CONCURRENCY)
+        for kind, (db, app) in apps.items():
+            app.wait_ready()
+            load = run_load(app.port, signed_deliveries(app.port, total, run=uuid.uuid4().hex[:8]),
+                            concurrency=CONCURRENCY, count=sizes.webhook_count,
+                            duration_s=sizes.http_duration_s, warmup=CONCURRENCY)
+            stored = _stored(db.url)
+            answered = sum(n for s, n in load.statuses.items() if s.startswith("2")) + CONCURRENCY
+            result.facts[f"{kind}: stored / answered 2xx"] = f"{stored} / {answered}"
+            result.rows.append(Row(kind, _NAMES[kind], load.sample, primary="p99",
+                                   floor_label="bare FastAPI", floor=floor_load.sample, unit="events/s",
+                                   target="p99 < 50 ms", target_check=_p99_under_50_ms,
+                                   note=f"answers: {load.statuses}"))
         if ctx.postgres is None:
             result.rows.append(Row("postgresql", "PostgreSQL", None, na_reason=ctx.postgres_reason))
     return result

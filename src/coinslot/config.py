@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     billing_enabled: bool = True
     billing_disabled_reason: str = "billing is switched off by the operator"
 
-    # Where coinslot is reachable, and where it may send browsers back to.
+    # Where coinslot is reachable, and where it may send browsers back to. In library mode this is the
+    # host app's address: the mount path (`library.mount(path=...)`) is added from each request.
     public_url: str = "http://127.0.0.1:8000"
     allowed_redirect_origins: str = ""  # comma-separated origins of the host app
 

@@ -235,10 +235,13 @@ def test_the_customer_back_from_checkout_before_the_webhook_sees_the_plan(stack:
 def test_a_handler_lookup_miss_never_answers_400_and_the_event_waits_for_replay(
     quick_retries: Stack,
 ) -> None:
-    # A subscription made at Stripe for a customer coinslot has not linked (yet): a lookup miss.
+    # A subscription made at Stripe for the host's user (the customer names them in its metadata)
+    # before coinslot linked that customer: every event about it is a lookup miss.
     stack = quick_retries
     push_catalog(stack)
-    customer = stack.stripe.v1.customers.create(params={"email": "walkin@example.com"})
+    customer = stack.stripe.v1.customers.create(
+        params={"email": "walkin@example.com", "metadata": {"coinslot_user_id": "walkin"}}
+    )
     card = stack.stripe.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
     [price] = stack.stripe.v1.prices.list(params={"lookup_keys": ["coinslot:plan:pro:month"]}).data
     subscription = stack.stripe.v1.subscriptions.create(
@@ -258,7 +261,7 @@ def test_a_handler_lookup_miss_never_answers_400_and_the_event_waits_for_replay(
     assert "no coinslot customer is linked" in (dead.last_error or "")
     assert {alert.code for alert in alerts(stack)} == {"webhook.dead"}
     assert mirror(stack, subscription.id) is None
-    # The host creates the user; coinslot links the Stripe customer by email; the operator replays.
+    # The host creates the user; coinslot finds and links that Stripe customer; the operator replays.
     linked = stack.api.post("/v1/customers", json={"host_user_id": "walkin", "email": "walkin@example.com"})
     assert linked.json()["stripe_customer_id"] == customer.id
     replayed = CliRunner().invoke(cli, ["events", "replay", "--dead"], env=cli_env(stack))

@@ -1,7 +1,8 @@
 """Entitlement use cases: check (read-only, on the host's hot path), consume and holds (atomic).
 
-`check` runs in a read-only unit of work: a handful of indexed reads, no lock, no
-write, no Stripe call. `consume` decides and spends in one write transaction
+`check` runs in a read-only unit of work: one statement (entitlements.repository),
+more only when something expired unwritten or the feature has a per-period limit;
+no lock, no write, no Stripe call. `consume` decides and spends in one write transaction
 under the customer's ledger lock, so a decision can never be overtaken by a
 concurrent spend (per-period limits included).
 
