@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from .errors import APIError, AuthenticationError, InvalidRequestError, RateLimitError, StripeError
 from .events import API_VERSION
-from .expand import apply_expand, public
+from .expand import apply_expand, public, show_current
 from .hosted import HOSTED_BASE_KEY, remember_base_url
 from .params import decode_form
 from .routing import Call, Router
@@ -167,7 +167,7 @@ class _Pipeline:
             with store.lock if route.locked else nullcontext():
                 result = route.handler(call)
                 status, body = result if isinstance(result, tuple) else (200, result)
-                rendered = public(body)
+                rendered = show_current(store, public(body))
                 expand = call.params.get("expand")
                 if expand:
                     apply_expand(store, rendered, expand if isinstance(expand, list) else [expand])

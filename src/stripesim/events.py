@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import API_VERSION
 from .errors import ParameterInvalid
-from .expand import public
+from .expand import public, show_current
 from .pagination import filter_created, paginate
 from .params import get_bool, get_list, get_str, reject_unknown
 from .routing import Call, Router
@@ -45,7 +45,8 @@ def emit(sim: Sim, event_type: str, obj: dict[str, Any],
             ep for ep in store.all("webhook_endpoint")
             if ep.get("status") == "enabled" and event_matches(ep.get("enabled_events", []), event_type)
         ]
-        data: dict[str, Any] = {"object": public(obj)}
+        # A snapshot of the object as Stripe would render it at this moment (embedded prices as they are now).
+        data: dict[str, Any] = {"object": show_current(store, public(obj))}
         if previous is not None:
             data["previous_attributes"] = public(copy.deepcopy(previous))
         event_id = new_id("evt")

@@ -192,6 +192,44 @@ def test_a_retried_consume_is_charged_once_and_a_reused_key_is_a_conflict(db: Da
         consume(db, PATCH_HIVE, "maya", "patchbook", "request-1")
 
 
+def hold(
+    db: Database, catalog: Catalog, user: str, feature: str, key: str, *, now: dt.datetime = NOW,
+    timeout_s: int = 600, credits: int | None = None,
+) -> entitlements.Consumed:
+    with db.unit_of_work() as session:
+        return entitlements.hold(session, customer=user, feature=feature, idempotency_key=key,
+                                 timeout_s=timeout_s, catalog=catalog, now=now, credits=credits)
+
+
+def test_a_retried_hold_a_second_later_is_the_same_hold_even_when_it_took_the_last_credits(
+    db: Database,
+) -> None:
+    with db.unit_of_work() as session:
+        maya = subscribe(session, "maya", "core")
+        pay_period(session, maya, PATCH_HIVE, "core", "in_core_nov")
+    for number in range(7):  # 25 - 21 = 4 left
+        consume(db, PATCH_HIVE, "maya", "export", f"export-{number}")
+    first = hold(db, PATCH_HIVE, "maya", "export", "job-1")  # 1 left: too few for a fresh export hold
+    second_later = NOW + dt.timedelta(seconds=1)
+    again = hold(db, PATCH_HIVE, "maya", "export", "job-1", now=second_later)
+    assert (again.entry.entry_id, again.entry.hold_id, again.entry.replayed) == (
+        first.entry.entry_id,
+        first.entry.hold_id,
+        True,
+    )
+    assert (again.decision.cost, again.decision.remaining) == (3, 1)
+    estimated = hold(db, PATCH_HIVE, "maya", "export", "job-2", credits=1)
+    assert hold(db, PATCH_HIVE, "maya", "export", "job-2", credits=1, now=second_later).entry.replayed
+    assert estimated.decision.remaining == 0
+    with pytest.raises(Conflict):
+        hold(db, PATCH_HIVE, "maya", "patchbook", "job-1", now=second_later)
+    with pytest.raises(Conflict):
+        hold(db, PATCH_HIVE, "maya", "export", "job-2", credits=2, now=second_later)
+    with pytest.raises(Conflict):
+        consume(db, PATCH_HIVE, "maya", "export", "job-1")  # a hold's key is not a spend's
+    assert_verified(db)
+
+
 def test_two_users_with_the_same_idempotency_key_are_charged_each_for_their_own(db: Database) -> None:
     with db.unit_of_work() as session:
         for user in ("maya", "noor"):

@@ -113,7 +113,7 @@ def test_64_holds_and_captures_at_once_stay_exact(db: Database) -> None:
                     customer_id=alice,
                     entry_id=f"key:hold-{number}",
                     credits=6,
-                    expires_at=NOW.replace(year=2027),
+                    timeout_s=365 * 86_400,
                     now=NOW,
                 )
         except InsufficientCredits:

@@ -185,7 +185,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     customer_id=self.customer_id,
                     entry_id=self.next_id("hold"),
                     credits=credits,
-                    expires_at=expires_at,
+                    timeout_s=timeout_h * 3600,
                     now=self.model.now,
                 )
         except InsufficientCredits:

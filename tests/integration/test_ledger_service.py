@@ -103,7 +103,7 @@ def test_a_hold_reserves_then_a_capture_charges_the_actual_cost(db: Database) ->
             customer_id=alice,
             entry_id="key:job-1",
             credits=10,
-            expires_at=NOW + DAY,
+            timeout_s=86_400,
             now=NOW,
             feature="render",
         )
@@ -124,12 +124,27 @@ def test_a_hold_reserves_then_a_capture_charges_the_actual_cost(db: Database) ->
     assert_verified(db)
 
 
+def test_a_hold_retried_a_second_later_with_the_same_timeout_is_replayed(db: Database) -> None:
+    alice = new_customer(db, "alice")
+    grant(db, alice, 25)
+    first = None
+    for later_s in (0, 1):
+        with db.unit_of_work() as session:
+            held = ledger.hold(session, customer_id=alice, entry_id="key:job-1", credits=10, timeout_s=600,
+                               now=NOW + dt.timedelta(seconds=later_s))
+        first = first or held
+    assert (held.hold_id, held.replayed, held.balance_after) == (first.hold_id, True, 15)
+    with db.unit_of_work() as session, pytest.raises(Conflict):
+        ledger.hold(session, customer_id=alice, entry_id="key:job-1", credits=10, timeout_s=900, now=NOW)
+    assert_verified(db)
+
+
 def test_capturing_more_than_the_hold_draws_the_rest_if_the_balance_allows(db: Database) -> None:
     alice = new_customer(db, "alice")
     grant(db, alice, 12)
     with db.unit_of_work() as session:
         held = ledger.hold(
-            session, customer_id=alice, entry_id="key:job-1", credits=10, expires_at=NOW + DAY, now=NOW
+            session, customer_id=alice, entry_id="key:job-1", credits=10, timeout_s=86_400, now=NOW
         )
     assert held.hold_id is not None
     with db.unit_of_work() as session, pytest.raises(InsufficientCredits, match="need 13, have 12"):
@@ -144,7 +159,7 @@ def test_an_expired_hold_releases_itself_and_cannot_be_captured(db: Database) ->
     grant(db, alice, 25)
     with db.unit_of_work() as session:
         held = ledger.hold(
-            session, customer_id=alice, entry_id="key:job-1", credits=10, expires_at=NOW + DAY, now=NOW
+            session, customer_id=alice, entry_id="key:job-1", credits=10, timeout_s=86_400, now=NOW
         )
     assert held.hold_id is not None
     later = NOW + 2 * DAY

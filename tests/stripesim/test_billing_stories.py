@@ -241,3 +241,19 @@ def test_partial_and_full_refunds(sim: SimHelper) -> None:
     assert len(refunded) == 2
     assert refunded[0].data.previous_attributes["amount_refunded"] == 300
     assert len(sim.client.v1.refunds.list(params={"charge": charge.id}).data) == 2
+
+
+def test_a_charge_lists_its_refunds_only_when_expanded(sim: SimHelper) -> None:
+    """Since 2022-11-15 `refunds` is not on a charge unless asked for with expand[]=refunds."""
+    pi = sim.client.v1.payment_intents.create(params={
+        "amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True})
+    first = sim.client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 300})
+    second = sim.client.v1.refunds.create(params={"payment_intent": pi.id, "amount": 200})
+    plain = sim.http.get(f"/v1/charges/{pi.latest_charge}").json()
+    assert "refunds" not in plain
+    assert plain["amount_refunded"] == 500
+    expanded = sim.client.v1.charges.retrieve(str(pi.latest_charge), params={"expand": ["refunds"]})
+    assert [refund.id for refund in expanded.refunds.data] == [second.id, first.id]  # newest first
+    assert expanded.refunds.url == f"/v1/charges/{pi.latest_charge}/refunds"
+    event = sim.client.v1.events.list(params={"type": "charge.refunded"}).data[0]
+    assert "refunds" not in event.data.object

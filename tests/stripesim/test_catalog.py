@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from tests.stripesim.billing_helpers import clock_customer, subscribe
 from tests.stripesim.conftest import SimHelper
 
 
@@ -118,3 +119,32 @@ def test_product_default_price_data(sim: SimHelper) -> None:
     price = sim.client.v1.prices.retrieve(str(product.default_price))
     assert price.product == product.id
     assert price.unit_amount == 900
+
+
+def test_a_subscription_shows_its_price_as_it_is_now_after_a_repricing(sim: SimHelper) -> None:
+    """Stripe renders a subscription item's price from the price itself: once a new price takes the
+    lookup key over and the old one is deactivated, the subscriptions still on it show that."""
+    product = _product(sim)
+    old = sim.client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 499, "product": product.id, "recurring": {"interval": "month"},
+        "lookup_key": "core", "metadata": {"coinslot_key": "plan:core"}})
+    _, customer = clock_customer(sim)
+    subscription = subscribe(sim, customer.id, old.id)
+    sim.client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 599, "product": product.id, "recurring": {"interval": "month"},
+        "lookup_key": "core", "transfer_lookup_key": True})
+    sim.client.v1.prices.update(old.id, params={"active": False})
+
+    item = sim.client.v1.subscriptions.retrieve(subscription.id)["items"].data[0]
+    assert (item.price.id, item.price.lookup_key, item.price.active) == (old.id, None, False)
+    assert item.price.metadata.to_dict() == {"coinslot_key": "plan:core"}
+    assert (item.plan.id, item.plan.active) == (old.id, False)
+    listed = sim.client.v1.subscription_items.list(params={"subscription": subscription.id}).data
+    assert listed[0].price.lookup_key is None
+    updated = sim.client.v1.subscriptions.update(subscription.id, params={"metadata": {"seen": "yes"}})
+    event = sim.client.v1.events.list(params={"type": "customer.subscription.updated"}).data[0]
+    assert updated["items"].data[0].price.lookup_key is None
+    assert event.data.object["items"].data[0].price.lookup_key is None  # the event's copy too
+    # The event created before the repricing keeps the price as it was then: events are snapshots.
+    created = sim.client.v1.events.list(params={"type": "customer.subscription.created"}).data[0]
+    assert created.data.object["items"].data[0].price.lookup_key == "core"

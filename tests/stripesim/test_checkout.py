@@ -151,3 +151,17 @@ def test_unknown_session_is_a_404(sim: SimHelper) -> None:
     response = sim.http.get("/v1/checkout/sessions/cs_test_nope")
     assert response.status_code == 404
     assert isinstance(response, httpx.Response)
+
+
+def test_expanding_line_items_shows_the_sessions_lines_with_their_prices_as_they_are_now(
+    sim: SimHelper,
+) -> None:
+    pack = price(sim, amount=500, interval=None, name="100 credits")
+    session = sim.client.v1.checkout.sessions.create(params={
+        "mode": "payment", "line_items": [{"price": pack.id, "quantity": 3}],
+        "success_url": "https://app.example/ok", "expand": ["line_items"]})
+    assert [(line.price.id, line.quantity) for line in session.line_items.data] == [(pack.id, 3)]
+    sim.client.v1.prices.update(pack.id, params={"lookup_key": "pack", "active": False})
+    again = sim.client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]})
+    [line] = again.line_items.data
+    assert (line.price.lookup_key, line.price.active) == ("pack", False)

@@ -48,7 +48,8 @@ class Stack:
         return self.coinslot_server.url
 
     @classmethod
-    def start(cls, database_url: str, *, catalog: str = "patch_hive", **overrides: object) -> Stack:
+    def start(cls, database_url: str, *, catalog: str | Path = "patch_hive", **overrides: object) -> Stack:
+        """`catalog`: an example catalog's name, or the path of a catalog file (one a test edits)."""
         coinslot_port = free_port()
         sim = Sim(retry_base_delay_s=0.05)
         sim_app = stripesim.create_app(
@@ -64,7 +65,7 @@ class Stack:
             stripe_api_base=sim_server.url,
             stripe_webhook_secrets=WEBHOOK_SECRET,
             stripe_max_network_retries=0,
-            catalog_path=CATALOGS / f"{catalog}.toml",
+            catalog_path=catalog if isinstance(catalog, Path) else CATALOGS / f"{catalog}.toml",
             public_url=f"http://127.0.0.1:{coinslot_port}",
             allowed_redirect_origins="http://127.0.0.1:5000,http://localhost:5000",
             session_secret="e2e-session-secret-e2e-session-secret",

@@ -7,11 +7,13 @@ from the file's text, never floats.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
 __all__ = [
+    "ITEM_KEY_METADATA",
     "Catalog",
     "CatalogItemRef",
     "CatalogPrice",
@@ -26,6 +28,10 @@ __all__ = [
 
 Interval = Literal["month", "year"]
 ItemKind = Literal["plan", "product", "pack"]
+# Metadata `catalog push` writes on every product and price it makes: the item's product key
+# ("plan:pro", "product:consultation", "pack:credits"). A price keeps it for life, while its lookup key
+# moves to the next price when the amount changes.
+ITEM_KEY_METADATA = "coinslot_key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +165,32 @@ class Catalog:
             if pack.lookup_key == lookup_key:
                 return CatalogItemRef("pack", pack.key)
         return None
+
+    def item_for_price(
+        self, *, metadata: Mapping[str, str], lookup_key: str | None, interval: str | None
+    ) -> CatalogItemRef | None:
+        """What a Stripe price stands for: by the item key `catalog push` wrote in its metadata, else by
+        its lookup key. The metadata comes first because a repriced plan's old price loses its lookup
+        key yet still bills every subscriber who had it: they remain on that plan."""
+        return self._item_for_key(metadata.get(ITEM_KEY_METADATA, ""), interval) or (
+            self.item_for_lookup_key(lookup_key) if lookup_key else None
+        )
+
+    def _item_for_key(self, item_key: str, interval: str | None) -> CatalogItemRef | None:
+        kind, _, key = item_key.partition(":")
+        if kind == "plan" and key in self.plans:
+            return CatalogItemRef("plan", key, _interval(interval))
+        if kind == "product" and key in self.products:
+            return CatalogItemRef("product", key)
+        if kind == "pack" and key in self.packs:
+            return CatalogItemRef("pack", key)
+        return None
+
+
+def _interval(value: str | None) -> Interval | None:
+    if value == "month":
+        return "month"
+    return "year" if value == "year" else None
 
 
 @dataclass(frozen=True, slots=True)

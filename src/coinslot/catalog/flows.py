@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from coinslot.catalog.core import Catalog, CatalogPrice, catalog_prices
+from coinslot.catalog.core import ITEM_KEY_METADATA, Catalog, CatalogPrice, catalog_prices
 from coinslot.stripe_gateway import StripeGateway
 from coinslot.stripe_gateway.catalog import StripePriceData, StripeProductData
 
 __all__ = ["PushAction", "PushPlan", "apply_push", "plan_push"]
 
-PRODUCT_KEY = "coinslot_key"
+PRODUCT_KEY = ITEM_KEY_METADATA
 ActionKind = Literal["create_product", "update_product", "create_price", "replace_price"]
 
 

@@ -22,7 +22,7 @@ from coinslot.customers import service as customers_service
 from coinslot.deps import Container
 from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
 from coinslot.ledger import service as ledger_service
-from coinslot.models import Order, Subscription
+from coinslot.models import CheckoutSession, Order, Subscription
 from coinslot.stripe_gateway.checkout import CheckoutSessionRequest, StripeCheckoutSessionData
 from coinslot.subscriptions import service as subscriptions_service
 from coinslot.urls import check_redirect_url
@@ -90,14 +90,22 @@ def start_checkout(
             raise InvalidInput("only a one-time product takes a payload", field="payload")
         core.check_payload_size(payload, max_bytes=container.settings.order_payload_max_bytes)
     urls = _checked_urls(container, success_url=success_url, cancel_url=cancel_url)
-    if resolved.mode == "subscription":
-        _refuse_second_subscription(container, catalog=catalog, host_user_id=host_user_id)
     # The first Stripe call is a read: when Stripe is unreachable, nothing has been written yet.
     price_id = _price_id(container, resolved)
     customer = customer_flows.ensure_stripe_customer(
         container, host_user_id=host_user_id, email=email, name=name
     )
     with container.db.unit_of_work() as session:
+        if resolved.mode == "subscription":
+            live = service.live_subscription_checkout(
+                session,
+                customer_id=customer.id,
+                catalog=catalog,
+                now=container.clock.now(),
+                grace=dt.timedelta(days=container.settings.past_due_grace_days),
+            )
+            if live is not None:
+                return _reused(live, resolved, order_id=None)
         order = None
         if payload is not None:
             order = service.create_order(
@@ -125,25 +133,21 @@ def start_checkout(
     )
 
 
-def _refuse_second_subscription(container: Container, *, catalog: Catalog, host_user_id: str) -> None:
-    """A user with a subscription that grants access changes plan instead: a second one would bill twice."""
-    with container.db.unit_of_work(read_only=True) as session:
-        customer = customers_service.get_by_host_user_id(session, host_user_id)
-        if customer is None:
-            return
-        access = subscriptions_service.plan_access_for(
-            session,
-            customer_id=customer.id,
-            catalog=catalog,
-            now=container.clock.now(),
-            grace=dt.timedelta(days=container.settings.past_due_grace_days),
-        )
-    if access.subscription_id is not None and access.reason in ("active", "trialing", "past_due_in_grace"):
+def _reused(intent: CheckoutSession, item: core.CheckoutItem, *, order_id: str | None) -> StartedCheckout:
+    """A checkout still payable answers a second start for the same thing (a second tab, a double
+    click): both pages lead to one session, so only one can be paid. Anything else waits for it."""
+    same = (intent.item_kind, intent.item_key, intent.interval, intent.quantity) == (
+        item.ref.kind, item.ref.key, item.ref.interval, item.quantity)
+    if not same or intent.stripe_session_id is None or intent.url is None:
         raise Conflict(
-            f"{host_user_id} already has a {access.status} subscription to {access.plan_key!r}: "
-            "change its plan instead of starting a second one",
-            code="already_subscribed",
+            f"a checkout for {intent.item_kind} {intent.item_key!r} is already open for this customer: "
+            "pay it or let it expire before starting another",
+            code="checkout_open",
         )
+    return StartedCheckout(
+        intent.id, intent.stripe_session_id, intent.url, intent.mode, order_id,
+        item.amount_total_minor, item.price.currency,
+    )
 
 
 def create_order(
@@ -203,7 +207,12 @@ def start_order_checkout(
     price_id = _price_id(container, resolved)
     customer = customer_flows.ensure_stripe_customer(container, host_user_id=host_user)
     with container.db.unit_of_work() as session:
+        # Locked, then looked at again: a concurrent resume may have opened a session since `previous`.
         order_row = repository.order_by_public_id(session, order_id, for_update=True)
+        assert order_row is not None  # read above; orders are never deleted
+        live = service.live_order_checkout(session, order=order_row, now=container.clock.now())
+        if live is not None:
+            return _reused(live, resolved, order_id=order_id)
         intent = service.start_intent(
             session, customer_id=customer.id, item=resolved, order=order_row, now=container.clock.now()
         )

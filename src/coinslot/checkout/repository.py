@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,8 @@ __all__ = [
     "intent_by_id",
     "intent_by_stripe_id",
     "list_orders",
+    "live_intent",
+    "lock_customer",
     "open_intents_for_order",
     "order_by_id",
     "order_by_public_id",
@@ -63,3 +67,30 @@ def open_intents_for_order(session: Session, order_id: int) -> list[CheckoutSess
             .order_by(CheckoutSession.id)
         )
     )
+
+
+def lock_customer(session: Session, customer_id: int) -> None:
+    """Serialise one customer's checkout starts (PostgreSQL; SQLite's BEGIN IMMEDIATE already does)."""
+    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+
+
+def live_intent(
+    session: Session,
+    *,
+    customer_id: int,
+    created_after: dt.datetime,
+    mode: str | None = None,
+    order_id: int | None = None,
+) -> CheckoutSession | None:
+    """The newest checkout attempt still payable (being created or open, not past its expiry) of a customer,
+    optionally only of one mode or for one order."""
+    query = select(CheckoutSession).where(
+        CheckoutSession.customer_id == customer_id,
+        CheckoutSession.status.in_(("creating", "open")),
+        CheckoutSession.created_at > created_after,
+    )
+    if mode is not None:
+        query = query.where(CheckoutSession.mode == mode)
+    if order_id is not None:
+        query = query.where(CheckoutSession.order_id == order_id)
+    return session.scalar(query.order_by(CheckoutSession.id.desc()).limit(1))

@@ -11,19 +11,24 @@ from sqlalchemy.orm import Session
 
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import core, repository
+from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
 from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.ledger import service as ledger_service
 from coinslot.models import CheckoutSession, Customer, Order
 from coinslot.outbound import service as outbound
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
+from coinslot.subscriptions import service as subscriptions_service
 
 __all__ = [
+    "CHECKOUT_LIFETIME",
     "FulfilResult",
     "create_order",
     "fulfil_checkout_session",
     "get_order",
     "list_orders",
+    "live_order_checkout",
+    "live_subscription_checkout",
     "mark_expired",
     "record_session_created",
     "record_session_failed",
@@ -34,6 +39,11 @@ __all__ = [
 METADATA_USER = "coinslot_user_id"
 METADATA_ITEM = "coinslot_item"
 METADATA_ORDER = "coinslot_order_id"
+# Stripe's default life of a Checkout Session (coinslot sets no `expires_at`): after it, an attempt
+# not yet closed by checkout.session.expired can no longer be paid.
+CHECKOUT_LIFETIME = dt.timedelta(hours=24)
+# Access reasons of a subscription a second one would bill twice.
+_SUBSCRIBED = ("active", "trialing", "past_due_in_grace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +169,37 @@ def start_intent(
     session.add(intent)
     session.flush()
     return intent
+
+
+def live_subscription_checkout(
+    session: Session, *, customer_id: int, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
+) -> CheckoutSession | None:
+    """Before a subscription checkout starts: refuse a customer whose subscription grants access
+    (Conflict `already_subscribed`: change plan instead), and return their subscription checkout still
+    payable, which a second one must not duplicate (two tabs would make two subscriptions).
+
+    Locks the customer row until the caller commits its new attempt, so concurrent starts take turns.
+    """
+    repository.lock_customer(session, customer_id)
+    access = subscriptions_service.plan_access_for(
+        session, customer_id=customer_id, catalog=catalog, now=now, grace=grace
+    )
+    if access.subscription_id is not None and access.reason in _SUBSCRIBED:
+        raise Conflict(
+            f"the customer already has a {access.status} subscription to {access.plan_key!r}: "
+            "change its plan instead of starting a second one",
+            code="already_subscribed",
+        )
+    return repository.live_intent(
+        session, customer_id=customer_id, mode="subscription", created_after=now - CHECKOUT_LIFETIME
+    )
+
+
+def live_order_checkout(session: Session, *, order: Order, now: dt.datetime) -> CheckoutSession | None:
+    """The order's checkout still payable, if any; call with the order row locked (`for_update`)."""
+    return repository.live_intent(
+        session, customer_id=order.customer_id, order_id=order.id, created_after=now - CHECKOUT_LIFETIME
+    )
 
 
 def record_session_created(
@@ -341,7 +382,10 @@ def _credit_pack(
         raise NotFound(f"paid checkout session {checkout.id} is for pack {pack_key!r}, not in the catalog")
     quantity = sum(line.quantity for line in checkout.line_items) or (intent.quantity if intent else 1)
     credits = core.pack_credits(catalog, pack_key, quantity)
-    expires_at = now + dt.timedelta(days=pack.expires_after_days) if pack.expires_after_days else None
+    # Counted from the session's creation, not from `now`: the webhook and the return page apply the
+    # same session at different moments, and the ledger refuses one entry id with two expiry dates.
+    bought_at = from_unix(checkout.created) or now
+    expires_at = bought_at + dt.timedelta(days=pack.expires_after_days) if pack.expires_after_days else None
     ledger_service.credit(
         session,
         customer_id=customer.id,

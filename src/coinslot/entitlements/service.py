@@ -177,7 +177,7 @@ def consume(
     entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
     first = ledger.find_entry(session, entry_id=entry_id)
     if first is not None:
-        return _replayed(first, customer_id=customer_id, feature=feature, cost=cost, plan=plan)
+        return _replayed(first, kind="spend", customer_id=customer_id, feature=feature, cost=cost, plan=plan)
     decision = _decide_locked(session, customer_id=customer_id, access=access, plan=plan, feature=feature_def,
                               quantity=quantity, params=params, now=now)
     entry = ledger.spend(session, customer_id=customer_id, entry_id=entry_id, credits=cost, feature=feature,
@@ -188,9 +188,9 @@ def consume(
     return Consumed(decision, entry)
 
 
-def _replayed(first: ledger.EntryResult, *, customer_id: int, feature: str, cost: int,
+def _replayed(first: ledger.EntryResult, *, kind: str, customer_id: int, feature: str, cost: int,
               plan: Plan | None) -> Consumed:
-    if (first.kind, first.customer_id, first.feature, first.credits) != ("spend", customer_id, feature, cost):
+    if (first.kind, first.customer_id, first.feature, first.credits) != (kind, customer_id, feature, cost):
         raise Conflict(f"idempotency key of entry {first.entry_id!r} was already used for another request")
     unlimited = first.available_delta == 0 and first.credits > 0
     decision = Decision(True, cost, None if unlimited else first.balance_after,
@@ -221,14 +221,19 @@ def hold(
         raise InvalidInput("timeout_s must be >= 1", field="timeout_s")
     feature_def = _feature(catalog, feature)
     customer_id, access, plan = _prepare(session, customer=customer, catalog=catalog, now=now, grace=grace)
+    entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
+    # A retry replays before deciding: the first hold may have used the very credits a fresh
+    # decision would now find missing.
+    first = ledger.find_entry(session, entry_id=entry_id)
+    if first is not None:
+        cost = core.cost_of(feature_def, quantity=quantity, params=params or {}) if credits is None else credits
+        return _replayed(first, kind="hold", customer_id=customer_id, feature=feature, cost=cost, plan=plan)
     # With an explicit estimate the feature's own cost does not matter; the ledger checks the balance.
     decision = _decide_locked(session, customer_id=customer_id, access=access, plan=plan, feature=feature_def,
                               quantity=quantity, params=params, now=now, enforce_balance=credits is None)
     amount = decision.cost if credits is None else credits
-    entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
-    entry = ledger.hold(session, customer_id=customer_id, entry_id=entry_id,
-                        credits=amount,
-                        expires_at=now + dt.timedelta(seconds=timeout_s), now=now, feature=feature,
+    entry = ledger.hold(session, customer_id=customer_id, entry_id=entry_id, credits=amount,
+                        timeout_s=timeout_s, now=now, feature=feature,
                         unlimited=decision.reason == "unlimited", low_balance_pct=low_balance_pct)
     if decision.remaining is not None:
         decision = replace(decision, cost=amount, remaining=entry.balance_after)

@@ -246,7 +246,7 @@ def hold(
     customer_id: int,
     entry_id: str,
     credits: int,
-    expires_at: dt.datetime,
+    timeout_s: int,
     now: dt.datetime,
     feature: str | None = None,
     unlimited: bool = False,
@@ -254,14 +254,16 @@ def hold(
 ) -> EntryResult:
     """Reserve credits before a long job, drawn now from the lots that expire first.
 
-    The answer's `hold_id` names the hold for `capture` / `release`. At `expires_at`
+    The answer's `hold_id` names the hold for `capture` / `release`. `timeout_s` after `now`
     an unresolved hold releases itself. On an unlimited plan nothing is reserved.
     """
     _positive(credits, allow_zero=True)
-    if expires_at <= now:
-        raise InvalidInput("a hold must expire in the future", field="expires_at")
-    fp = fingerprint(op="hold", customer_id=customer_id, credits=credits, expires_at=expires_at,
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or timeout_s < 1:
+        raise InvalidInput("timeout_s must be a whole number >= 1", field="timeout_s")
+    # The timeout, not the moment it ends: a retry a second later must be the same request.
+    fp = fingerprint(op="hold", customer_id=customer_id, credits=credits, timeout_s=timeout_s,
                      feature=feature, unlimited=unlimited)
+    expires_at = now + dt.timedelta(seconds=timeout_s)
     balance_row = _open(session, customer_id=customer_id, now=now)
     if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
         return first

@@ -38,6 +38,7 @@ class StripeCheckoutSessionData:
     currency: str | None
     line_items: tuple[StripeLineItem, ...] = ()
     livemode: bool = False
+    created: int | None = None  # unix seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ def _session(obj: Any) -> StripeCheckoutSessionData:
         currency=data.get("currency"),
         line_items=tuple(items),
         livemode=bool(data.get("livemode")),
+        created=data.get("created"),
     )
 
 

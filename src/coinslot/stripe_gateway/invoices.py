@@ -9,7 +9,7 @@ under `pricing.price_details.price` and whether it is a proration under
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import stripe
@@ -28,9 +28,10 @@ class StripeInvoiceLineData:
     period_end: int | None
     proration: bool
     amount_minor: int
-    price_lookup_key: str | None = (
-        None  # filled by `StripeInvoices.retrieve` (a line names only the price id)
-    )
+    # Filled by `StripeInvoices.retrieve` (a line names only the price id): what links it to the catalog.
+    price_lookup_key: str | None = None
+    price_interval: str | None = None
+    price_metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,17 @@ def _line_from_dict(line: Mapping[str, Any]) -> StripeInvoiceLineData:
     )
 
 
+def _with_price(line: StripeInvoiceLineData, price: Mapping[str, Any] | None) -> StripeInvoiceLineData:
+    if price is None:
+        return line
+    return replace(
+        line,
+        price_lookup_key=price.get("lookup_key"),
+        price_interval=(price.get("recurring") or {}).get("interval"),
+        price_metadata=dict(price.get("metadata") or {}),
+    )
+
+
 def invoice_from_dict(data: Mapping[str, Any]) -> StripeInvoiceData:
     """Parse an invoice as Stripe renders it (API answer or an event's `data.object`)."""
     details = (data.get("parent") or {}).get("subscription_details") or {}
@@ -113,14 +125,12 @@ class StripeInvoices:
         with translate_stripe_errors(f"read invoice {invoice_id}"):
             found = invoice_from_dict(as_dict(self._client.v1.invoices.retrieve(invoice_id)))
             # A line names its price by id only, and expanding it is one level deeper than Stripe
-            # allows: read each price once to learn its lookup key (the link to the catalog).
-            keys: dict[str, str | None] = {}
-            for price_id in {line.price_id for line in found.lines if line.price_id}:
-                keys[price_id] = self._client.v1.prices.retrieve(price_id).lookup_key
-        lines = tuple(
-            replace(line, price_lookup_key=keys.get(line.price_id)) if line.price_id else line
-            for line in found.lines
-        )
+            # allows: read each price once to learn its metadata and lookup key (the links to the catalog).
+            prices = {
+                price_id: as_dict(self._client.v1.prices.retrieve(price_id))
+                for price_id in {line.price_id for line in found.lines if line.price_id}
+            }
+        lines = tuple(_with_price(line, prices.get(line.price_id or "")) for line in found.lines)
         return replace(found, lines=lines)
 
     def list_for_customer(self, customer_id: str, *, limit: int = 24) -> list[StripeInvoiceData]:

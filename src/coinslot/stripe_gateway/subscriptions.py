@@ -8,7 +8,7 @@ subscription's (coinslot sells one price per subscription).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import stripe
@@ -51,6 +51,7 @@ class StripeSubscriptionItemData:
     quantity: int
     current_period_start: int | None  # unix seconds
     current_period_end: int | None
+    price_metadata: Mapping[str, str] = field(default_factory=dict)  # what `catalog push` wrote on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ def _item_from_dict(item: Mapping[str, Any]) -> StripeSubscriptionItemData:
         quantity=int(item.get("quantity") or 1),
         current_period_start=item.get("current_period_start"),
         current_period_end=item.get("current_period_end"),
+        price_metadata=dict(price.get("metadata") or {}),
     )
 
 

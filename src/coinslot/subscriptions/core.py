@@ -6,7 +6,7 @@ Pure: given the mirrored subscription and `now`, no I/O.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -135,13 +135,18 @@ def _rank(catalog: Catalog, access: PlanAccess) -> int:
 
 
 def plan_ref_for_price(
-    catalog: Catalog, *, lookup_key: str | None, price_id: str | None
+    catalog: Catalog,
+    *,
+    price_id: str | None,
+    lookup_key: str | None,
+    metadata: Mapping[str, str],
+    interval: str | None,
 ) -> CatalogItemRef | None:
-    """The catalog plan a Stripe price stands for: by lookup key, else by a price id pinned in the file."""
-    if lookup_key:
-        ref = catalog.item_for_lookup_key(lookup_key)
-        if ref is not None and ref.kind == "plan":
-            return ref
+    """The catalog plan a Stripe price stands for: by the item key `catalog push` wrote in its metadata
+    (kept by the prices a repricing retired), by lookup key, else by a price id pinned in the file."""
+    ref = catalog.item_for_price(metadata=metadata, lookup_key=lookup_key, interval=interval)
+    if ref is not None and ref.kind == "plan":
+        return ref
     if price_id:
         for price in catalog_prices(catalog):
             if price.ref.kind == "plan" and price_id in (price.price_id_test, price.price_id_live):

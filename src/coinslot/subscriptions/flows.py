@@ -15,7 +15,7 @@ from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog, Interval
 from coinslot.customers import service as customers_service
 from coinslot.deps import Container
-from coinslot.errors import Conflict, InvalidInput, NotFound
+from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
 from coinslot.stripe_gateway.portal import PortalFlow, PortalSessionData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
 from coinslot.subscriptions import repository, service
@@ -54,6 +54,7 @@ class _Current:
     plan_key: str | None
     interval: str | None
     snapshot_at_ms: int
+    pending_plan_key: str | None  # a downgrade scheduled for the period end
 
 
 def _current(container: Container, host_user_id: str) -> _Current:
@@ -74,6 +75,7 @@ def _current(container: Container, host_user_id: str) -> _Current:
             row.plan_key,
             row.interval,
             row.snapshot_at_ms,
+            row.pending_plan_key,
         )
 
 
@@ -83,9 +85,14 @@ def _idempotency_key(current: _Current, action: str) -> str:
     return f"coinslot:subscription:{current.row_id}:{action}:{current.snapshot_at_ms}"
 
 
-def _mirror(container: Container, snapshot: StripeSubscriptionData, catalog: Catalog) -> SubscriptionView:
+def _mirror(
+    container: Container, snapshot: StripeSubscriptionData, catalog: Catalog, *, clear_pending: bool = False
+) -> SubscriptionView:
+    """Record Stripe's answer; `clear_pending` drops a scheduled downgrade in the same transaction."""
     now = container.clock.now()
     with container.db.unit_of_work() as session:
+        if clear_pending:
+            service.set_pending_plan(session, stripe_subscription_id=snapshot.id, plan_key=None, now=now)
         row = service.sync_subscription(
             session, snapshot=snapshot, catalog=catalog, now=now, seen_at_ms=int(now.timestamp() * 1000)
         )
@@ -146,37 +153,96 @@ def change_plan(
     timing: ChangeTiming | None = None,
 ) -> SubscriptionView:
     """Switch plans. By default an upgrade applies now (prorated, invoiced at once) and a
-    downgrade at the period end (the paid-for plan lasts until then); `timing` overrides."""
+    downgrade at the period end (the paid-for plan lasts until then); `timing` overrides.
+
+    While a downgrade is pending, choosing the plan one is on undoes it, and any other choice
+    starts from the plan paid for: the scheduled downgrade is undone first.
+    """
     catalog = catalog_service.get_catalog(container.settings)
     current = _current(container, host_user_id)
-    chosen: Interval = interval or ("year" if current.interval == "year" else "month")
+    chosen: Interval = interval or _interval_of(current)
+    if current.pending_plan_key is not None:
+        kept = _undo_pending_downgrade(container, catalog, current)
+        if (plan_key, chosen) == (current.plan_key, current.interval):
+            return kept
+        current = _current(container, host_user_id)
     if plan_key == current.plan_key and chosen == current.interval:
         raise Conflict(f"user {host_user_id!r} is already on {plan_key} ({chosen})", code="same_plan")
     upgrade = is_upgrade(catalog, from_plan=current.plan_key, to_plan=plan_key)
     when = timing or ("now" if upgrade else "period_end")
     price_id = _price_id(container, catalog, plan_key, chosen)
-    snapshot = container.gateway.subscriptions.retrieve(current.stripe_subscription_id)
-    item = snapshot.first_item
-    if item is None:
-        raise Conflict(f"subscription {snapshot.id} has no item to change")
+    item_id = _item_id(container, current)
+    key = _idempotency_key(current, f"change:{plan_key}:{chosen}:{when}")
     if when == "period_end":
-        with container.db.unit_of_work() as session:
-            service.set_pending_plan(
-                session, stripe_subscription_id=snapshot.id, plan_key=plan_key, now=container.clock.now()
-            )
-    changed = container.gateway.subscriptions.change_price(
-        snapshot.id,
-        item_id=item.id,
-        price_id=price_id,
-        proration_behavior="always_invoice" if when == "now" else "none",
-        idempotency_key=_idempotency_key(current, f"change:{plan_key}:{chosen}:{when}"),
-    )
-    if when == "now":
-        with container.db.unit_of_work() as session:
-            service.set_pending_plan(
-                session, stripe_subscription_id=snapshot.id, plan_key=None, now=container.clock.now()
-            )
+        changed = _schedule_downgrade(container, current, item_id=item_id, price_id=price_id,
+                                      plan_key=plan_key, idempotency_key=key)
+    else:
+        changed = container.gateway.subscriptions.change_price(
+            current.stripe_subscription_id, item_id=item_id, price_id=price_id,
+            proration_behavior="always_invoice", idempotency_key=key,
+        )
     return _mirror(container, changed, catalog)
+
+
+def _interval_of(current: _Current) -> Interval:
+    return "year" if current.interval == "year" else "month"
+
+
+def _item_id(container: Container, current: _Current) -> str:
+    """The subscription's one item, read from Stripe (coinslot sells one price per subscription)."""
+    item = container.gateway.subscriptions.retrieve(current.stripe_subscription_id).first_item
+    if item is None:
+        raise Conflict(f"subscription {current.stripe_subscription_id} has no item to change")
+    return item.id
+
+
+def _undo_pending_downgrade(container: Container, catalog: Catalog, current: _Current) -> SubscriptionView:
+    """Put the paid-for plan's price back at Stripe, without proration, and forget the downgrade.
+
+    A scheduled downgrade swapped the price at Stripe already (with no proration), so the
+    price Stripe holds is one the customer never used: an upgrade prorated from it would
+    charge the difference to the cheap price (PRO -> CORE scheduled -> STUDIO billed $25.00,
+    not $15.00). Swapping back without proration restores what was paid for.
+    """
+    if current.plan_key is None:
+        raise Conflict(f"subscription {current.stripe_subscription_id} has no plan to keep")
+    restored = container.gateway.subscriptions.change_price(
+        current.stripe_subscription_id,
+        item_id=_item_id(container, current),
+        price_id=_price_id(container, catalog, current.plan_key, _interval_of(current)),
+        proration_behavior="none",
+        idempotency_key=_idempotency_key(current, f"undo:{current.pending_plan_key}"),
+    )
+    return _mirror(container, restored, catalog, clear_pending=True)
+
+
+def _schedule_downgrade(
+    container: Container, current: _Current, *, item_id: str, price_id: str, plan_key: str,
+    idempotency_key: str,
+) -> StripeSubscriptionData:
+    """Swap the price now without proration; the mirror keeps the paid-for plan until the period ends.
+
+    The pending plan is recorded before the call because Stripe's customer.subscription.updated for
+    the swap may be applied before this flow records the answer, and without it the mirror would
+    end the paid-for plan at once. When Stripe does not accept the swap, it is taken back.
+    """
+    _set_pending(container, current, plan_key)
+    try:
+        return container.gateway.subscriptions.change_price(
+            current.stripe_subscription_id, item_id=item_id, price_id=price_id,
+            proration_behavior="none", idempotency_key=idempotency_key,
+        )
+    except CoinslotError:
+        _set_pending(container, current, None)
+        raise
+
+
+def _set_pending(container: Container, current: _Current, plan_key: str | None) -> None:
+    with container.db.unit_of_work() as session:
+        service.set_pending_plan(
+            session, stripe_subscription_id=current.stripe_subscription_id, plan_key=plan_key,
+            now=container.clock.now(),
+        )
 
 
 def open_portal(

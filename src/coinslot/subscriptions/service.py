@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coinslot.catalog.core import Catalog
+from coinslot.catalog.core import Catalog, CatalogItemRef
 from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
 from coinslot.errors import NotFound
@@ -22,15 +22,25 @@ from coinslot.outbound import service as outbox
 from coinslot.stripe_gateway.invoices import StripeInvoiceData, StripeInvoiceLineData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
 from coinslot.subscriptions import repository
-from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_ref_for_price
+from coinslot.subscriptions.core import (
+    ACCESS_BY_STATUS,
+    Access,
+    PlanAccess,
+    best_plan_access,
+    plan_ref_for_price,
+)
 
 __all__ = [
+    "PRICE_NOT_IN_CATALOG",
     "plan_access_for",
     "record_failed_invoice",
     "record_paid_invoice",
     "set_pending_plan",
     "sync_subscription",
 ]
+
+# Error code of a paying subscription or a paid invoice whose price stands for no catalog plan.
+PRICE_NOT_IN_CATALOG = "price_not_in_catalog"
 
 
 def sync_subscription(
@@ -80,13 +90,34 @@ def _customer_of(session: Session, snapshot: StripeSubscriptionData) -> Customer
     return customer
 
 
+def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
+    """The plan the subscription's price stands for. None is refused for a subscription that grants
+    access: mirroring it as "no plan" would silently drop a paying subscriber to the free plan."""
+    item = snapshot.first_item
+    if item is None:
+        return None
+    ref = plan_ref_for_price(
+        catalog,
+        price_id=item.price_id,
+        lookup_key=item.price_lookup_key,
+        metadata=item.price_metadata,
+        interval=item.interval,
+    )
+    if ref is None and ACCESS_BY_STATUS.get(snapshot.status, Access.FREE) is not Access.FREE:
+        raise NotFound(
+            f"subscription {snapshot.id} ({snapshot.status}) bills price {item.price_id}, which no plan "
+            "of the catalog stands for: add the plan back to the catalog (or move the subscription to a "
+            "catalog price), then replay the event",
+            code=PRICE_NOT_IN_CATALOG,
+        )
+    return ref
+
+
 def _copy_snapshot(
     row: Subscription, snapshot: StripeSubscriptionData, catalog: Catalog, now: dt.datetime
 ) -> None:
     item = snapshot.first_item
-    ref = plan_ref_for_price(
-        catalog, lookup_key=snapshot.price_lookup_key, price_id=item.price_id if item else None
-    )
+    ref = _plan_of(catalog, snapshot)
     new_period_end = from_unix(item.current_period_end) if item else None
     plan_key = ref.key if ref else None
     if row.pending_plan_key is not None and new_period_end != row.current_period_end:
@@ -155,7 +186,12 @@ def record_paid_invoice(
         raise NotFound(f"invoice {invoice.id} names no period to grant credits for")
     plan = catalog.plans.get(_granted_plan_key(catalog, row, line, period_start, period_end) or "")
     if plan is None or plan.kind != "subscription":
-        return  # a price outside the catalog: nothing coinslot grants
+        # Paid money with no plan to grant: never a silent no-op (the event dies with an alert).
+        raise NotFound(
+            f"invoice {invoice.id} was paid for subscription {row.stripe_subscription_id}, but its price "
+            f"{line.price_id if line else None} stands for no plan of the catalog: no credits granted",
+            code=PRICE_NOT_IN_CATALOG,
+        )
     ledger_service.grant_period(
         session,
         customer_id=row.customer_id,
@@ -190,7 +226,13 @@ def _granted_plan_key(
     if (period_start, period_end) == (row.current_period_start, row.current_period_end) and row.plan_key:
         return row.plan_key
     ref = (
-        plan_ref_for_price(catalog, lookup_key=line.price_lookup_key, price_id=line.price_id)
+        plan_ref_for_price(
+            catalog,
+            price_id=line.price_id,
+            lookup_key=line.price_lookup_key,
+            metadata=line.price_metadata,
+            interval=line.price_interval,
+        )
         if line
         else None
     )

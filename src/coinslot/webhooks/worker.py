@@ -28,7 +28,7 @@ from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
 from coinslot.deps import Container
-from coinslot.errors import Conflict, InvalidInput, NotFound
+from coinslot.errors import CoinslotError, Conflict, NotFound
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.observability import WEBHOOK_EVENTS
 from coinslot.outbound import service as outbox
@@ -38,6 +38,7 @@ from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.reader import GatewayReader, StripeReader
 
 __all__ = [
+    "UNPROCESSABLE_CODES",
     "Claimed",
     "apply_claimed",
     "backoff_s",
@@ -55,6 +56,13 @@ log = logging.getLogger("coinslot.webhooks")
 LEASE_S = 120.0  # longer than any Stripe read (timeouts 20 s, a few retries) of one event
 _ERROR_MAX_CHARS = 2000
 _FETCH_THREADS = 4  # concurrent Stripe reads per batch: well under Stripe's rate limits
+# Error codes that say the event cannot apply as sent, so retrying only delays the alert: dead at once.
+# An operator fixes the cause (a refund, the catalog), then replays. Every other error is retried.
+UNPROCESSABLE_CODES = frozenset({
+    "missing_metadata",  # a paid Checkout Session naming no known user, item or order
+    "order_paid_twice",  # a second session paid an order already paid: money to refund
+    "price_not_in_catalog",  # a paying subscription / paid invoice whose price stands for no plan
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +203,7 @@ def record_failure(
         row = repository.held_lease(session, event_id=claimed.id, worker=worker)
         if row is None:
             return "lease_lost"
-        # InvalidInput: the event cannot apply as sent (a paid session with no user): retrying is pointless.
-        unprocessable = isinstance(exc, InvalidInput)
+        unprocessable = isinstance(exc, CoinslotError) and exc.code in UNPROCESSABLE_CODES
         dead = unprocessable or row.attempts >= container.settings.webhook_max_attempts
         row.status = "dead" if dead else "failed"
         row.last_error = error

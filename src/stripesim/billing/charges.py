@@ -6,7 +6,6 @@ import secrets
 from typing import Any
 
 from ..cards import Charge as Outcome
-from ..pagination import list_object
 from ..store import new_id
 
 __all__ = ["new_charge"]
@@ -70,7 +69,7 @@ def new_charge(*, pi: dict[str, Any], pm: dict[str, Any], result: Outcome,
         "payment_method_details": {"card": _card_details(pm, amount), "type": "card"},
         "receipt_email": pi.get("receipt_email"), "receipt_number": None,
         "receipt_url": f"https://pay.stripe.com/receipts/stripesim/{charge_id}",
-        "refunded": False, "refunds": list_object([], f"/v1/charges/{charge_id}/refunds"),
+        "refunded": False,
         "review": None, "shipping": None, "source": None, "source_transfer": None,
         "statement_descriptor": None, "statement_descriptor_suffix": None,
         "status": "succeeded" if ok else "failed", "transfer_data": None,

@@ -8,6 +8,7 @@ import copy
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from ..expand import register_current
 from ..store import new_id
 
 if TYPE_CHECKING:
@@ -33,6 +34,21 @@ def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
         "trial_period_days": recurring.get("trial_period_days"),
         "usage_type": recurring.get("usage_type", "licensed"),
     }
+
+
+def _current_price(store: Store, embedded: dict[str, Any]) -> dict[str, Any] | None:
+    return store.get("price", str(embedded["id"]))
+
+
+def _current_plan(store: Store, embedded: dict[str, Any]) -> dict[str, Any] | None:
+    price = _current_price(store, embedded)
+    return plan_from_price(price) if price is not None else None
+
+
+# Items and Checkout line items keep a copy of their price (the engine bills from it; amounts are
+# immutable), but Stripe shows the price as it is now: its lookup key, `active`, metadata.
+register_current("price", _current_price)
+register_current("plan", _current_plan)
 
 
 def subscription_item(price: dict[str, Any], *, subscription_id: str, quantity: int,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..pagination import filter_created, paginate
+from ..expand import register_expander
+from ..pagination import filter_created, list_object, paginate
 from ..params import get_str, merge_metadata, reject_unknown
 from ..routing import Call, Router
 from ..search import search
+from ..store import Store
 
 __all__ = ["router"]
 
@@ -53,3 +55,12 @@ def list_charges(call: Call) -> dict[str, Any]:
         if value:
             items = [c for c in items if c.get(field) == value]
     return paginate(call, filter_created(items, params), url="/v1/charges", noun=NOUN)
+
+
+def _refunds(store: Store, charge: dict[str, Any]) -> dict[str, Any]:
+    found = [refund for refund in store.all("refund") if refund["charge"] == charge["id"]]
+    return list_object(list(reversed(found)), f"/v1/charges/{charge['id']}/refunds")
+
+
+# Since 2022-11-15 a charge carries `refunds` only when asked for with expand[]=refunds.
+register_expander(NOUN, "refunds", _refunds)

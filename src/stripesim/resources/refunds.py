@@ -74,7 +74,6 @@ def create(call: Call) -> dict[str, Any]:
     before = copy.deepcopy(charge)
     charge["amount_refunded"] = int(charge["amount_refunded"]) + amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-    charge["refunds"]["data"].insert(0, copy.deepcopy(refund))
     call.store.touch()
     call.emit("refund.created", refund)
     call.emit_update("charge.refunded", charge, before)
