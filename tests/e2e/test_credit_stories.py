@@ -9,10 +9,12 @@ best plan's allowance. Every story ends with `credits verify` clean.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 
-from tests.e2e.billing_user import User, assert_ledger_exact, credits, push_catalog
+from tests.e2e.billing_user import PAST_RENEWAL, User, assert_ledger_exact, credits, push_catalog
 from tests.support.stack import Stack
 
 
@@ -88,6 +90,34 @@ def test_core_exports_eight_times_is_refused_the_ninth_buys_the_minimum_and_rene
         (f"invoice:{renewal}", "grant", 25, 50),
     ]
     assert maya.history() == [{"month": export_month, "feature": "export", "uses": 8, "credits": 24}]
+    assert_ledger_exact(patch_hive)
+
+
+def test_an_active_subscriber_keeps_exporting_between_the_period_end_and_the_paid_renewal(
+    patch_hive: Stack,
+) -> None:
+    lea = User.on_test_clock(patch_hive, "lea")
+    subscription = lea.subscribe("core")
+    lea.buy("credits", quantity=25)
+    first_invoice = lea.latest_invoice(subscription)
+    period_end = lea.period_end(subscription)
+    # Stripe finalizes (and charges) the renewal about an hour after the period ends.
+    patch_hive.advance_clock(lea.test_clock_id, to=period_end + dt.timedelta(minutes=30))
+    patch_hive.settle()
+    pending = patch_hive.stripe.v1.invoices.retrieve(lea.latest_invoice(subscription))
+    assert pending.id == first_invoice or pending.status != "paid"
+    used = lea.consume("export", "export-in-the-gap")
+    assert used.status_code == 200, used.text
+    assert used.json()["remaining"] == 47  # the ended period's credits, drawn first, then the pack's
+
+    patch_hive.advance_clock(lea.test_clock_id, to=period_end + PAST_RENEWAL)
+    patch_hive.settle()
+    renewal = lea.latest_invoice(subscription)
+    assert lea.credits() == credits(50, period=25)  # the new period's 25 and the pack's 25
+    assert lea.entries()[-2:] == [
+        (f"lot:{lea.lot_of(f'invoice:{first_invoice}')}:expired", "expire", -22, 25),
+        (f"invoice:{renewal}", "grant", 25, 50),
+    ]
     assert_ledger_exact(patch_hive)
 
 

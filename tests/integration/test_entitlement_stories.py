@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coinslot.catalog.core import Catalog
@@ -84,8 +85,16 @@ def pay_period(
         rollover_cap=plan.rollover_cap,
         unlimited=plan.unlimited,
         now=now,
-        source=f"invoice:{invoice}",
+        source=f"subscription:{_subscription_of(session, customer_id)}",
     )
+
+
+def _subscription_of(session: Session, customer_id: int) -> str:
+    found = session.scalar(
+        select(Subscription.stripe_subscription_id).where(Subscription.customer_id == customer_id)
+    )
+    assert found is not None
+    return found
 
 
 def consume(

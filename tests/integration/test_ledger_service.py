@@ -30,7 +30,10 @@ def grant(
     end: dt.datetime = MONTH_END,
     rollover_cap: int = 0,
     now: dt.datetime = NOW,
+    source: str = "subscription:sub_1",
+    renewal_grace: dt.timedelta = dt.timedelta(0),
 ) -> ledger.EntryResult:
+    """A paid invoice's period, as `subscriptions.service.record_paid_invoice` grants it."""
     with db.unit_of_work() as session:
         return ledger.grant_period(
             session,
@@ -42,7 +45,8 @@ def grant(
             rollover_cap=rollover_cap,
             unlimited=False,
             now=now,
-            source=entry_id,
+            source=source,
+            renewal_grace=renewal_grace,
         )
 
 
@@ -256,7 +260,7 @@ def test_a_downgrade_can_be_configured_to_keep_the_period_credits(db: Database) 
             rollover_cap=0,
             unlimited=False,
             now=NOW,
-            source="invoice:core",
+            source="subscription:sub_1",
             downgrade="keep",
         )
     assert kept.balance_after == 100
@@ -279,6 +283,47 @@ def test_unused_credits_roll_over_up_to_the_cap(db: Database) -> None:
         now=renewal,
     )
     assert available(db, alice, now=renewal) == 200
+    assert_verified(db)
+
+
+GRACE = 3 * DAY
+
+
+def test_period_credits_last_until_the_renewal_is_paid(db: Database) -> None:
+    alice = new_customer(db, "alice")
+    grant(db, alice, 25, renewal_grace=GRACE)
+    before_renewal = MONTH_END + dt.timedelta(minutes=30)  # Stripe has not finalized the renewal yet
+    assert available(db, alice, now=before_renewal) == 25
+    assert spend(db, alice, 3, "export-1", now=before_renewal).balance_after == 22
+    renewal = MONTH_END + dt.timedelta(hours=1)
+    renewed = grant(db, alice, 25, entry_id="invoice:in_2", start=MONTH_END, end=MONTH_END + 30 * DAY,
+                    now=renewal, renewal_grace=GRACE)
+    assert renewed.balance_after == 25  # the old period's 22 ended where the new one started
+    assert available(db, alice, now=MONTH_END + 30 * DAY + dt.timedelta(minutes=30)) == 25
+    assert_verified(db)
+
+
+def test_period_credits_of_a_subscription_that_stopped_paying_expire_after_the_grace(db: Database) -> None:
+    alice = new_customer(db, "alice")
+    grant(db, alice, 25, renewal_grace=GRACE)
+    assert available(db, alice, now=MONTH_END + GRACE - dt.timedelta(seconds=1)) == 25
+    assert available(db, alice, now=MONTH_END + GRACE) == 0
+    with db.unit_of_work() as session:
+        assert ledger.expire_due(session, now=MONTH_END + GRACE) == 1
+    assert_verified(db)
+
+
+def test_a_second_subscription_keeps_the_first_subscriptions_credits(db: Database) -> None:
+    alice = new_customer(db, "alice")
+    grant(db, alice, 100, entry_id="invoice:in_a", source="subscription:sub_a", renewal_grace=GRACE)
+    five_days_later = NOW + 5 * DAY
+    second = grant(db, alice, 25, entry_id="invoice:in_b", source="subscription:sub_b", start=five_days_later,
+                   end=five_days_later + 30 * DAY, now=five_days_later, renewal_grace=GRACE)
+    assert (second.available_delta, second.balance_after) == (25, 125)
+    renewal_a = MONTH_END + dt.timedelta(hours=1)  # sub A's renewal ends only sub A's period
+    grant(db, alice, 100, entry_id="invoice:in_a2", source="subscription:sub_a", start=MONTH_END,
+          end=MONTH_END + 30 * DAY, now=renewal_a, renewal_grace=GRACE)
+    assert available(db, alice, now=renewal_a) == 125
     assert_verified(db)
 
 

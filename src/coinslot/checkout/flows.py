@@ -350,7 +350,9 @@ def _sync_subscription(
             session, snapshot=snapshot, catalog=catalog, now=now, seen_at_ms=seen_at_ms
         )
         if invoice is not None:
-            subscriptions_service.record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now)
+            grace = dt.timedelta(days=container.settings.past_due_grace_days)
+            subscriptions_service.record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now,
+                                                      renewal_grace=grace)
 
 
 def customer_summary(container: Container, *, host_user_id: str) -> CustomerSummary:

@@ -29,6 +29,7 @@ __all__ = [
     "give_back",
     "is_live",
     "period_change",
+    "period_lots_expire_at",
     "repaid_debt_credits",
     "rollover_credits",
     "spend_order",
@@ -171,6 +172,21 @@ def period_change(
     if policy == "cap":
         cut = max(0, period_remaining_credits + grant - allowance_credits)
     return PeriodChange(grant, cut)
+
+
+def period_lots_expire_at(*, period_end: dt.datetime, renewal_grace: dt.timedelta) -> dt.datetime:
+    """When a period's credits expire unless the next period's grant replaces them first.
+
+    The rule: a period's credits last until the next period's grant of the same subscription
+    replaces them (that grant ends them at its period start, see `periods.grant_period`), and at
+    the latest `renewal_grace` after the period's end. Stripe finalizes the renewal invoice about
+    an hour after the period ends, and retries a failed payment for days: expiring at the period's
+    end would leave a subscriber who pays with nothing in between. The bound still expires the
+    credits of a subscription that stopped paying, when its past-due grace is over.
+    """
+    if renewal_grace < dt.timedelta(0):
+        raise ValueError("renewal_grace must be >= 0")
+    return period_end + renewal_grace
 
 
 def rollover_credits(*, unused_credits: int, rollover_cap: int) -> int:

@@ -1,12 +1,17 @@
 """A plan period's credits: the first grant of a period (with rollover), and plan changes inside it.
 
 Part of the ledger service (`service.grant_period` is this function). Periods are
-recognised by their start: lots of kind grant/rollover carry `period_start`.
+recognised by their source (the subscription, or the free plan) and their start: lots of
+kind grant/rollover carry `source` and `period_start`. Another source's periods are another
+subscription's: a grant never touches them.
 
-    new period   -> earlier periods' lots end at this start (at the latest); what is left of
-                    them rolls over up to the plan's cap; the rest expires.
+    new period   -> the source's earlier periods' lots end at this start (at the latest); what is
+                    left of them rolls over up to the plan's cap; the rest expires.
     same period  -> a plan change: an upgrade tops the period up to the new allowance (never
                     re-granting what an earlier upgrade gave); a downgrade caps what is left.
+
+A period's lots expire `renewal_grace` after its end unless the next period's grant ends them
+first (`core.period_lots_expire_at`): a subscriber keeps their credits until the renewal is paid.
 """
 
 from __future__ import annotations
@@ -47,11 +52,14 @@ def grant_period(
     now: dt.datetime,
     source: str | None,
     downgrade: core.DowngradePolicy = "cap",
+    renewal_grace: dt.timedelta = dt.timedelta(0),
 ) -> EntryResult:
     """Grant a plan period's credits, once per entry id (one paid invoice = one grant).
 
-    They expire at `period_end`. The first grant of a period carries over what
-    the previous period left, up to `rollover_cap`. A second grant for the same
+    They expire when the next period's grant of the same `source` replaces them, or
+    `renewal_grace` after `period_end` (the past-due grace of subscriptions; none for periods
+    granted lazily at their first use, like the free month). The first grant of a period carries
+    over what the source's previous period left, up to `rollover_cap`. A second grant for the same
     period is a plan change: an upgrade adds only the difference to what this
     period already received; a downgrade leaves at most the new allowance
     (`downgrade="keep"` keeps them). Unlimited plans grant nothing and record the entry.
@@ -61,21 +69,23 @@ def grant_period(
     if period_end <= period_start:
         raise InvalidInput("period_end must be after period_start", field="period_end")
     allowance = 0 if unlimited else credits
+    # Not fingerprinted: a policy setting, and a replayed invoice must not conflict when it changes.
+    expires_at = core.period_lots_expire_at(period_end=period_end, renewal_grace=renewal_grace)
     fp = fingerprint(op="grant", customer_id=customer_id, credits=credits, period_start=period_start,
                      period_end=period_end, rollover_cap=rollover_cap, unlimited=unlimited, source=source)
     balance = repo.lock_balance(session, customer_id=customer_id, now=now)
     if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
         return first
-    this_period = repo.period_lots(session, customer_id=customer_id, period_start=period_start)
+    this_period = repo.period_lots(session, customer_id=customer_id, period_start=period_start, source=source)
     reason: str | None
     if any(lot.kind == "grant" for lot in this_period):
         settle(session, balance, now=now)
         change, lot, reason = _plan_change(session, balance, this_period, allowance=allowance,
-                                           period_start=period_start, period_end=period_end, now=now,
+                                           period_start=period_start, expires_at=expires_at, now=now,
                                            source=source, downgrade=downgrade)
     else:
         change, lot, reason = _new_period(
-            session, balance, allowance=allowance, period_start=period_start, period_end=period_end,
+            session, balance, allowance=allowance, period_start=period_start, expires_at=expires_at,
             rollover_cap=rollover_cap, now=now, source=source,
         )
     balance.period_credits = allowance
@@ -90,22 +100,22 @@ def _new_period(
     *,
     allowance: int,
     period_start: dt.datetime,
-    period_end: dt.datetime,
+    expires_at: dt.datetime,
     rollover_cap: int,
     now: dt.datetime,
     source: str | None,
 ) -> tuple[Change, CreditLot, str | None]:
-    previous = repo.previous_period_lots(session, customer_id=balance.customer_id, period_start=period_start)
-    for lot in previous:
-        # A period that restarted early (a new billing anchor) ends the old one now: keeping its
-        # lots until their old end would let a plan change hand out two periods' credits at once.
-        if lot.expires_at is not None and lot.expires_at > period_start:
-            lot.expires_at = period_start
+    previous = repo.previous_period_lots(session, customer_id=balance.customer_id, period_start=period_start,
+                                         source=source)
+    # The new period replaces the old one from its start: the old lots were kept past their
+    # period's end only until this grant (the renewal grace), and a period that restarted early
+    # (a new billing anchor) must not let a plan change hand out two periods' credits at once.
+    repo.end_lots_by(session, customer_id=balance.customer_id, lots=previous, end_at=period_start)
     settle(session, balance, now=now)
     change = Change()
     carried = _carry_over(session, balance, change, previous, rollover_cap=rollover_cap, now=now,
-                          period_start=period_start, period_end=period_end, source=source)
-    lot = new_lot(session, balance, kind="grant", credits=allowance, now=now, expires_at=period_end,
+                          period_start=period_start, expires_at=expires_at, source=source)
+    lot = new_lot(session, balance, kind="grant", credits=allowance, now=now, expires_at=expires_at,
                   period_start=period_start, source=source)
     fund_lot(session, balance, change, lot)
     return change, lot, f"rollover {carried}" if carried else None
@@ -120,7 +130,7 @@ def _carry_over(
     rollover_cap: int,
     now: dt.datetime,
     period_start: dt.datetime,
-    period_end: dt.datetime,
+    expires_at: dt.datetime,
     source: str | None,
 ) -> int:
     """Move what the previous period left (still live, or already expired) into a rollover lot."""
@@ -132,7 +142,7 @@ def _carry_over(
     carried = core.rollover_credits(unused_credits=live_credits + expired, rollover_cap=rollover_cap)
     if carried == 0:
         return 0
-    rollover = new_lot(session, balance, kind="rollover", credits=carried, now=now, expires_at=period_end,
+    rollover = new_lot(session, balance, kind="rollover", credits=carried, now=now, expires_at=expires_at,
                        period_start=period_start, source=source)
     by_id = {lot.id: lot for lot in live}
     from_live = core.draw([lot_view(lot) for lot in live], min(carried, live_credits), now)
@@ -149,7 +159,7 @@ def _plan_change(
     *,
     allowance: int,
     period_start: dt.datetime,
-    period_end: dt.datetime,
+    expires_at: dt.datetime,
     now: dt.datetime,
     source: str | None,
     downgrade: core.DowngradePolicy,
@@ -169,7 +179,7 @@ def _plan_change(
     lot = None
     if step.grant_credits:
         lot = new_lot(session, balance, kind="grant", credits=step.grant_credits, now=now,
-                      expires_at=period_end, period_start=period_start, source=source)
+                      expires_at=expires_at, period_start=period_start, source=source)
         fund_lot(session, balance, change, lot)
     reason = f"plan change: +{step.grant_credits}"
     if step.cut_credits:

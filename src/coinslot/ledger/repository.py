@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, bindparam, exists, func, insert, or_, select
+from sqlalchemy import BindParameter, ColumnElement, bindparam, exists, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ __all__ = [
     "customer_id_for",
     "customers_with_due_credits",
     "due_holds",
+    "end_lots_by",
     "expired_credits",
     "expiry_due",
     "find_entry",
@@ -216,23 +217,30 @@ def hold_draws(session: Session, *, hold: CreditHold) -> list[tuple[CreditLot, i
     return [(lot, -credits) for lot, credits in session.execute(query).tuples()]
 
 
-def period_lots(session: Session, *, customer_id: int, period_start: dt.datetime) -> list[CreditLot]:
-    """Grant and rollover lots of one period."""
+def period_lots(
+    session: Session, *, customer_id: int, period_start: dt.datetime, source: str | None
+) -> list[CreditLot]:
+    """Grant and rollover lots of one period of one source (a subscription, the free plan)."""
     query = (
         select(CreditLot)
-        .where(CreditLot.customer_id == customer_id, CreditLot.period_start == period_start)
+        .where(CreditLot.customer_id == customer_id, CreditLot.period_start == period_start,
+               _same_source(source))
         .order_by(CreditLot.id)
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(query))
 
 
-def previous_period_lots(session: Session, *, customer_id: int, period_start: dt.datetime) -> list[CreditLot]:
-    """Grant and rollover lots of earlier periods that reach the new period's start (or overlap it)."""
+def previous_period_lots(
+    session: Session, *, customer_id: int, period_start: dt.datetime, source: str | None
+) -> list[CreditLot]:
+    """Grant and rollover lots of the source's earlier periods that reach the new period's start
+    (or overlap it). Another subscription's periods are not this one's previous periods."""
     query = (
         select(CreditLot)
         .where(
             CreditLot.customer_id == customer_id,
+            _same_source(source),
             CreditLot.period_start < period_start,
             CreditLot.expires_at >= period_start,
         )
@@ -240,6 +248,20 @@ def previous_period_lots(session: Session, *, customer_id: int, period_start: dt
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(query))
+
+
+def end_lots_by(session: Session, *, customer_id: int, lots: Sequence[CreditLot], end_at: dt.datetime) -> None:
+    """Make lots expire at `end_at` at the latest, written at once: the expiry probe that follows is a
+    Core statement, which does not autoflush, and must not answer from a remembered "nothing due"."""
+    for lot in lots:
+        if lot.expires_at is not None and lot.expires_at > end_at:
+            lot.expires_at = end_at
+    session.flush()
+    forget_nothing_due(session, customer_id=customer_id)
+
+
+def _same_source(source: str | None) -> ColumnElement[bool]:
+    return CreditLot.source.is_(None) if source is None else CreditLot.source == source
 
 
 def expired_credits(session: Session, *, lot_ids: Sequence[int]) -> int:

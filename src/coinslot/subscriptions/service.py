@@ -167,9 +167,13 @@ def plan_access_for(
 
 
 def record_paid_invoice(
-    session: Session, *, invoice: StripeInvoiceData, catalog: Catalog, now: dt.datetime
+    session: Session, *, invoice: StripeInvoiceData, catalog: Catalog, now: dt.datetime,
+    renewal_grace: dt.timedelta,
 ) -> None:
     """Grant a subscription period's credits for a paid invoice: the one place they are granted.
+
+    They last until the next period's grant, at most `renewal_grace` (the past-due grace) past
+    the period's end: the renewal invoice is paid after the period ended.
 
     The ledger entry id is derived from the invoice (`invoice:<in_...>`), so the
     same invoice can never grant twice, whichever event (or replay) brings it.
@@ -203,6 +207,7 @@ def record_paid_invoice(
         unlimited=plan.unlimited,
         now=now,
         source=f"subscription:{row.stripe_subscription_id}",
+        renewal_grace=renewal_grace,
     )
 
 

@@ -41,11 +41,13 @@ Outcome = Literal["processed", "ignored"]
 
 @dataclass
 class ApplyContext:
-    """What `apply` gets: the open transaction, the time, and the catalog (loaded when first needed)."""
+    """What `apply` gets: the open transaction, the time, the catalog (loaded when first needed), and
+    how long period credits outlive their period awaiting the renewal (the past-due grace)."""
 
     session: Session
     now: dt.datetime
     load_catalog: Callable[[], Catalog]
+    renewal_grace: dt.timedelta
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -122,7 +124,8 @@ class InvoicePaid:
         # The subscription first: invoice.paid often arrives before customer.subscription.created.
         _sync_invoice_subscription(ctx, fetched)
         subscriptions_service.record_paid_invoice(
-            ctx.session, invoice=fetched.invoice, catalog=ctx.catalog, now=ctx.now
+            ctx.session, invoice=fetched.invoice, catalog=ctx.catalog, now=ctx.now,
+            renewal_grace=ctx.renewal_grace,
         )
         return "processed"
 

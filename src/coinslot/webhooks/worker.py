@@ -158,7 +158,8 @@ def apply_claimed(
         handler = _handler_for(claimed)
         outcome = "ignored"
         if handler is not None:
-            outcome = handler.apply(ApplyContext(session, now, load_catalog), claimed.event, fetched)
+            grace = dt.timedelta(days=container.settings.past_due_grace_days)
+            outcome = handler.apply(ApplyContext(session, now, load_catalog, grace), claimed.event, fetched)
         elif claimed.other_mode:
             _ignore_other_mode(session, claimed, now=now)
         row.status = outcome
