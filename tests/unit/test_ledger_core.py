@@ -97,3 +97,11 @@ def test_low_and_exhausted_are_reported_once_when_crossed() -> None:
     assert crossed(1, 0) == ["exhausted"]
     assert crossed(10, 0) == ["exhausted"]
     assert crossed(25, 22) == []
+
+
+def test_period_credits_outlive_their_period_by_the_renewal_grace_at_most() -> None:
+    period_end = NOW + 30 * DAY
+    assert core.period_lots_expire_at(period_end=period_end, renewal_grace=3 * DAY) == period_end + 3 * DAY
+    assert core.period_lots_expire_at(period_end=period_end, renewal_grace=dt.timedelta(0)) == period_end
+    with pytest.raises(ValueError):
+        core.period_lots_expire_at(period_end=period_end, renewal_grace=-DAY)

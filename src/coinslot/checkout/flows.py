@@ -95,6 +95,8 @@ def start_checkout(
     customer = customer_flows.ensure_stripe_customer(
         container, host_user_id=host_user_id, email=email, name=name
     )
+    if resolved.mode == "subscription":
+        _close_other_plan_checkout(container, customer_id=customer.id, item=resolved, catalog=catalog)
     with container.db.unit_of_work() as session:
         if resolved.mode == "subscription":
             live = service.live_subscription_checkout(
@@ -133,12 +135,35 @@ def start_checkout(
     )
 
 
+def _same_item(intent: CheckoutSession, item: core.CheckoutItem) -> bool:
+    return (intent.item_kind, intent.item_key, intent.interval, intent.quantity) == (
+        item.ref.kind, item.ref.key, item.ref.interval, item.quantity)
+
+
+def _close_other_plan_checkout(
+    container: Container, *, customer_id: int, item: core.CheckoutItem, catalog: Catalog
+) -> None:
+    """A user who backs out of one plan's Checkout and picks another must not wait a day for the
+    first session to expire: it is expired at Stripe first (no transaction open meanwhile). The
+    same plan is not closed: a second tab reuses its session (`_reused`)."""
+    with container.db.unit_of_work(read_only=True) as session:
+        live = service.live_subscription_checkout(
+            session,
+            customer_id=customer_id,
+            catalog=catalog,
+            now=container.clock.now(),
+            grace=dt.timedelta(days=container.settings.past_due_grace_days),
+        )
+        stale = live.stripe_session_id if live is not None and not _same_item(live, item) else None
+    if stale is not None:
+        _close_previous(container, catalog=catalog, session_id=stale)
+
+
 def _reused(intent: CheckoutSession, item: core.CheckoutItem, *, order_id: str | None) -> StartedCheckout:
     """A checkout still payable answers a second start for the same thing (a second tab, a double
-    click): both pages lead to one session, so only one can be paid. Anything else waits for it."""
-    same = (intent.item_kind, intent.item_key, intent.interval, intent.quantity) == (
-        item.ref.kind, item.ref.key, item.ref.interval, item.quantity)
-    if not same or intent.stripe_session_id is None or intent.url is None:
+    click): both pages lead to one session, so only one can be paid. Anything else is refused
+    (another plan's session that could not be closed first, e.g. a concurrent start)."""
+    if not _same_item(intent, item) or intent.stripe_session_id is None or intent.url is None:
         raise Conflict(
             f"a checkout for {intent.item_kind} {intent.item_key!r} is already open for this customer: "
             "pay it or let it expire before starting another",
@@ -241,9 +266,8 @@ def _close_previous(container: Container, *, catalog: Catalog, session_id: str) 
             return
         result = service.fulfil_checkout_session(session, checkout=checkout, catalog=catalog, now=now)
     if result.applied or result.reason == "already_fulfilled":
-        raise Conflict(
-            f"order {result.order_id} was paid meanwhile (session {session_id})", code="order_state"
-        )
+        what = f"order {result.order_id}" if result.order_id else "the checkout opened earlier"
+        raise Conflict(f"{what} was paid meanwhile (session {session_id})", code="order_state")
 
 
 def _checked_urls(container: Container, *, success_url: str, cancel_url: str) -> tuple[str, str]:

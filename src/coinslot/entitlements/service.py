@@ -226,7 +226,8 @@ def hold(
     # decision would now find missing.
     first = ledger.find_entry(session, entry_id=entry_id)
     if first is not None:
-        cost = core.cost_of(feature_def, quantity=quantity, params=params or {}) if credits is None else credits
+        cost = credits if credits is not None else core.cost_of(feature_def, quantity=quantity,
+                                                                 params=params or {})
         return _replayed(first, kind="hold", customer_id=customer_id, feature=feature, cost=cost, plan=plan)
     # With an explicit estimate the feature's own cost does not matter; the ledger checks the balance.
     decision = _decide_locked(session, customer_id=customer_id, access=access, plan=plan, feature=feature_def,

@@ -250,7 +250,9 @@ def previous_period_lots(
     return list(session.scalars(query))
 
 
-def end_lots_by(session: Session, *, customer_id: int, lots: Sequence[CreditLot], end_at: dt.datetime) -> None:
+def end_lots_by(
+    session: Session, *, customer_id: int, lots: Sequence[CreditLot], end_at: dt.datetime
+) -> None:
     """Make lots expire at `end_at` at the latest, written at once: the expiry probe that follows is a
     Core statement, which does not autoflush, and must not answer from a remembered "nothing due"."""
     for lot in lots:
