@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -107,6 +108,8 @@ def test_create_app_works_in_process_without_sockets() -> None:
         finally:
             app.state.sim.close()  # ASGITransport runs no lifespan: close by hand
 
-    status, body = asyncio.run(scenario())
+    # In a thread of its own: a Playwright browser in this worker may hold a loop on the main thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        status, body = pool.submit(asyncio.run, scenario()).result()
     assert status == 200
     assert body["email"] == "asgi@example.com"

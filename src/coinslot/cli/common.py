@@ -17,8 +17,11 @@ from coinslot.errors import CoinslotError
 
 __all__ = ["console", "err_console", "load_container", "shows_errors"]
 
-console = Console()
-err_console = Console(stderr=True)
+# Piped or captured output (scripts, logs, CI) gets wide lines: an 80-column default would
+# truncate event ids and statuses in tables that operators grep.
+_WIDTH = None if sys.stdout.isatty() else 200
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 P = ParamSpec("P")
 R = TypeVar("R")
