@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = None
     signed_link_ttl_s: int = 300
     admin_password: SecretStr | None = None
+    # The public /pricing page's buttons lead here, {plan} and {interval} filled in (empty for the free
+    # plan), e.g. https://app.example.com/signup?plan={plan}&interval={interval}; unset = no buttons.
+    public_pricing_cta_url: str | None = None
 
     # Outbound webhooks to the host app (Standard Webhooks signing); no URL = messages wait in the outbox
     host_webhook_url: str | None = None

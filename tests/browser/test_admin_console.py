@@ -96,3 +96,39 @@ def test_an_operator_adjusts_credits_with_a_reason(web: Web) -> None:
                                          "adjustment_id": "x2"})
     admin.reload()
     expect(admin.locator("[data-available]")).to_have_attribute("data-available", "17")
+
+
+def test_an_operator_acknowledges_an_alert_and_replays_a_dead_webhook_to_the_host(web: Web) -> None:
+    from coinslot.outbound import service as outbound
+
+    with web.stack.container.db.unit_of_work() as session:
+        message = outbound.enqueue(session, event_type="credits.low", payload={"host_user_id": "maya"},
+                                   now=web.now())
+        message.status, message.attempts, message.last_status_code = "dead", 14, 503
+        session.flush()
+        webhook_id = message.webhook_id
+        outbound.raise_alert(session, code="outbound.dead", message=f"webhook {webhook_id} is dead",
+                             now=web.now(), subject_type="outbox_message", subject_id=webhook_id,
+                             notify_host=False)
+
+    admin = admin_login(web)
+    alerts_link = admin.get_by_role("link", name=re.compile(r"^Alerts"))
+    expect(alerts_link).to_contain_text("1")
+    alerts_link.click()
+    admin.get_by_role("button", name=re.compile("Acknowledge alert")).click()
+    expect(admin.get_by_role("status")).to_contain_text("Alert acknowledged")
+    expect(admin.locator("[data-nav-count]")).to_have_count(0)
+    web.shot(admin, "admin-alerts")
+
+    admin.get_by_role("link", name="Outbound webhooks").click()
+    row = admin.get_by_role("row", name=re.compile(webhook_id))
+    expect(row.get_by_text("dead", exact=True)).to_be_visible()
+    web.shot(admin, "admin-outbound")
+    row.get_by_role("link", name=webhook_id).click()
+    expect(admin.get_by_role("heading", name="Payload")).to_be_visible()
+    admin.get_by_role("button", name="Replay this webhook").click()
+    expect(admin.get_by_role("status")).to_contain_text("Replay queued")
+    expect(admin.locator("[data-message-status]")).to_have_attribute("data-message-status", "pending")
+    admin.get_by_role("link", name="Audit log").click()
+    expect(admin.get_by_role("row", name=re.compile("acknowledge_alert"))).to_be_visible()
+    expect(admin.get_by_role("row", name=re.compile("replay_outbound"))).to_be_visible()

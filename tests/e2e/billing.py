@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -150,8 +149,13 @@ def settle_with_workers(stack: Stack, workers: int) -> None:
         thread.join()
 
 
-def settle_when_due(stack: Stack, timeout_s: float = 10.0) -> None:
-    """Wait until every scheduled retry (the worker's backoff) is due, then settle."""
+def settle_when_due(stack: Stack, max_wait_s: float = 120.0) -> None:
+    """Move coinslot's clock to the last scheduled retry (the worker's backoff), then settle.
+
+    The clock is moved rather than waited on: with a backoff long enough that no retry comes due by
+    wall-clock time passing inside a `settle()` (under CPU load a settle takes longer than a short
+    backoff), a test sees exactly the attempts it caused, and still does not sleep.
+    """
     with stack.container.db.unit_of_work(read_only=True) as session:
         due = session.scalar(
             select(WebhookEvent.next_attempt_at)
@@ -161,9 +165,10 @@ def settle_when_due(stack: Stack, timeout_s: float = 10.0) -> None:
         )
     assert due is not None, "no retry is scheduled"
     due = due if due.tzinfo else due.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
-    wait_s = (due - dt.datetime.now(dt.UTC)).total_seconds()
-    assert wait_s < timeout_s, f"next retry in {wait_s:.1f}s"
-    time.sleep(max(0.0, wait_s) + 0.01)
+    wait_s = (due - stack.clock.now()).total_seconds()
+    assert wait_s < max_wait_s, f"next retry in {wait_s:.1f}s"
+    if wait_s > 0:
+        stack.clock.move_to(due)
     stack.settle()
 
 

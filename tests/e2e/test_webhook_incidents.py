@@ -42,9 +42,14 @@ PRO_CREDITS = 100
 
 @pytest.fixture
 def quick_retries(database_url: str) -> Iterator[Stack]:
-    """A stack whose worker retries after a fraction of a second, and gives up after 3 attempts."""
+    """A stack whose worker gives up after 3 attempts, retrying 15-60 s (coinslot's clock) after a failure.
+
+    Quick because `settle_when_due` moves coinslot's clock to the retry instead of waiting. The backoff
+    itself must outlast any `settle()`: with a fraction of a second, a loaded machine let the retry come
+    due inside the settle that recorded the failure, and the test saw 2 attempts where it caused 1.
+    """
     running = Stack.start(
-        database_url, webhook_retry_base_s=0.2, webhook_retry_cap_s=0.4, webhook_max_attempts=3
+        database_url, webhook_retry_base_s=30.0, webhook_retry_cap_s=60.0, webhook_max_attempts=3
     )
     yield running
     running.stop()

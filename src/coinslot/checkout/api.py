@@ -21,7 +21,7 @@ from coinslot.checkout.schemas import (
     OrderStatusChange,
     StartCheckout,
 )
-from coinslot.customers import repository as customers_repository
+from coinslot.customers import service as customers_service
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.models import Order
 
@@ -166,7 +166,7 @@ def set_order_status(order_id: str, body: OrderStatusChange, container: Containe
 
 
 def _host_user_of(session: Session, customer_id: int) -> str:
-    customer = customers_repository.by_id(session, customer_id)
+    customer = customers_service.get_by_id(session, customer_id=customer_id)
     return customer.host_user_id if customer else ""
 
 

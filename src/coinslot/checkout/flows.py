@@ -17,7 +17,6 @@ from coinslot.catalog.core import Catalog
 from coinslot.checkout import core, repository, service
 from coinslot.checkout.schemas import CreditsOut, CustomerSummary, SubscriptionOut
 from coinslot.customers import flows as customer_flows
-from coinslot.customers import repository as customers_repository
 from coinslot.customers import service as customers_service
 from coinslot.deps import Container
 from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
@@ -220,7 +219,7 @@ def start_order_checkout(
             for intent in repository.open_intents_for_order(session, order.id)
             if intent.stripe_session_id
         ]
-        owner = customers_repository.by_id(session, customer_id)
+        owner = customers_service.get_by_id(session, customer_id=customer_id)
         assert owner is not None  # a foreign key
         host_user = owner.host_user_id
     if status != "draft":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coinslot.models import Customer
 
-__all__ = ["by_host_user_id", "by_id", "by_stripe_id", "link_stripe_id"]
+__all__ = ["by_host_user_id", "by_id", "by_stripe_id", "link_stripe_id", "search"]
 
 
 # Built once: every consume starts here (docs/benchmarks.md, consume).
@@ -42,3 +43,18 @@ def link_stripe_id(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def search(session: Session, *, text: str, limit: int) -> Sequence[Customer]:
+    """Customers whose host user id, email, name or Stripe id contain `text` (all if empty), newest first."""
+    query = select(Customer).order_by(Customer.id.desc()).limit(limit)
+    needle = text.strip().lower()
+    if needle:
+        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(
+            func.lower(Customer.host_user_id).like(pattern, escape="\\"),
+            func.lower(func.coalesce(Customer.email, "")).like(pattern, escape="\\"),
+            func.lower(func.coalesce(Customer.name, "")).like(pattern, escape="\\"),
+            func.lower(func.coalesce(Customer.stripe_customer_id, "")).like(pattern, escape="\\"),
+        ))
+    return session.scalars(query).all()

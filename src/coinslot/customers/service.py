@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -12,8 +13,8 @@ from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.models import Customer
 
 __all__ = [
-    "ensure_customer", "get_by_host_user_id", "get_by_stripe_id", "link_stripe_customer", "require",
-    "stripe_id_for_mode",
+    "ensure_customer", "find_customers", "get_by_host_user_id", "get_by_id", "get_by_stripe_id",
+    "link_stripe_customer", "require", "stripe_id_for_mode",
 ]
 
 _HOST_USER_ID_MAX = 255
@@ -75,6 +76,17 @@ def get_by_host_user_id(session: Session, host_user_id: str) -> Customer | None:
 def get_by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:
     """The customer linked to a Stripe customer id (`cus_...`), or None."""
     return repository.by_stripe_id(session, stripe_customer_id)
+
+
+def get_by_id(session: Session, *, customer_id: int) -> Customer | None:
+    """The customer row with local id `customer_id`, or None."""
+    return repository.by_id(session, customer_id)
+
+
+def find_customers(session: Session, *, text: str, limit: int = 50) -> Sequence[Customer]:
+    """Up to `limit` customers whose host user id, email, name or Stripe id contain `text`
+    (case-insensitive; all if empty), newest first: the admin console's search."""
+    return repository.search(session, text=text, limit=limit)
 
 
 def require(session: Session, host_user_id: str) -> Customer:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from coinslot.db import UtcDateTime
 from coinslot.models import CreditBalance, CreditHold, CreditLot, Customer, Subscription
 
-__all__ = ["CheckSnapshot", "SubscriptionView", "check_snapshot"]
+__all__ = ["CheckSnapshot", "SubscriptionView", "check_snapshot", "subscription"]
 
 _customers = cast(Table, Customer.__table__)
 _balances = cast(Table, CreditBalance.__table__)
@@ -50,6 +50,8 @@ _CHECK_SNAPSHOT = (
         _subscriptions.c.past_due_since,
         _subscriptions.c.current_period_start,
         _subscriptions.c.current_period_end,
+        _subscriptions.c.stripe_subscription_id,
+        _subscriptions.c.interval,
     )
     .select_from(_customers)
     .outerjoin(_balances, _balances.c.customer_id == _customers.c.id)
@@ -69,6 +71,8 @@ class SubscriptionView:
     past_due_since: dt.datetime | None
     current_period_start: dt.datetime | None
     current_period_end: dt.datetime | None
+    stripe_subscription_id: str
+    interval: str | None  # a yearly period's months are granted lazily (entitlements.service)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,13 @@ def check_snapshot(session: Session, *, host_user_id: str, now: dt.datetime) -> 
         return None
     first = rows[0]
     subscriptions = [SubscriptionView(row.id, row.status, row.plan_key, row.past_due_since,
-                                      row.current_period_start, row.current_period_end)
+                                      row.current_period_start, row.current_period_end,
+                                      row.stripe_subscription_id, row.interval)
                      for row in rows if row.id is not None]
     return CheckSnapshot(first.customer_id, first.available_credits or 0, bool(first.expiry_due),
                          subscriptions)
+
+
+def subscription(session: Session, *, subscription_id: int) -> Subscription | None:
+    """A mirrored subscription by local id; free when plan access has just loaded it (identity map)."""
+    return session.get(Subscription, subscription_id)

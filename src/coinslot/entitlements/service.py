@@ -6,9 +6,15 @@ no lock, no write, no Stripe call. `consume` decides and spends in one write tra
 under the customer's ledger lock, so a decision can never be overtaken by a
 concurrent spend (per-period limits included).
 
-Free plans grant their monthly credits lazily: `consume` writes the grant
-(entry `free:<customer id>:<YYYY-MM>`, so once per month), and `check` counts it
-as if written when it is not yet.
+Some periods are granted lazily, by the first consume or hold in them (`_LazyPeriod`), and
+`check` counts them (with their rollover) as if written when they are not yet:
+  - a free plan's month: entry `free:<customer id>:<YYYY-MM>`;
+  - months 2..12 of a paid yearly subscription (`credits_per_period` is a monthly allowance; the
+    year's invoice grants month 1): entry `<the year's first grant entry>:m<n>`, e.g.
+    `invoice:in_123:m2`, with the plan in effect that month. Months are calendar months from the
+    year's start (`ledger.period_month`); each month's credits end with it, the last month's
+    `grace` after the year, like any subscription period awaiting its renewal.
+A period already granted (e.g. by an upgrade's invoice that month) is never granted again.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -67,12 +74,92 @@ def _access(
                                          grace=grace)
 
 
-def _free_month_entry_id(customer_id: int, now: dt.datetime) -> str:
-    return f"free:{customer_id}:{now.astimezone(dt.UTC):%Y-%m}"
+class _Mirrored(Protocol):
+    """What the lazy yearly months need of a mirrored subscription (the model or the check's view)."""
+
+    @property
+    def stripe_subscription_id(self) -> str: ...
+    @property
+    def interval(self) -> str | None: ...
+    @property
+    def current_period_start(self) -> dt.datetime | None: ...
+    @property
+    def current_period_end(self) -> dt.datetime | None: ...
 
 
-def _grants_free_month(plan: Plan | None) -> bool:
-    return plan is not None and plan.kind == "free" and not plan.unlimited and plan.credits_per_period > 0
+@dataclass(frozen=True, slots=True)
+class _LazyPeriod:
+    """A plan period granted by its first consume or hold, and counted by `check` until then."""
+
+    entry_id: str
+    source: str
+    credits: int
+    rollover_cap: int
+    start: dt.datetime
+    end: dt.datetime
+    renewal_grace: dt.timedelta
+
+
+def _grants_monthly(plan: Plan | None) -> bool:
+    return plan is not None and not plan.unlimited and plan.credits_per_period > 0
+
+
+def _lazy_period(
+    session: Session, *, customer_id: int, plan: Plan | None, subscription: _Mirrored | None,
+    now: dt.datetime, grace: dt.timedelta,
+) -> _LazyPeriod | None:
+    """The lazily granted period `now` falls in for this plan, or None (granted by invoices only)."""
+    if plan is None or not _grants_monthly(plan):
+        return None
+    if plan.kind == "free":
+        start = ledger.month_start(now)
+        return _LazyPeriod(f"free:{customer_id}:{now.astimezone(dt.UTC):%Y-%m}", f"plan:{plan.key}",
+                           plan.credits_per_period, plan.rollover_cap, start,
+                           ledger.month_start(start + dt.timedelta(days=32)), dt.timedelta(0))
+    if subscription is None:
+        return None
+    return _yearly_month(session, customer_id=customer_id, plan=plan, subscription=subscription, now=now,
+                         grace=grace)
+
+
+def _yearly_month(
+    session: Session, *, customer_id: int, plan: Plan, subscription: _Mirrored, now: dt.datetime,
+    grace: dt.timedelta,
+) -> _LazyPeriod | None:
+    start, end = subscription.current_period_start, subscription.current_period_end
+    if subscription.interval != "year" or start is None or end is None or end <= start:
+        return None
+    month = ledger.period_month(period_start=start, period_end=end, at=now)
+    if month.number == 1:
+        return None  # the year's invoice grants it
+    source = f"subscription:{subscription.stripe_subscription_id}"
+    opening = ledger.period_opening_entry_id(session, customer_id=customer_id, period_start=start,
+                                             source=source)
+    if opening is None:
+        return None  # the year is not paid (yet): no month of it is handed out
+    return _LazyPeriod(f"{opening}:m{month.number}", source, plan.credits_per_period, plan.rollover_cap,
+                       month.start, month.end, grace if month.last else dt.timedelta(0))
+
+
+def _granted(session: Session, *, customer_id: int, period: _LazyPeriod) -> bool:
+    """By period, not by entry id: an upgrade's invoice may have opened the month already."""
+    return ledger.period_opening_entry_id(session, customer_id=customer_id, period_start=period.start,
+                                          source=period.source) is not None
+
+
+def _pending_credits(session: Session, *, customer_id: int, period: _LazyPeriod | None,
+                     now: dt.datetime) -> int:
+    """What the first consume of a lazily granted period will add, when it is not granted yet."""
+    if period is None or _granted(session, customer_id=customer_id, period=period):
+        return 0
+    return period.credits + ledger.pending_rollover(
+        session, customer_id=customer_id, period_start=period.start, source=period.source,
+        rollover_cap=period.rollover_cap, now=now,
+    )
+
+
+def _subscription_view(found: repository.CheckSnapshot, access: PlanAccess) -> _Mirrored | None:
+    return next((row for row in found.subscriptions if row.id == access.subscription_id), None)
 
 
 def check(
@@ -89,7 +176,6 @@ def check(
     """May host user `customer` use `feature` now, at what cost, with what left, and why (no write)."""
     feature_def = _feature(catalog, feature)
     found = repository.check_snapshot(session, host_user_id=customer, now=now)
-    customer_id = found.customer_id if found is not None else None
     access = best_plan_access(found.subscriptions if found is not None else (), catalog=catalog, now=now,
                               grace=grace)
     plan = catalog.plans.get(access.plan_key)
@@ -100,11 +186,11 @@ def check(
         if found.expiry_due:  # rare: let the ledger apply lazy expiry exactly
             available = ledger.balance(session, customer_id=found.customer_id, now=now).available_credits
         uses = _uses(session, customer_id=found.customer_id, feature=feature_def, access=access, now=now)
-    if plan is not None and _grants_free_month(plan) and (
-        customer_id is None
-        or ledger.find_entry(session, entry_id=_free_month_entry_id(customer_id, now)) is None
-    ):
-        available += plan.credits_per_period  # what the first consume of the month will grant
+        period = _lazy_period(session, customer_id=found.customer_id, plan=plan,
+                              subscription=_subscription_view(found, access), now=now, grace=grace)
+        available += _pending_credits(session, customer_id=found.customer_id, period=period, now=now)
+    elif plan is not None and plan.kind == "free" and _grants_monthly(plan):
+        available += plan.credits_per_period  # a new user: what their first consume will grant
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
                        quantity=quantity, params=params, uses_this_period=uses)
 
@@ -122,18 +208,21 @@ def _uses(
 def _prepare(
     session: Session, *, customer: str, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
 ) -> tuple[int, PlanAccess, Plan | None]:
-    """Create the customer if new, take its ledger lock, grant the free month if due."""
+    """Create the customer if new, take its ledger lock, grant the lazy period (free or yearly month)
+    if due: under the lock, so concurrent first uses of a month grant it once."""
     customer_id = customers.ensure_customer(session, host_user_id=customer, now=now).id
     ledger.lock(session, customer_id=customer_id, now=now)
     access = _access(session, customer_id=customer_id, catalog=catalog, now=now, grace=grace)
     plan = catalog.plans.get(access.plan_key)
-    if plan is not None and _grants_free_month(plan):
-        start = ledger.month_start(now)
+    subscription = (repository.subscription(session, subscription_id=access.subscription_id)
+                    if access.subscription_id is not None else None)
+    period = _lazy_period(session, customer_id=customer_id, plan=plan, subscription=subscription, now=now,
+                          grace=grace)
+    if period is not None and not _granted(session, customer_id=customer_id, period=period):
         ledger.grant_period(
-            session, customer_id=customer_id, entry_id=_free_month_entry_id(customer_id, now),
-            credits=plan.credits_per_period, period_start=start,
-            period_end=ledger.month_start(start + dt.timedelta(days=32)),
-            rollover_cap=plan.rollover_cap, unlimited=False, now=now, source=f"plan:{plan.key}",
+            session, customer_id=customer_id, entry_id=period.entry_id, credits=period.credits,
+            period_start=period.start, period_end=period.end, rollover_cap=period.rollover_cap,
+            unlimited=False, now=now, source=period.source, renewal_grace=period.renewal_grace,
         )
     return customer_id, access, plan
 

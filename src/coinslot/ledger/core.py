@@ -7,6 +7,7 @@ Every amount is an integer count of credits. Functions answer with plans (lists 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ __all__ = [
     "Draw",
     "LotView",
     "PeriodChange",
+    "PeriodMonth",
+    "add_months",
     "available_credits",
     "capture_split",
     "claw_back_split",
@@ -30,6 +33,7 @@ __all__ = [
     "is_live",
     "period_change",
     "period_lots_expire_at",
+    "period_month",
     "repaid_debt_credits",
     "rollover_credits",
     "spend_order",
@@ -187,6 +191,45 @@ def period_lots_expire_at(*, period_end: dt.datetime, renewal_grace: dt.timedelt
     if renewal_grace < dt.timedelta(0):
         raise ValueError("renewal_grace must be >= 0")
     return period_end + renewal_grace
+
+
+def add_months(start: dt.datetime, months: int) -> dt.datetime:
+    """`start` moved by whole calendar months (UTC), the day clamped to the target month's last day:
+    Jan 31 + 1 month = Feb 28 (29), and + 2 months = Mar 31 again, as Stripe counts a billing anchor."""
+    start = start.astimezone(dt.UTC)
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    return start.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodMonth:
+    """Month `number` (1-based) of a billing period, as [start, end); `last` ends with the period."""
+
+    number: int
+    start: dt.datetime
+    end: dt.datetime
+    last: bool
+
+
+def period_month(*, period_start: dt.datetime, period_end: dt.datetime, at: dt.datetime) -> PeriodMonth:
+    """The month of a (yearly) period that `at` falls in; before the start it is month 1, after the
+    end the last month (a renewal not yet paid keeps the subscriber in the year's last month).
+
+    Months are counted from the period's start (`add_months`), so a clamped day never drifts; the
+    last month ends at the period's own end, whatever Stripe's rounding of the year was.
+    """
+    if period_end <= period_start:
+        raise ValueError("period_end must be after period_start")
+    count = 1
+    while add_months(period_start, count) < period_end:
+        count += 1
+    number = 1
+    while number < count and add_months(period_start, number) <= at:
+        number += 1
+    end = period_end if number == count else add_months(period_start, number)
+    return PeriodMonth(number, add_months(period_start, number - 1), end, number == count)
 
 
 def rollover_credits(*, unused_credits: int, rollover_cap: int) -> int:

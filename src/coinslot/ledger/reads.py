@@ -18,7 +18,16 @@ from coinslot.ledger import core
 from coinslot.ledger import repository as repo
 from coinslot.ledger.posting import settle
 
-__all__ = ["Balance", "UsageRow", "balance", "expire_due", "history", "month_start"]
+__all__ = [
+    "Balance",
+    "UsageRow",
+    "balance",
+    "expire_due",
+    "history",
+    "month_start",
+    "pending_rollover",
+    "period_opening_entry_id",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +58,34 @@ def balance(session: Session, *, customer_id: int, now: dt.datetime) -> Balance:
         available += sum(credits for lot, credits in repo.hold_draws(session, hold=pending)
                          if core.is_live(lot.expires_at, now))
     return Balance(customer_id, available, held, row.debt_credits, row.period_credits)
+
+
+def period_opening_entry_id(
+    session: Session, *, customer_id: int, period_start: dt.datetime, source: str
+) -> str | None:
+    """The entry that first granted a period of `source` (a paid year's `invoice:<in_…>`), or None."""
+    return repo.period_opening_entry_id(session, customer_id=customer_id, period_start=period_start,
+                                        source=source)
+
+
+def pending_rollover(
+    session: Session, *, customer_id: int, period_start: dt.datetime, source: str | None, rollover_cap: int,
+    now: dt.datetime,
+) -> int:
+    """What the first grant of the period starting at `period_start` would add by its carry-over, as of
+    `now` and without writing: the same figure as `periods.grant_period`'s (what the source's previous
+    period left, live or expired, up to the cap), less the live part it moves rather than adds.
+    Lets a read count a lazily granted period whole.
+    """
+    if rollover_cap == 0:
+        return 0
+    previous = repo.previous_period_lots(session, customer_id=customer_id, period_start=period_start,
+                                         source=source)
+    live = sum(lot.remaining_credits for lot in previous if core.is_live(lot.expires_at, now))
+    unused = (sum(lot.remaining_credits for lot in previous)
+              + repo.expired_credits(session, lot_ids=[lot.id for lot in previous]))
+    carried = core.rollover_credits(unused_credits=unused, rollover_cap=rollover_cap)
+    return carried - min(carried, live)
 
 
 def expire_due(session: Session, *, now: dt.datetime) -> int:

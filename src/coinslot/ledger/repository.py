@@ -40,6 +40,7 @@ __all__ = [
     "lock_balance",
     "lots_by_source",
     "period_lots",
+    "period_opening_entry_id",
     "previous_period_lots",
     "read_balance",
     "usage_count",
@@ -248,6 +249,21 @@ def previous_period_lots(
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(query))
+
+
+def period_opening_entry_id(
+    session: Session, *, customer_id: int, period_start: dt.datetime, source: str
+) -> str | None:
+    """The id of the first grant entry of one period of one source (e.g. `invoice:<in_…>` of a year)."""
+    query = (
+        select(LedgerEntry.entry_id)
+        .join(CreditLot, CreditLot.id == LedgerEntry.lot_id)
+        .where(CreditLot.customer_id == customer_id, CreditLot.period_start == period_start,
+               CreditLot.source == source, LedgerEntry.kind == "grant")
+        .order_by(LedgerEntry.id)
+        .limit(1)
+    )
+    return session.scalar(query)
 
 
 def end_lots_by(

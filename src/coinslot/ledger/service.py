@@ -7,6 +7,7 @@ entries; "never negative" is enforced here, pending holds included.
 
 Entry ids used across coinslot: `invoice:<in_…>` (a paid period), `checkout:<cs_…>`
 (a pack), `refund:<re_…>`, `free:<customer>:<YYYY-MM>` (free plan's month),
+`invoice:<in_…>:m<n>` (month n of a paid yearly period, granted at its first use),
 `key:<caller's idempotency key>`; the ledger derives `hold:<id>:capture|release|expired`
 and `lot:<id>:expired:<n>` itself.
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from coinslot.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
 from coinslot.ledger import core
 from coinslot.ledger import repository as repo
+from coinslot.ledger.core import PeriodMonth, period_month
 from coinslot.ledger.periods import grant_period
 from coinslot.ledger.posting import (
     Change,
@@ -35,7 +37,16 @@ from coinslot.ledger.posting import (
     replay,
     settle,
 )
-from coinslot.ledger.reads import Balance, UsageRow, balance, expire_due, history, month_start
+from coinslot.ledger.reads import (
+    Balance,
+    UsageRow,
+    balance,
+    expire_due,
+    history,
+    month_start,
+    pending_rollover,
+    period_opening_entry_id,
+)
 from coinslot.ledger.verify import Discrepancy, verify
 from coinslot.models import CreditBalance, CreditHold, LedgerEntry
 from coinslot.outbound import service as outbound
@@ -46,6 +57,7 @@ __all__ = [
     "Discrepancy",
     "EntryResult",
     "HoldView",
+    "PeriodMonth",
     "UsageRow",
     "adjust",
     "balance",
@@ -62,6 +74,9 @@ __all__ = [
     "hold",
     "lock",
     "month_start",
+    "pending_rollover",
+    "period_month",
+    "period_opening_entry_id",
     "release",
     "spend",
     "usage_count",

@@ -12,20 +12,25 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from coinslot.errors import Conflict, NotFound
+from coinslot.limits import BIGINT_MAX
 from coinslot.models import Alert, OutboxMessage
 from coinslot.observability import ALERTS_RAISED
 from coinslot.outbound import repository
 
 __all__ = [
+    "AlertState",
+    "acknowledge_alert",
+    "count_open_alerts",
     "counts",
     "dead_message_ids",
     "enqueue",
+    "get_message",
     "list_alerts",
     "list_messages",
     "raise_alert",
@@ -33,6 +38,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("coinslot.alerts")
+
+AlertState = Literal["open", "acknowledged"]
 
 
 def enqueue(
@@ -86,11 +93,38 @@ def raise_alert(
     return alert
 
 
-def list_alerts(session: Session, *, unacknowledged_only: bool = False, limit: int = 100) -> Sequence[Alert]:
+def list_alerts(
+    session: Session, *, unacknowledged_only: bool = False, state: AlertState | None = None, limit: int = 100
+) -> Sequence[Alert]:
+    """Alerts, newest first; `state` (or `unacknowledged_only`, the same as state="open") filters them."""
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
-    if unacknowledged_only:
+    if unacknowledged_only or state == "open":
         query = query.where(Alert.acknowledged_at.is_(None))
+    elif state == "acknowledged":
+        query = query.where(Alert.acknowledged_at.is_not(None))
     return session.scalars(query).all()
+
+
+def count_open_alerts(session: Session) -> int:
+    """How many alerts no operator has acknowledged yet."""
+    return session.scalar(select(func.count()).select_from(Alert).where(Alert.acknowledged_at.is_(None))) or 0
+
+
+def acknowledge_alert(session: Session, *, alert_id: int, actor: str, now: dt.datetime) -> Alert:
+    """Mark an alert as seen by an operator. Idempotent: acknowledging it again keeps the first time.
+
+    NotFound for an unknown id. The row is locked so that two operators acknowledging at once
+    agree on one `acknowledged_at`.
+    """
+    alert = None
+    if 0 < alert_id <= BIGINT_MAX:
+        alert = session.scalars(select(Alert).where(Alert.id == alert_id).with_for_update()).one_or_none()
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        log.info("alert acknowledged", extra={"alert_id": alert.id, "alert_code": alert.code, "actor": actor})
+    return alert
 
 
 def list_messages(
@@ -103,6 +137,21 @@ def list_messages(
 def counts(session: Session) -> dict[str, int]:
     """How many messages are in each status."""
     return repository.count_by_status(session)
+
+
+def get_message(session: Session, *, message_ref: str | int) -> OutboxMessage:
+    """One message by local id or webhook id (msg_...); NotFound when there is none."""
+    ref = str(message_ref)
+    row = None
+    if ref.isascii() and ref.isdigit():
+        # A local id must fit a BIGINT (a longer number would fail in the driver, not be "not found").
+        if 0 < int(ref) <= BIGINT_MAX:
+            row = repository.get(session, message_ref=int(ref))
+    elif ref.startswith("msg_"):
+        row = repository.get(session, message_ref=ref)
+    if row is None:
+        raise NotFound(f"no outbox message {message_ref}")
+    return row
 
 
 def dead_message_ids(session: Session) -> list[int]:

@@ -7,7 +7,7 @@ the webhook worker (or a flow) reads Stripe first, then calls these.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,10 +32,14 @@ from coinslot.subscriptions.core import (
 
 __all__ = [
     "PRICE_NOT_IN_CATALOG",
+    "find_by_stripe_id",
+    "latest_for_customer",
+    "list_for_customer",
     "plan_access_for",
     "record_failed_invoice",
     "record_paid_invoice",
     "set_pending_plan",
+    "stripe_customers",
     "sync_subscription",
 ]
 
@@ -175,6 +179,11 @@ def record_paid_invoice(
     They last until the next period's grant, at most `renewal_grace` (the past-due grace) past
     the period's end: the renewal invoice is paid after the period ended.
 
+    A yearly invoice grants one month (`credits_per_period` is monthly): the year's first month,
+    or for an upgrade's proration the month it happened in (the difference, for that month only:
+    the following months are granted lazily with the new plan's allowance). Its credits end with
+    that month; only the year's last month keeps the renewal grace.
+
     The ledger entry id is derived from the invoice (`invoice:<in_...>`), so the
     same invoice can never grant twice, whichever event (or replay) brings it.
     The subscription must be synced first (the handler does it in the same transaction).
@@ -196,6 +205,14 @@ def record_paid_invoice(
             f"{line.price_id if line else None} stands for no plan of the catalog: no credits granted",
             code=PRICE_NOT_IN_CATALOG,
         )
+    if _interval_of(row, line) == "year":
+        # `credits_per_period` is a monthly allowance: the invoice grants the month it pays from
+        # (month 1, or the month of an upgrade); the other months are granted at their first use
+        # (entitlements.service), with the plan in effect then.
+        paid_from = (from_unix(line.period_start) if line else None) or period_start
+        month = ledger_service.period_month(period_start=period_start, period_end=period_end, at=paid_from)
+        period_start, period_end = month.start, month.end
+        renewal_grace = renewal_grace if month.last else dt.timedelta(0)
     ledger_service.grant_period(
         session,
         customer_id=row.customer_id,
@@ -209,6 +226,11 @@ def record_paid_invoice(
         source=f"subscription:{row.stripe_subscription_id}",
         renewal_grace=renewal_grace,
     )
+
+
+def _interval_of(row: Subscription, line: StripeInvoiceLineData | None) -> str | None:
+    """The billing interval the invoice paid for (its line's price; else the mirror's)."""
+    return (line.price_interval if line else None) or row.interval
 
 
 def _granted_plan_key(
@@ -281,3 +303,27 @@ def set_pending_plan(
         raise NotFound(f"subscription {stripe_subscription_id} is not mirrored")
     row.pending_plan_key = plan_key
     row.updated_at = now
+
+
+def list_for_customer(session: Session, *, customer_id: int) -> Sequence[Subscription]:
+    """Every subscription of a customer, newest first (ended ones too)."""
+    return repository.for_customer(session, customer_id)
+
+
+def latest_for_customer(session: Session, *, customer_id: int) -> Subscription | None:
+    """The customer's live subscription, else the newest ended one, else None: the one a page shows."""
+    live = repository.current_for_customer(session, customer_id)
+    if live is not None:
+        return live
+    history = repository.for_customer(session, customer_id)
+    return history[0] if history else None
+
+
+def find_by_stripe_id(session: Session, *, stripe_subscription_id: str) -> Subscription | None:
+    """The mirrored row of a Stripe subscription id (`sub_...`), or None when not mirrored yet."""
+    return repository.get_by_stripe_id(session, stripe_subscription_id)
+
+
+def stripe_customers(session: Session) -> Sequence[tuple[int, str]]:
+    """(customer id, Stripe customer id) of every customer linked to Stripe, by id: what reconcile walks."""
+    return repository.stripe_customers(session)

@@ -7,6 +7,7 @@ only adds progress on buttons, the pricing toggle, live totals and toasts.
     /billing/pricing    plans, monthly/yearly, to Checkout
     /billing/credits    buy credits
     /billing/enter      opens a signed link from POST /v1/links
+    /pricing            the public plans table (no session), buttons to the host's sign-up
     /admin              the operator's console
 """
 
@@ -17,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from coinslot.web.admin import router as admin_router
 from coinslot.web.admin_events import router as admin_events_router
+from coinslot.web.admin_outbound import router as admin_outbound_router
 from coinslot.web.billing import router as billing_router
 from coinslot.web.credits import router as credits_router
 from coinslot.web.links import router as links_router
@@ -29,6 +31,6 @@ __all__ = ["install"]
 def install(app: FastAPI) -> None:
     """Mount every page router, the host's link endpoint and the static files on `app`."""
     for router in (links_router, pricing_router, billing_router, credits_router, admin_router,
-                   admin_events_router):
+                   admin_events_router, admin_outbound_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

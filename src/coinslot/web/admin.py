@@ -14,9 +14,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from coinslot.analytics import console
 from coinslot.analytics import service as analytics
 from coinslot.catalog import service as catalog_service
+from coinslot.customers import service as customers
 from coinslot.deps import Container, ContainerDep, RowId
 from coinslot.errors import InvalidInput, NotFound
 from coinslot.ledger import service as ledger
@@ -153,7 +153,7 @@ def adjust_credits(
     now = container.clock.now()
     with container.db.unit_of_work() as session:
         # Looked up first: the ledger would otherwise meet the missing customer as a foreign-key error (500).
-        if console.customer(session, customer_id=customer_id) is None:
+        if customers.get_by_id(session, customer_id=customer_id) is None:
             raise NotFound(f"no customer {customer_id}")
         # The form's one-time id keys the entry: a double submit adjusts once.
         ledger.adjust(session, customer_id=customer_id, entry_id=f"admin:{adjustment_id}", credits=credits,

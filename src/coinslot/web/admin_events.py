@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from coinslot.deps import ContainerDep
-from coinslot.errors import NotFound
+from coinslot.deps import ContainerDep, RowId
 from coinslot.models.webhook_event import EVENT_STATUSES
 from coinslot.outbound import service as outbound
 from coinslot.web import audit
 from coinslot.web.admin_views import admin_page
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render
-from coinslot.webhooks import repository as events
+from coinslot.webhooks import service as events
 from coinslot.webhooks import worker
 
 __all__ = ["router"]
@@ -39,8 +38,8 @@ def events_page(
     type: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
-        rows = events.search(session, status=status or None, event_type=type.strip() or None, limit=200)
-        counts = events.count_by_status(session)
+        rows = events.list_events(session, status=status or None, event_type=type.strip() or None, limit=200)
+        counts = events.counts(session)
     current = "/admin/events?status=dead" if status == "dead" else "/admin/events"
     return render("admin/events.html", {
         **admin_page(admin, current), "rows": rows, "counts": counts,
@@ -52,10 +51,8 @@ def events_page(
 def event_page(event_ref: str, admin: AdminDep, container: ContainerDep,
                done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
-        row = events.get(session, event_ref=event_ref)
-        if row is None:
-            raise NotFound(f"no stored event {event_ref}")
-        attempts = events.attempts_of(session, event_id=row.id)
+        detail = events.get_event(session, event_ref=event_ref)
+        row, attempts = detail.event, detail.attempts
     return render("admin/event.html", {
         **admin_page(admin, "/admin/events"), "e": row,
         "attempts": attempts, "payload": _pretty(row.payload), "done": done,
@@ -72,10 +69,31 @@ def replay(event_ref: str, admin: AdminFormDep, container: ContainerDep) -> Resp
     return redirect(f"/admin/events/{row.id}?done=replayed")
 
 
+AlertFilter = Literal["", "open", "acknowledged"]
+
+
+def _alerts_path(state: AlertFilter, **query: str) -> str:
+    params = "&".join(f"{key}={value}" for key, value in {"state": state, **query}.items() if value)
+    return "/admin/alerts" + (f"?{params}" if params else "")
+
+
 @router.get("/admin/alerts")
-def alerts_page(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
+def alerts_page(admin: AdminDep, container: ContainerDep, state: Annotated[AlertFilter, Query()] = "",
+                done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
-        rows = outbound.list_alerts(session, limit=200)
+        rows = outbound.list_alerts(session, state=state or None, limit=200)
     return render("admin/alerts.html", {
-        **admin_page(admin, "/admin/alerts"), "rows": rows,
+        **admin_page(admin, "/admin/alerts"), "rows": rows, "state": state, "done": done,
     })
+
+
+@router.post("/admin/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(alert_id: RowId, admin: AdminFormDep, container: ContainerDep,
+                      state: Annotated[AlertFilter, Form()] = "") -> Response:
+    """Mark an alert as seen (again: no change); back to the list with the same filter."""
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        alert = outbound.acknowledge_alert(session, alert_id=alert_id, actor=admin.actor, now=now)
+        audit.record(session, actor=admin.actor, action="acknowledge_alert", target=f"alert:{alert.id}",
+                     detail=f"{alert.code}: {alert.message}"[:500], now=now)
+    return redirect(_alerts_path(state, done="acknowledged"))

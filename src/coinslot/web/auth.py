@@ -25,6 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from coinslot.config import Settings
 from coinslot.deps import ContainerDep
 from coinslot.errors import BillingDisabled, Forbidden, Unauthorized
+from coinslot.outbound import service as outbound
 from coinslot.urls import check_redirect_url
 from coinslot.web.pages import RedirectTo, url
 
@@ -169,8 +170,11 @@ CustomerFormDep = Annotated[CustomerSession, Depends(require_customer_form)]
 
 @dataclass(frozen=True, slots=True)
 class AdminSession:
+    """The operator signed in; `open_alerts` (unacknowledged, read with the session) goes in the nav."""
+
     csrf: str
     actor: str
+    open_alerts: int = 0
 
 
 def admin_password_matches(settings: Settings, password: str) -> bool:
@@ -210,7 +214,9 @@ def current_admin(request: Request, container: ContainerDep) -> AdminSession:
     tag = data.get("p") if isinstance(data, dict) else None
     if not isinstance(tag, str) or not hmac.compare_digest(tag, _password_tag(container.settings)):
         raise RedirectTo("/admin/login")  # opened with a password that has changed since
-    return AdminSession(csrf=str(data["x"]), actor=str(data["a"]))
+    with container.db.unit_of_work(read_only=True) as session:
+        open_alerts = outbound.count_open_alerts(session)
+    return AdminSession(csrf=str(data["x"]), actor=str(data["a"]), open_alerts=open_alerts)
 
 
 AdminDep = Annotated[AdminSession, Depends(current_admin)]

@@ -22,7 +22,6 @@ from coinslot.errors import CoinslotError
 from coinslot.ledger import service as ledger
 from coinslot.models import Order, Subscription
 from coinslot.stripe_gateway.invoices import StripeInvoiceData
-from coinslot.subscriptions import repository as subscription_rows
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
 from coinslot.web.charts import PALETTE, BarSeries, stacked_bars
@@ -116,10 +115,7 @@ def load_billing(container: Container, *, customer_id: int, host_user_id: str,
     with container.db.unit_of_work(read_only=True) as session:
         access = subscriptions.plan_access_for(session, customer_id=customer_id, catalog=catalog, now=now,
                                                grace=grace)
-        subscription = subscription_rows.current_for_customer(session, customer_id)
-        if subscription is None:
-            history = subscription_rows.for_customer(session, customer_id)
-            subscription = history[0] if history else None
+        subscription = subscriptions.latest_for_customer(session, customer_id=customer_id)
         balance = ledger.balance(session, customer_id=customer_id, now=now)
         usage = ledger.history(session, customer_id=customer_id, months=USAGE_MONTHS, now=now)
         orders = checkout.list_orders(session, host_user_id=host_user_id, limit=20)

@@ -19,6 +19,7 @@ class NavItem:
     label: str
     href: str
     current: bool
+    count: int = 0  # shown next to the label when positive (e.g. open alerts)
 
 
 def customer_nav(current: str, catalog: Catalog) -> list[NavItem]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.deps import Container
-from coinslot.subscriptions import repository as subscriptions_repository
 from coinslot.subscriptions import service as subscriptions_service
 from coinslot.webhooks.inbox import store_event
 
@@ -51,7 +50,7 @@ def reconcile(
     gateway = container.gateway
     report = ReconcileReport()
     with container.db.unit_of_work(read_only=True) as session:
-        customers = subscriptions_repository.stripe_customers(session)
+        customers = subscriptions_service.stripe_customers(session)
     for _customer_id, stripe_customer_id in customers:
         report.customers_checked += 1
         snapshots = gateway.subscriptions.list_for_customer(stripe_customer_id)  # no transaction open
@@ -59,7 +58,7 @@ def reconcile(
         with container.db.unit_of_work() as session:
             for snapshot in snapshots:
                 report.subscriptions_checked += 1
-                row = subscriptions_repository.get_by_stripe_id(session, snapshot.id)
+                row = subscriptions_service.find_by_stripe_id(session, stripe_subscription_id=snapshot.id)
                 before = _summary(
                     *(row.status, row.plan_key, row.cancel_at_period_end) if row else (None, None, False)
                 )

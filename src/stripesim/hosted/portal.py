@@ -2,6 +2,11 @@
 
 Actions (HTML form posts) go through `update_subscription` / `lifecycle`, so
 they emit the same `customer.subscription.*` events as the API.
+
+A `subscription_update_confirm` flow opens on a confirmation step instead of
+the homepage: the proposed price and the proration the change would cause
+(`billing.preview`, the arithmetic of the real update). Nothing changes until
+the person confirms; cancelling the step ends the flow with no change.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from starlette.routing import Route
 from ..billing import lifecycle
 from ..billing.context import Ctx, ensure_writable
 from ..billing.objects import product_name
+from ..billing.preview import preview_invoice
 from ..errors import InvalidRequestError, StripeError
 from ..routing import Call
 from ..sim import Sim
@@ -48,9 +54,86 @@ def _prices(sim: Sim, config: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
+def _money(amount: int, currency: str) -> str:
+    """Minor units as "12.34 USD", in integers (no float rounding of cents)."""
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{whole}.{cents:02d} {currency.upper()}"
+
+
+def _pending_confirm(session: dict[str, Any]) -> dict[str, Any] | None:
+    """The confirm flow's block while its step is still open (neither confirmed nor cancelled)."""
+    flow = session.get("flow") or {}
+    if flow.get("type") != "subscription_update_confirm" or session.get("_flow_done"):
+        return None
+    block: dict[str, Any] | None = flow.get("subscription_update_confirm")
+    return block
+
+
+def _proposed(sim: Sim, session: dict[str, Any],
+              block: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], int]:
+    """(subscription, its item, the proposed price, quantity) named by the flow."""
+    sub = sim.store.require("subscription", block["subscription"])
+    if sub["customer"] != session["customer"]:
+        raise InvalidRequestError("That subscription is not yours.")
+    if sub["status"] in ("canceled", "incomplete_expired"):
+        raise InvalidRequestError("This subscription has ended; its plan can no longer change.")
+    wanted = (block.get("items") or [{}])[0]
+    items = sub["items"]["data"]
+    # Stripe requires items[0][id]; without one the single-item subscription's item is meant.
+    item = next((i for i in items if i["id"] == wanted.get("id")), None) if wanted.get("id") \
+        else items[0]
+    if item is None:
+        raise InvalidRequestError(f"No such subscription item: '{wanted.get('id')}'")
+    price = sim.store.require("price", wanted.get("price") or item["price"]["id"], param="price")
+    return sub, item, price, int(wanted.get("quantity") or item["quantity"])
+
+
+def _confirm_view(sim: Sim, session: dict[str, Any], config: dict[str, Any],
+                  block: dict[str, Any]) -> dict[str, Any]:
+    """What the confirmation step shows: the proposed price and the preview of the change."""
+    sub, item, price, quantity = _proposed(sim, session, block)
+    customer = sim.store.require("customer", sub["customer"])
+    behaviour = config["features"]["subscription_update"]["proration_behavior"]
+    preview = preview_invoice(Ctx(sim), customer, sub, changes=[(item["id"], price, quantity)],
+                              behaviour=behaviour, at=sim.store.now_for(sub["customer"]))
+    proration = sum(int(line["amount"]) for line in preview["lines"]["data"] if _is_proration(line))
+    every = (price.get("recurring") or {}).get("interval", "")
+    return {
+        "subscription": sub["id"], "price_id": price["id"],
+        "current": product_name(sim.store, item["price"]),
+        "price": f"{product_name(sim.store, price)} — "
+                 f"{_money(int(price.get('unit_amount') or 0) * quantity, price['currency'])} / {every}",
+        "proration": _money(proration, preview["currency"]),
+        # billing_reason subscription_update: the change is invoiced at once (always_invoice, or
+        # a new interval); otherwise the prorations ride on the next renewal invoice.
+        "total_label": ("Amount due today" if preview["billing_reason"] == "subscription_update"
+                        else "Next invoice"),
+        "total": _money(int(preview["amount_due"]), preview["currency"]),
+    }
+
+
+def _is_proration(line: dict[str, Any]) -> bool:
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
+    return bool(details.get("proration"))
+
+
 def _render(sim: Sim, session: dict[str, Any], *, message: str | None = None,
             error: str | None = None, status: int = 200) -> HTMLResponse:
     store = sim.store
+    block = _pending_confirm(session)
+    if block is not None:
+        config = store.require("billing_portal.configuration", session["configuration"])
+        try:
+            confirm = _confirm_view(sim, session, config, block)
+        except StripeError as exc:
+            # The proposal no longer stands (price gone, subscription ended): say so on the homepage.
+            session["_flow_done"] = True
+            store.touch()
+            return _render(sim, session, error=exc.message, status=400)
+        html = _env.get_template("portal_confirm.html").render(confirm=confirm, error=error)
+        return HTMLResponse(html, status_code=status)
     config = store.require("billing_portal.configuration", session["configuration"])
     subs = [s for s in store.all("subscription") if s["customer"] == session["customer"]
             and s["status"] not in ("canceled", "incomplete_expired")]
@@ -93,6 +176,13 @@ def _act(sim: Sim, secret: str, form: dict[str, str]) -> Response:
             return HTMLResponse("<h1>This portal session has expired.</h1>", status_code=404)
         call = Call(sim, "POST", "/p/session", {}, {}, None, None, {})
         config = sim.store.require("billing_portal.configuration", session["configuration"])
+        action = form.get("action", "")
+        if action == "cancel_update" and _pending_confirm(session) is not None:
+            session["_flow_done"] = True
+            sim.store.save()
+            if session["return_url"]:
+                return RedirectResponse(session["return_url"], status_code=303)
+            return _render(sim, session, message="Plan change cancelled; nothing was changed.")
         try:
             ensure_writable(sim.store, session["customer"])
             message = _perform(sim, call, session, config, form, update_subscription,
@@ -110,6 +200,14 @@ def _perform(sim: Sim, call: Call, session: dict[str, Any], config: dict[str, An
              form: dict[str, str], update_subscription: Any, attach: Any) -> str:
     action = form.get("action", "")
     features = config["features"]
+    block = _pending_confirm(session)
+    if action == "confirm_update" and block is not None:
+        sub, item, price, quantity = _proposed(sim, session, block)
+        update_subscription(call, sub, {
+            "items": [{"id": item["id"], "price": price["id"], "quantity": str(quantity)}],
+            "proration_behavior": features["subscription_update"]["proration_behavior"]})
+        session["_flow_done"] = True
+        return "Plan updated."
     if action == "card":
         customer = sim.store.require("customer", session["customer"])
         pm = attach(call, form.get("payment_method") or "pm_card_visa", customer)

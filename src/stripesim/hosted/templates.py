@@ -70,4 +70,17 @@ TEMPLATES = {
 <h2>Invoices</h2><table>{% for inv in invoices %}<tr><td>{{ inv.number or inv.id }}</td>
 <td>{{ inv.total / 100 }} {{ inv.currency | upper }}</td><td>{{ inv.status }}</td></tr>{% endfor %}</table>
 {% if return_url %}<p><a href="{{ return_url }}">Return</a></p>{% endif %}{% endblock %}""",
+    "portal_confirm.html": """{% extends "base.html" %}{% block title %}Confirm your new plan{% endblock %}
+{% block body %}<h1>Confirm your new plan</h1>
+{% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
+<section data-subscription="{{ confirm.subscription }}"><table>
+<tr><td>Current plan</td><td>{{ confirm.current }}</td></tr>
+<tr><td>New plan</td><td data-price="{{ confirm.price_id }}">{{ confirm.price }}</td></tr>
+<tr><td>Proration</td><td data-proration>{{ confirm.proration }}</td></tr>
+<tr><td>{{ confirm.total_label }}</td><td data-total>{{ confirm.total }}</td></tr>
+</table>
+<form class="inline" method="post">
+<input type="hidden" name="subscription" value="{{ confirm.subscription }}">
+<button name="action" value="confirm_update">Confirm</button>
+<button name="action" value="cancel_update">Cancel</button></form></section>{% endblock %}""",
 }

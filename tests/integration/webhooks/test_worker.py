@@ -136,11 +136,11 @@ def test_a_worker_killed_mid_event_loses_nothing_and_applies_nothing_twice(
 
 @pytest.mark.postgres
 @pytest.mark.slow
+# SKIP LOCKED side-by-side claiming is PostgreSQL's: this one runs there only.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_workers_on_postgresql_process_1000_events_each_applied_once(
     container: Container, reader: SnapshotReader, catalog: Catalog, alice: int
 ) -> None:
-    if not container.db.url.startswith("postgresql"):
-        pytest.skip("SKIP LOCKED side-by-side claiming is PostgreSQL's")
     for n in range(1000):
         reader.subscriptions[f"sub_{n}"] = subscription(f"sub_{n}", STRIPE_CUSTOMER, "canceled")
         store(
