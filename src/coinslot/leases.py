@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -25,7 +26,7 @@ from sqlalchemy.orm import QueryableAttribute, Session
 
 from coinslot.models.lease import Leased
 
-__all__ = ["backoff_s", "claim_due", "held_lease", "new_worker_id"]
+__all__ = ["backoff_s", "claim_due", "held_lease", "new_worker_id", "start_loop_thread"]
 
 RowT = TypeVar("RowT", bound=Leased)
 
@@ -87,3 +88,19 @@ def held_lease(session: Session, model: type[RowT], *, row_id: int, worker: str,
     if row is None or row.status != leased or row.locked_by != worker:
         return None
     return row
+
+
+def start_loop_thread(name: str, loop: Callable[[threading.Event], None]) -> Callable[[], None]:
+    """Run `loop(stop)` in a daemon thread beside the API; the returned function stops and joins it.
+
+    The webhook worker and the outbound sender both run this way inside `coinslot serve`.
+    """
+    stop = threading.Event()
+    thread = threading.Thread(target=loop, args=(stop,), name=name, daemon=True)
+    thread.start()
+
+    def stop_loop() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return stop_loop

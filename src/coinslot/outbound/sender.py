@@ -200,18 +200,4 @@ def start_sender(runtime: Runtime) -> Callable[[], None] | None:
         log.info("outbound webhooks off (COINSLOT_HOST_WEBHOOK_URL unset): events wait in the outbox")
         return None
     signing_secret(runtime.settings)  # a missing or malformed secret stops start-up, not each delivery
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_sender,
-        args=(runtime,),
-        kwargs={"stop": stop},
-        name="coinslot-outbound-sender",
-        daemon=True,
-    )
-    thread.start()
-
-    def stop_sender() -> None:
-        stop.set()
-        thread.join(timeout=30)
-
-    return stop_sender
+    return leases.start_loop_thread("coinslot-outbound-sender", lambda stop: run_sender(runtime, stop=stop))

@@ -346,18 +346,4 @@ def start_in_process_worker(container: Container) -> Callable[[], None] | None:
     """For the SQLite demo (`run_worker_in_process`): one worker thread beside the API."""
     if not container.settings.run_worker_in_process:
         return None
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=run_worker,
-        args=(container,),
-        kwargs={"stop": stop},
-        name="coinslot-webhook-worker",
-        daemon=True,
-    )
-    thread.start()
-
-    def stop_worker() -> None:
-        stop.set()
-        thread.join(timeout=30)
-
-    return stop_worker
+    return leases.start_loop_thread("coinslot-webhook-worker", lambda stop: run_worker(container, stop=stop))

@@ -7,7 +7,7 @@ from typing import Any
 from .context import Ctx
 from .invoicing import add_item_lines, add_pending_items, finalize, new_invoice, recompute, void
 from .objects import product_name
-from .payment import ensure_intent, pay_invoice, payment_method_for
+from .payment import ensure_intent, pay_invoice
 from .periods import HOUR_S
 from .subscription_shape import item_period_end, period_end_of
 
@@ -98,11 +98,15 @@ def renew(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
     ctx.emit("invoice.created", invoice)
 
 
-def invoice_now(ctx: Ctx, sub: dict[str, Any], at: int, *, billing_reason: str) -> dict[str, Any]:
-    """Invoice the subscription's pending items at once (always_invoice), finalize and pay."""
+def invoice_now(ctx: Ctx, sub: dict[str, Any], at: int, *, billing_reason: str,
+                with_item_lines: bool = False) -> dict[str, Any]:
+    """Invoice at once, finalize and pay: the pending items (always_invoice), plus the items'
+    own lines when a new cycle starts now (resume, a change of interval)."""
     customer = ctx.customer(sub["customer"])
     invoice = new_invoice(ctx, customer, billing_reason=billing_reason, currency=sub["currency"],
                           created=at, period=(at, at), subscription=sub)
+    if with_item_lines:
+        add_item_lines(ctx, invoice, sub["items"]["data"])
     add_pending_items(ctx, invoice, sub["id"])
     recompute(invoice)
     ctx.store.insert(invoice)
@@ -162,18 +166,7 @@ def resume(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
     ctx.store.touch()
     ctx.emit_update("customer.subscription.updated", sub, before)
     ctx.emit("customer.subscription.resumed", sub)
-    customer = ctx.customer(sub["customer"])
-    invoice = new_invoice(ctx, customer, billing_reason="subscription_cycle",
-                          currency=sub["currency"], created=at, period=(at, at), subscription=sub)
-    add_item_lines(ctx, invoice, sub["items"]["data"])
-    add_pending_items(ctx, invoice, sub["id"])
-    recompute(invoice)
-    ctx.store.insert(invoice)
-    sub["latest_invoice"] = invoice["id"]
-    ctx.emit("invoice.created", invoice)
-    finalize(ctx, invoice, at)
-    if invoice["status"] == "open":
-        pay_invoice(ctx, invoice, pm=payment_method_for(ctx, invoice))
+    invoice_now(ctx, sub, at, billing_reason="subscription_cycle", with_item_lines=True)
 
 
 def next_due(sub: dict[str, Any]) -> int:

@@ -14,10 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Ctx
-from .invoicing import add_item_lines, add_pending_items, finalize, new_invoice, recompute
 from .lifecycle import invoice_now
 from .objects import invoice_item, plan_from_price
-from .payment import pay_invoice
 from .subscription_shape import item_period_end
 
 __all__ = ["BEHAVIOURS", "Proration", "change_item", "invoice_change", "proration_amounts",
@@ -103,19 +101,6 @@ def invoice_change(ctx: Ctx, sub: dict[str, Any], at: int, what: str | None) -> 
     if what == "prorations":
         invoice_now(ctx, sub, at, billing_reason="subscription_update")
     elif what == "new_cycle":
-        _bill_new_cycle(ctx, sub, at)
+        invoice_now(ctx, sub, at, billing_reason="subscription_update", with_item_lines=True)
 
 
-def _bill_new_cycle(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
-    customer = ctx.customer(sub["customer"])
-    invoice = new_invoice(ctx, customer, billing_reason="subscription_update",
-                          currency=sub["currency"], created=at, period=(at, at), subscription=sub)
-    add_item_lines(ctx, invoice, sub["items"]["data"])
-    add_pending_items(ctx, invoice, sub["id"])
-    recompute(invoice)
-    ctx.store.insert(invoice)
-    sub["latest_invoice"] = invoice["id"]
-    ctx.emit("invoice.created", invoice)
-    finalize(ctx, invoice, at)
-    if invoice["status"] == "open":
-        pay_invoice(ctx, invoice)
