@@ -91,6 +91,22 @@ def test_check_in_month_3_counts_the_months_allowance_without_writing(db: Databa
     assert_verified(db)
 
 
+def test_the_balance_a_yearly_subscriber_sees_in_month_3_includes_the_months_allowance(db: Database) -> None:
+    from coinslot.entitlements import service as entitlements
+
+    ines = subscribe_yearly(db, "ines", "starter")
+    consume(db, QUANTIPACK, "ines", "spec_generator", "a-1", now=month_day(1))
+    with db.unit_of_work(read_only=True) as session:
+        month_1 = entitlements.effective_balance(session, customer_id=ines, host_user_id="ines",
+                                                 catalog=QUANTIPACK, now=month_day(1, 2))
+        month_3 = entitlements.effective_balance(session, customer_id=ines, host_user_id="ines",
+                                                 catalog=QUANTIPACK, now=month_day(3, 5))
+    assert (month_1.available_credits, month_1.period_credits) == (40, 50)
+    # Month 3 is not written until its first use, yet the billing page must not show 0.
+    assert (month_3.available_credits, month_3.period_credits) == (50, 50)
+    assert available(db, ines, now=month_day(3, 5)) == 0  # the ledger itself is unchanged
+
+
 def test_a_months_lazy_grant_happens_once_under_16_concurrent_consumes(db: Database) -> None:
     ines = subscribe_yearly(db, "ines", "starter")
     when = month_day(2, 1)

@@ -36,7 +36,8 @@ from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
 
 __all__ = [
-    "DEFAULT_GRACE", "Consumed", "Decision", "capture", "check", "consume", "hold", "refusal", "release",
+    "DEFAULT_GRACE", "Consumed", "Decision", "capture", "check", "consume", "effective_balance", "hold",
+    "refusal", "release",
 ]
 
 DEFAULT_GRACE = dt.timedelta(days=3)
@@ -193,6 +194,30 @@ def check(
         available += plan.credits_per_period  # a new user: what their first consume will grant
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
                        quantity=quantity, params=params, uses_this_period=uses)
+
+
+def effective_balance(
+    session: Session, *, customer_id: int, host_user_id: str, catalog: Catalog, now: dt.datetime,
+    grace: dt.timedelta = DEFAULT_GRACE,
+) -> ledger.Balance:
+    """The balance a person should see: the ledger's, plus the lazily granted month (free plan,
+    months 2..12 of a yearly plan) that their first use will write, as `check` counts it.
+
+    Without this the billing page would show 0 credits on the first day of every month until
+    the user's first use of it.
+    """
+    balance = ledger.balance(session, customer_id=customer_id, now=now)
+    found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
+    if found is None:
+        return balance
+    access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
+    period = _lazy_period(session, customer_id=customer_id, plan=catalog.plans.get(access.plan_key),
+                          subscription=_subscription_view(found, access), now=now, grace=grace)
+    pending = _pending_credits(session, customer_id=customer_id, period=period, now=now)
+    if pending == 0 or period is None:
+        return balance
+    return replace(balance, available_credits=balance.available_credits + pending,
+                   period_credits=period.credits)
 
 
 def _uses(

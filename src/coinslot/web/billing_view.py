@@ -18,6 +18,7 @@ from coinslot.catalog.core import Catalog, Plan
 from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
 from coinslot.deps import Container
+from coinslot.entitlements import service as entitlements
 from coinslot.errors import CoinslotError
 from coinslot.ledger import service as ledger
 from coinslot.models import Order, Subscription
@@ -116,7 +117,8 @@ def load_billing(container: Container, *, customer_id: int, host_user_id: str,
         access = subscriptions.plan_access_for(session, customer_id=customer_id, catalog=catalog, now=now,
                                                grace=grace)
         subscription = subscriptions.latest_for_customer(session, customer_id=customer_id)
-        balance = ledger.balance(session, customer_id=customer_id, now=now)
+        balance = entitlements.effective_balance(session, customer_id=customer_id, host_user_id=host_user_id,
+                                                 catalog=catalog, now=now, grace=grace)
         usage = ledger.history(session, customer_id=customer_id, months=USAGE_MONTHS, now=now)
         orders = checkout.list_orders(session, host_user_id=host_user_id, limit=20)
         customer = customers.get_by_host_user_id(session, host_user_id)
