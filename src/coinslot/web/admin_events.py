@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query
@@ -15,19 +14,13 @@ from coinslot.web import audit
 from coinslot.web.admin_views import admin_page
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.web.present import pretty_json
 from coinslot.webhooks import service as events
 from coinslot.webhooks import worker
 
 __all__ = ["router"]
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-
-def _pretty(payload: str) -> str:
-    try:
-        return json.dumps(json.loads(payload), indent=2, sort_keys=True)
-    except ValueError:
-        return payload
 
 
 @router.get("/admin/events")
@@ -55,7 +48,7 @@ def event_page(event_ref: str, admin: AdminDep, container: ContainerDep,
         row, attempts = detail.event, detail.attempts
     return render("admin/event.html", {
         **admin_page(admin, "/admin/events"), "e": row,
-        "attempts": attempts, "payload": _pretty(row.payload), "done": done,
+        "attempts": attempts, "payload": pretty_json(row.payload), "done": done,
     })
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -15,6 +14,7 @@ from coinslot.web import audit
 from coinslot.web.admin_views import admin_page
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.web.present import pretty_json
 
 __all__ = ["router"]
 
@@ -22,13 +22,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 # A message in a path: its local id or its webhook id (msg_<32 hex>).
 MessageRef = Annotated[str, Path(max_length=64)]
-
-
-def _pretty(payload: str) -> str:
-    try:
-        return json.dumps(json.loads(payload), indent=2, sort_keys=True)
-    except ValueError:
-        return payload
 
 
 @router.get("/admin/outbound")
@@ -55,7 +48,7 @@ def message_page(message_ref: MessageRef, admin: AdminDep, container: ContainerD
     with container.db.unit_of_work(read_only=True) as session:
         row = outbound.get_message(session, message_ref=message_ref)
     return render("admin/outbound_message.html", {
-        **admin_page(admin, "/admin/outbound"), "m": row, "payload": _pretty(row.payload), "done": done,
+        **admin_page(admin, "/admin/outbound"), "m": row, "payload": pretty_json(row.payload), "done": done,
     })
 
 

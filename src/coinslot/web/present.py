@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -9,8 +10,18 @@ from coinslot.catalog.core import Catalog, Plan
 from coinslot.money import ceil_div, currency_exponent, format_minor
 
 __all__ = [
-    "Meter", "NavItem", "Toast", "credits_meter", "currency_symbol", "customer_nav", "exponent",
-    "minimum_quantity", "toast_for", "uses_credits", "yearly_saving",
+    "Meter",
+    "NavItem",
+    "Toast",
+    "credits_meter",
+    "currency_symbol",
+    "customer_nav",
+    "exponent",
+    "minimum_quantity",
+    "pretty_json",
+    "toast_for",
+    "uses_credits",
+    "yearly_saving",
 ]
 
 
@@ -119,3 +130,11 @@ def currency_symbol(currency: str) -> str:
 
 def exponent(currency: str) -> int:
     return currency_exponent(currency)
+
+
+def pretty_json(payload: str) -> str:
+    """A stored JSON payload indented for reading in the admin console (kept as is if it is not JSON)."""
+    try:
+        return json.dumps(json.loads(payload), indent=2, sort_keys=True)
+    except ValueError:
+        return payload
