@@ -7,10 +7,12 @@ renewal while purchased tokens are kept; usage history per feature and month.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
+from coinslot.ledger.core import add_months
 from tests.e2e.billing_user import User, assert_ledger_exact, credits, push_catalog
 from tests.support.stack import Stack
 
@@ -104,5 +106,60 @@ def test_tokens_reset_at_renewal_purchased_tokens_are_kept_and_history_shows_eac
     ]
     assert ines.history(months=1) == [
         {"month": december, "feature": "spec_generator", "uses": 1, "credits": 7}
+    ]
+    assert_ledger_exact(quantipack)
+
+
+def test_a_yearly_starter_subscriber_gets_50_tokens_in_month_1_and_again_in_months_2_and_3(
+    quantipack: Stack,
+) -> None:
+    ines = User.on_test_clock(quantipack, "ines")
+    subscription = ines.subscribe("starter", interval="year")
+    year_invoice = ines.latest_invoice(subscription)
+    item = quantipack.stripe.v1.subscriptions.retrieve(subscription)["items"].data[0]
+    assert item.price.recurring.interval == "year"
+    year_start = dt.datetime.fromtimestamp(item.current_period_start, dt.UTC)
+    # Month 1: the paid year's invoice grants 50 (credits_per_period is a monthly allowance).
+    assert ines.credits() == credits(50, period=50)
+    assert ines.consume("spec_generator", "y-1", complexity="high").json()["remaining"] == 35  # 15
+    assert ines.consume("suite_analyzer", "y-2").json()["remaining"] == 30  # 5
+
+    # Month 2: nothing is written until the first use; check already counts the month's 50.
+    quantipack.advance_clock(ines.test_clock_id, to=add_months(year_start, 1) + dt.timedelta(days=2))
+    quantipack.settle()
+    assert ines.latest_invoice(subscription) == year_invoice  # a year: no monthly invoice
+    written = len(ines.entries())
+    assert ines.check("spec_generator") == {
+        "allowed": True,
+        "cost": 10,
+        "remaining": 40,  # month 1's 30 expired (no rollover on Starter); month 2's 50 - 10
+        "reason": "ok",
+        "plan": "starter",
+    }
+    assert len(ines.entries()) == written  # checking wrote nothing
+    used = ines.consume("spec_generator", "y-3")
+    assert (used.status_code, used.json()["remaining"]) == (200, 40)
+    assert ines.consume("suite_analyzer", "y-4", complexity="low").json()["remaining"] == 36  # 4
+
+    # Month 3 likewise: the month's 50, month 2's 36 expire.
+    quantipack.advance_clock(ines.test_clock_id, to=add_months(year_start, 2) + dt.timedelta(days=2))
+    quantipack.settle()
+    assert ines.check("suite_analyzer", complexity="high")["remaining"] == 42  # 50 - 8
+    assert ines.consume("suite_analyzer", "y-5", complexity="high").json()["remaining"] == 42
+    assert ines.credits() == credits(42, period=50)
+
+    lot_of_month_1 = ines.lot_of(f"invoice:{year_invoice}")
+    lot_of_month_2 = ines.lot_of(f"invoice:{year_invoice}:m2")
+    assert ines.entries() == [
+        (f"invoice:{year_invoice}", "grant", 50, 50),
+        (ines.key("y-1"), "spend", -15, 35),
+        (ines.key("y-2"), "spend", -5, 30),
+        (f"lot:{lot_of_month_1}:expired", "expire", -30, 0),
+        (f"invoice:{year_invoice}:m2", "grant", 50, 50),
+        (ines.key("y-3"), "spend", -10, 40),
+        (ines.key("y-4"), "spend", -4, 36),
+        (f"lot:{lot_of_month_2}:expired", "expire", -36, 0),
+        (f"invoice:{year_invoice}:m3", "grant", 50, 50),
+        (ines.key("y-5"), "spend", -8, 42),
     ]
     assert_ledger_exact(quantipack)
