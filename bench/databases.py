@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,23 +41,8 @@ def create_schema(url: str) -> None:
 class BenchPostgres(PostgresServer):
     """PostgreSQL with production durability (fsync, synchronous_commit, full_page_writes on)."""
 
-    def start(self) -> BenchPostgres:
-        if self.as_root:
-            shutil.chown(self.root, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-                   "-c shared_buffers=512MB -c fsync=on -c synchronous_commit=on -c full_page_writes=on")
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "log"), "-w",
-                  "start")
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                psycopg.connect(self.admin_url, connect_timeout=2).close()
-                return self
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    settings = ("-c max_connections=300 -c shared_buffers=512MB "
+                "-c fsync=on -c synchronous_commit=on -c full_page_writes=on")
 
     def version(self) -> str:
         with psycopg.connect(self.admin_url) as conn:

@@ -16,6 +16,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Self
 
 import psycopg
 
@@ -37,6 +38,9 @@ def _bindir() -> Path:
 
 
 class PostgresServer:
+    # Durability off: these databases are thrown away, and speed keeps CI short.
+    settings = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+
     def __init__(self) -> None:
         self.bindir = _bindir()
         self.port = free_port()
@@ -53,17 +57,13 @@ class PostgresServer:
         if result.returncode != 0:
             raise PostgresUnavailable(f"{args[0]} failed: {result.stderr.strip() or result.stdout.strip()}")
 
-    def start(self) -> PostgresServer:
+    def start(self) -> Self:
         if self.as_root:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(
             "initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
         )
-        # Durability settings off: these databases are thrown away, and speed keeps CI short.
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 {self.settings}"
         self._run(
             "pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "log"), "-w", "start"
         )
