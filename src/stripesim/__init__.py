@@ -1,4 +1,5 @@
-"""stripesim: a stateful emulator of Stripe's HTTP API (version 2026-10-28.endive).
+"""stripesim: a stateful emulator of Stripe's HTTP API (versions 2026-11-18.endive,
+2026-10-28.endive (the default), 2026-08-26.dahlia and 2024-04-10: see `stripesim.versions`).
 
 Run it: `stripesim serve --port 12111` (see `stripesim.cli`), or in process:
 `app = stripesim.create_app(state_file=None, webhook_url=..., webhook_secret=...)`.
@@ -149,6 +150,7 @@ from typing import TYPE_CHECKING, Any
 
 __all__ = ["API_VERSION", "create_app"]
 
+# The account's default API version unless `create_app(api_version=...)` says otherwise.
 API_VERSION = "2026-10-28.endive"
 
 if TYPE_CHECKING:

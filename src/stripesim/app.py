@@ -31,7 +31,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .errors import APIError, AuthenticationError, InvalidRequestError, RateLimitError, StripeError
-from .events import API_VERSION
 from .expand import apply_expand, public, show_current
 from .hosted import HOSTED_BASE_KEY, remember_base_url
 from .params import decode_form
@@ -39,6 +38,8 @@ from .routing import Call, Router
 from .routing import Route as ApiRoute
 from .sim import Sim
 from .store import new_id
+from .versions import DEFAULT as DEFAULT_API_VERSION
+from .versions import render, resolve
 
 __all__ = ["create_app", "discover_modules"]
 
@@ -58,10 +59,13 @@ def discover_modules() -> Iterator[ModuleType]:
 
 def create_app(sim: Sim | None = None, *, state_file: str | None = None,
                webhook_url: str | None = None, webhook_secret: str | None = None,
-               retry_base_delay_s: float = 1.0, max_delivery_attempts: int = 4) -> Starlette:
-    """An emulator app; pass `sim` to share state with the caller (tests)."""
+               retry_base_delay_s: float = 1.0, max_delivery_attempts: int = 4,
+               api_version: str | None = None) -> Starlette:
+    """An emulator app; pass `sim` to share state with the caller (tests). `api_version`:
+    the account's default API version (see `stripesim.versions`)."""
     sim = sim or Sim(state_file=state_file, retry_base_delay_s=retry_base_delay_s,
-                     max_delivery_attempts=max_delivery_attempts)
+                     max_delivery_attempts=max_delivery_attempts,
+                     api_version=api_version or DEFAULT_API_VERSION)
     api, control = Router(), Router()
     extra: list[BaseRoute] = []
     for module in discover_modules():
@@ -95,8 +99,7 @@ class _Pipeline:
 
     async def handle(self, request: Request) -> Response:
         request_id = new_id("req", 14)
-        headers = {"Request-Id": request_id,
-                   "Stripe-Version": request.headers.get("stripe-version", API_VERSION)}
+        headers = {"Request-Id": request_id, "Stripe-Version": self.sim.api_version}
         try:
             if request.url.path.startswith("/_sim/"):
                 return await self._control(request, request_id, headers)
@@ -107,6 +110,8 @@ class _Pipeline:
     async def _api(self, request: Request, request_id: str, headers: dict[str, str]) -> Response:
         method, path = request.method, request.url.path
         _authenticate(request.headers.get("authorization"))
+        version = headers["Stripe-Version"] = resolve(request.headers.get("stripe-version"),
+                                                      self.sim.api_version)
         self._remember_address(request)
         fault = self.sim.faults.api_fault_for(method, path)
         # Error faults strike before execution starts, so Stripe would not save them for
@@ -130,13 +135,14 @@ class _Pipeline:
         route, path_params = found
         key = request.headers.get("idempotency-key") if method == "POST" else None
         if key is not None:
+            _check_idempotency_key(key)
             headers["Idempotency-Key"] = key
             saved = self.sim.idempotency.begin(method, path, key, params)
             if saved is not None and saved.status is not None:
                 headers.update({"Idempotent-Replayed": "true", "Original-Request": saved.request_id})
                 return _json_response(saved.status, saved.body, headers)
         call = Call(self.sim, method, path, params, path_params, request_id, key,
-                    dict(request.headers))
+                    dict(request.headers), api_version=version)
         status, body, save = 500, b"", False
         try:
             if fault is not None and fault.status is None:
@@ -167,13 +173,18 @@ class _Pipeline:
             with store.lock if route.locked else nullcontext():
                 result = route.handler(call)
                 status, body = result if isinstance(result, tuple) else (200, result)
-                rendered = show_current(store, public(body))
+                rendered = _in_version(store, body, call.api_version)
                 expand = call.params.get("expand")
                 if expand:
-                    apply_expand(store, rendered, expand if isinstance(expand, list) else [expand])
+                    apply_expand(store, rendered, expand if isinstance(expand, list) else [expand],
+                                 finish=lambda found: render(store, found, call.api_version),
+                                 version=call.api_version)
                 text = json.dumps(rendered, indent=2).encode()
             outcome = (status, text, True)
         except StripeError as exc:
+            # Objects inside an error (a declined payment intent) are in the request's version too.
+            exc.extra = {k: _in_version(store, v, call.api_version) if isinstance(v, dict) else v
+                         for k, v in exc.extra.items()}
             outcome = (exc.http_status, _dump(exc, call.request_id), exc.save_idempotent)
         except Exception:
             log.exception("handler crashed: %s %s", call.method, call.path)
@@ -202,8 +213,10 @@ class _Pipeline:
             raise InvalidRequestError(f"Unrecognized control URL ({method}: {path}).",
                                       http_status=404)
         route, path_params = found
+        # Control answers hold Stripe objects too: in the Stripe-Version asked for, if any.
+        version = resolve(request.headers.get("stripe-version"), self.sim.api_version)
         call = Call(self.sim, method, path, params, path_params, request_id, None,
-                    dict(request.headers))
+                    dict(request.headers), api_version=version)
         status, body, _ = await run_in_threadpool(self._execute, route, call)
         return _json_response(status, body, headers)
 
@@ -231,6 +244,20 @@ def _authenticate(header: str | None) -> None:
     if not key.startswith(("sk_test_", "rk_test_")) or len(key) <= len("sk_test_"):
         masked = (key[:8] + "*" * 4 + key[-4:]) if len(key) > 12 else key
         raise AuthenticationError(f"Invalid API Key provided: {masked}")
+
+
+def _in_version(store: Any, body: Any, version: str) -> Any:
+    """A handler's answer as the client sees it: public, embedded copies current, in its version."""
+    return render(store, show_current(store, public(body)), version)
+
+
+def _check_idempotency_key(key: str) -> None:
+    """Stripe refuses keys outside 1-255 characters before looking at the request."""
+    if not 1 <= len(key) <= 255:
+        raise InvalidRequestError(
+            f"Idempotent key length is {len(key)}, which is outside accepted lengths. Idempotent "
+            "Keys must be 1-255 characters long. If you're looking for a decent generator, try "
+            "using a UUID defined by IETF RFC 4122.")
 
 
 async def _sleep_ms(delay_ms: int) -> None:

@@ -3,8 +3,10 @@
     stripesim serve --port 12111 [--host 127.0.0.1] [--state-file state.json]
                     [--webhook-url URL --webhook-secret whsec_...]
                     [--retry-base-delay-s 1.0] [--max-delivery-attempts 4]
+                    [--api-version 2026-10-28.endive]
 
-STRIPESIM_WEBHOOK_URL / STRIPESIM_WEBHOOK_SECRET stand in for the webhook flags.
+STRIPESIM_WEBHOOK_URL / STRIPESIM_WEBHOOK_SECRET stand in for the webhook flags,
+STRIPESIM_API_VERSION for --api-version.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--retry-base-delay-s", type=float, default=1.0,
                        help="first webhook retry delay; doubles each attempt")
     serve.add_argument("--max-delivery-attempts", type=int, default=4)
+    serve.add_argument("--api-version", default=os.environ.get("STRIPESIM_API_VERSION"),
+                       help="the account's default API version, for requests without "
+                            "Stripe-Version and endpoints without one (env STRIPESIM_API_VERSION; "
+                            "default 2026-10-28.endive)")
     serve.add_argument("--log-level", default="info")
     return parser
 
@@ -47,11 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from .app import create_app
+    from .versions import SUPPORTED
 
+    if args.api_version and args.api_version not in SUPPORTED:
+        print(f"stripesim: --api-version must be one of {', '.join(SUPPORTED)}", file=sys.stderr)
+        return 2
     app = create_app(state_file=args.state_file, webhook_url=args.webhook_url,
                      webhook_secret=args.webhook_secret,
                      retry_base_delay_s=args.retry_base_delay_s,
-                     max_delivery_attempts=args.max_delivery_attempts)
+                     max_delivery_attempts=args.max_delivery_attempts,
+                     api_version=args.api_version)
     if args.webhook_url:
         endpoint = next(e for e in app.state.sim.store.all("webhook_endpoint")
                         if e["url"] == args.webhook_url)

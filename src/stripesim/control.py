@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InvalidRequestError
-from .events import API_VERSION
 from .params import get_list, require
 from .routing import Call, Router
 
@@ -20,7 +19,7 @@ control_router = Router()
 
 @control_router.get("/_sim/health")
 def health(call: Call) -> dict[str, Any]:
-    return {"ok": True, "api_version": API_VERSION}
+    return {"ok": True, "api_version": call.sim.api_version}
 
 
 @control_router.post("/_sim/reset", locked=False)

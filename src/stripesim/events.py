@@ -14,18 +14,18 @@ import copy
 import fnmatch
 from typing import TYPE_CHECKING, Any
 
-from . import API_VERSION
 from .errors import ParameterInvalid
 from .expand import public, show_current
 from .pagination import filter_created, paginate
 from .params import get_bool, get_list, get_str, reject_unknown
 from .routing import Call, Router
 from .store import new_id
+from .versions import CANONICAL
 
 if TYPE_CHECKING:
     from .sim import Sim
 
-__all__ = ["API_VERSION", "emit", "event_matches", "previous_attributes", "router"]
+__all__ = ["emit", "event_matches", "previous_attributes", "router"]
 
 router = Router()
 
@@ -53,7 +53,8 @@ def emit(sim: Sim, event_type: str, obj: dict[str, Any],
         event: dict[str, Any] = {
             "id": event_id,
             "object": "event",
-            "api_version": API_VERSION,
+            # Stored in the canonical shape; rendered in each reader's version (versions.render).
+            "api_version": CANONICAL,
             "context": None,
             "created": store.now(),
             "data": data,

@@ -33,7 +33,8 @@ __all__ = ["MAX_DEPTH", "apply_expand", "public", "register_current", "register_
 
 MAX_DEPTH = 4
 Expander = Callable[["Store", dict[str, Any]], Any]
-_expanders: dict[tuple[str, str], Expander] = {}
+# (type, field) -> (expander, first API version that has the field, or None: every version).
+_expanders: dict[tuple[str, str], tuple[Expander, str | None]] = {}
 # object type -> the current state of an embedded copy (None: keep the copy, e.g. the original is gone).
 Current = Callable[["Store", dict[str, Any]], "dict[str, Any] | None"]
 _current: dict[str, Current] = {}
@@ -41,9 +42,11 @@ _current: dict[str, Current] = {}
 _SNAPSHOTS = frozenset({"event"})
 
 
-def register_expander(object_type: str, field: str, expander: Expander) -> None:
-    """Make `field` of `object_type` available through expand[] only."""
-    _expanders[(object_type, field)] = expander
+def register_expander(object_type: str, field: str, expander: Expander, *,
+                      since: str | None = None) -> None:
+    """Make `field` of `object_type` available through expand[] only; `since` is the API
+    version that introduced it (older versions refuse the expansion, as Stripe does)."""
+    _expanders[(object_type, field)] = (expander, since)
 
 
 def register_current(object_type: str, current: Current) -> None:
@@ -76,43 +79,47 @@ def public(value: Any) -> Any:
     return value
 
 
-def apply_expand(store: Store, body: dict[str, Any], paths: list[str]) -> None:
-    """Expand `paths` inside `body` (already a public copy) in place."""
+def apply_expand(store: Store, body: dict[str, Any], paths: list[str], *,
+                 finish: Callable[[Any], Any] = lambda found: found,
+                 version: str | None = None) -> None:
+    """Expand `paths` inside `body` (already a public copy) in place. `finish` turns each
+    object brought in (public, current) into what the client sees in `version`."""
     for path in paths:
         parts = path.split(".")
         if len(parts) > MAX_DEPTH:
             raise InvalidRequestError(
                 f"You cannot expand more than {MAX_DEPTH} levels of a property. "
                 f"Property: {path}", param="expand")
-        _expand_in(store, body, parts, path)
+        _expand_in(store, body, parts, path, finish, version)
 
 
-def _expand_in(store: Store, node: Any, parts: list[str], path: str) -> None:
+def _expand_in(store: Store, node: Any, parts: list[str], path: str,
+               finish: Callable[[Any], Any], version: str | None) -> None:
     if isinstance(node, list):
         for item in node:
-            _expand_in(store, item, parts, path)
+            _expand_in(store, item, parts, path, finish, version)
         return
     if not isinstance(node, dict):
         return
     name, rest = parts[0], parts[1:]
     if name not in node:
-        expander = _expanders.get((str(node.get("object")), name))
-        if expander is None:
+        expander, since = _expanders.get((str(node.get("object")), name), (None, None))
+        if expander is None or (since and version and version[:10] < since[:10]):
             raise InvalidRequestError(
                 f"This property cannot be expanded ({path}).", param="expand")
         # The stored object, not the public copy: an expander may read private state (`_line_items`).
         stored = store.get(str(node.get("object")), str(node.get("id")))
-        node[name] = show_current(store, public(expander(store, stored or node)))
+        node[name] = finish(show_current(store, public(expander(store, stored or node))))
     value = node[name]
     if isinstance(value, str) and _is_id(value):
         target = store.find(value)
         if target is None:
             # Stripe keeps the id when the target is gone (e.g. deleted).
             return
-        value = node[name] = show_current(store, public(target))
+        value = node[name] = finish(show_current(store, public(target)))
     # A field already present (nested object, "includable" count) needs no work.
     if rest and value is not None:
-        _expand_in(store, value, rest, path)
+        _expand_in(store, value, rest, path, finish, version)
 
 
 def _is_id(value: str) -> bool:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .versions import DEFAULT as DEFAULT_VERSION
+
 if TYPE_CHECKING:
     from .sim import Sim
     from .store import Store
@@ -45,6 +47,8 @@ class Call:
     request_id: str | None = None
     idempotency_key: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    # The API version the answer is rendered in (Stripe-Version, else the account's default).
+    api_version: str = DEFAULT_VERSION
 
     @property
     def store(self) -> Store:

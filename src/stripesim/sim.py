@@ -16,6 +16,8 @@ from typing import Any
 from .faults import Faults
 from .idempotency import IdempotencyCache
 from .store import Store
+from .versions import DEFAULT as DEFAULT_API_VERSION
+from .versions import check_version
 from .webhooks import Dispatcher
 
 __all__ = ["Sim"]
@@ -24,7 +26,11 @@ __all__ = ["Sim"]
 class Sim:
     def __init__(self, *, state_file: str | os.PathLike[str] | None = None,
                  retry_base_delay_s: float = 1.0, max_delivery_attempts: int = 4,
-                 delivery_timeout_s: float = 10.0) -> None:
+                 delivery_timeout_s: float = 10.0,
+                 api_version: str = DEFAULT_API_VERSION) -> None:
+        # The account's default API version: requests without Stripe-Version and webhook
+        # endpoints without their own `api_version` see objects in it.
+        self.api_version = check_version(api_version)
         self.store = Store(state_file)
         self.faults = Faults()
         self.idempotency = IdempotencyCache()

@@ -27,6 +27,7 @@ import httpx
 
 from . import timeutil
 from .expand import public
+from .versions import render
 
 if TYPE_CHECKING:
     from .sim import Sim
@@ -226,7 +227,9 @@ class Dispatcher:
                 # Stripe stops retrying for a deleted or disabled endpoint.
                 delivery.status = "canceled"
                 return
-            payload = json.dumps(public(event), indent=2)
+            # Each endpoint reads events in its own API version (else the account's default).
+            version = str(endpoint.get("api_version") or self.sim.api_version)
+            payload = json.dumps(render(store, public(event), version), indent=2)
             url, secret = str(endpoint["url"]), str(endpoint["_secret"])
         delivery.attempts += 1
         sent_at = timeutil.now()

@@ -226,4 +226,5 @@ def _payments(store: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     return list_object(data, f"/v1/invoice_payments?invoice={invoice['id']}")
 
 
-register_expander(NOUN, "payments", _payments)
+# Invoice payments arrived with basil (2025-03-31), replacing `invoice.payment_intent`.
+register_expander(NOUN, "payments", _payments, since="2025-03-31.basil")

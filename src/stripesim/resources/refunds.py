@@ -58,7 +58,7 @@ def create(call: Call) -> dict[str, Any]:
             param="amount")
     now = call.store.now_for(charge.get("customer"))
     refund = call.store.insert({
-        "id": new_id("re"), "object": NOUN, "amount": amount,
+        "id": new_id("re"), "object": NOUN, "amount": amount, "application": None,
         "balance_transaction": new_id("txn"), "charge": charge["id"], "created": now,
         "currency": charge["currency"], "customer": charge.get("customer"),
         "customer_account": None, "description": None,

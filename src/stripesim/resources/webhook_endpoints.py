@@ -9,6 +9,7 @@ from ..pagination import paginate
 from ..params import get_bool, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..store import Store, new_id
+from ..versions import check_version
 
 router = Router()
 NOUN = "webhook_endpoint"
@@ -51,6 +52,12 @@ def _url_param(params: dict[str, Any]) -> str:
     return url
 
 
+def _api_version(params: dict[str, Any]) -> str | None:
+    """An endpoint may pin the version its events are rendered in; unknown ones are refused."""
+    version = get_str(params, "api_version")
+    return check_version(version, param="api_version") if version else None
+
+
 @router.post("/v1/webhook_endpoints")
 def create(call: Call) -> dict[str, Any]:
     params = call.params
@@ -60,7 +67,7 @@ def create(call: Call) -> dict[str, Any]:
         call.store, url=_url_param(params), enabled_events=_events_param(params),
         description=get_str(params, "description"),
         metadata=merge_metadata({}, params.get("metadata")),
-        api_version=get_str(params, "api_version"))
+        api_version=_api_version(params))
     return {**endpoint, "secret": endpoint["_secret"]}
 
 
