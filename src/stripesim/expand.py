@@ -13,10 +13,12 @@ to a newer price shows no lookup key on the old subscriptions that still use it.
     expand.register_current("price", lambda store, price: store.get("price", price["id"]))
 
 Fields that exist only when expanded (a customer's `subscriptions`,
-`tax_ids`, ...) come from expanders that a module registers once at import:
+`tax_ids`, ...) come from expanders that a module registers once at import;
+a dotted field names one inside a nested hash of the object:
 
     expand.register_expander("customer", "subscriptions",
                              lambda store, customer: list_object([...], url))
+    expand.register_expander("checkout.session", "total_details.breakdown", breakdown)
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from .errors import InvalidRequestError
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["MAX_DEPTH", "apply_expand", "public", "register_current", "register_expander", "show_current"]
+__all__ = ["MAX_DEPTH", "apply_expand", "public", "register_current", "register_expander",
+           "register_optional", "show_current"]
 
 MAX_DEPTH = 4
 Expander = Callable[["Store", dict[str, Any]], Any]
@@ -47,6 +50,16 @@ def register_expander(object_type: str, field: str, expander: Expander, *,
     """Make `field` of `object_type` available through expand[] only; `since` is the API
     version that introduced it (older versions refuse the expansion, as Stripe does)."""
     _expanders[(object_type, field)] = (expander, since)
+
+
+# Top-level fields an object may lack (a card's payment method has no `sepa_debit` hash):
+# expanding one that is absent does nothing, as on Stripe; other absent fields are refused.
+_optional: dict[str, frozenset[str]] = {}
+
+
+def register_optional(object_type: str, fields: frozenset[str] | set[str]) -> None:
+    """Declare conditional fields of `object_type` that `expand[]` may name while absent."""
+    _optional[object_type] = _optional.get(object_type, frozenset()) | frozenset(fields)
 
 
 def register_current(object_type: str, current: Current) -> None:
@@ -94,22 +107,34 @@ def apply_expand(store: Store, body: dict[str, Any], paths: list[str], *,
 
 
 def _expand_in(store: Store, node: Any, parts: list[str], path: str,
-               finish: Callable[[Any], Any], version: str | None) -> None:
+               finish: Callable[[Any], Any], version: str | None,
+               owner: tuple[dict[str, Any], str] | None = None) -> None:
+    """`owner`: the nearest enclosing object and the dotted path from it to `node` (an
+    includable field may sit in a nested hash: `total_details.breakdown`)."""
     if isinstance(node, list):
         for item in node:
-            _expand_in(store, item, parts, path, finish, version)
+            _expand_in(store, item, parts, path, finish, version, owner)
         return
     if not isinstance(node, dict):
         return
+    if isinstance(node.get("object"), str) or owner is None:
+        owner = (node, "")
     name, rest = parts[0], parts[1:]
     if name not in node:
-        expander, since = _expanders.get((str(node.get("object")), name), (None, None))
+        holder, prefix = owner
+        known = (str(holder.get("object")), prefix + name) in _expanders
+        if not known and (prefix or name in _optional.get(str(holder.get("object")), ())):
+            # An optional hash this object lacks (a card charge has no
+            # `payment_method_details.sepa_debit`) has nothing to expand, as on Stripe.
+            return
+        object_type = str(holder.get("object"))
+        expander, since = _expanders.get((object_type, prefix + name), (None, None))
         if expander is None or (since and version and version[:10] < since[:10]):
             raise InvalidRequestError(
                 f"This property cannot be expanded ({path}).", param="expand")
         # The stored object, not the public copy: an expander may read private state (`_line_items`).
-        stored = store.get(str(node.get("object")), str(node.get("id")))
-        node[name] = finish(show_current(store, public(expander(store, stored or node))))
+        stored = store.get(object_type, str(holder.get("id")))
+        node[name] = finish(show_current(store, public(expander(store, stored or holder))))
     value = node[name]
     if isinstance(value, str) and _is_id(value):
         target = store.find(value)
@@ -119,7 +144,10 @@ def _expand_in(store: Store, node: Any, parts: list[str], path: str,
         value = node[name] = finish(show_current(store, public(target)))
     # A field already present (nested object, "includable" count) needs no work.
     if rest and value is not None:
-        _expand_in(store, value, rest, path, finish, version)
+        inner = owner if isinstance(value, dict) and "object" not in value else None
+        if inner is not None:
+            inner = (owner[0], f"{owner[1]}{name}.")
+        _expand_in(store, value, rest, path, finish, version, inner)
 
 
 def _is_id(value: str) -> bool:

@@ -119,7 +119,7 @@ class Store:
         """A test clock's frozen_time; real time when there is no such clock."""
         if clock_id:
             clock = self.get(TEST_CLOCK_TYPE, clock_id)
-            if clock is not None:
+            if clock is not None and "frozen_time" in clock:  # a deleted clock keeps no time
                 return int(clock["frozen_time"])
         return timeutil.now()
 

@@ -115,6 +115,9 @@ for _type, _paths in _ADDED_IN_ENDIVE.items():
 # ----------------------------------------------------------------- 2026-08-26.dahlia -> 2024-04-10
 V2024 = "2024-04-10"
 _NEWER_THAN_2024 = {
+    "account": ("business_profile.minority_owned_business_designation",
+                "settings.invoices.hosted_payment_method_save"),
+    "balance_transaction": ("balance_type",),
     "billing_portal.configuration": ("name", "features.payment_method_update.payment_method_configuration",
                                      "features.subscription_update.billing_cycle_anchor",
                                      "features.subscription_update.schedule_at_period_end",

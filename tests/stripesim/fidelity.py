@@ -111,7 +111,10 @@ def _check_value(value: Any, cls: type, key: str, example: Any, label: str) -> N
             assert_stripe_shape(value, where=label)
             return
         nested = _nested_class(cls, key)
-        if nested is not None:
+        if nested is not None and _is_map(cls, key):
+            for name, item in value.items():  # e.g. Price.currency_options: {currency: options}
+                _check_fields(item, nested, None, f"{label}[{name}]")
+        elif nested is not None:
             _check_fields(value, nested, example if isinstance(example, dict) else None, label)
     elif isinstance(value, list):
         item_example = example[0] if isinstance(example, list) and example else None
@@ -129,6 +132,19 @@ def _nested_class(cls: type, key: str) -> type | None:
                                       stripe.SearchResultObject)):
             return candidate
     return None
+
+
+def _is_map(cls: type, key: str) -> bool:
+    """Is the field a map of nested hashes (`UntypedStripeObject[X]`, e.g. a price's
+    `currency_options` keyed by currency) rather than one hash?"""
+    annotation = getattr(cls, "__annotations__", {}).get(key)
+    pending = [annotation]
+    while pending:
+        current = pending.pop()
+        if typing.get_origin(current) in (dict, UntypedStripeObject):
+            return True
+        pending.extend(typing.get_args(current))
+    return False
 
 
 def _classes_in(annotation: Any) -> list[type]:

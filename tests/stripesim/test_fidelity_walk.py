@@ -17,7 +17,8 @@ from tests.stripesim.fidelity import assert_stripe_shape
 from tests.stripesim.receiver import WebhookReceiver
 
 EVERY_KIND = {
-    "billing_portal.configuration", "billing_portal.session", "charge", "checkout.session",
+    "account", "balance_transaction", "billing_portal.configuration", "billing_portal.session",
+    "charge", "checkout.session",
     "customer", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
     "payment_intent", "payment_method", "plan", "price", "product", "refund", "subscription",
     "subscription_item", "test_helpers.test_clock", "webhook_endpoint",
@@ -66,6 +67,9 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
     credits = check(v1.prices.create(params={
         "currency": "usd", "unit_amount": 500, "product_data": {"name": "Credits"}}))
     check(v1.products.retrieve(product.id, params={"expand": ["default_price"]}))
+    check(v1.prices.create(params={
+        "product": product.id, "currency": "usd", "unit_amount": 1500,
+        "currency_options": {"eur": {"unit_amount": 1400}}, "expand": ["currency_options"]}))
     check(v1.prices.list(params={"lookup_keys": ["pro_m"], "expand": ["data.product"]}))
     check(v1.prices.search(params={"query": "active:'true'"}))
     check(v1.products.list())
@@ -75,7 +79,8 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
             "credits": credits}
 
 
-def _checkout(sim: SimHelper, check: Walker, customer_id: str, prices: dict[str, Any]) -> None:
+def _checkout(sim: SimHelper, check: Walker, customer_id: str, prices: dict[str, Any],
+              before_basil: bool = False) -> None:
     v1 = sim.client.v1
     subscribe = check(v1.checkout.sessions.create(params={
         "mode": "subscription", "customer": customer_id,
@@ -86,7 +91,8 @@ def _checkout(sim: SimHelper, check: Walker, customer_id: str, prices: dict[str,
     check(sim.control("POST", f"/_sim/checkout/sessions/{subscribe.id}/complete",
                       {"payment_method": "pm_card_visa"}))
     check(v1.checkout.sessions.retrieve(subscribe.id, params={
-        "expand": ["line_items", "subscription", "invoice", "customer"]}))
+        "expand": ["line_items", "subscription", "invoice", "customer", "total_details.breakdown",
+                   *([] if before_basil else ["invoice.confirmation_secret"])]}))
     pack = check(v1.checkout.sessions.create(params={
         "mode": "payment", "customer_email": "buyer@example.com", "customer_creation": "always",
         "line_items": [{"price": prices["credits"].id, "quantity": 3}],
@@ -95,9 +101,14 @@ def _checkout(sim: SimHelper, check: Walker, customer_id: str, prices: dict[str,
     done = check(sim.control("POST", f"/_sim/checkout/sessions/{pack.id}/complete", {}))
     pi = check(v1.payment_intents.retrieve(done["payment_intent"],
                                            params={"expand": ["latest_charge", "customer"]}))
-    check(v1.refunds.create(params={"payment_intent": pi.id, "amount": 500}))
+    refund = check(v1.refunds.create(params={"payment_intent": pi.id, "amount": 500,
+                                             "expand": ["balance_transaction"]}))
     check(v1.refunds.list())
-    check(v1.charges.retrieve(pi.latest_charge.id, params={"expand": ["refunds"]}))
+    charge = check(v1.charges.retrieve(pi.latest_charge.id,
+                                       params={"expand": ["refunds", "balance_transaction"]}))
+    check(v1.balance_transactions.retrieve(refund.balance_transaction.id, params={
+        "expand": ["source"]}))
+    check(v1.balance_transactions.list(params={"source": charge.id}))
     expiring = check(v1.checkout.sessions.create(params={
         "mode": "payment", "line_items": [{"price": prices["credits"].id}],
         "success_url": "https://app.example/ok"}))
@@ -201,6 +212,7 @@ def walk_story(sim: SimHelper, receiver: WebhookReceiver, check: Walker,
     endpoint = check(v1.webhook_endpoints.create(params=endpoint_params))
     check(v1.webhook_endpoints.update(endpoint.id, params={"description": "walk"}))
     check(v1.webhook_endpoints.list())
+    check(v1.accounts.retrieve_current())
     prices = _catalog(sim, check)
     clock = check(v1.test_helpers.test_clocks.create(params={"frozen_time": T0, "name": "walk"}))
     customer = check(v1.customers.create(params={
@@ -214,7 +226,7 @@ def walk_story(sim: SimHelper, receiver: WebhookReceiver, check: Walker,
     check(v1.customers.payment_methods.list(customer.id))
     check(v1.customers.update(customer.id, params={"metadata": {"walk": "yes"}}))
     check(v1.customers.search(params={"query": "email:'walk@example.com'"}))
-    _checkout(sim, check, customer.id, prices)
+    _checkout(sim, check, customer.id, prices, before_basil)
     _payments(sim, check, customer.id)
     sub = _subscription(sim, check, clock.id, customer.id, prices, invoice_payments=not before_basil)
     _portal(sim, check, customer.id, sub, prices)

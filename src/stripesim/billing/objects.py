@@ -179,7 +179,8 @@ def line_from_invoice_item(invoice_id: str, ii: dict[str, Any],
     """The line an invoice item becomes; a subscription's proration points at its item."""
     details = (ii.get("parent") or {}).get("subscription_details") or {}
     sub_id = details.get("subscription")
-    proration_details = {"credited_items": None} if ii["proration"] else None
+    # A credit for unused time names the line that billed that time (see billing.proration).
+    proration_details = {"credited_items": ii.get("_credited_items")} if ii["proration"] else None
     if sub_id and details.get("subscription_item"):
         parent = {"invoice_item_details": None, "type": "subscription_item_details",
                   "subscription_item_details": {

@@ -15,6 +15,7 @@ from ..cards import Charge as Outcome
 from ..cards import card_behaviour
 from ..store import new_id
 from . import dunning
+from .balance import record_charge
 from .charges import new_charge
 from .context import Ctx
 from .invoicing import mark_paid, subscription_of
@@ -82,6 +83,8 @@ def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
         ctx.emit("payment_intent.requires_action", pi)
         return result
     charge = ctx.store.insert(new_charge(pi=pi, pm=pm, result=result, created=at))
+    if result.succeeds:
+        record_charge(ctx.store, charge)
     pi["latest_charge"] = charge["id"]
     pi["next_action"] = None
     if result.succeeds:

@@ -39,8 +39,23 @@ def _proration_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], price: 
                       date=at, period=(at, int(item["current_period_end"])),
                       subscription_id=sub["id"], subscription_item_id=item["id"],
                       proration=True, unused=unused)
+    if unused:
+        ii["_credited_items"] = _credited_items(ctx, item)
     ctx.store.insert(ii)
     ctx.emit("invoiceitem.created", ii)
+
+
+def _credited_items(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any] | None:
+    """The invoice line that billed the period whose unused part is credited back (Stripe's
+    `proration_details.credited_items`), newest first; None if it was never invoiced."""
+    for invoice in reversed(ctx.store.all("invoice")):
+        if invoice["status"] in ("draft", "void"):
+            continue
+        for line in invoice["lines"]["data"]:
+            details = (line.get("parent") or {}).get("subscription_item_details") or {}
+            if details.get("subscription_item") == item["id"] and not details.get("proration"):
+                return {"invoice": invoice["id"], "invoice_line_items": [line["id"]]}
+    return None
 
 
 def _unit(price: dict[str, Any]) -> int:

@@ -236,5 +236,8 @@ def expire_now(call: Call) -> dict[str, Any]:
     return session
 
 
+# stripesim computes no tax and (yet) no discounts: the breakdown is empty, as Stripe's is then.
+register_expander(NOUN, "total_details.breakdown",
+                  lambda store, session: {"discounts": [], "taxes": []})
 register_expander(NOUN, "line_items", lambda store, session: list_object(
     list(session.get("_line_items") or []), f"/v1/checkout/sessions/{session['id']}/line_items"))

@@ -235,3 +235,17 @@ register_expander(NOUN, "subscriptions", _subscriptions)
 register_expander(NOUN, "sources", _empty_list("sources"))
 register_expander(NOUN, "tax_ids", _empty_list("tax_ids"))
 register_expander(NOUN, "invoice_credit_balance", lambda store, customer: {})
+register_expander(NOUN, "cash_balance", lambda store, customer: None)
+
+
+def _tax(store: Store, customer: dict[str, Any]) -> dict[str, Any]:
+    """Where Stripe Tax would place the customer: from the billing address, if it has one."""
+    address = customer.get("address") or {}
+    country = address.get("country")
+    return {"automatic_tax": "supported" if country else "unrecognized_location",
+            "ip_address": None, "provider": "stripe",
+            "location": {"country": country, "source": "billing_address",
+                         "state": address.get("state")} if country else None}
+
+
+register_expander(NOUN, "tax", _tax)

@@ -226,5 +226,15 @@ def _payments(store: Any, invoice: dict[str, Any]) -> dict[str, Any]:
     return list_object(data, f"/v1/invoice_payments?invoice={invoice['id']}")
 
 
-# Invoice payments arrived with basil (2025-03-31), replacing `invoice.payment_intent`.
+def _confirmation_secret(store: Any, invoice: dict[str, Any]) -> dict[str, Any] | None:
+    """What a page needs to collect the invoice's payment (Stripe.js confirmPayment)."""
+    pi = store.get("payment_intent", str(invoice.get("_payment_intent")))
+    if pi is None or invoice["status"] == "draft":
+        return None
+    return {"client_secret": pi["client_secret"], "type": "payment_intent"}
+
+
+# Invoice payments and the confirmation secret arrived with basil (2025-03-31), replacing
+# `invoice.payment_intent`.
 register_expander(NOUN, "payments", _payments, since="2025-03-31.basil")
+register_expander(NOUN, "confirmation_secret", _confirmation_secret, since="2025-03-31.basil")

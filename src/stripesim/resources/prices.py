@@ -16,6 +16,7 @@ from ..params import get_bool, get_dict, get_int, get_list, get_str, merge_metad
 from ..routing import Call, Router
 from ..search import search
 from ..store import new_id
+from .currency_options import apply_currency_options
 
 __all__ = ["create_price", "router"]
 
@@ -62,6 +63,7 @@ def create_price(call: Call, params: dict[str, Any], *, param_prefix: str = "") 
     }
     price["type"] = "recurring" if price["recurring"] else "one_time"
     _amounts(price, params, name)
+    apply_currency_options(price, params, name("currency_options"))
     key = get_str(params, "lookup_key", param=name("lookup_key"))
     transfer = get_bool(params, "transfer_lookup_key", False, param=name("transfer_lookup_key"))
     if key:
@@ -217,6 +219,7 @@ def _apply_update(call: Call, price: dict[str, Any], before: dict[str, Any],
                                    "tax_behavior cannot be changed once it is set.")
         price["tax_behavior"] = behavior
     price["metadata"] = merge_metadata(price["metadata"], params.get("metadata"))
+    apply_currency_options(price, params, "currency_options")
     if "lookup_key" in params:
         key = get_str(params, "lookup_key")
         if key:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..billing.balance import record_refund
 from ..errors import InvalidRequestError
 from ..pagination import filter_created, paginate
 from ..params import get_int, get_str, merge_metadata, reject_unknown
@@ -59,7 +60,7 @@ def create(call: Call) -> dict[str, Any]:
     now = call.store.now_for(charge.get("customer"))
     refund = call.store.insert({
         "id": new_id("re"), "object": NOUN, "amount": amount, "application": None,
-        "balance_transaction": new_id("txn"), "charge": charge["id"], "created": now,
+        "balance_transaction": None, "charge": charge["id"], "created": now,
         "currency": charge["currency"], "customer": charge.get("customer"),
         "customer_account": None, "description": None,
         "destination_details": {"card": {"reference": None, "reference_status": "pending",
@@ -71,6 +72,7 @@ def create(call: Call) -> dict[str, Any]:
         "reason": get_str(params, "reason", choices=_REASONS), "receipt_number": None,
         "source_transfer_reversal": None, "status": "succeeded", "transfer_reversal": None,
     })
+    record_refund(call.store, refund)
     before = copy.deepcopy(charge)
     charge["amount_refunded"] = int(charge["amount_refunded"]) + amount
     charge["refunded"] = charge["amount_refunded"] == charge["amount"]
