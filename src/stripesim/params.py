@@ -13,7 +13,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import ParameterInvalid, ParameterMissing
+from .errors import InvalidRequestError, ParameterInvalid, ParameterMissing
 
 __all__ = [
     "decode_form",
@@ -203,8 +203,12 @@ def get_list(params: dict[str, Any], name: str, *, param: str | None = None) -> 
     raise ParameterInvalid(param or name, f"Invalid array: {param or name}")
 
 
+METADATA_MAX_KEYS, METADATA_MAX_KEY_CHARS, METADATA_MAX_VALUE_CHARS = 50, 40, 500
+
+
 def merge_metadata(current: dict[str, str], update: Any, *, param: str = "metadata") -> dict[str, str]:
-    """Stripe's metadata rule: keys merge, `k=""` unsets one, `metadata=""` clears all."""
+    """Stripe's metadata rule: keys merge, `k=""` unsets one, `metadata=""` clears all; at most
+    50 keys of 40 characters, values of 500 (Stripe's limits and messages)."""
     if update is None:
         return current
     if update == "":
@@ -215,10 +219,23 @@ def merge_metadata(current: dict[str, str], update: Any, *, param: str = "metada
     for key, value in update.items():
         if not isinstance(value, str):
             raise ParameterInvalid(f"{param}[{key}]", "Metadata values must be strings.")
+        if len(key) > METADATA_MAX_KEY_CHARS:
+            raise InvalidRequestError(
+                f"Metadata keys can have up to {METADATA_MAX_KEY_CHARS} characters, but you "
+                f"passed in a key that is {len(key)} characters. Invalid key: {key}", param=param)
+        if len(value) > METADATA_MAX_VALUE_CHARS:
+            raise InvalidRequestError(
+                f"Metadata values can have up to {METADATA_MAX_VALUE_CHARS} characters, but you "
+                f"passed in a value that is {len(value)} characters. Invalid value: {value}",
+                param=param)
         if value == "":
             merged.pop(key, None)
         else:
-            merged[key] = value[:500]
+            merged[key] = value
+    if len(merged) > METADATA_MAX_KEYS:
+        raise InvalidRequestError(
+            f"Metadata can have up to {METADATA_MAX_KEYS} keys, but you've set {len(merged)}. "
+            "Email us at support+metadata@stripe.com for more information.", param=param)
     return merged
 
 

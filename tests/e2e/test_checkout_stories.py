@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -154,3 +155,26 @@ def test_refused_checkouts_create_nothing_at_stripe(stack: Stack, body: dict[str
     response = stack.api.post("/v1/checkout/sessions", json={"host_user_id": "patch_4", **URLS, **body})
     assert response.status_code == 422
     assert stack.stripe.v1.checkout.sessions.list().data == []
+
+
+def test_a_plan_with_automatic_tax_checks_out_for_a_customer_without_an_address(
+        database_url: str, tmp_path: Path) -> None:
+    """Stripe refuses automatic tax for an existing customer who has no address unless Checkout
+    may save the one typed in (customer_update[address]=auto); stripesim refuses it the same way."""
+    catalog_file = tmp_path / "catalog.toml"
+    text = (CATALOGS / "skinova.toml").read_text()
+    catalog_file.write_text(text.replace("allow_promotion_codes = true",
+                                         "allow_promotion_codes = true\nautomatic_tax = true", 1))
+    stack = Stack.start(database_url, catalog=catalog_file)
+    try:
+        gateway = stack.container.gateway
+        catalog_flows.apply_push(gateway, catalog_flows.plan_push(gateway, load_catalog(catalog_file)))
+        started = start(stack, host_user_id="taxed_1", email="t1@example.com", plan="pro",
+                        interval="month")
+        session = stack.stripe.v1.checkout.sessions.retrieve(started["session_id"])
+        assert session.automatic_tax.enabled is True
+        customer = stack.stripe.v1.customers.retrieve(str(session.customer))
+        assert customer.address is None
+        assert pay(stack, started["session_id"]).status_code == 200
+    finally:
+        stack.stop()

@@ -123,6 +123,9 @@ def _params(request: CheckoutSessionRequest) -> dict[str, Any]:
         params["allow_promotion_codes"] = True
     if request.automatic_tax:
         params["automatic_tax"] = {"enabled": True}
+        # Stripe refuses automatic tax for an existing customer without an address
+        # (customer_tax_location_invalid) unless Checkout may save the address the buyer types.
+        params["customer_update"] = {"address": "auto"}
     return params
 
 

@@ -15,6 +15,7 @@ from ..pagination import filter_created, list_object, paginate
 from ..params import get_bool, get_dict, get_int, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..store import new_id
+from .checkout_rules import check_session_params
 from .customers import live_customer
 from .prices import create_price
 
@@ -29,7 +30,8 @@ _CREATE = {"mode", "line_items", "customer", "customer_email", "client_reference
            "ui_mode", "locale", "billing_address_collection", "discounts", "invoice_creation",
            "phone_number_collection", "submit_type", "return_url", "tax_id_collection",
            "consent_collection", "customer_update", "payment_method_collection",
-           "saved_payment_method_options", "currency"}
+           "saved_payment_method_options", "currency", "allowed_payment_method_types",
+           "excluded_payment_method_types"}
 _MIN_EXPIRY_S, _MAX_EXPIRY_S = 30 * 60, 24 * 3600
 
 
@@ -51,7 +53,8 @@ def _line_items(call: Call, mode: str, raw_items: list[Any]) -> list[dict[str, A
         quantity = get_int(raw, "quantity", 1, minimum=1, param=f"{param}[quantity]") or 1
         if mode == "payment" and price.get("recurring"):
             raise InvalidRequestError(
-                "You must specify `mode=subscription` to use recurring prices.", param=param)
+                "You specified `payment` mode but passed a recurring price. Either switch to "
+                "`subscription` mode or use only one-time prices.", param=param)
         amount = int(price.get("unit_amount") or 0) * quantity
         product = call.store.get("product", str(price.get("product"))) or {}
         items.append({
@@ -88,13 +91,15 @@ def create(call: Call) -> dict[str, Any]:
         raise InvalidRequestError("stripesim does not emulate setup-mode Checkout Sessions.",
                                   param="mode")
     customer_id = get_str(params, "customer") or None
+    customer = None
     if customer_id:
-        live_customer(call.store, customer_id, param="customer")
+        customer = live_customer(call.store, customer_id, param="customer")
         ensure_writable(call.store, customer_id)
         if params.get("customer_email"):
             raise InvalidRequestError("You may only specify one of these parameters: customer, "
                                       "customer_email.", param="customer_email")
     items = _line_items(call, str(mode), get_list(params, "line_items") or [])
+    rules = check_session_params(call, str(mode), customer, items)
     now = call.store.now_for(customer_id)
     session_id = new_id("cs_test", 58)
     total = sum(i["amount_total"] for i in items)
@@ -120,13 +125,18 @@ def create(call: Call) -> dict[str, Any]:
         if mode == "payment" and not customer_id else None,
         "customer_details": None, "customer_email": get_str(params, "customer_email") or None,
         "discounts": [], "expires_at": _expires_at(params, now),
-        "integration_identifier": None, "invoice": None, "invoice_creation": None,
+        "integration_identifier": None, "invoice": None,
+        "invoice_creation": rules.invoice_creation or ({"enabled": False, "invoice_data": {
+            "account_tax_ids": None, "custom_fields": None, "description": None, "footer": None,
+            "issuer": None, "metadata": {}, "rendering_options": None}}
+            if mode == "payment" else None),
         "livemode": False, "locale": get_str(params, "locale") or None,
         "managed_payments": None, "metadata": merge_metadata({}, params.get("metadata")),
         "mode": mode, "origin_context": None, "payment_intent": None, "payment_link": None,
         "payment_method_collection": "always" if mode == "subscription" else None,
         "payment_method_configuration_details": None, "payment_method_options": {},
-        "payment_method_types": ["card"], "payment_status": "unpaid", "permissions": None,
+        "payment_method_types": rules.payment_method_types, "payment_status": "unpaid",
+        "permissions": None,
         "phone_number_collection": {"enabled": False}, "recovered_from": None,
         "saved_payment_method_options": None, "setup_intent": None,
         "shipping_address_collection": None, "shipping_cost": None, "shipping_options": [],
@@ -138,6 +148,7 @@ def create(call: Call) -> dict[str, Any]:
         "wallet_options": None,
         "_line_items": items, "_clock": clock_of(call.store, customer_id),
         "_subscription_data": _sub_data(params), "_payment_intent_data": _pi_data(params),
+        "_customer_update": rules.customer_update,
     }
     call.store.insert(session)
     return session
