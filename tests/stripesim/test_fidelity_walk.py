@@ -62,6 +62,9 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
         "product_data": {"name": "Plus"}}))
     credits = check(v1.prices.create(params={
         "currency": "usd", "unit_amount": 500, "product_data": {"name": "Credits"}}))
+    addon = check(v1.prices.create(params={
+        "currency": "usd", "unit_amount": 300, "recurring": {"interval": "month"},
+        "product_data": {"name": "Extra tokens"}}))
     check(v1.products.retrieve(product.id, params={"expand": ["default_price"]}))
     check(v1.prices.list(params={"lookup_keys": ["pro_m"], "expand": ["data.product"]}))
     check(v1.prices.search(params={"query": "active:'true'"}))
@@ -69,7 +72,7 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
     throwaway = check(v1.products.create(params={"name": "Gone"}))
     check(v1.products.delete(throwaway.id))
     return {"product": product, "monthly": monthly, "yearly": yearly, "plus": plus,
-            "credits": credits}
+            "credits": credits, "addon": addon}
 
 
 def _checkout(sim: SimHelper, check: Walker, customer_id: str, prices: dict[str, Any]) -> None:
@@ -144,6 +147,15 @@ def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str
         "subscription": sub.id, "subscription_details": {
             "items": [{"id": item.id, "price": prices["plus"].id}]}}))
     check(v1.subscription_items.update(item.id, params={"quantity": 3}))
+    check(v1.invoices.create_preview(params={
+        "subscription": sub.id, "subscription_details": {
+            "items": [{"price": prices["addon"].id, "quantity": 2}]}}))
+    addon = check(v1.subscription_items.create(params={
+        "subscription": sub.id, "price": prices["addon"].id, "quantity": 2}))
+    check(v1.invoices.create_preview(params={
+        "subscription": sub.id, "subscription_details": {
+            "items": [{"id": addon.id, "deleted": True}]}}))
+    check(v1.subscription_items.delete(addon.id, params={"proration_behavior": "always_invoice"}))
     check(v1.subscriptions.update(sub.id, params={
         "items": [{"id": item.id, "price": prices["plus"].id}],
         "proration_behavior": "always_invoice", "expand": ["latest_invoice"]}))
