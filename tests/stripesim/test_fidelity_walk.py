@@ -18,8 +18,9 @@ from tests.stripesim.receiver import WebhookReceiver
 EVERY_KIND = {
     "billing_portal.configuration", "billing_portal.session", "charge", "checkout.session",
     "customer", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
-    "payment_intent", "payment_method", "plan", "price", "product", "refund", "subscription",
-    "subscription_item", "test_helpers.test_clock", "webhook_endpoint",
+    "payment_intent", "payment_method", "plan", "price", "product", "refund", "setup_attempt",
+    "setup_intent", "subscription", "subscription_item", "test_helpers.test_clock",
+    "webhook_endpoint",
 }
 
 
@@ -122,6 +123,31 @@ def _payments(sim: SimHelper, check: Walker, customer_id: str) -> None:
     check(v1.charges.search(params={"query": "status:'failed'"}))
 
 
+def _setup(sim: SimHelper, check: Walker, customer_id: str) -> None:
+    v1 = sim.client.v1
+    saved = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_visa", "confirm": True,
+        "expand": ["latest_attempt", "payment_method"]}))
+    check(v1.setup_attempts.list(params={"setup_intent": saved.id}))
+    three_ds = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_authenticationRequiredOnSetup",
+        "confirm": True}))
+    check(sim.control("POST", f"/_sim/setup_intents/{three_ds.id}/authenticate", {}))
+    with pytest.raises(stripe.CardError) as declined:
+        v1.setup_intents.create(params={"customer": customer_id, "confirm": True,
+                                        "payment_method": "pm_card_visa_chargeDeclined"})
+    check(declined.value.json_body["error"]["setup_intent"])
+    dropped = check(v1.setup_intents.create(params={"customer": customer_id}))
+    check(v1.setup_intents.update(dropped.id, params={"metadata": {"k": "v"}}))
+    check(v1.setup_intents.cancel(dropped.id))
+    check(v1.setup_intents.list(params={"customer": customer_id}))
+    session = check(v1.checkout.sessions.create(params={
+        "mode": "setup", "customer": customer_id, "currency": "usd",
+        "success_url": "https://app.example/saved"}))
+    check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {}))
+    check(v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent"]}))
+
+
 def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str,
                   prices: dict[str, Any]) -> Any:
     v1 = sim.client.v1
@@ -210,6 +236,7 @@ def test_every_object_and_every_event_payload_has_stripes_shape(
     check(v1.customers.search(params={"query": "email:'walk@example.com'"}))
     _checkout(sim, check, customer.id, prices)
     _payments(sim, check, customer.id)
+    _setup(sim, check, customer.id)
     sub = _subscription(sim, check, clock.id, customer.id, prices)
     _portal(sim, check, customer.id, sub, prices)
     check(v1.invoices.list(params={"customer": customer.id, "expand": ["data.payments"]}))
