@@ -13,7 +13,7 @@ from typing import Any
 from .errors import CardError
 
 __all__ = ["HARD_DECLINES", "TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error",
-           "lookup_card"]
+           "lookup_card", "setup_behaviour"]
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,11 @@ class CardSpec:
     outcome: str = "succeed"
     code: str | None = None
     decline_code: str | None = None
-    # Stripe refuses to attach some declining cards to a customer at all.
+    # Stripe refuses to attach some declining cards to a customer at all (and so to set them up).
     attachable: bool = True
+    # 3D Secure cards: "always" (every payment asks, even after set-up) or "until_setup" (once a
+    # SetupIntent authenticated the card, later payments go through without a challenge).
+    authentication: str = "always"
 
 
 _DECLINED = CardSpec("visa", "0002", outcome="decline", code="card_declined",
@@ -43,6 +46,9 @@ TEST_CARDS: dict[str, CardSpec] = {
     "pm_card_chargeCustomerFail": CardSpec("visa", "0341", outcome="decline",
                                            code="card_declined", decline_code="generic_decline"),
     "pm_card_threeDSecure2Required": CardSpec("visa", "3220", outcome="requires_action"),
+    "pm_card_authenticationRequired": CardSpec("visa", "3184", outcome="requires_action"),
+    "pm_card_authenticationRequiredOnSetup": CardSpec("visa", "3155", outcome="requires_action",
+                                                      authentication="until_setup"),
     "pm_card_visa_chargeDeclinedInsufficientFunds": CardSpec(
         "visa", "9995", outcome="decline", code="card_declined",
         decline_code="insufficient_funds", attachable=False),
@@ -96,17 +102,41 @@ def lookup_card(alias: str) -> CardSpec | None:
     return TEST_CARDS.get(alias)
 
 
+def _needs_authentication() -> Charge:
+    return Charge("requires_action", code="authentication_required",
+                  decline_code="authentication_required",
+                  message=_MESSAGES["authentication_required"])
+
+
+def _declined(card: CardSpec) -> Charge:
+    return Charge("decline", code=card.code, decline_code=card.decline_code,
+                  message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
+
+
 def card_behaviour(pm: dict[str, Any]) -> Charge:
-    """How a charge on this stored payment method goes (pure: reads `_test_card`)."""
+    """How a charge on this stored payment method goes (pure: reads `_test_card`, and
+    `_setup_authenticated`, set when a SetupIntent authenticated the card)."""
     card = TEST_CARDS.get(str(pm.get("_test_card", "")))
     if card is None or card.outcome == "succeed":
         return Charge("succeed")
     if card.outcome == "requires_action":
-        return Charge("requires_action", code="authentication_required",
-                      decline_code="authentication_required",
-                      message=_MESSAGES["authentication_required"])
-    return Charge("decline", code=card.code, decline_code=card.decline_code,
-                  message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
+        if card.authentication == "until_setup" and pm.get("_setup_authenticated"):
+            return Charge("succeed")
+        return _needs_authentication()
+    return _declined(card)
+
+
+def setup_behaviour(pm: dict[str, Any]) -> Charge:
+    """How setting the card up for later (a SetupIntent) goes: cards Stripe will not attach
+    decline, 3D Secure cards ask for authentication, the others (0341 too) succeed."""
+    card = TEST_CARDS.get(str(pm.get("_test_card", "")))
+    if card is None:
+        return Charge("succeed")
+    if not card.attachable:
+        return _declined(card)
+    if card.outcome == "requires_action":
+        return _needs_authentication()
+    return Charge("succeed")
 
 
 def decline_error(charge: Charge, *, param: str | None = None,

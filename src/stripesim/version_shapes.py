@@ -96,6 +96,7 @@ _ADDED_IN_ENDIVE = {
                        "payment_method_options.card.stored_credential_usage"),
     "product": ("tax_details",),
     "checkout.session": ("allowed_payment_method_types",),
+    "setup_intent": ("payment_method_options.card.setup_credential_usage",),
     "billing_portal.session": ("after_expiration", "flow.subscription_pause"),
     "billing_portal.configuration": ("features.subscription_pause",),
     "charge": ("payment_method_details.card.electronic_commerce_indicator",
@@ -130,6 +131,7 @@ _NEWER_THAN_2024 = {
     "product": ("type",),
     "refund": ("customer", "customer_account", "payment_method", "pending_reason",
                "presentment_details"),
+    "setup_attempt": ("customer_account",),
     "subscription_item": ("current_period_start", "current_period_end", "billed_until"),
     "test_helpers.test_clock": ("status_details",),
 }
@@ -171,6 +173,14 @@ def _payment_intent_2024(store: Store, pi: dict[str, Any]) -> None:
           "last_payment_error.network_decline_code")
     _drop_if_null(pi, "last_payment_error.param")
     pi["invoice"] = _stored(store, pi).get("_invoice")
+
+
+@_step(V2024, "setup_intent")
+def _setup_intent_2024(store: Store, si: dict[str, Any]) -> None:
+    _drop(si, "customer_account", "excluded_payment_method_types", "allowed_payment_method_types",
+          "last_setup_error.advice_code", "last_setup_error.network_advice_code",
+          "last_setup_error.network_decline_code")
+    _drop_if_null(si, "last_setup_error.param")
 
 
 @_step(V2024, "checkout.session")

@@ -20,8 +20,9 @@ EVERY_KIND = {
     "account", "balance_transaction", "billing_portal.configuration", "billing_portal.session",
     "charge", "checkout.session",
     "customer", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
-    "payment_intent", "payment_method", "plan", "price", "product", "refund", "subscription",
-    "subscription_item", "test_helpers.test_clock", "webhook_endpoint",
+    "payment_intent", "payment_method", "plan", "price", "product", "refund", "setup_attempt",
+    "setup_intent", "subscription", "subscription_item", "test_helpers.test_clock",
+    "webhook_endpoint",
 }
 
 
@@ -66,6 +67,9 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
         "product_data": {"name": "Plus"}}))
     credits = check(v1.prices.create(params={
         "currency": "usd", "unit_amount": 500, "product_data": {"name": "Credits"}}))
+    addon = check(v1.prices.create(params={
+        "currency": "usd", "unit_amount": 300, "recurring": {"interval": "month"},
+        "product_data": {"name": "Extra tokens"}}))
     check(v1.products.retrieve(product.id, params={"expand": ["default_price"]}))
     check(v1.prices.create(params={
         "product": product.id, "currency": "usd", "unit_amount": 1500,
@@ -76,7 +80,7 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
     throwaway = check(v1.products.create(params={"name": "Gone"}))
     check(v1.products.delete(throwaway.id))
     return {"product": product, "monthly": monthly, "yearly": yearly, "plus": plus,
-            "credits": credits}
+            "credits": credits, "addon": addon}
 
 
 def _checkout(sim: SimHelper, check: Walker, customer_id: str, prices: dict[str, Any],
@@ -133,6 +137,31 @@ def _payments(sim: SimHelper, check: Walker, customer_id: str) -> None:
     check(v1.charges.search(params={"query": "status:'failed'"}))
 
 
+def _setup(sim: SimHelper, check: Walker, customer_id: str) -> None:
+    v1 = sim.client.v1
+    saved = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_visa", "confirm": True,
+        "expand": ["latest_attempt", "payment_method"]}))
+    check(v1.setup_attempts.list(params={"setup_intent": saved.id}))
+    three_ds = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_authenticationRequiredOnSetup",
+        "confirm": True}))
+    check(sim.control("POST", f"/_sim/setup_intents/{three_ds.id}/authenticate", {}))
+    with pytest.raises(stripe.CardError) as declined:
+        v1.setup_intents.create(params={"customer": customer_id, "confirm": True,
+                                        "payment_method": "pm_card_visa_chargeDeclined"})
+    check(declined.value.json_body["error"]["setup_intent"])
+    dropped = check(v1.setup_intents.create(params={"customer": customer_id}))
+    check(v1.setup_intents.update(dropped.id, params={"metadata": {"k": "v"}}))
+    check(v1.setup_intents.cancel(dropped.id))
+    check(v1.setup_intents.list(params={"customer": customer_id}))
+    session = check(v1.checkout.sessions.create(params={
+        "mode": "setup", "customer": customer_id, "currency": "usd",
+        "success_url": "https://app.example/saved"}))
+    check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {}))
+    check(v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent"]}))
+
+
 def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str,
                   prices: dict[str, Any], *, invoice_payments: bool = True) -> Any:
     v1 = sim.client.v1
@@ -160,6 +189,15 @@ def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str
         "subscription": sub.id, "subscription_details": {
             "items": [{"id": item.id, "price": prices["plus"].id}]}}))
     check(v1.subscription_items.update(item.id, params={"quantity": 3}))
+    check(v1.invoices.create_preview(params={
+        "subscription": sub.id, "subscription_details": {
+            "items": [{"price": prices["addon"].id, "quantity": 2}]}}))
+    addon = check(v1.subscription_items.create(params={
+        "subscription": sub.id, "price": prices["addon"].id, "quantity": 2}))
+    check(v1.invoices.create_preview(params={
+        "subscription": sub.id, "subscription_details": {
+            "items": [{"id": addon.id, "deleted": True}]}}))
+    check(v1.subscription_items.delete(addon.id, params={"proration_behavior": "always_invoice"}))
     check(v1.subscriptions.update(sub.id, params={
         "items": [{"id": item.id, "price": prices["plus"].id}],
         "proration_behavior": "always_invoice", "expand": ["latest_invoice"]}))
@@ -228,6 +266,7 @@ def walk_story(sim: SimHelper, receiver: WebhookReceiver, check: Walker,
     check(v1.customers.search(params={"query": "email:'walk@example.com'"}))
     _checkout(sim, check, customer.id, prices, before_basil)
     _payments(sim, check, customer.id)
+    _setup(sim, check, customer.id)
     sub = _subscription(sim, check, clock.id, customer.id, prices, invoice_payments=not before_basil)
     _portal(sim, check, customer.id, sub, prices)
     check(v1.invoices.list(params={"customer": customer.id,

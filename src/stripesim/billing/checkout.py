@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..cards import card_behaviour, decline_error
+from ..cards import card_behaviour, decline_error, setup_behaviour
 from ..routing import Call
 from . import lifecycle, payment
 from .context import Ctx
 from .scheduler import EXTRA_SOURCES, Due
+from .setup import SETUP_HOOKS, confirm_setup, new_setup_intent
 from .subscription_shape import ItemSpec, new_subscription
 
 __all__ = ["complete", "expire"]
@@ -30,7 +31,7 @@ def _customer(ctx: Ctx, session: dict[str, Any], email: str | None,
 
     if session["customer"]:
         return ctx.customer(session["customer"])
-    if session["mode"] == "payment" and session["customer_creation"] != "always":
+    if session["mode"] in ("payment", "setup") and session["customer_creation"] != "always":
         return None
     params: dict[str, Any] = {"email": email or session["customer_email"] or "customer@example.com"}
     if name:
@@ -44,19 +45,21 @@ def _customer(ctx: Ctx, session: dict[str, Any], email: str | None,
 
 def complete(ctx: Ctx, session: dict[str, Any], pm_id: str, *, email: str | None = None,
              name: str | None = None) -> str:
-    """Pay the session with `pm_id`: "complete", or "requires_action" (3DS pending).
-    A declined card raises the 402 CardError and changes nothing."""
+    """Pay the session with `pm_id` (setup mode: save it): "complete", or "requires_action"
+    (3DS pending). A declined card raises the 402 CardError and changes nothing."""
     from ..resources.payment_methods import attach_payment_method, resolve_payment_method
 
-    probe = card_behaviour({"_test_card": pm_id}) if pm_id.startswith("pm_card_") else None
+    setup = session["mode"] == "setup"
+    behaviour = setup_behaviour if setup else card_behaviour
+    probe = behaviour({"_test_card": pm_id}) if pm_id.startswith("pm_card_") else None
     if probe is not None and probe.outcome == "decline":
         raise decline_error(probe, param="payment_method")
     customer = _customer(ctx, session, email, name)
-    if customer is not None:
+    if customer is not None and not setup:
         pm = attach_payment_method(_request(ctx, "/v1/payment_methods/attach", {}), pm_id, customer)
     else:
         pm = resolve_payment_method(ctx.store, pm_id)
-    result = card_behaviour(pm)
+    result = behaviour(pm)
     if not result.succeeds and result.outcome != "requires_action":
         raise decline_error(result, param="payment_method")
     session["customer"] = customer["id"] if customer else None
@@ -69,12 +72,28 @@ def complete(ctx: Ctx, session: dict[str, Any], pm_id: str, *, email: str | None
     if session["mode"] == "subscription":
         assert customer is not None
         outcome = _subscribe(ctx, session, customer, pm)
+    elif setup:
+        outcome = _setup(ctx, session, customer, pm)
     else:
         outcome = _pay(ctx, session, customer, pm)
     if outcome == "paid":
         _mark_complete(ctx, session)
         return "complete"
     return "requires_action"
+
+
+def _setup(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
+           pm: dict[str, Any]) -> str:
+    """Setup mode: a SetupIntent for the card, confirmed at once (3DS cards wait)."""
+    data = session["_setup_intent_data"]
+    customer_id = customer["id"] if customer else None
+    si = new_setup_intent(ctx, customer_id=customer_id, created=ctx.now(customer_id),
+                          description=data.get("description"),
+                          metadata=dict(data.get("metadata") or {}))
+    si["_checkout_session"] = session["id"]
+    session["setup_intent"] = si["id"]
+    result = confirm_setup(ctx, si, pm)
+    return "paid" if result.succeeds else "requires_action"
 
 
 def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
@@ -113,17 +132,29 @@ def _pay(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
     return "paid" if result.succeeds else "requires_action"
 
 
+def _charged_nothing(ctx: Ctx, session: dict[str, Any]) -> bool:
+    """Setup mode, a trial, or a total brought to zero: Stripe says `no_payment_required`."""
+    if session["mode"] == "setup":
+        return True
+    if session["mode"] == "subscription":
+        invoice = ctx.store.get("invoice", str(session.get("invoice")))
+        return invoice is not None and int(invoice["amount_paid"]) == 0
+    return int(session["amount_total"] or 0) == 0
+
+
 def _mark_complete(ctx: Ctx, session: dict[str, Any]) -> None:
     if session["status"] != "open":
         return
-    session.update(status="complete", payment_status="paid")
+    session.update(status="complete",
+                   payment_status="no_payment_required" if _charged_nothing(ctx, session)
+                   else "paid")
     ctx.store.touch()
     ctx.emit("checkout.session.completed", session)
 
 
-def _after_payment(ctx: Ctx, pi: dict[str, Any]) -> None:
-    """A 3DS payment finished later: the waiting session completes."""
-    session = ctx.store.get(NOUN, str(pi.get("_checkout_session")))
+def _after_payment(ctx: Ctx, intent: dict[str, Any]) -> None:
+    """A 3DS payment (or card set-up) finished later: the waiting session completes."""
+    session = ctx.store.get(NOUN, str(intent.get("_checkout_session")))
     if session is not None:
         _mark_complete(ctx, session)
 
@@ -147,4 +178,5 @@ def _expiry_due(ctx: Ctx, clock_id: str | None) -> list[Due]:
 
 
 payment.SUCCESS_HOOKS.append(_after_payment)
+SETUP_HOOKS.append(_after_payment)
 EXTRA_SOURCES.append(_expiry_due)

@@ -2,7 +2,8 @@
 
 With a subscription and no change: the next renewal invoice (the next
 period's lines plus pending invoice items). With `subscription_details[items]`
-changes, the same proration arithmetic as a real update (`billing.proration`):
+changes (items changed, added, or removed with `deleted`), the same proration
+arithmetic as a real update (`billing.proration`):
 `create_prorations` (default) shows the renewal invoice carrying the proration
 lines, `always_invoice` (or an interval change) the invoice the change would
 create at once, `none` the renewal at the new prices. Without a subscription:
@@ -24,14 +25,16 @@ from .objects import (
     line_from_sub_item,
     plan_from_price,
     price_of,
+    subscription_item,
 )
-from .proration import proration_amounts, same_cycle
+from .proration import addition_amount, cycle_of, proration_amounts, removal_amount, same_cycle
 from .subscription_shape import item_period_end, period_end_of
 
 __all__ = ["Change", "preview_invoice"]
 
-# (subscription item id, new price, new quantity)
-Change = tuple[str, dict[str, Any], int]
+# ("change", item id, new price, new quantity) | ("add", None, price, quantity)
+# | ("remove", item id, None, 0)
+Change = tuple[str, str | None, dict[str, Any] | None, int]
 
 
 def _none_upcoming(customer_id: str) -> InvalidRequestError:
@@ -69,18 +72,37 @@ def preview_invoice(ctx: Ctx, customer: dict[str, Any], sub: dict[str, Any] | No
     prorations: list[dict[str, Any]] = []
     new_cycle = False
     prorate = behaviour != "none" and sub["status"] in ("active", "past_due")
-    for item_id, price, quantity in changes:
-        item = next(i for i in draft["items"]["data"] if i["id"] == item_id)
-        if price["id"] == item["price"]["id"] and quantity == int(item["quantity"]):
-            continue
-        if prorate:
-            for each_price, each_quantity, amount, unused in proration_amounts(item, price,
-                                                                              quantity, at):
+    for kind, item_id, price, quantity in changes:
+        def proration(each_price: dict[str, Any], each_quantity: int, amount: int,
+                      item: dict[str, Any], *, unused: bool) -> None:
+            if prorate and amount:
                 prorations.append(invoice_item(
                     ctx.store, customer=customer, price=each_price, amount=amount,
                     quantity=each_quantity, date=at, period=(at, int(item["current_period_end"])),
                     subscription_id=sub["id"], subscription_item_id=item["id"], proration=True,
                     unused=unused))
+
+        if kind == "add":
+            assert price is not None
+            cycle = cycle_of(draft)
+            added = subscription_item(price, subscription_id=sub["id"], quantity=quantity,
+                                      created=at, period_start=cycle[0], period_end=cycle[1])
+            proration(price, quantity, addition_amount(price, quantity, cycle, at), added,
+                      unused=False)
+            draft["items"]["data"].append(added)
+            continue
+        item = next(i for i in draft["items"]["data"] if i["id"] == item_id)
+        if kind == "remove":
+            proration(item["price"], int(item["quantity"]), removal_amount(item, at), item,
+                      unused=True)
+            draft["items"]["data"].remove(item)
+            continue
+        assert price is not None
+        if price["id"] == item["price"]["id"] and quantity == int(item["quantity"]):
+            continue
+        for each_price, each_quantity, amount, unused in proration_amounts(item, price,
+                                                                          quantity, at):
+            proration(each_price, each_quantity, amount, item, unused=unused)
         new_cycle = new_cycle or not same_cycle(item["price"], price)
         item.update(price=dict(price), plan=plan_from_price(price), quantity=quantity)
     pending = _pending(ctx, customer["id"], sub["id"])

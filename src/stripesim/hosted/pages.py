@@ -75,8 +75,9 @@ def _pay(sim: Sim, session_id: str, form: dict[str, str]) -> Response:
         sim.store.save()
         if outcome == "complete":
             return RedirectResponse(_success_url(session), status_code=303)
-        pi_id = session["payment_intent"] or _invoice_intent(sim, session)
-        return RedirectResponse(f"/c/3ds/{pi_id}?session={session_id}", status_code=303)
+        intent_id = (session["setup_intent"] or session["payment_intent"]
+                     or _invoice_intent(sim, session))
+        return RedirectResponse(f"/c/3ds/{intent_id}?session={session_id}", status_code=303)
 
 
 def _invoice_intent(sim: Sim, session: dict[str, Any]) -> str:
@@ -101,19 +102,22 @@ async def three_ds_page(request: Request) -> Response:
                    session_id=request.query_params.get("session", ""))
 
 
-def _authenticate(sim: Sim, pi_id: str, session_id: str, succeed: bool) -> Response:
-    from ..resources.payment_intents import authenticate
+def _authenticate(sim: Sim, intent_id: str, session_id: str, succeed: bool) -> Response:
+    """Answer the challenge of a PaymentIntent, or of a SetupIntent (`seti_`: setup mode)."""
+    from ..resources import payment_intents, setup_intents
 
     with sim.store.lock:
-        pi = sim.store.require("payment_intent", pi_id)
+        setup = intent_id.startswith("seti_")
+        intent = sim.store.require("setup_intent" if setup else "payment_intent", intent_id)
         try:
-            authenticate(_call(sim, "/c/3ds"), pi, succeed)
+            (setup_intents if setup else payment_intents).authenticate(
+                _call(sim, "/c/3ds"), intent, succeed)
         except StripeError as exc:
             return _render("message.html", 400, title="Cannot authenticate", message=exc.message)
         sim.store.save()
         session = sim.store.get("checkout.session", session_id) if session_id else None
         if session is None:
-            return _render("message.html", title="Done", message=f"Payment {pi['status']}.")
+            return _render("message.html", title="Done", message=f"Payment {intent['status']}.")
         if session["status"] == "complete":
             return RedirectResponse(_success_url(session), status_code=303)
         return RedirectResponse(f"/c/pay/{session_id}", status_code=303)

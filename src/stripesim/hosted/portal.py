@@ -95,7 +95,7 @@ def _confirm_view(sim: Sim, session: dict[str, Any], config: dict[str, Any],
     sub, item, price, quantity = _proposed(sim, session, block)
     customer = sim.store.require("customer", sub["customer"])
     behaviour = config["features"]["subscription_update"]["proration_behavior"]
-    preview = preview_invoice(Ctx(sim), customer, sub, changes=[(item["id"], price, quantity)],
+    preview = preview_invoice(Ctx(sim), customer, sub, changes=[("change", item["id"], price, quantity)],
                               behaviour=behaviour, at=sim.store.now_for(sub["customer"]))
     proration = sum(int(line["amount"]) for line in preview["lines"]["data"] if _is_proration(line))
     every = (price.get("recurring") or {}).get("interval", "")

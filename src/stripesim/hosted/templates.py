@@ -16,7 +16,8 @@ TEMPLATES = {
     "message.html": """{% extends "base.html" %}{% block title %}{{ title }}{% endblock %}
 {% block body %}<h1>{{ title }}</h1><p>{{ message }}</p>{% endblock %}""",
     "pay.html": """{% extends "base.html" %}{% block title %}Checkout{% endblock %}
-{% block body %}<h1>Pay {{ (session.amount_total / 100) | round(2) }} {{ session.currency | upper }}</h1>
+{% block body %}{% if session.mode == 'setup' %}<h1>Save a card for later payments</h1>{% else %}
+<h1>Pay {{ (session.amount_total / 100) | round(2) }} {{ session.currency | upper }}</h1>{% endif %}
 <table>{% for item in items %}<tr><td>{{ item.quantity }} × {{ item.description }}</td>
 <td>{{ item.amount_total / 100 }} {{ item.currency | upper }}</td></tr>{% endfor %}</table>
 {% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
@@ -25,7 +26,8 @@ TEMPLATES = {
 <fieldset><legend>Test card</legend>{% for value, label in cards %}
 <label><input type="radio" name="payment_method" value="{{ value }}" {% if loop.first %}checked{% endif %}>
 {{ label }}</label><br>{% endfor %}</fieldset>
-<button type="submit">{{ 'Subscribe' if session.mode == 'subscription' else 'Pay' }}</button></form>
+<button type="submit">
+{{ {'subscription': 'Subscribe', 'setup': 'Save card'}.get(session.mode, 'Pay') }}</button></form>
 <form method="post" action="/c/pay/{{ session.id }}/cancel"><button type="submit">Cancel</button></form>
 {% endblock %}""",
     "invoice.html": """{% extends "base.html" %}{% block title %}Invoice{% endblock %}

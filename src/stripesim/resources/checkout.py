@@ -31,7 +31,7 @@ _CREATE = {"mode", "line_items", "customer", "customer_email", "client_reference
            "phone_number_collection", "submit_type", "return_url", "tax_id_collection",
            "consent_collection", "customer_update", "payment_method_collection",
            "saved_payment_method_options", "currency", "allowed_payment_method_types",
-           "excluded_payment_method_types"}
+           "excluded_payment_method_types", "setup_intent_data"}
 _MIN_EXPIRY_S, _MAX_EXPIRY_S = 30 * 60, 24 * 3600
 
 
@@ -87,9 +87,6 @@ def create(call: Call) -> dict[str, Any]:
     mode = get_str(params, "mode", choices=("payment", "subscription", "setup"))
     if mode is None:
         require(params, "mode")
-    if mode == "setup":
-        raise InvalidRequestError("stripesim does not emulate setup-mode Checkout Sessions.",
-                                  param="mode")
     customer_id = get_str(params, "customer") or None
     customer = None
     if customer_id:
@@ -98,11 +95,17 @@ def create(call: Call) -> dict[str, Any]:
         if params.get("customer_email"):
             raise InvalidRequestError("You may only specify one of these parameters: customer, "
                                       "customer_email.", param="customer_email")
-    items = _line_items(call, str(mode), get_list(params, "line_items") or [])
+    if mode == "setup":
+        items = _no_line_items(params)
+        currency = (get_str(params, "currency") or "").lower() or None
+        total: int | None = None
+    else:
+        items = _line_items(call, str(mode), get_list(params, "line_items") or [])
+        currency = items[0]["currency"]
+        total = sum(i["amount_total"] for i in items)
     rules = check_session_params(call, str(mode), customer, items)
     now = call.store.now_for(customer_id)
     session_id = new_id("cs_test", 58)
-    total = sum(i["amount_total"] for i in items)
     tax = get_dict(params, "automatic_tax") or {}
     session: dict[str, Any] = {
         "id": session_id, "object": NOUN,
@@ -117,12 +120,13 @@ def create(call: Call) -> dict[str, Any]:
         "client_reference_id": get_str(params, "client_reference_id") or None,
         "client_secret": None, "collected_information": None,
         "consent": None, "consent_collection": None, "created": now,
-        "currency": items[0]["currency"], "currency_conversion": None, "custom_fields": [],
+        "currency": currency, "currency_conversion": None, "custom_fields": [],
         "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
                         "terms_of_service_acceptance": None},
         "customer": customer_id, "customer_account": None,
-        "customer_creation": (get_str(params, "customer_creation") or "if_required")
-        if mode == "payment" and not customer_id else None,
+        "customer_creation": get_str(params, "customer_creation", "if_required",
+                                     choices=("always", "if_required"))
+        if mode in ("payment", "setup") and not customer_id else None,
         "customer_details": None, "customer_email": get_str(params, "customer_email") or None,
         "discounts": [], "expires_at": _expires_at(params, now),
         "integration_identifier": None, "invoice": None,
@@ -135,20 +139,22 @@ def create(call: Call) -> dict[str, Any]:
         "mode": mode, "origin_context": None, "payment_intent": None, "payment_link": None,
         "payment_method_collection": "always" if mode == "subscription" else None,
         "payment_method_configuration_details": None, "payment_method_options": {},
-        "payment_method_types": rules.payment_method_types, "payment_status": "unpaid",
+        "payment_method_types": rules.payment_method_types,
+        "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
         "permissions": None,
         "phone_number_collection": {"enabled": False}, "recovered_from": None,
         "saved_payment_method_options": None, "setup_intent": None,
         "shipping_address_collection": None, "shipping_cost": None, "shipping_options": [],
         "status": "open", "submit_type": get_str(params, "submit_type") or None,
         "subscription": None, "success_url": get_str(params, "success_url") or None,
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "total_details": None if mode == "setup" else {"amount_discount": 0, "amount_shipping": 0,
+                                                        "amount_tax": 0},
         "ui_mode": "hosted_page",
         "url": f"{remember_base_url(call.store, call.headers)}/c/pay/{session_id}",
         "wallet_options": None,
         "_line_items": items, "_clock": clock_of(call.store, customer_id),
         "_subscription_data": _sub_data(params), "_payment_intent_data": _pi_data(params),
-        "_customer_update": rules.customer_update,
+        "_customer_update": rules.customer_update, "_setup_intent_data": _setup_data(params),
     }
     call.store.insert(session)
     return session
@@ -161,6 +167,27 @@ def _sub_data(params: dict[str, Any]) -> dict[str, Any]:
     return {"metadata": merge_metadata({}, data.get("metadata"),
                                        param="subscription_data[metadata]"),
             "trial_period_days": days, "description": data.get("description") or None}
+
+
+def _no_line_items(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Setup mode saves a card: it has nothing to sell."""
+    if params.get("line_items"):
+        raise InvalidRequestError("You cannot pass `line_items` in `setup` mode.",
+                                  param="line_items")
+    for key in ("subscription_data", "payment_intent_data"):
+        if params.get(key):
+            raise InvalidRequestError(f"You cannot pass `{key}` in `setup` mode.", param=key)
+    return []
+
+
+def _setup_data(params: dict[str, Any]) -> dict[str, Any]:
+    data = get_dict(params, "setup_intent_data") or {}
+    if data and params.get("mode") != "setup":
+        raise InvalidRequestError("You can only pass `setup_intent_data` in `setup` mode.",
+                                  param="setup_intent_data")
+    return {"metadata": merge_metadata({}, data.get("metadata"),
+                                       param="setup_intent_data[metadata]"),
+            "description": data.get("description") or None}
 
 
 def _pi_data(params: dict[str, Any]) -> dict[str, Any]:

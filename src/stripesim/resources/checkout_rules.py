@@ -43,7 +43,8 @@ def check_session_params(call: Call, mode: str, customer: dict[str, Any] | None,
     _check_line_item_counts(mode, items)
     customer_update = _customer_update(params, customer, call.api_version)
     _check_tax_location(params, customer, customer_update)
-    if params.get("customer_creation") not in (None, "") and mode != "payment":
+    # Stripe's message names payment mode only, but setup mode takes it too.
+    if params.get("customer_creation") not in (None, "") and mode == "subscription":
         raise InvalidRequestError("`customer_creation` can only be used in `payment` mode.",
                                   param="customer_creation")
     return SessionRules(_payment_method_types(params, mode, call.api_version), customer_update,

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..billing import lifecycle, proration
 from ..billing.context import Ctx, ensure_writable
+from ..billing.objects import subscription_item
 from ..billing.subscription_shape import ItemSpec, new_subscription, period_end_of
 from ..cards import card_behaviour, decline_error
 from ..errors import InvalidRequestError, ParameterInvalid
@@ -15,7 +16,8 @@ from ..routing import Call, Router
 from ..search import search
 from .customers import live_customer
 
-__all__ = ["live_subscription", "recurring_price", "router", "update_subscription"]
+__all__ = ["ItemOp", "check_prices", "item_ops", "live_subscription", "recurring_price", "router",
+           "update_subscription"]
 
 router = Router()
 NOUN = "subscription"
@@ -58,10 +60,7 @@ def _item_specs(call: Call, items: list[Any]) -> list[ItemSpec]:
         quantity = get_int(raw, "quantity", 1, minimum=0, param=f"items[{index}][quantity]")
         specs.append((price, quantity if quantity is not None else 1,
                       merge_metadata({}, raw.get("metadata"), param=f"items[{index}][metadata]")))
-    currencies = {spec[0]["currency"] for spec in specs}
-    if len(currencies) > 1:
-        raise InvalidRequestError("All prices on a subscription must have the same currency.",
-                                  param="items")
+    check_prices([spec[0] for spec in specs], param="items")
     return specs
 
 
@@ -202,36 +201,103 @@ def _update_cancellation(sub: dict[str, Any], params: dict[str, Any], at: int) -
         sub["canceled_at"] = at if value else None
 
 
-def _update_items(call: Call, ctx: Ctx, sub: dict[str, Any], items: list[Any], at: int,
-                  behaviour: str) -> str | None:
-    what: str | None = None
+# A validated change of the item list: ("remove", item) | ("change", item, price, quantity, raw)
+# | ("add", price, quantity, metadata). All are checked before any is applied.
+ItemOp = tuple[Any, ...]
+
+
+def item_ops(call: Call, sub: dict[str, Any], items: list[Any], *,
+             prefix: str = "items") -> list[ItemOp]:
+    """Validate `items[]` of an update (or a preview) against `sub`, changing nothing."""
+    ops: list[ItemOp] = []
     for index, raw in enumerate(items):
+        param = f"{prefix}[{index}]"
         if not isinstance(raw, dict):
-            raise ParameterInvalid(f"items[{index}]", f"Invalid hash: items[{index}]")
+            raise ParameterInvalid(param, f"Invalid hash: {param}")
         if sub["status"] == "incomplete":
             raise InvalidRequestError(
                 "You cannot update the items of an incomplete subscription: pay its first "
-                "invoice or let it expire.", param="items")
+                "invoice or let it expire.", param=prefix)
         item = next((i for i in sub["items"]["data"] if i["id"] == raw.get("id")), None)
+        if raw.get("id") and item is None:
+            raise InvalidRequestError(
+                f"Subscription item {raw['id']} does not belong to this subscription.",
+                param=f"{param}[id]")
+        if get_bool(raw, "deleted", False, param=f"{param}[deleted]"):
+            if item is None:
+                require({}, f"{param}[id]")
+            ops.append(("remove", item))
+            continue
         if item is None:
-            if raw.get("id"):
-                raise InvalidRequestError(
-                    f"Subscription item {raw['id']} does not belong to this subscription.",
-                    param=f"items[{index}][id]")
-            if len(sub["items"]["data"]) == 1 and "price" in raw:
-                raise InvalidRequestError(
-                    "Pass items[0][id] to change the price of the existing item.",
-                    param=f"items[{index}][id]")
-            raise InvalidRequestError("stripesim supports changing existing items only.",
-                                      param=f"items[{index}]")
-        price = (recurring_price(call, raw["price"], f"items[{index}][price]")
+            price = recurring_price(call, raw["price"] if raw.get("price") else
+                                    require({}, f"{param}[price]"), f"{param}[price]")
+            quantity = get_int(raw, "quantity", 1, minimum=0, param=f"{param}[quantity]")
+            ops.append(("add", price, 1 if quantity is None else quantity,
+                        merge_metadata({}, raw.get("metadata"), param=f"{param}[metadata]")))
+            continue
+        price = (recurring_price(call, raw["price"], f"{param}[price]")
                  if raw.get("price") else item["price"])
         quantity = get_int(raw, "quantity", int(item["quantity"]), minimum=0,
-                           param=f"items[{index}][quantity]")
-        item["metadata"] = merge_metadata(item["metadata"], raw.get("metadata"))
-        if price["id"] != item["price"]["id"] or quantity != item["quantity"]:
-            what = proration.change_item(ctx, sub, item, price=price, quantity=int(quantity or 0),
-                                         at=at, behaviour=behaviour) or what
+                           param=f"{param}[quantity]")
+        ops.append(("change", item, price, int(quantity or 0), raw))
+    _check_final_items(sub, ops, prefix)
+    return ops
+
+
+def _check_final_items(sub: dict[str, Any], ops: list[ItemOp], prefix: str) -> None:
+    """The item list after `ops`: not empty, one price once, one currency and interval."""
+    final: dict[str, dict[str, Any]] = {i["id"]: i["price"] for i in sub["items"]["data"]}
+    added: list[dict[str, Any]] = []
+    for op in ops:
+        if op[0] == "remove":
+            final.pop(op[1]["id"], None)
+        elif op[0] == "change":
+            final[op[1]["id"]] = op[2]
+        else:
+            added.append(op[1])
+    prices = [*final.values(), *added]
+    if not prices:
+        raise InvalidRequestError(
+            "A subscription must keep at least one item. To end it, cancel the subscription "
+            "(DELETE /v1/subscriptions/{id}).", param=prefix)
+    check_prices(prices, param=prefix)
+
+
+def check_prices(prices: list[dict[str, Any]], *, param: str) -> None:
+    seen: set[str] = set()
+    for price in prices:
+        if price["id"] in seen:
+            raise InvalidRequestError(
+                f"Cannot add multiple subscription items with the same price: {price['id']}",
+                param=param)
+        seen.add(price["id"])
+    if len({p["currency"] for p in prices}) > 1:
+        raise InvalidRequestError("All prices on a subscription must have the same currency.",
+                                  param=param)
+    cycles = {(p["recurring"]["interval"], int(p["recurring"].get("interval_count", 1)))
+              for p in prices}
+    if len(cycles) > 1:
+        raise InvalidRequestError(proration.INTERVAL_MISMATCH, param=param)
+
+
+def _update_items(call: Call, ctx: Ctx, sub: dict[str, Any], items: list[Any], at: int,
+                  behaviour: str) -> str | None:
+    what: str | None = None
+    now = call.store.now_for(sub["customer"])
+    for op in item_ops(call, sub, items):
+        if op[0] == "remove":
+            what = proration.remove_item(ctx, sub, op[1], at=at, behaviour=behaviour) or what
+        elif op[0] == "add":
+            item = subscription_item(op[1], subscription_id=sub["id"], quantity=op[2],
+                                     created=now, period_start=now, period_end=now,
+                                     metadata=op[3])
+            what = proration.add_item(ctx, sub, item, at=at, behaviour=behaviour) or what
+        else:
+            _, item, price, quantity, raw = op
+            item["metadata"] = merge_metadata(item["metadata"], raw.get("metadata"))
+            if price["id"] != item["price"]["id"] or quantity != item["quantity"]:
+                what = proration.change_item(ctx, sub, item, price=price, quantity=quantity,
+                                             at=at, behaviour=behaviour) or what
     return what
 
 
