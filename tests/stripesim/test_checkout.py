@@ -165,3 +165,54 @@ def test_expanding_line_items_shows_the_sessions_lines_with_their_prices_as_they
     again = sim.client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]})
     [line] = again.line_items.data
     assert (line.price.lookup_key, line.price.active) == ("pack", False)
+
+
+def test_a_trial_subscription_checkout_needs_no_payment(sim: SimHelper) -> None:
+    price = sim.client.v1.prices.create(params={"currency": "usd", "unit_amount": 1200,
+                                                "recurring": {"interval": "month"},
+                                                "product_data": {"name": "Trial"}})
+    session = sim.client.v1.checkout.sessions.create(params={
+        "mode": "subscription", "success_url": "https://app.example/ok",
+        "line_items": [{"price": price.id}], "subscription_data": {"trial_period_days": 14}})
+    done = sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {})
+    assert (done["status"], done["payment_status"]) == ("complete", "no_payment_required")
+    assert sim.client.v1.subscriptions.retrieve(done["subscription"]).status == "trialing"
+
+
+def test_invoice_creation_on_payment_mode_checkout_makes_a_paid_invoice(sim: SimHelper) -> None:
+    price = sim.client.v1.prices.create(params={"currency": "usd", "unit_amount": 1500,
+                                                "product_data": {"name": "Pack"}})
+    session = sim.client.v1.checkout.sessions.create(params={
+        "mode": "payment", "success_url": "https://app.example/ok", "customer_email": "b@example.com",
+        "line_items": [{"price": price.id, "quantity": 2}],
+        "invoice_creation": {"enabled": True, "invoice_data": {"description": "Credits",
+                                                                 "metadata": {"order": "42"}}}})
+    assert session.invoice_creation.enabled is True
+    done = sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {})
+    invoice = sim.client.v1.invoices.retrieve(done["invoice"], params={"expand": ["payments"]})
+    assert (invoice.status, invoice.total, invoice.amount_paid, invoice.customer) == (
+        "paid", 3000, 3000, done["customer"])
+    assert (invoice.description, invoice.metadata.to_dict()) == ("Credits", {"order": "42"})
+    assert invoice.lines.data[0].quantity == 2
+    assert invoice.payments.data[0].payment.payment_intent == done["payment_intent"]
+    assert_stripe_shape(invoice)
+    plain = sim.client.v1.checkout.sessions.create(params={
+        "mode": "payment", "success_url": "https://app.example/ok",
+        "line_items": [{"price": price.id}]})
+    assert sim.control("POST", f"/_sim/checkout/sessions/{plain.id}/complete", {})["invoice"] is None
+
+
+def test_the_address_typed_in_checkout_is_saved_with_customer_update_auto(sim: SimHelper) -> None:
+    price = sim.client.v1.prices.create(params={"currency": "usd", "unit_amount": 900,
+                                                "recurring": {"interval": "month"},
+                                                "product_data": {"name": "Taxed"}})
+    customer = sim.client.v1.customers.create(params={"email": "t@example.com"})
+    session = sim.client.v1.checkout.sessions.create(params={
+        "mode": "subscription", "customer": customer.id, "success_url": "https://app.example/ok",
+        "automatic_tax": {"enabled": True}, "customer_update": {"address": "auto"},
+        "line_items": [{"price": price.id}]})
+    sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete",
+                {"address": {"country": "US", "postal_code": "94110", "state": "CA"}})
+    saved = sim.client.v1.customers.retrieve(customer.id, params={"expand": ["tax"]})
+    assert (saved.address.country, saved.address.postal_code) == ("US", "94110")
+    assert saved.tax.automatic_tax == "supported"

@@ -91,7 +91,7 @@ def test_create_preview_matches_the_real_update(sim: SimHelper) -> None:
     sub = subscribe(sim, customer.id, basic.id)
     item_id = sub["items"].data[0].id
     renewal = sim.client.v1.invoices.create_preview(params={"subscription": sub.id})
-    assert (renewal.total, renewal.billing_reason, renewal.created) == (1000, "subscription_cycle",
+    assert (renewal.total, renewal.billing_reason, renewal.created) == (1000, "upcoming",
                                                                         FEB_1)
     assert renewal.lines.data[0].period.start == FEB_1
     assert_stripe_shape(renewal)

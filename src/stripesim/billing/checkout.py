@@ -9,6 +9,7 @@ from ..cards import card_behaviour, decline_error, setup_behaviour
 from ..routing import Call
 from . import lifecycle, payment
 from .context import Ctx
+from .post_payment import invoice_paid_session
 from .scheduler import EXTRA_SOURCES, Due
 from .setup import SETUP_HOOKS, confirm_setup, new_setup_intent
 from .subscription_shape import ItemSpec, new_subscription
@@ -31,7 +32,10 @@ def _customer(ctx: Ctx, session: dict[str, Any], email: str | None,
 
     if session["customer"]:
         return ctx.customer(session["customer"])
-    if session["mode"] in ("payment", "setup") and session["customer_creation"] != "always":
+    # A post-payment invoice needs a customer, so invoice_creation makes one like "always".
+    invoicing = bool((session.get("invoice_creation") or {}).get("enabled"))
+    if (session["mode"] in ("payment", "setup") and session["customer_creation"] != "always"
+            and not invoicing):
         return None
     params: dict[str, Any] = {"email": email or session["customer_email"] or "customer@example.com"}
     if name:
@@ -44,7 +48,7 @@ def _customer(ctx: Ctx, session: dict[str, Any], email: str | None,
 
 
 def complete(ctx: Ctx, session: dict[str, Any], pm_id: str, *, email: str | None = None,
-             name: str | None = None) -> str:
+             name: str | None = None, address: dict[str, Any] | None = None) -> str:
     """Pay the session with `pm_id` (setup mode: save it): "complete", or "requires_action"
     (3DS pending). A declined card raises the 402 CardError and changes nothing."""
     from ..resources.payment_methods import attach_payment_method, resolve_payment_method
@@ -62,9 +66,12 @@ def complete(ctx: Ctx, session: dict[str, Any], pm_id: str, *, email: str | None
     result = behaviour(pm)
     if not result.succeeds and result.outcome != "requires_action":
         raise decline_error(result, param="payment_method")
+    created_here = session["customer"] is None
     session["customer"] = customer["id"] if customer else None
+    if customer is not None and address:
+        _save_address(ctx, session, customer, address, created_here=created_here)
     session["customer_details"] = {
-        "address": (customer or {}).get("address"), "business_name": None,
+        "address": (customer or {}).get("address") or address, "business_name": None,
         "email": (customer or {}).get("email") or email or session["customer_email"],
         "individual_name": None, "name": (customer or {}).get("name") or name,
         "phone": None, "tax_exempt": (customer or {}).get("tax_exempt", "none"), "tax_ids": [],
@@ -80,6 +87,19 @@ def complete(ctx: Ctx, session: dict[str, Any], pm_id: str, *, email: str | None
         _mark_complete(ctx, session)
         return "complete"
     return "requires_action"
+
+
+def _save_address(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
+                  address: dict[str, Any], *, created_here: bool) -> None:
+    """The billing address typed in Checkout goes onto the customer when the session said
+    `customer_update[address]=auto`, or when Checkout made the customer."""
+    if (session.get("_customer_update") or {}).get("address") != "auto" and not created_here:
+        return
+    before = ctx.snapshot(customer)
+    customer["address"] = {key: address.get(key) for key in
+                           ("city", "country", "line1", "line2", "postal_code", "state")}
+    ctx.store.touch()
+    ctx.emit_update("customer.updated", customer, before)
 
 
 def _setup(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
@@ -145,6 +165,8 @@ def _charged_nothing(ctx: Ctx, session: dict[str, Any]) -> bool:
 def _mark_complete(ctx: Ctx, session: dict[str, Any]) -> None:
     if session["status"] != "open":
         return
+    if session["mode"] == "payment" and (session.get("invoice_creation") or {}).get("enabled"):
+        invoice_paid_session(ctx, session)
     session.update(status="complete",
                    payment_status="no_payment_required" if _charged_nothing(ctx, session)
                    else "paid")

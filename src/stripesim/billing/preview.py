@@ -128,7 +128,8 @@ def preview_invoice(ctx: Ctx, customer: dict[str, Any], sub: dict[str, Any] | No
         item["current_period_start"] = end
         item["current_period_end"] = item_period_end(draft["billing_cycle_anchor"], item["price"],
                                                      end)
-    invoice = new_invoice(ctx, customer, billing_reason="subscription_cycle",
+    # The renewal that has not happened yet: Stripe names a preview of it "upcoming".
+    invoice = new_invoice(ctx, customer, billing_reason="upcoming",
                           currency=sub["currency"], created=end, period=(start, end),
                           subscription=draft)
     return _finish(ctx, invoice, customer, draft["items"]["data"], prorations + pending,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .. import shapes
 from ..billing import checkout as flow
 from ..billing.context import Ctx, clock_of, ensure_writable
 from ..errors import InvalidRequestError, ParameterInvalid
@@ -255,14 +256,16 @@ def list_sessions(call: Call) -> dict[str, Any]:
 @control_router.post("/_sim/checkout/sessions/{id}/complete")
 def complete(call: Call) -> dict[str, Any]:
     """Pay as the customer would on the hosted page: `payment_method` (default pm_card_visa),
-    optional `email`, `name`. Declines answer 402 like the page shows them."""
+    optional `email`, `name`, `address` (billing address typed in: saved on the customer with
+    `customer_update[address]=auto`). Declines answer 402 like the page shows them."""
     session = _session(call)
     if session["status"] != "open":
         raise InvalidRequestError(f"This Checkout Session is {session['status']}, not open.")
     ensure_writable(call.store, session["customer"])
     pm = get_str(call.params, "payment_method", "pm_card_visa") or "pm_card_visa"
+    address = shapes.address(get_dict(call.params, "address"), "address")
     flow.complete(Ctx(call.sim, call), session, pm, email=get_str(call.params, "email"),
-                  name=get_str(call.params, "name"))
+                  name=get_str(call.params, "name"), address=address)
     return session
 
 
