@@ -36,6 +36,7 @@ INCLUDABLE = {
     "checkout.session": {"line_items", "total_details.breakdown"},
     "price": {"currency_options", "tiers"},
     "invoice": {"payments", "confirmation_secret"},
+    "item": {"discounts", "taxes"},
 }
 
 

@@ -49,6 +49,7 @@ RETRIEVE = {
 IN_LISTS = {
     "line_item": ("/v1/invoices/{parent}/lines", None, "invoice"),
     "setup_attempt": ("/v1/setup_attempts", "setup_intent", "setup_intent"),
+    "item": ("/v1/checkout/sessions/{parent}/line_items", None, "_session"),
 }
 # Fields the walk story must have set (and so really expanded) somewhere: the ones clients need.
 MUST_EXPAND = {
@@ -96,6 +97,9 @@ def _samples(sim: SimHelper, object_type: str) -> list[dict[str, Any]]:
         if object_type == "line_item":
             return [dict(line) for invoice in store.all("invoice") if not invoice.get("deleted")
                     for line in invoice["lines"]["data"]]
+        if object_type == "item":  # a Checkout line item, read through its session
+            return [{**dict(item), "_session": session["id"]} for session in
+                    store.all("checkout.session") for item in session.get("_line_items") or []]
         if object_type == "subscription_item":
             return [dict(item) for sub in store.all("subscription")
                     for item in sub["items"]["data"]]

@@ -2,7 +2,8 @@
 
 Many clients read it on first use of a key (dj-stripe syncs it as the owner of
 every object). It is fixed: same id after a restart or a reset, so clients
-that cached it keep finding it. `GET /v1/accounts/{id}` answers for that id.
+that cached it keep finding it. `GET /v1/accounts/{id}` answers for that id;
+`GET /v1/accounts` (connected accounts) is an empty list.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ResourceMissing
+from ..pagination import paginate
 from ..params import reject_unknown
 from ..routing import Call, Router
 from ..shapes import blank_address
@@ -74,6 +76,13 @@ def account() -> dict[str, Any]:
 def retrieve(call: Call) -> dict[str, Any]:
     reject_unknown(call.params, set())
     return account()
+
+
+@router.get("/v1/accounts")
+def list_connected(call: Call) -> dict[str, Any]:
+    """Connected accounts: stripesim's account is no Connect platform, so there are none."""
+    reject_unknown(call.params, {"limit", "starting_after", "ending_before", "created"})
+    return paginate(call, [], url="/v1/accounts", noun="account")
 
 
 @router.get("/v1/accounts/{id}")

@@ -280,5 +280,8 @@ def expire_now(call: Call) -> dict[str, Any]:
 # stripesim computes no tax and (yet) no discounts: the breakdown is empty, as Stripe's is then.
 register_expander(NOUN, "total_details.breakdown",
                   lambda store, session: {"discounts": [], "taxes": []})
+# A Checkout line item's discounts and taxes show only when expanded (none here without tax).
+register_expander("item", "discounts", lambda store, item: [])
+register_expander("item", "taxes", lambda store, item: [])
 register_expander(NOUN, "line_items", lambda store, session: list_object(
     list(session.get("_line_items") or []), f"/v1/checkout/sessions/{session['id']}/line_items"))

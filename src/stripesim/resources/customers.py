@@ -227,6 +227,21 @@ def _subscriptions(store: Store, customer: dict[str, Any]) -> dict[str, Any]:
     return list_object(subs, f"/v1/customers/{customer['id']}/subscriptions")
 
 
+@router.get("/v1/customers/{id}/sources")
+def list_sources(call: Call) -> dict[str, Any]:
+    """Legacy sources (cards before payment methods): stripesim makes none."""
+    reject_unknown(call.params, {"limit", "starting_after", "ending_before", "object"})
+    customer = live_customer(call.store, call.path_params["id"])
+    return paginate(call, [], url=f"/v1/customers/{customer['id']}/sources", noun="source")
+
+
+@router.get("/v1/customers/{id}/tax_ids")
+def list_tax_ids(call: Call) -> dict[str, Any]:
+    reject_unknown(call.params, {"limit", "starting_after", "ending_before"})
+    customer = live_customer(call.store, call.path_params["id"])
+    return paginate(call, [], url=f"/v1/customers/{customer['id']}/tax_ids", noun="tax_id")
+
+
 def _empty_list(suffix: str) -> Any:
     return lambda store, customer: list_object([], f"/v1/customers/{customer['id']}/{suffix}")
 
