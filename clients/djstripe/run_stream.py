@@ -112,8 +112,10 @@ def drive_stream() -> None:
     credits = stripe.Product.create(name="Credit pack")
     pack = stripe.Price.create(product=credits.id, currency="usd", unit_amount=900)
     clock = stripe.test_helpers.TestClock.create(frozen_time=T0, name="dj-stripe stream")
-    subscribers = [checkout_subscription(monthly.id, f"{name}@example.com", clock.id)
-                   for name in ("ada", "grace", "linus")]
+    names = ("ada", "grace", "linus", "hedy", "alan", "barbara")
+    subscribers = dict(zip(names, (checkout_subscription(monthly.id, f"{name}@example.com",
+                                                         clock.id) for name in names),
+                           strict=True))
     # A one-time purchase with a receipt invoice, partly refunded.
     buyer = stripe.Customer.create(email="buyer@example.com", test_clock=clock.id)
     session = stripe.checkout.Session.create(
@@ -124,14 +126,18 @@ def drive_stream() -> None:
     stripe.Refund.create(payment_intent=paid["payment_intent"], amount=900,
                          reason="requested_by_customer")
     advance(clock.id, T0 + 32 * DAY)  # first renewals
-    # Grace upgrades; Linus leaves at the end of the period.
-    grace = stripe.Subscription.list(customer=subscribers[1]).data[0]
+    # Grace upgrades; Linus leaves at the end of the period; Hedy's card starts failing.
+    grace = stripe.Subscription.list(customer=subscribers["grace"]).data[0]
     stripe.Subscription.modify(grace.id, items=[{"id": grace["items"].data[0].id, "price": team.id}],
                                proration_behavior="always_invoice")
-    linus = stripe.Subscription.list(customer=subscribers[2]).data[0]
+    linus = stripe.Subscription.list(customer=subscribers["linus"]).data[0]
     stripe.Subscription.modify(linus.id, cancel_at_period_end=True)
-    advance(clock.id, T0 + 62 * DAY)  # second renewals; Linus's subscription ends
-    ada = stripe.Subscription.list(customer=subscribers[0]).data[0]
+    hedy_card = stripe.Customer.list_payment_methods(subscribers["hedy"]).data[0]
+    control("POST", f"/_sim/payment_methods/{hedy_card.id}/behave_like",
+            {"card": "pm_card_chargeCustomerFail"})
+    advance(clock.id, T0 + 62 * DAY)  # second renewals: Linus's ends, Hedy's fails and retries
+    advance(clock.id, T0 + 92 * DAY)  # third renewals; Hedy's retries run out
+    ada = stripe.Subscription.list(customer=subscribers["ada"]).data[0]
     stripe.Subscription.cancel(ada.id)
 
 
