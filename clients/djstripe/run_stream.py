@@ -39,6 +39,7 @@ import django
 
 django.setup()
 
+import shapes  # noqa: E402
 import stripe  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
@@ -169,6 +170,10 @@ def report(sync_errors: list[str]) -> dict[str, Any]:
                "traceback": t.traceback[-1500:]}
               for t in triggers if not (t.valid and t.processed) or t.exception]
     deliveries = control("GET", "/_sim/deliveries")["data"]
+    # Every payload in dj-stripe's version, against that version's SDK classes (stripe 15.6).
+    shape_problems = sorted({problem for t in triggers
+                             for problem in shapes.problems((t.json_body or {}).get("data", {})
+                                                            .get("object") or {})})
     kinds = {"customers": models.Customer, "products": models.Product, "prices": models.Price,
              "checkout_sessions": models.Session, "subscriptions": models.Subscription,
              "invoices": models.Invoice, "payment_intents": models.PaymentIntent,
@@ -183,6 +188,7 @@ def report(sync_errors: list[str]) -> dict[str, Any]:
         "triggers": len(triggers),
         "errors": errors,
         "sync_errors": sync_errors,
+        "shape_problems": shape_problems,
         "synced": {name: model.objects.count() for name, model in kinds.items()},
         "event_types": sorted({(t.json_body or {}).get("type", "?") for t in triggers}),
     }
@@ -201,7 +207,8 @@ def main(argv: list[str]) -> int:
     control("POST", "/_sim/flush", {"timeout_s": 120})
     found = report(full_sync())
     print(json.dumps(found, indent=2))
-    return 1 if found["errors"] or found["deliveries_failed"] or found["sync_errors"] else 0
+    failed = found["errors"] or found["deliveries_failed"] or found["sync_errors"]
+    return 1 if failed or found["shape_problems"] else 0
 
 
 if __name__ == "__main__":
