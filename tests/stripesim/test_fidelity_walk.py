@@ -129,6 +129,18 @@ def _setup(sim: SimHelper, check: Walker, customer_id: str) -> None:
         "customer": customer_id, "payment_method": "pm_card_visa", "confirm": True,
         "expand": ["latest_attempt", "payment_method"]}))
     check(v1.setup_attempts.list(params={"setup_intent": saved.id}))
+    check(v1.payment_intents.create(params={
+        "amount": 500, "currency": "usd", "customer": customer_id, "confirm": True,
+        "payment_method": saved.payment_method.id, "off_session": True}))
+    strict = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_authenticationRequired",
+        "confirm": True}))
+    check(sim.control("POST", f"/_sim/setup_intents/{strict.id}/authenticate", {}))
+    with pytest.raises(stripe.CardError) as needs_auth:
+        v1.payment_intents.create(params={
+            "amount": 500, "currency": "usd", "customer": customer_id, "confirm": True,
+            "payment_method": strict.payment_method, "off_session": True})
+    check(needs_auth.value.json_body["error"]["payment_intent"])
     three_ds = check(v1.setup_intents.create(params={
         "customer": customer_id, "payment_method": "pm_card_authenticationRequiredOnSetup",
         "confirm": True}))
