@@ -17,7 +17,9 @@ from tests.stripesim.receiver import WebhookReceiver
 
 EVERY_KIND = {
     "billing_portal.configuration", "billing_portal.session", "charge", "checkout.session",
-    "customer", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
+    "coupon", "credit_note", "credit_note_line_item", "customer", "customer_balance_transaction",
+    "discount", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
+    "promotion_code",
     "payment_intent", "payment_method", "plan", "price", "product", "refund", "setup_attempt",
     "setup_intent", "subscription", "subscription_item", "test_helpers.test_clock",
     "webhook_endpoint",
@@ -160,6 +162,58 @@ def _setup(sim: SimHelper, check: Walker, customer_id: str) -> None:
     check(v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent"]}))
 
 
+def _discounts_and_credits(sim: SimHelper, check: Walker, customer_id: str,
+                           prices: dict[str, Any]) -> None:
+    v1 = sim.client.v1
+    coupon = check(v1.coupons.create(params={"percent_off": 20, "duration": "repeating",
+                                             "duration_in_months": 2, "name": "Walk 20%"}))
+    check(v1.coupons.update(coupon.id, params={"metadata": {"k": "v"}}))
+    check(v1.coupons.retrieve(coupon.id, params={"expand": ["applies_to"]}))
+    code = check(v1.promotion_codes.create(params={
+        "promotion": {"type": "coupon", "coupon": coupon.id}, "code": "WALK20",
+        "restrictions": {"minimum_amount": 100, "minimum_amount_currency": "usd"}}))
+    check(v1.promotion_codes.update(code.id, params={"metadata": {"k": "v"}}))
+    check(v1.promotion_codes.list(params={"code": "walk20"}))
+    check(v1.coupons.list())
+    sub = check(v1.subscriptions.create(params={
+        "customer": customer_id, "items": [{"price": prices["addon"].id, "quantity": 3}],
+        "discounts": [{"promotion_code": code.id}],
+        "expand": ["discounts.source.coupon", "discounts.promotion_code", "latest_invoice"]}))
+    invoice = check(v1.invoices.retrieve(sub.latest_invoice.id, params={
+        "expand": ["discounts", "total_discount_amounts.discount"]}))
+    check(v1.subscriptions.update(sub.id, params={"discounts": ""}))
+    line = invoice.lines.data[0]
+    params = {"invoice": invoice.id, "refund_amount": 300, "credit_amount": 100,
+              "lines": [{"type": "invoice_line_item", "invoice_line_item": line.id, "amount": 400}]}
+    check(v1.credit_notes.preview(params=params))
+    check(v1.credit_notes.preview_lines.list(params=params))
+    note = check(v1.credit_notes.create(params={**params, "memo": "Walk",
+                                                "expand": ["customer_balance_transaction"]}))
+    check(v1.credit_notes.line_items.list(note.id))
+    check(v1.credit_notes.update(note.id, params={"metadata": {"k": "v"}}))
+    doomed = check(v1.credit_notes.create(params={"invoice": invoice.id, "amount": 100,
+                                                  "credit_amount": 100}))
+    check(v1.credit_notes.void_credit_note(doomed.id))
+    check(v1.credit_notes.list(params={"invoice": invoice.id}))
+    adjustment = check(v1.customers.balance_transactions.create(customer_id, params={
+        "amount": -250, "currency": "usd", "description": "Walk credit"}))
+    check(v1.customers.balance_transactions.update(customer_id, adjustment.id, params={
+        "metadata": {"k": "v"}}))
+    check(v1.customers.balance_transactions.retrieve(customer_id, adjustment.id, params={
+        "expand": ["credit_note", "invoice"]}))
+    check(v1.customers.balance_transactions.list(customer_id))
+    session = check(v1.checkout.sessions.create(params={
+        "mode": "payment", "customer": customer_id, "allow_promotion_codes": True,
+        "line_items": [{"price": prices["credits"].id, "quantity": 2}],
+        "success_url": "https://app.example/ok"}))
+    check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/promotion_code",
+                      {"code": "walk20"}))
+    check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {}))
+    check(v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]}))
+    check(v1.subscriptions.cancel(sub.id))
+    check(v1.coupons.delete(coupon.id))
+
+
 def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str,
                   prices: dict[str, Any]) -> Any:
     v1 = sim.client.v1
@@ -249,6 +303,7 @@ def test_every_object_and_every_event_payload_has_stripes_shape(
     _checkout(sim, check, customer.id, prices)
     _payments(sim, check, customer.id)
     _setup(sim, check, customer.id)
+    _discounts_and_credits(sim, check, customer.id, prices)
     sub = _subscription(sim, check, clock.id, customer.id, prices)
     _portal(sim, check, customer.id, sub, prices)
     check(v1.invoices.list(params={"customer": customer.id, "expand": ["data.payments"]}))

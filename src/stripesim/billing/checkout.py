@@ -7,7 +7,8 @@ from typing import Any
 
 from ..cards import card_behaviour, decline_error, setup_behaviour
 from ..routing import Call
-from . import lifecycle, payment
+from . import discounts, lifecycle, payment
+from .checkout_discounts import redeem_for_session, redemptions_of
 from .context import Ctx
 from .scheduler import EXTRA_SOURCES, Due
 from .setup import SETUP_HOOKS, confirm_setup, new_setup_intent
@@ -50,6 +51,7 @@ def complete(ctx: Ctx, session: dict[str, Any], pm_id: str, *, email: str | None
     from ..resources.payment_methods import attach_payment_method, resolve_payment_method
 
     setup = session["mode"] == "setup"
+    redemptions_of(ctx, session)  # a code entered earlier may have expired or been used up
     behaviour = setup_behaviour if setup else card_behaviour
     probe = behaviour({"_test_card": pm_id}) if pm_id.startswith("pm_card_") else None
     if probe is not None and probe.outcome == "decline":
@@ -107,7 +109,10 @@ def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
                            trial_end=now + int(days) * 86_400 if days else None,
                            metadata=dict(data.get("metadata") or {}),
                            default_payment_method=pm["id"], description=data.get("description"))
+    made = redeem_for_session(ctx, session, customer_id=customer["id"], subscription_id=sub["id"])
+    sub["discounts"] = [discount["id"] for discount in made]
     outcome = lifecycle.start(ctx, sub, pm=pm)
+    discounts.announce(ctx, made, [])
     session["subscription"] = sub["id"]
     session["invoice"] = sub["latest_invoice"]
     if outcome != "paid":
@@ -121,6 +126,8 @@ def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
 def _pay(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
          pm: dict[str, Any]) -> str:
     data = session["_payment_intent_data"]
+    if int(session["amount_total"]) == 0:
+        return "paid"  # a discount took it all: nothing to charge
     pi = payment.new_payment_intent(
         ctx, amount=int(session["amount_total"]), currency=session["currency"],
         customer_id=customer["id"] if customer else None,
@@ -145,6 +152,8 @@ def _charged_nothing(ctx: Ctx, session: dict[str, Any]) -> bool:
 def _mark_complete(ctx: Ctx, session: dict[str, Any]) -> None:
     if session["status"] != "open":
         return
+    if session["mode"] == "payment":
+        redeem_for_session(ctx, session, customer_id=session["customer"])
     session.update(status="complete",
                    payment_status="no_payment_required" if _charged_nothing(ctx, session)
                    else "paid")

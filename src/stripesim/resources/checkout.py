@@ -7,6 +7,8 @@ import copy
 from typing import Any
 
 from ..billing import checkout as flow
+from ..billing import discounts
+from ..billing.checkout_discounts import enter_code, set_session_discounts
 from ..billing.context import Ctx, clock_of, ensure_writable
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..expand import register_expander
@@ -101,11 +103,23 @@ def create(call: Call) -> dict[str, Any]:
         total = sum(i["amount_total"] for i in items)
     now = call.store.now_for(customer_id)
     session_id = new_id("cs_test", 58)
+    ctx = Ctx(call.sim, call)
+    allow_codes = get_bool(params, "allow_promotion_codes")
+    if allow_codes and params.get("discounts"):
+        raise InvalidRequestError("You may only specify one of these parameters: "
+                                  "allow_promotion_codes, discounts.", param="discounts")
+    raw_discounts = get_list(params, "discounts") or []
+    if len(raw_discounts) > 1 or (raw_discounts and mode == "setup"):
+        raise InvalidRequestError("A Checkout Session takes at most one discount, and none in "
+                                  "setup mode.", param="discounts")
+    redemptions = discounts.resolve(ctx, raw_discounts, param="discounts",
+                                    customer_id=customer_id, currency=currency,
+                                    amount=total, at=now)
     tax = get_dict(params, "automatic_tax") or {}
     session: dict[str, Any] = {
         "id": session_id, "object": NOUN,
         "adaptive_pricing": {"enabled": False}, "after_expiration": None,
-        "allow_promotion_codes": get_bool(params, "allow_promotion_codes"),
+        "allow_promotion_codes": allow_codes,
         "amount_subtotal": total, "amount_total": total,
         "automatic_tax": {"enabled": bool(get_bool(tax, "enabled", False,
                                                    param="automatic_tax[enabled]")),
@@ -147,6 +161,7 @@ def create(call: Call) -> dict[str, Any]:
         "_subscription_data": _sub_data(params), "_payment_intent_data": _pi_data(params),
         "_setup_intent_data": _setup_data(params),
     }
+    set_session_discounts(ctx, session, redemptions)
     call.store.insert(session)
     return session
 
@@ -254,6 +269,15 @@ def complete(call: Call) -> dict[str, Any]:
     pm = get_str(call.params, "payment_method", "pm_card_visa") or "pm_card_visa"
     flow.complete(Ctx(call.sim, call), session, pm, email=get_str(call.params, "email"),
                   name=get_str(call.params, "name"))
+    return session
+
+
+@control_router.post("/_sim/checkout/sessions/{id}/promotion_code")
+def promotion_code(call: Call) -> dict[str, Any]:
+    """The customer types a promotion code on the pay page: `{"code": "SUMMER"}` (`""` takes it
+    off). Needs `allow_promotion_codes`; an invalid code answers 400 and changes nothing."""
+    session = _session(call)
+    enter_code(Ctx(call.sim, call), session, str(call.params.get("code") or ""))
     return session
 
 

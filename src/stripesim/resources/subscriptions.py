@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..billing import lifecycle, proration
+from ..billing import discounts, lifecycle, proration
 from ..billing.context import Ctx, ensure_writable
 from ..billing.objects import subscription_item
 from ..billing.subscription_shape import ItemSpec, new_subscription, period_end_of
 from ..cards import card_behaviour, decline_error
-from ..errors import InvalidRequestError, ParameterInvalid
+from ..errors import InvalidRequestError, ParameterInvalid, StripeError
 from ..pagination import filter_created, paginate
 from ..params import get_bool, get_dict, get_int, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
@@ -26,10 +26,12 @@ _BEHAVIOURS = ("allow_incomplete", "default_incomplete", "error_if_incomplete",
 _CREATE = {"customer", "items", "trial_period_days", "trial_end", "payment_behavior",
            "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
            "description", "collection_method", "proration_behavior", "off_session",
-           "trial_settings", "billing_mode", "payment_settings", "trial_from_plan"}
+           "trial_settings", "billing_mode", "payment_settings", "trial_from_plan", "discounts"}
 _UPDATE = {"items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
            "metadata", "default_payment_method", "payment_behavior", "description",
-           "cancellation_details", "trial_end", "off_session", "payment_settings"}
+           "cancellation_details", "trial_end", "off_session", "payment_settings", "discounts"}
+# What an item of `items[]` may say (create and update; `deleted` on update only).
+_ITEM_KEYS = {"id", "price", "quantity", "metadata", "deleted", "clear_usage"}
 _ENDED = ("canceled", "incomplete_expired")
 
 
@@ -55,6 +57,7 @@ def _item_specs(call: Call, items: list[Any]) -> list[ItemSpec]:
     for index, raw in enumerate(items):
         if not isinstance(raw, dict):
             raise ParameterInvalid(f"items[{index}]", f"Invalid hash: items[{index}]")
+        _known_item_keys(raw, f"items[{index}]")
         price = recurring_price(call, require(raw, "price") if "price" in raw else
                                 require({}, f"items[{index}][price]"), f"items[{index}][price]")
         quantity = get_int(raw, "quantity", 1, minimum=0, param=f"items[{index}][quantity]")
@@ -111,11 +114,18 @@ def create(call: Call) -> dict[str, Any]:
                            missing_payment_method=str(missing))
     sub["cancel_at_period_end"] = bool(get_bool(params, "cancel_at_period_end", False))
     sub["cancel_at"] = get_int(params, "cancel_at", param="cancel_at")
-    due = 0 if trial_end else sum(int(p.get("unit_amount") or 0) * q for p, q, _ in specs)
+    ctx = Ctx(call.sim, call)
+    amounts = [(int(p.get("unit_amount") or 0) * q, p.get("product")) for p, q, _ in specs]
+    redemptions = discounts.resolve(ctx, get_list(params, "discounts") or [], param="discounts",
+                                    customer_id=customer["id"], currency=sub["currency"],
+                                    amount=sum(a for a, _ in amounts), at=now)
+    due = 0 if trial_end else discounts.discounted(amounts, redemptions, sub["currency"])
     due += int(customer.get("balance") or 0)
     if due > 0 and behaviour != "default_incomplete":
         _check_payable(call, customer, default_pm, behaviour)
-    lifecycle.start(Ctx(call.sim, call), sub, payment_behavior=str(behaviour))
+    created, _ = discounts.set_on_subscription(ctx, sub, redemptions, now)
+    lifecycle.start(ctx, sub, payment_behavior=str(behaviour))
+    discounts.announce(ctx, created, [])
     return sub
 
 
@@ -156,6 +166,30 @@ def update_subscription(call: Call, sub: dict[str, Any], params: dict[str, Any])
     ctx = Ctx(call.sim, call)
     at = call.store.now_for(sub["customer"])
     before = ctx.snapshot(sub)
+    try:
+        return _apply_update(call, ctx, sub, customer, params, at, before)
+    except StripeError:
+        # A refused update changes nothing (every check runs before the first side effect).
+        sub.clear()
+        sub.update(before)
+        raise
+
+
+def _new_discounts(ctx: Ctx, sub: dict[str, Any], params: dict[str, Any],
+                   at: int) -> list[discounts.Redemption] | None:
+    """`discounts` of an update, checked: None when not given, [] to remove them all."""
+    if "discounts" not in params:
+        return None
+    amount = sum(int(i["price"].get("unit_amount") or 0) * int(i["quantity"] or 0)
+                 for i in sub["items"]["data"])
+    return discounts.resolve(ctx, get_list(params, "discounts") or [], param="discounts",
+                             customer_id=sub["customer"], currency=sub["currency"],
+                             amount=amount, at=at, kept=list(sub["discounts"]))
+
+
+def _apply_update(call: Call, ctx: Ctx, sub: dict[str, Any], customer: dict[str, Any],
+                  params: dict[str, Any], at: int, before: dict[str, Any]) -> dict[str, Any]:
+    redemptions = _new_discounts(ctx, sub, params, at)
     sub["metadata"] = merge_metadata(sub["metadata"], params.get("metadata"))
     if "default_payment_method" in params:
         sub["default_payment_method"] = _owned_pm(call, customer, params["default_payment_method"],
@@ -172,8 +206,11 @@ def update_subscription(call: Call, sub: dict[str, Any], params: dict[str, Any])
     prorate_at = get_int(params, "proration_date", at, param="proration_date")
     what = _update_items(call, ctx, sub, get_list(params, "items") or [],
                          int(prorate_at if prorate_at is not None else at), behaviour)
+    created, removed = (discounts.set_on_subscription(ctx, sub, redemptions, at)
+                        if redemptions is not None else ([], []))
     call.store.touch()
     ctx.emit_update("customer.subscription.updated", sub, before)
+    discounts.announce(ctx, created, removed)
     proration.invoice_change(ctx, sub, at, what)
     if sub["status"] == "trialing" and params.get("trial_end") == "now":
         lifecycle.renew(ctx, sub, at)
@@ -214,6 +251,7 @@ def item_ops(call: Call, sub: dict[str, Any], items: list[Any], *,
         param = f"{prefix}[{index}]"
         if not isinstance(raw, dict):
             raise ParameterInvalid(param, f"Invalid hash: {param}")
+        _known_item_keys(raw, param)
         if sub["status"] == "incomplete":
             raise InvalidRequestError(
                 "You cannot update the items of an incomplete subscription: pay its first "
@@ -242,6 +280,13 @@ def item_ops(call: Call, sub: dict[str, Any], items: list[Any], *,
         ops.append(("change", item, price, int(quantity or 0), raw))
     _check_final_items(sub, ops, prefix)
     return ops
+
+
+def _known_item_keys(raw: dict[str, Any], param: str) -> None:
+    for key in raw:
+        if key not in _ITEM_KEYS:
+            raise ParameterInvalid(f"{param}[{key}]", f"Received unknown parameter: {param}[{key}]",
+                                   code="parameter_unknown")
 
 
 def _check_final_items(sub: dict[str, Any], ops: list[ItemOp], prefix: str) -> None:
