@@ -19,7 +19,8 @@ EVERY_KIND = {
     "billing_portal.configuration", "billing_portal.session", "charge", "checkout.session",
     "coupon", "credit_note", "credit_note_line_item", "customer", "customer_balance_transaction",
     "discount", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
-    "promotion_code",
+    "promotion_code", "billing.meter", "billing.meter_event", "billing.meter_event_adjustment",
+    "billing.meter_event_summary",
     "payment_intent", "payment_method", "plan", "price", "product", "refund", "setup_attempt",
     "setup_intent", "subscription", "subscription_item", "test_helpers.test_clock",
     "webhook_endpoint",
@@ -214,6 +215,40 @@ def _discounts_and_credits(sim: SimHelper, check: Walker, customer_id: str,
     check(v1.coupons.delete(coupon.id))
 
 
+def _meters(sim: SimHelper, check: Walker, customer_id: str) -> None:
+    billing = sim.client.v1.billing
+    meter = check(billing.meters.create(params={
+        "display_name": "Walk tokens", "event_name": "walk_tokens",
+        "default_aggregation": {"formula": "sum"},
+        "customer_mapping": {"type": "by_id", "event_payload_key": "stripe_customer_id"},
+        "value_settings": {"event_payload_key": "value"}}))
+    check(billing.meters.update(meter.id, params={"display_name": "Walk tokens (v2)"}))
+    check(billing.meters.deactivate(meter.id))
+    check(billing.meters.reactivate(meter.id))
+    check(billing.meters.list())
+    overage = check(sim.client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 2, "product_data": {"name": "Walk overage"},
+        "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}}))
+    sub = check(sim.client.v1.subscriptions.create(params={
+        "customer": customer_id, "items": [{"price": overage.id}],
+        "expand": ["latest_invoice"]}))
+    event = check(billing.meter_events.create(params={
+        "event_name": "walk_tokens", "identifier": "walk-1",
+        "payload": {"stripe_customer_id": customer_id, "value": "42"}}))
+    check(billing.meter_events.create(params={
+        "event_name": "walk_tokens", "payload": {"stripe_customer_id": customer_id, "value": "8"},
+        "timestamp": event.timestamp - 60}))
+    check(billing.meter_event_adjustments.create(params={
+        "event_name": "walk_tokens", "type": "cancel", "cancel": {"identifier": "walk-1"}}))
+    start = event.timestamp - event.timestamp % 86_400
+    check(billing.meters.event_summaries.list(meter.id, params={
+        "customer": customer_id, "start_time": start, "end_time": start + 86_400,
+        "value_grouping_window": "hour"}))
+    check(sim.client.v1.invoices.create_preview(params={"subscription": sub.id}))
+    check(sim.client.v1.subscription_items.list(params={"subscription": sub.id}))
+    check(sim.client.v1.subscriptions.cancel(sub.id))
+
+
 def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str,
                   prices: dict[str, Any]) -> Any:
     v1 = sim.client.v1
@@ -304,6 +339,7 @@ def test_every_object_and_every_event_payload_has_stripes_shape(
     _payments(sim, check, customer.id)
     _setup(sim, check, customer.id)
     _discounts_and_credits(sim, check, customer.id, prices)
+    _meters(sim, check, customer.id)
     sub = _subscription(sim, check, clock.id, customer.id, prices)
     _portal(sim, check, customer.id, sub, prices)
     check(v1.invoices.list(params={"customer": customer.id, "expand": ["data.payments"]}))

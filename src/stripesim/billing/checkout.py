@@ -103,8 +103,9 @@ def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
     data = session["_subscription_data"]
     now = ctx.now(customer["id"])
     days = data.get("trial_period_days")
-    items: list[ItemSpec] = [(ctx.store.require("price", li["price"]["id"]), int(li["quantity"]), {})
-             for li in session["_line_items"]]
+    items: list[ItemSpec] = [(ctx.store.require("price", li["price"]["id"]),
+                              int(li["quantity"] or 0), {})
+                             for li in session["_line_items"]]
     sub = new_subscription(customer, created=now, items=items,
                            trial_end=now + int(days) * 86_400 if days else None,
                            metadata=dict(data.get("metadata") or {}),

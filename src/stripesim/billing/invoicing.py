@@ -18,11 +18,13 @@ from .balance import adjust_balance
 from .context import Ctx
 from .discount_math import apply_rules
 from .discounts import attach_to_invoice, consume_once
-from .objects import line_from_invoice_item, line_from_sub_item, price_of
+from .metering import usage
+from .objects import is_metered, line_from_invoice_item, line_from_sub_item, line_from_usage, price_of
 from .periods import HOUR_S
 
-__all__ = ["add_pending_items", "finalize", "mark_paid", "mark_uncollectible", "new_invoice",
-           "recompute", "subscription_of", "void"]
+__all__ = ["Period", "add_item_lines", "add_pending_items", "finalize", "mark_paid",
+           "mark_uncollectible", "new_invoice", "recompute", "subscription_of", "usage_line",
+           "void"]
 
 # Stripe waits about an hour after invoice.created before finalizing a renewal.
 FINALIZE_DELAY_S = HOUR_S
@@ -90,10 +92,32 @@ def subscription_of(invoice: dict[str, Any]) -> str | None:
     return sub_id if isinstance(sub_id, str) else None
 
 
-def add_item_lines(ctx: Ctx, invoice: dict[str, Any], items: list[dict[str, Any]]) -> None:
+Period = tuple[int, int]
+
+
+def add_item_lines(ctx: Ctx, invoice: dict[str, Any], items: list[dict[str, Any]],
+                   ended: dict[str, Period] | None = None) -> None:
+    """A line per item: licensed items bill their current period in advance; metered items
+    bill the usage of the period that just `ended` (by item id), or nothing yet."""
     for item in items:
+        lines = invoice["lines"]["data"]
+        if is_metered(item["price"]):
+            period = (ended or {}).get(item["id"])
+            lines.append(usage_line(ctx, invoice, item, period))
+            continue
         period = (item["current_period_start"], item["current_period_end"])
-        invoice["lines"]["data"].append(line_from_sub_item(ctx.store, invoice["id"], item, period))
+        lines.append(line_from_sub_item(ctx.store, invoice["id"], item, period))
+
+
+def usage_line(ctx: Ctx, invoice: dict[str, Any], item: dict[str, Any],
+               period: Period | None) -> dict[str, Any]:
+    """A metered item's line for the usage of `period` (None: a zero line for its period)."""
+    if period is None:
+        own = (int(item["current_period_start"]), int(item["current_period_end"]))
+        return line_from_usage(ctx.store, invoice["id"], item, own, 0)
+    meter = ctx.store.get("billing.meter", str(item["price"]["recurring"]["meter"]))
+    used = usage(ctx.store, meter, invoice["customer"], *period) if meter else 0
+    return line_from_usage(ctx.store, invoice["id"], item, period, used)
 
 
 def add_pending_items(ctx: Ctx, invoice: dict[str, Any], subscription_id: str | None) -> None:

@@ -10,6 +10,7 @@ from ..billing import checkout as flow
 from ..billing import discounts
 from ..billing.checkout_discounts import enter_code, set_session_discounts
 from ..billing.context import Ctx, clock_of, ensure_writable
+from ..billing.objects import is_metered
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..expand import register_expander
 from ..hosted import remember_base_url
@@ -50,11 +51,18 @@ def _line_items(call: Call, mode: str, raw_items: list[Any]) -> list[dict[str, A
         else:
             price = call.store.require("price", require(raw, "price") if "price" in raw else
                                        require({}, f"{param}[price]"), param=f"{param}[price]")
-        quantity = get_int(raw, "quantity", 1, minimum=1, param=f"{param}[quantity]") or 1
+        quantity: int | None = get_int(raw, "quantity", 1, minimum=1,
+                                       param=f"{param}[quantity]") or 1
         if mode == "payment" and price.get("recurring"):
             raise InvalidRequestError(
                 "You must specify `mode=subscription` to use recurring prices.", param=param)
-        amount = int(price.get("unit_amount") or 0) * quantity
+        if is_metered(price):  # billed later from its meter: nothing to pay now
+            if raw.get("quantity") not in (None, ""):
+                raise InvalidRequestError(
+                    f"Quantity should not be specified where usage_type is `metered`. Remove "
+                    f"quantity from `{param}`.", param=f"{param}[quantity]")
+            quantity = None
+        amount = int(price.get("unit_amount") or 0) * (quantity or 0)
         product = call.store.get("product", str(price.get("product"))) or {}
         items.append({
             "id": new_id("li"), "object": "item", "adjustable_quantity": None,

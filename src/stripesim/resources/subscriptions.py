@@ -6,7 +6,7 @@ from typing import Any
 
 from ..billing import discounts, lifecycle, proration
 from ..billing.context import Ctx, ensure_writable
-from ..billing.objects import subscription_item
+from ..billing.objects import is_metered, quantity_of, subscription_item
 from ..billing.subscription_shape import ItemSpec, new_subscription, period_end_of
 from ..cards import card_behaviour, decline_error
 from ..errors import InvalidRequestError, ParameterInvalid, StripeError
@@ -60,6 +60,7 @@ def _item_specs(call: Call, items: list[Any]) -> list[ItemSpec]:
         _known_item_keys(raw, f"items[{index}]")
         price = recurring_price(call, require(raw, "price") if "price" in raw else
                                 require({}, f"items[{index}][price]"), f"items[{index}][price]")
+        _no_quantity_if_metered(price, raw, f"items[{index}]")
         quantity = get_int(raw, "quantity", 1, minimum=0, param=f"items[{index}][quantity]")
         specs.append((price, quantity if quantity is not None else 1,
                       merge_metadata({}, raw.get("metadata"), param=f"items[{index}][metadata]")))
@@ -180,7 +181,7 @@ def _new_discounts(ctx: Ctx, sub: dict[str, Any], params: dict[str, Any],
     """`discounts` of an update, checked: None when not given, [] to remove them all."""
     if "discounts" not in params:
         return None
-    amount = sum(int(i["price"].get("unit_amount") or 0) * int(i["quantity"] or 0)
+    amount = sum(int(i["price"].get("unit_amount") or 0) * quantity_of(i)
                  for i in sub["items"]["data"])
     return discounts.resolve(ctx, get_list(params, "discounts") or [], param="discounts",
                              customer_id=sub["customer"], currency=sub["currency"],
@@ -269,17 +270,26 @@ def item_ops(call: Call, sub: dict[str, Any], items: list[Any], *,
         if item is None:
             price = recurring_price(call, raw["price"] if raw.get("price") else
                                     require({}, f"{param}[price]"), f"{param}[price]")
+            _no_quantity_if_metered(price, raw, param)
             quantity = get_int(raw, "quantity", 1, minimum=0, param=f"{param}[quantity]")
             ops.append(("add", price, 1 if quantity is None else quantity,
                         merge_metadata({}, raw.get("metadata"), param=f"{param}[metadata]")))
             continue
         price = (recurring_price(call, raw["price"], f"{param}[price]")
                  if raw.get("price") else item["price"])
-        quantity = get_int(raw, "quantity", int(item["quantity"]), minimum=0,
+        _no_quantity_if_metered(price, raw, param)
+        quantity = get_int(raw, "quantity", quantity_of(item), minimum=0,
                            param=f"{param}[quantity]")
         ops.append(("change", item, price, int(quantity or 0), raw))
     _check_final_items(sub, ops, prefix)
     return ops
+
+
+def _no_quantity_if_metered(price: dict[str, Any], raw: dict[str, Any], param: str) -> None:
+    if is_metered(price) and raw.get("quantity") not in (None, ""):
+        raise InvalidRequestError(
+            f"Quantity should not be specified where usage_type is `metered`. Remove quantity "
+            f"from `{param}`.", param=f"{param}[quantity]")
 
 
 def _known_item_keys(raw: dict[str, Any], param: str) -> None:
@@ -340,7 +350,7 @@ def _update_items(call: Call, ctx: Ctx, sub: dict[str, Any], items: list[Any], a
         else:
             _, item, price, quantity, raw = op
             item["metadata"] = merge_metadata(item["metadata"], raw.get("metadata"))
-            if price["id"] != item["price"]["id"] or quantity != item["quantity"]:
+            if price["id"] != item["price"]["id"] or quantity != quantity_of(item):
                 what = proration.change_item(ctx, sub, item, price=price, quantity=quantity,
                                              at=at, behaviour=behaviour) or what
     return what
