@@ -249,6 +249,19 @@ def _meters(sim: SimHelper, check: Walker, customer_id: str) -> None:
     check(sim.client.v1.subscriptions.cancel(sub.id))
 
 
+def _trials(sim: SimHelper, check: Walker, prices: dict[str, Any]) -> None:
+    v1 = sim.client.v1
+    trialist = check(v1.customers.create(params={"email": "trial@example.com"}))
+    session = check(v1.checkout.sessions.create(params={
+        "mode": "subscription", "customer": trialist.id, "payment_method_collection": "if_required",
+        "line_items": [{"price": prices["addon"].id}], "success_url": "https://app.example/ok",
+        "subscription_data": {"trial_period_days": 7, "trial_settings": {
+            "end_behavior": {"missing_payment_method": "pause"}}}}))
+    done = check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {}))
+    check(v1.subscriptions.update(done["subscription"], params={
+        "trial_settings": {"end_behavior": {"missing_payment_method": "cancel"}}}))
+
+
 def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str,
                   prices: dict[str, Any]) -> Any:
     v1 = sim.client.v1
@@ -340,6 +353,7 @@ def test_every_object_and_every_event_payload_has_stripes_shape(
     _setup(sim, check, customer.id)
     _discounts_and_credits(sim, check, customer.id, prices)
     _meters(sim, check, customer.id)
+    _trials(sim, check, prices)
     sub = _subscription(sim, check, clock.id, customer.id, prices)
     _portal(sim, check, customer.id, sub, prices)
     check(v1.invoices.list(params={"customer": customer.id, "expand": ["data.payments"]}))

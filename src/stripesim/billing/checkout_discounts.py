@@ -39,6 +39,9 @@ def price_session(ctx: Ctx, session: dict[str, Any]) -> None:
         item.update(amount_discount=taken, amount_total=int(item["amount_subtotal"]) - taken)
     subtotal = sum(int(item["amount_subtotal"]) for item in items)
     discount = sum(int(item["amount_discount"]) for item in items)
+    if session["mode"] == "subscription" and session["_subscription_data"].get(
+            "trial_period_days"):
+        subtotal = discount = 0  # a trial starts with nothing to pay today
     session.update(amount_subtotal=subtotal, amount_total=subtotal - discount)
     session["total_details"]["amount_discount"] = discount
 

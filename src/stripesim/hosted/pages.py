@@ -69,8 +69,10 @@ def _pay(sim: Sim, session_id: str, form: dict[str, str]) -> Response:
             ensure_writable(sim.store, session["customer"])
             if session.get("allow_promotion_codes") and "promotion_code" in form:
                 enter_code(Ctx(sim, _call(sim, "/c/pay")), session, form["promotion_code"])
+            # An empty choice means "no card" (sessions collecting one only if required).
+            chosen = form.get("payment_method")
             outcome = flow.complete(Ctx(sim, _call(sim, "/c/pay")), session,
-                                    form.get("payment_method") or "pm_card_visa",
+                                    None if chosen == "" else chosen or "pm_card_visa",
                                     email=form.get("email") or None, name=form.get("name") or None)
         except StripeError as exc:
             return _render("pay.html", 402, session=dict(session), items=session["_line_items"],

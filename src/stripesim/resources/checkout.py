@@ -20,6 +20,7 @@ from ..routing import Call, Router
 from ..store import new_id
 from .customers import live_customer
 from .prices import create_price
+from .subscriptions import missing_payment_method
 
 __all__ = ["control_router", "router"]
 
@@ -150,7 +151,7 @@ def create(call: Call) -> dict[str, Any]:
         "livemode": False, "locale": get_str(params, "locale") or None,
         "managed_payments": None, "metadata": merge_metadata({}, params.get("metadata")),
         "mode": mode, "origin_context": None, "payment_intent": None, "payment_link": None,
-        "payment_method_collection": "always" if mode == "subscription" else None,
+        "payment_method_collection": _collection(params, mode),
         "payment_method_configuration_details": None, "payment_method_options": {},
         "payment_method_types": ["card"],
         "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
@@ -180,7 +181,19 @@ def _sub_data(params: dict[str, Any]) -> dict[str, Any]:
                    param="subscription_data[trial_period_days]")
     return {"metadata": merge_metadata({}, data.get("metadata"),
                                        param="subscription_data[metadata]"),
-            "trial_period_days": days, "description": data.get("description") or None}
+            "trial_period_days": days, "description": data.get("description") or None,
+            "missing_payment_method": missing_payment_method(data, "trial_settings",
+                                                             "subscription_data")}
+
+
+def _collection(params: dict[str, Any], mode: str | None) -> str | None:
+    """`payment_method_collection`: `if_required` lets a subscription with nothing due now
+    (a trial, a 100% discount) start without a card."""
+    chosen = get_str(params, "payment_method_collection", choices=("always", "if_required"))
+    if chosen and mode != "subscription":
+        raise InvalidRequestError("`payment_method_collection` can only be used in "
+                                  "`subscription` mode.", param="payment_method_collection")
+    return (chosen or "always") if mode == "subscription" else None
 
 
 def _no_line_items(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -268,14 +281,18 @@ def list_sessions(call: Call) -> dict[str, Any]:
 
 @control_router.post("/_sim/checkout/sessions/{id}/complete")
 def complete(call: Call) -> dict[str, Any]:
-    """Pay as the customer would on the hosted page: `payment_method` (default pm_card_visa),
-    optional `email`, `name`. Declines answer 402 like the page shows them."""
+    """Pay as the customer would on the hosted page: `payment_method` (default pm_card_visa;
+    none when the session collects a card only if required and nothing is due now), optional
+    `email`, `name`. Declines answer 402 like the page shows them."""
     session = _session(call)
     if session["status"] != "open":
         raise InvalidRequestError(f"This Checkout Session is {session['status']}, not open.")
     ensure_writable(call.store, session["customer"])
-    pm = get_str(call.params, "payment_method", "pm_card_visa") or "pm_card_visa"
-    flow.complete(Ctx(call.sim, call), session, pm, email=get_str(call.params, "email"),
+    ctx = Ctx(call.sim, call)
+    pm = get_str(call.params, "payment_method")
+    if pm is None and not flow.card_optional(ctx, session):
+        pm = "pm_card_visa"
+    flow.complete(ctx, session, pm or None, email=get_str(call.params, "email"),
                   name=get_str(call.params, "name"))
     return session
 

@@ -16,8 +16,8 @@ from ..routing import Call, Router
 from ..search import search
 from .customers import live_customer
 
-__all__ = ["ItemOp", "check_prices", "item_ops", "live_subscription", "recurring_price", "router",
-           "update_subscription"]
+__all__ = ["ItemOp", "check_prices", "item_ops", "live_subscription", "missing_payment_method",
+           "recurring_price", "router", "update_subscription"]
 
 router = Router()
 NOUN = "subscription"
@@ -29,7 +29,8 @@ _CREATE = {"customer", "items", "trial_period_days", "trial_end", "payment_behav
            "trial_settings", "billing_mode", "payment_settings", "trial_from_plan", "discounts"}
 _UPDATE = {"items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
            "metadata", "default_payment_method", "payment_behavior", "description",
-           "cancellation_details", "trial_end", "off_session", "payment_settings", "discounts"}
+           "cancellation_details", "trial_end", "off_session", "payment_settings", "discounts",
+           "trial_settings"}
 # What an item of `items[]` may say (create and update; `deleted` on update only).
 _ITEM_KEYS = {"id", "price", "quantity", "metadata", "deleted", "clear_usage"}
 _ENDED = ("canceled", "incomplete_expired")
@@ -66,6 +67,20 @@ def _item_specs(call: Call, items: list[Any]) -> list[ItemSpec]:
                       merge_metadata({}, raw.get("metadata"), param=f"items[{index}][metadata]")))
     check_prices([spec[0] for spec in specs], param="items")
     return specs
+
+
+_MISSING_PM = ("cancel", "create_invoice", "pause")
+
+
+def missing_payment_method(params: dict[str, Any], name: str,
+                           prefix: str = "") -> str | None:
+    """`trial_settings[end_behavior][missing_payment_method]`: what the trial's end does to a
+    subscription without a payment method (cancel, create_invoice, pause); None if not given."""
+    label = f"{prefix}[{name}]" if prefix else name
+    settings = get_dict(params, name, param=label) or {}
+    behavior = get_dict(settings, "end_behavior", param=f"{label}[end_behavior]") or {}
+    return get_str(behavior, "missing_payment_method", choices=_MISSING_PM,
+                   param=f"{label}[end_behavior][missing_payment_method]")
 
 
 def _owned_pm(call: Call, customer: dict[str, Any], pm_id: Any, param: str) -> str | None:
@@ -105,9 +120,7 @@ def create(call: Call) -> dict[str, Any]:
     default_pm = _owned_pm(call, customer, get_str(params, "default_payment_method"),
                            "default_payment_method")
     trial_end = _trial_end(params, now, specs)
-    settings = get_dict(params, "trial_settings") or {}
-    missing = ((settings.get("end_behavior") or {}).get("missing_payment_method")
-               or "create_invoice")
+    missing = missing_payment_method(params, "trial_settings") or "create_invoice"
     sub = new_subscription(customer, created=now, items=specs, trial_end=trial_end,
                            metadata=merge_metadata({}, params.get("metadata")),
                            default_payment_method=default_pm,
@@ -197,6 +210,9 @@ def _apply_update(call: Call, ctx: Ctx, sub: dict[str, Any], customer: dict[str,
                                                   "default_payment_method")
     if "description" in params:
         sub["description"] = get_str(params, "description") or None
+    missing = missing_payment_method(params, "trial_settings")
+    if missing:
+        sub["trial_settings"]["end_behavior"]["missing_payment_method"] = missing
     _update_cancellation(sub, params, at)
     if sub["status"] == "trialing" and params.get("trial_end") == "now":
         for item in sub["items"]["data"]:
