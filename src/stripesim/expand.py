@@ -136,7 +136,10 @@ def _expand_in(store: Store, node: Any, parts: list[str], path: str,
         stored = store.get(object_type, str(holder.get("id")))
         node[name] = finish(show_current(store, public(expander(store, stored or holder))))
     value = node[name]
-    if isinstance(value, str) and _is_id(value):
+    if isinstance(value, list):
+        # A list of ids (`discounts`): each one that names a stored object is expanded.
+        value = node[name] = [_expanded(store, item, finish) for item in value]
+    elif isinstance(value, str) and _is_id(value):
         target = store.find(value)
         if target is None:
             # Stripe keeps the id when the target is gone (e.g. deleted).
@@ -150,5 +153,14 @@ def _expand_in(store: Store, node: Any, parts: list[str], path: str,
         _expand_in(store, value, rest, path, finish, version, inner)
 
 
+def _expanded(store: Store, item: Any, finish: Callable[[Any], Any]) -> Any:
+    if isinstance(item, str) and _is_id(item):
+        target = store.find(item)
+        if target is not None:
+            return finish(show_current(store, public(target)))
+    return item
+
+
 def _is_id(value: str) -> bool:
-    return "_" in value and " " not in value
+    # Most ids carry a prefix (`cus_`), but coupon ids are whatever the account chose ("SUMMER25").
+    return bool(value) and not any(c.isspace() for c in value)

@@ -132,6 +132,7 @@ _NEWER_THAN_2024 = {
     "refund": ("customer", "customer_account", "payment_method", "pending_reason",
                "presentment_details"),
     "setup_attempt": ("customer_account",),
+    "customer_balance_transaction": ("checkout_session", "customer_account"),
     "subscription_item": ("current_period_start", "current_period_end", "billed_until"),
     "test_helpers.test_clock": ("status_details",),
 }
@@ -173,6 +174,48 @@ def _payment_intent_2024(store: Store, pi: dict[str, Any]) -> None:
           "last_payment_error.network_decline_code")
     _drop_if_null(pi, "last_payment_error.param")
     pi["invoice"] = _stored(store, pi).get("_invoice")
+
+
+def _coupon(store: Store, coupon_id: Any) -> dict[str, Any] | None:
+    """The whole coupon: 2024 embedded it where discounts now name it (`source[coupon]`)."""
+    from .expand import public
+
+    coupon = coupon_id if isinstance(coupon_id, dict) else store.get("coupon", str(coupon_id))
+    if coupon is None:
+        return None
+    shown: dict[str, Any] = public(coupon)
+    shown.pop("deleted", None)  # a deleted coupon still gives its discounts their terms
+    return shown
+
+
+@_step(V2024, "discount")
+def _discount_2024(store: Store, discount: dict[str, Any]) -> None:
+    if discount.get("deleted"):
+        return
+    discount["coupon"] = _coupon(store, (discount.get("source") or {}).get("coupon"))
+    _drop(discount, "source", "customer_account")
+
+
+@_step(V2024, "promotion_code")
+def _promotion_code_2024(store: Store, code: dict[str, Any]) -> None:
+    code["coupon"] = _coupon(store, (code.get("promotion") or {}).get("coupon"))
+    _drop(code, "promotion", "customer_account")
+
+
+@_step(V2024, "credit_note")
+def _credit_note_2024(store: Store, note: dict[str, Any]) -> None:
+    # One refund per credit note, named directly, before basil's `refunds` list.
+    refunds = note.get("refunds") or []
+    note["refund"] = refunds[0].get("refund") if refunds else None
+    note["tax_amounts"] = []
+    _drop(note, "customer_account", "post_payment_amount", "pre_payment_amount",
+          "pretax_credit_amounts", "refunds", "total_taxes")
+
+
+@_step(V2024, "credit_note_line_item")
+def _credit_note_line_2024(store: Store, line: dict[str, Any]) -> None:
+    line["tax_amounts"] = []
+    _drop(line, "metadata", "pretax_credit_amounts", "taxes")
 
 
 @_step(V2024, "setup_intent")

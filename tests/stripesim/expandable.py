@@ -37,6 +37,7 @@ INCLUDABLE = {
     "price": {"currency_options", "tiers"},
     "invoice": {"payments", "confirmation_secret"},
     "item": {"discounts", "taxes"},
+    "coupon": {"applies_to", "currency_options"},
 }
 
 

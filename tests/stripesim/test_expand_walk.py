@@ -25,6 +25,10 @@ from tests.stripesim.test_fidelity_walk import Walker, walk_story
 # How to read one object of each served type; `{id}` and, for list-only types, the list it sits in.
 RETRIEVE = {
     "account": "/v1/account",
+    "billing.meter": "/v1/billing/meters/{id}",
+    "coupon": "/v1/coupons/{id}",
+    "credit_note": "/v1/credit_notes/{id}",
+    "promotion_code": "/v1/promotion_codes/{id}",
     "balance_transaction": "/v1/balance_transactions/{id}",
     "billing_portal.configuration": "/v1/billing_portal/configurations/{id}",
     "charge": "/v1/charges/{id}",
@@ -50,6 +54,9 @@ IN_LISTS = {
     "line_item": ("/v1/invoices/{parent}/lines", None, "invoice"),
     "setup_attempt": ("/v1/setup_attempts", "setup_intent", "setup_intent"),
     "item": ("/v1/checkout/sessions/{parent}/line_items", None, "_session"),
+    "customer_balance_transaction": ("/v1/customers/{parent}/balance_transactions", None,
+                                     "customer"),
+    "credit_note_line_item": ("/v1/credit_notes/{parent}/lines", None, "_credit_note"),
 }
 # Fields the walk story must have set (and so really expanded) somewhere: the ones clients need.
 MUST_EXPAND = {
@@ -97,13 +104,21 @@ def _samples(sim: SimHelper, object_type: str) -> list[dict[str, Any]]:
         if object_type == "line_item":
             return [dict(line) for invoice in store.all("invoice") if not invoice.get("deleted")
                     for line in invoice["lines"]["data"]]
+        if object_type == "credit_note_line_item":
+            return [{**dict(line), "_credit_note": note["id"]} for note in
+                    store.all("credit_note") for line in note["lines"]["data"]]
         if object_type == "item":  # a Checkout line item, read through its session
             return [{**dict(item), "_session": session["id"]} for session in
                     store.all("checkout.session") for item in session.get("_line_items") or []]
         if object_type == "subscription_item":
             return [dict(item) for sub in store.all("subscription")
                     for item in sub["items"]["data"]]
-        return [dict(o) for o in store.all(object_type) if not o.get("deleted")]
+        found = [dict(o) for o in store.all(object_type) if not o.get("deleted")]
+        if object_type in IN_LISTS:  # read through a parent that must still be there
+            parent_field = IN_LISTS[object_type][2]
+            found = [o for o in found if not (store.find(str(o.get(parent_field))) or
+                                              {"deleted": True}).get("deleted")]
+        return found
 
 
 def _get(http: httpx.Client, object_type: str, sample: dict[str, Any], path: str | None) -> httpx.Response:
@@ -195,6 +210,10 @@ def _story(sim: SimHelper, receiver: WebhookReceiver) -> None:
     price = v1.prices.create(params={"currency": "usd", "unit_amount": 700,
                                      "recurring": {"interval": "month"},
                                      "product_data": {"name": "Incomplete"}})
+    v1.coupons.create(params={"percent_off": 10, "duration": "once",
+                              "applies_to": {"products": [price.product]}})
+    v1.customers.balance_transactions.create(customer.id, params={"amount": -500,
+                                                                  "currency": "usd"})
     # An open first invoice whose payment a page would collect (confirmation_secret).
     v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}],
                                     "payment_behavior": "default_incomplete"})

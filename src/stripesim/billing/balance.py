@@ -1,78 +1,65 @@
-"""Balance transactions: what a succeeded charge or a refund does to the account's balance.
+"""The customer's invoice balance as a ledger: every change is a `customer_balance_transaction`.
 
-A card charge lands as `type: charge` with Stripe's standard US card fee
-(2.9% + 30¢, in the charge's currency's minor units) and becomes available two
-days later; a refund lands as `type: refund`, negative, without a fee (Stripe
-does not return the processing fee). `charge.balance_transaction` and
-`refund.balance_transaction` name them, so both expand.
+Negative is a credit (the account owes the customer), positive a debit. The
+balance moves only through `adjust_balance`, which writes the transaction,
+so `customer.balance` is always the last transaction's `ending_balance`:
+set on create (`initial`) or update (`adjustment`), created through the API
+(`adjustment`), applied by an invoice at finalization (`applied_to_invoice`,
+a negative invoice total too), given back when that invoice is voided
+(`unapplied_from_invoice`), credited by a credit note (`credit_note`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..errors import InvalidRequestError
 from ..store import new_id
+from .context import Ctx
 
-if TYPE_CHECKING:
-    from ..store import Store
+__all__ = ["BALANCE_TYPES", "adjust_balance", "balance_currency"]
 
-__all__ = ["AVAILABLE_AFTER_S", "card_fee", "record_charge", "record_refund", "refresh_status"]
-
-AVAILABLE_AFTER_S = 2 * 86_400
-FEE_PERMILLE, FEE_FIXED_MINOR = 29, 30
-
-
-def card_fee(amount_minor: int) -> int:
-    """2.9% (rounded half up) + 30 minor units."""
-    return (amount_minor * FEE_PERMILLE + 500) // 1000 + FEE_FIXED_MINOR
+BALANCE_TYPES = ("adjustment", "applied_to_invoice", "credit_note", "initial",
+                 "unapplied_from_invoice")
+# A customer without a currency yet (no invoice, no balance) gets its balance in this one.
+DEFAULT_CURRENCY = "usd"
 
 
-def _transaction(*, amount: int, fee: int, currency: str, created: int, source: str, kind: str,
-                 description: str | None, clock: str | None) -> dict[str, Any]:
-    fee_details = [] if fee == 0 else [{
-        "amount": fee, "application": None, "currency": currency,
-        "description": "Stripe processing fees", "type": "stripe_fee"}]
-    return {
-        "id": new_id("txn"), "object": "balance_transaction", "amount": amount,
-        "available_on": created + AVAILABLE_AFTER_S, "balance_type": "payments",
-        "created": created, "currency": currency, "description": description,
-        "exchange_rate": None, "fee": fee, "fee_details": fee_details, "net": amount - fee,
-        "reporting_category": kind, "source": source, "status": "pending", "type": kind,
-        "_clock": clock,
+def balance_currency(customer: dict[str, Any], currency: str | None, *,
+                     param: str = "currency") -> str:
+    """The currency of a balance change: the customer's, which a change must not contradict."""
+    wanted = (currency or "").lower() or None
+    have = customer.get("currency")
+    if have and wanted and wanted != have:
+        raise InvalidRequestError(
+            f"The customer's balance is in {have}; a balance transaction in {wanted} cannot be "
+            "applied to it.", param=param)
+    return str(have or wanted or DEFAULT_CURRENCY)
+
+
+def adjust_balance(ctx: Ctx, customer: dict[str, Any], amount: int, *, kind: str,
+                   currency: str | None = None, invoice: str | None = None,
+                   credit_note: str | None = None, checkout_session: str | None = None,
+                   description: str | None = None,
+                   metadata: dict[str, str] | None = None, at: int | None = None,
+                   announce: bool = True) -> dict[str, Any]:
+    """Move the customer's balance by `amount` and record it; `customer.updated` unless the
+    caller announces the customer itself (`announce=False`)."""
+    before = ctx.snapshot(customer)
+    chosen = balance_currency(customer, currency)
+    ending = int(customer.get("balance") or 0) + amount
+    txn = {
+        "id": new_id("cbtxn"), "object": "customer_balance_transaction", "amount": amount,
+        "checkout_session": checkout_session,
+        "created": at if at is not None else ctx.now(customer["id"]),
+        "credit_note": credit_note, "currency": chosen, "customer": customer["id"],
+        "customer_account": None, "description": description, "ending_balance": ending,
+        "invoice": invoice, "livemode": False, "metadata": metadata or {}, "type": kind,
     }
-
-
-def record_charge(store: Store, charge: dict[str, Any]) -> dict[str, Any]:
-    """The balance transaction of a succeeded charge; links it from the charge."""
-    amount = int(charge["amount"])
-    txn = store.insert(_transaction(
-        amount=amount, fee=card_fee(amount), currency=charge["currency"],
-        created=int(charge["created"]), source=charge["id"], kind="charge",
-        description=charge.get("description"), clock=_clock_of(store, charge)))
-    charge["balance_transaction"] = txn["id"]
+    ctx.store.insert(txn)
+    customer["balance"] = ending
+    customer["currency"] = customer.get("currency") or chosen
+    ctx.store.touch()
+    if announce:
+        ctx.emit_update("customer.updated", customer, before)
     return txn
-
-
-def record_refund(store: Store, refund: dict[str, Any]) -> dict[str, Any]:
-    """The balance transaction of a refund (negative, no fee); links it from the refund."""
-    txn = store.insert(_transaction(
-        amount=-int(refund["amount"]), fee=0, currency=refund["currency"],
-        created=int(refund["created"]), source=refund["id"], kind="refund",
-        description=f"REFUND FOR CHARGE ({refund.get('charge')})",
-        clock=_clock_of(store, refund)))
-    refund["balance_transaction"] = txn["id"]
-    return txn
-
-
-def refresh_status(store: Store, txn: dict[str, Any]) -> dict[str, Any]:
-    """`pending` until `available_on` (on the customer's test clock, if any), then `available`."""
-    if txn["status"] == "pending" and store.now_for_clock(txn.get("_clock")) >= txn["available_on"]:
-        txn["status"] = "available"
-        store.touch()
-    return txn
-
-
-def _clock_of(store: Store, obj: dict[str, Any]) -> str | None:
-    customer = store.get("customer", str(obj.get("customer")))
-    clock = (customer or {}).get("test_clock")
-    return clock if isinstance(clock, str) else None

@@ -55,7 +55,7 @@ def new_charge(*, pi: dict[str, Any], pm: dict[str, Any], result: Outcome,
         "id": charge_id, "object": "charge", "amount": amount,
         "amount_captured": amount if ok else 0, "amount_refunded": 0, "application": None,
         "application_fee": None, "application_fee_amount": None,
-        "balance_transaction": None,  # billing.balance.record_charge links it once stored
+        "balance_transaction": None,  # billing.account_balance.record_charge links it once stored
         "billing_details": pm.get("billing_details"),
         "calculated_statement_descriptor": "STRIPESIM", "captured": ok, "created": created,
         "currency": pi["currency"], "customer": pi.get("customer"),

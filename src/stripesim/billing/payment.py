@@ -15,7 +15,7 @@ from ..cards import Charge as Outcome
 from ..cards import card_behaviour
 from ..store import new_id
 from . import dunning
-from .balance import record_charge
+from .account_balance import record_charge
 from .charges import new_charge
 from .context import Ctx
 from .invoicing import mark_paid, subscription_of
@@ -67,12 +67,18 @@ def _error(pi: dict[str, Any], pm: dict[str, Any], result: Outcome,
 
 
 def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
-            authenticated: bool = False) -> Outcome:
-    """Charge `pm` for `pi`. `authenticated` = the customer passed 3DS for this intent."""
+            authenticated: bool = False, off_session: bool = False) -> Outcome:
+    """Charge `pm` for `pi`. `authenticated` = the customer passed 3DS for this intent.
+    `off_session` = the customer is not there to authenticate: a card asking for it is
+    declined with `authentication_required` (the intent goes back to
+    `requires_payment_method`), as Stripe does for off-session payments."""
     at = ctx.now(pi.get("customer"))
     result = card_behaviour(pm)
     if authenticated and result.outcome == "requires_action":
         result = Outcome("succeed")
+    if off_session and result.outcome == "requires_action":
+        result = Outcome("decline", code=result.code, decline_code=result.decline_code,
+                         message=result.message)
     pi["payment_method"] = pm["id"]
     if result.outcome == "requires_action":
         pi.update(status="requires_action", last_payment_error=None, next_action={
@@ -90,6 +96,7 @@ def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
     if result.succeeds:
         pi.update(status="succeeded", amount_received=pi["amount"], last_payment_error=None)
         ctx.store.touch()
+        _save_for_later(ctx, pi, pm, authenticated=authenticated)
         ctx.emit("charge.succeeded", charge)
         ctx.emit("payment_intent.succeeded", pi)
         _after_success(ctx, pi, at)
@@ -100,6 +107,21 @@ def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
         ctx.emit("charge.failed", charge)
         ctx.emit("payment_intent.payment_failed", pi)
     return result
+
+
+def _save_for_later(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
+                    authenticated: bool) -> None:
+    """`setup_future_usage`: a successful payment also saves the card on the intent's
+    customer (and, once authenticated, sets it up for later off-session payments)."""
+    from ..resources.payment_methods import attach_payment_method
+
+    if not pi.get("setup_future_usage") or not pi.get("customer"):
+        return
+    if authenticated:
+        pm["_setup_authenticated"] = True
+    if pm.get("customer") is None:
+        attach_payment_method(ctx.as_call("/v1/payment_intents"), pm["id"],
+                              ctx.customer(pi["customer"]))
 
 
 def _after_success(ctx: Ctx, pi: dict[str, Any], at: int) -> None:

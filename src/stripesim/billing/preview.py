@@ -18,13 +18,14 @@ from typing import Any
 from ..errors import InvalidRequestError
 from ..store import new_id
 from .context import Ctx
-from .invoicing import new_invoice, recompute
+from .invoicing import add_item_lines, new_invoice, recompute
 from .objects import (
     invoice_item,
+    is_metered,
     line_from_invoice_item,
-    line_from_sub_item,
     plan_from_price,
     price_of,
+    quantity_of,
     subscription_item,
 )
 from .proration import addition_amount, cycle_of, proration_amounts, removal_amount, same_cycle
@@ -93,12 +94,12 @@ def preview_invoice(ctx: Ctx, customer: dict[str, Any], sub: dict[str, Any] | No
             continue
         item = next(i for i in draft["items"]["data"] if i["id"] == item_id)
         if kind == "remove":
-            proration(item["price"], int(item["quantity"]), removal_amount(item, at), item,
+            proration(item["price"], quantity_of(item), removal_amount(item, at), item,
                       unused=True)
             draft["items"]["data"].remove(item)
             continue
         assert price is not None
-        if price["id"] == item["price"]["id"] and quantity == int(item["quantity"]):
+        if price["id"] == item["price"]["id"] and quantity == quantity_of(item):
             continue
         for each_price, each_quantity, amount, unused in proration_amounts(item, price,
                                                                           quantity, at):
@@ -124,6 +125,9 @@ def preview_invoice(ctx: Ctx, customer: dict[str, Any], sub: dict[str, Any] | No
                        proration_date=proration_date)
     end = period_end_of(draft)
     start = min(int(i["current_period_start"]) for i in draft["items"]["data"])
+    # Metered items bill the usage of the period now running (reported so far).
+    ended = {item["id"]: (int(item["current_period_start"]), end)
+             for item in draft["items"]["data"] if is_metered(item["price"])}
     for item in draft["items"]["data"]:
         item["current_period_start"] = end
         item["current_period_end"] = item_period_end(draft["billing_cycle_anchor"], item["price"],
@@ -133,18 +137,17 @@ def preview_invoice(ctx: Ctx, customer: dict[str, Any], sub: dict[str, Any] | No
                           currency=sub["currency"], created=end, period=(start, end),
                           subscription=draft)
     return _finish(ctx, invoice, customer, draft["items"]["data"], prorations + pending,
-                   proration_date=proration_date)
+                   proration_date=proration_date, ended=ended)
 
 
 def _finish(ctx: Ctx, invoice: dict[str, Any], customer: dict[str, Any],
             sub_items: list[dict[str, Any]], invoice_items: list[dict[str, Any]], *,
-            proration_date: int | None) -> dict[str, Any]:
+            proration_date: int | None,
+            ended: dict[str, tuple[int, int]] | None = None) -> dict[str, Any]:
     invoice_id = "upcoming_" + new_id("in")
     invoice["id"] = invoice_id
     invoice["lines"]["url"] = f"/v1/invoices/{invoice_id}/lines"
-    for item in sub_items:
-        period = (int(item["current_period_start"]), int(item["current_period_end"]))
-        invoice["lines"]["data"].append(line_from_sub_item(ctx.store, invoice_id, item, period))
+    add_item_lines(ctx, invoice, sub_items, ended)
     for ii in invoice_items:
         # A copy: previewing must not mark a stored pending item as invoiced.
         invoice["lines"]["data"].append(

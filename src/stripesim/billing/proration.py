@@ -19,7 +19,7 @@ from typing import Any
 
 from .context import Ctx
 from .lifecycle import invoice_now
-from .objects import invoice_item, plan_from_price
+from .objects import invoice_item, plan_from_price, quantity_of
 from .subscription_shape import item_period_end
 
 __all__ = ["BEHAVIOURS", "INTERVAL_MISMATCH", "Proration", "add_item", "addition_amount",
@@ -85,7 +85,7 @@ def proration_amounts(item: dict[str, Any], price: dict[str, Any], quantity: int
                       at: int) -> list[Proration]:
     """The credit for the unused time of the item's current price and, on the same
     cycle, the debit for the rest of the period on `price` × `quantity`."""
-    old_price, old_quantity = item["price"], int(item["quantity"])
+    old_price, old_quantity = item["price"], quantity_of(item)
     start, end = int(item["current_period_start"]), int(item["current_period_end"])
     found: list[Proration] = []
     credit = -_share(_unit(old_price) * old_quantity, end - at, end - start)
@@ -146,7 +146,7 @@ def addition_amount(price: dict[str, Any], quantity: int, cycle: tuple[int, int]
 def removal_amount(item: dict[str, Any], at: int) -> int:
     """The credit (negative) for the unused time of an item removed at `at`."""
     start, end = int(item["current_period_start"]), int(item["current_period_end"])
-    return -_share(_unit(item["price"]) * int(item["quantity"]), end - at, end - start)
+    return -_share(_unit(item["price"]) * quantity_of(item), end - at, end - start)
 
 
 def _prorates(sub: dict[str, Any], behaviour: str) -> bool:
@@ -162,9 +162,9 @@ def add_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], *, at: int,
     sub["items"]["data"].append(item)
     if not _prorates(sub, behaviour):
         return None
-    amount = addition_amount(item["price"], int(item["quantity"]), cycle, at)
+    amount = addition_amount(item["price"], quantity_of(item), cycle, at)
     if amount:
-        _proration_item(ctx, sub, item, item["price"], int(item["quantity"]), amount, at,
+        _proration_item(ctx, sub, item, item["price"], quantity_of(item), amount, at,
                         unused=False)
     return "prorations" if behaviour == "always_invoice" else None
 
@@ -175,7 +175,7 @@ def remove_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], *, at: int,
     if _prorates(sub, behaviour):
         amount = removal_amount(item, at)
         if amount:
-            _proration_item(ctx, sub, item, item["price"], int(item["quantity"]), amount, at,
+            _proration_item(ctx, sub, item, item["price"], quantity_of(item), amount, at,
                             unused=True)
     sub["items"]["data"] = [i for i in sub["items"]["data"] if i["id"] != item["id"]]
     return "prorations" if _prorates(sub, behaviour) and behaviour == "always_invoice" else None

@@ -126,19 +126,12 @@ def _succeeded(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any]) -> None:
 
     si.update(status="succeeded", next_action=None, last_setup_error=None)
     if si["customer"] and pm.get("customer") != si["customer"]:
-        attach_payment_method(_as_call(ctx), pm["id"], ctx.customer(si["customer"]))
+        attach_payment_method(ctx.as_call("/v1/setup_intents"), pm["id"],
+                              ctx.customer(si["customer"]))
     ctx.store.touch()
     ctx.emit("setup_intent.succeeded", si)
     for hook in SETUP_HOOKS:
         hook(ctx, si)
-
-
-def _as_call(ctx: Ctx) -> Any:
-    from ..routing import Call
-
-    call = ctx.call
-    return call if call is not None else Call(ctx.sim, "POST", "/v1/setup_intents", {}, {},
-                                              None, None, {})
 
 
 def authenticate_setup(ctx: Ctx, si: dict[str, Any], succeed: bool) -> None:

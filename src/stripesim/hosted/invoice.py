@@ -17,7 +17,7 @@ from ..expand import public
 from ..sim import Sim
 from .templates import TEMPLATES
 
-__all__ = ["asgi_routes", "invoice_pdf"]
+__all__ = ["asgi_routes", "invoice_pdf", "pdf_document"]
 
 _env = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True))
 
@@ -65,6 +65,11 @@ def invoice_pdf(invoice: dict[str, Any]) -> bytes:
     text += ["", f"Total: {_money(int(invoice['total']), currency)}",
              f"Amount due: {_money(int(invoice['amount_due']), currency)}",
              f"Amount paid: {_money(int(invoice['amount_paid']), currency)}"]
+    return pdf_document(text)
+
+
+def pdf_document(text: list[str]) -> bytes:
+    """A minimal valid PDF 1.4 of one page showing `text`, one line each."""
     shown = " ".join(f"({_escape(line)}) Tj T*" for line in text)
     stream = f"BT /F1 11 Tf 14 TL 50 800 Td {shown} ET".encode("latin-1", "replace")
     objects = [

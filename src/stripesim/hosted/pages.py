@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..billing import checkout as flow
+from ..billing.checkout_discounts import enter_code
 from ..billing.context import Ctx, ensure_writable
 from ..errors import StripeError
 from ..routing import Call
@@ -66,8 +67,12 @@ def _pay(sim: Sim, session_id: str, form: dict[str, str]) -> Response:
                            message=f"This checkout session is {session['status']}.")
         try:
             ensure_writable(sim.store, session["customer"])
+            if session.get("allow_promotion_codes") and "promotion_code" in form:
+                enter_code(Ctx(sim, _call(sim, "/c/pay")), session, form["promotion_code"])
+            # An empty choice means "no card" (sessions collecting one only if required).
+            chosen = form.get("payment_method")
             outcome = flow.complete(Ctx(sim, _call(sim, "/c/pay")), session,
-                                    form.get("payment_method") or "pm_card_visa",
+                                    None if chosen == "" else chosen or "pm_card_visa",
                                     email=form.get("email") or None, name=form.get("name") or None)
         except StripeError as exc:
             return _render("pay.html", 402, session=dict(session), items=session["_line_items"],

@@ -86,7 +86,7 @@ def _proposed(sim: Sim, session: dict[str, Any],
     if item is None:
         raise InvalidRequestError(f"No such subscription item: '{wanted.get('id')}'")
     price = sim.store.require("price", wanted.get("price") or item["price"]["id"], param="price")
-    return sub, item, price, int(wanted.get("quantity") or item["quantity"])
+    return sub, item, price, int(wanted.get("quantity") or item.get("quantity") or 1)
 
 
 def _confirm_view(sim: Sim, session: dict[str, Any], config: dict[str, Any],

@@ -23,6 +23,8 @@ TEMPLATES = {
 {% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
 <form method="post" action="/c/pay/{{ session.id }}">
 <label>Email <input name="email" type="email" value="{{ session.customer_email or '' }}"></label>
+{% if session.allow_promotion_codes %}<label>Promotion code <input name="promotion_code"></label>
+{% endif %}
 <fieldset><legend>Test card</legend>{% for value, label in cards %}
 <label><input type="radio" name="payment_method" value="{{ value }}" {% if loop.first %}checked{% endif %}>
 {{ label }}</label><br>{% endfor %}</fieldset>

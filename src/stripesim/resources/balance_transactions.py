@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..billing.balance import refresh_status
+from ..billing.account_balance import refresh_status
 from ..pagination import filter_created, paginate
 from ..params import get_str, reject_unknown
 from ..routing import Call, Router

@@ -8,7 +8,10 @@ from typing import Any
 
 from .. import shapes
 from ..billing import checkout as flow
+from ..billing import discounts
+from ..billing.checkout_discounts import enter_code, set_session_discounts
 from ..billing.context import Ctx, clock_of, ensure_writable
+from ..billing.objects import is_metered
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..expand import register_expander
 from ..hosted import remember_base_url
@@ -19,6 +22,7 @@ from ..store import new_id
 from .checkout_rules import check_session_params
 from .customers import live_customer
 from .prices import create_price
+from .subscriptions import missing_payment_method
 
 __all__ = ["control_router", "router"]
 
@@ -51,12 +55,19 @@ def _line_items(call: Call, mode: str, raw_items: list[Any]) -> list[dict[str, A
         else:
             price = call.store.require("price", require(raw, "price") if "price" in raw else
                                        require({}, f"{param}[price]"), param=f"{param}[price]")
-        quantity = get_int(raw, "quantity", 1, minimum=1, param=f"{param}[quantity]") or 1
+        quantity: int | None = get_int(raw, "quantity", 1, minimum=1,
+                                       param=f"{param}[quantity]") or 1
         if mode == "payment" and price.get("recurring"):
             raise InvalidRequestError(
                 "You specified `payment` mode but passed a recurring price. Either switch to "
                 "`subscription` mode or use only one-time prices.", param=param)
-        amount = int(price.get("unit_amount") or 0) * quantity
+        if is_metered(price):  # billed later from its meter: nothing to pay now
+            if raw.get("quantity") not in (None, ""):
+                raise InvalidRequestError(
+                    f"Quantity should not be specified where usage_type is `metered`. Remove "
+                    f"quantity from `{param}`.", param=f"{param}[quantity]")
+            quantity = None
+        amount = int(price.get("unit_amount") or 0) * (quantity or 0)
         product = call.store.get("product", str(price.get("product"))) or {}
         items.append({
             "id": new_id("li"), "object": "item", "adjustable_quantity": None,
@@ -107,11 +118,23 @@ def create(call: Call) -> dict[str, Any]:
     rules = check_session_params(call, str(mode), customer, items)
     now = call.store.now_for(customer_id)
     session_id = new_id("cs_test", 58)
+    ctx = Ctx(call.sim, call)
+    allow_codes = get_bool(params, "allow_promotion_codes")
+    if allow_codes and params.get("discounts"):
+        raise InvalidRequestError("You may only specify one of these parameters: "
+                                  "allow_promotion_codes, discounts.", param="discounts")
+    raw_discounts = get_list(params, "discounts") or []
+    if len(raw_discounts) > 1 or (raw_discounts and mode == "setup"):
+        raise InvalidRequestError("A Checkout Session takes at most one discount, and none in "
+                                  "setup mode.", param="discounts")
+    redemptions = discounts.resolve(ctx, raw_discounts, param="discounts",
+                                    customer_id=customer_id, currency=currency,
+                                    amount=total, at=now)
     tax = get_dict(params, "automatic_tax") or {}
     session: dict[str, Any] = {
         "id": session_id, "object": NOUN,
         "adaptive_pricing": {"enabled": False}, "after_expiration": None,
-        "allow_promotion_codes": get_bool(params, "allow_promotion_codes"),
+        "allow_promotion_codes": allow_codes,
         "amount_subtotal": total, "amount_total": total,
         "automatic_tax": {"enabled": bool(get_bool(tax, "enabled", False,
                                                    param="automatic_tax[enabled]")),
@@ -138,7 +161,7 @@ def create(call: Call) -> dict[str, Any]:
         "livemode": False, "locale": get_str(params, "locale") or None,
         "managed_payments": None, "metadata": merge_metadata({}, params.get("metadata")),
         "mode": mode, "origin_context": None, "payment_intent": None, "payment_link": None,
-        "payment_method_collection": "always" if mode == "subscription" else None,
+        "payment_method_collection": _collection(params, mode),
         "payment_method_configuration_details": None, "payment_method_options": {},
         "payment_method_types": rules.payment_method_types,
         "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
@@ -157,6 +180,7 @@ def create(call: Call) -> dict[str, Any]:
         "_subscription_data": _sub_data(params), "_payment_intent_data": _pi_data(params),
         "_customer_update": rules.customer_update, "_setup_intent_data": _setup_data(params),
     }
+    set_session_discounts(ctx, session, redemptions)
     call.store.insert(session)
     return session
 
@@ -167,7 +191,19 @@ def _sub_data(params: dict[str, Any]) -> dict[str, Any]:
                    param="subscription_data[trial_period_days]")
     return {"metadata": merge_metadata({}, data.get("metadata"),
                                        param="subscription_data[metadata]"),
-            "trial_period_days": days, "description": data.get("description") or None}
+            "trial_period_days": days, "description": data.get("description") or None,
+            "missing_payment_method": missing_payment_method(data, "trial_settings",
+                                                             "subscription_data")}
+
+
+def _collection(params: dict[str, Any], mode: str | None) -> str | None:
+    """`payment_method_collection`: `if_required` lets a subscription with nothing due now
+    (a trial, a 100% discount) start without a card."""
+    chosen = get_str(params, "payment_method_collection", choices=("always", "if_required"))
+    if chosen and mode != "subscription":
+        raise InvalidRequestError("`payment_method_collection` can only be used in "
+                                  "`subscription` mode.", param="payment_method_collection")
+    return (chosen or "always") if mode == "subscription" else None
 
 
 def _no_line_items(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -255,17 +291,30 @@ def list_sessions(call: Call) -> dict[str, Any]:
 
 @control_router.post("/_sim/checkout/sessions/{id}/complete")
 def complete(call: Call) -> dict[str, Any]:
-    """Pay as the customer would on the hosted page: `payment_method` (default pm_card_visa),
-    optional `email`, `name`, `address` (billing address typed in: saved on the customer with
+    """Pay as the customer would on the hosted page: `payment_method` (default pm_card_visa;
+    none when the session collects a card only if required and nothing is due now), optional
+    `email`, `name`, `address` (billing address typed in: saved on the customer with
     `customer_update[address]=auto`). Declines answer 402 like the page shows them."""
     session = _session(call)
     if session["status"] != "open":
         raise InvalidRequestError(f"This Checkout Session is {session['status']}, not open.")
     ensure_writable(call.store, session["customer"])
-    pm = get_str(call.params, "payment_method", "pm_card_visa") or "pm_card_visa"
+    ctx = Ctx(call.sim, call)
+    pm = get_str(call.params, "payment_method")
+    if pm is None and not flow.card_optional(ctx, session):
+        pm = "pm_card_visa"
     address = shapes.address(get_dict(call.params, "address"), "address")
-    flow.complete(Ctx(call.sim, call), session, pm, email=get_str(call.params, "email"),
+    flow.complete(ctx, session, pm or None, email=get_str(call.params, "email"),
                   name=get_str(call.params, "name"), address=address)
+    return session
+
+
+@control_router.post("/_sim/checkout/sessions/{id}/promotion_code")
+def promotion_code(call: Call) -> dict[str, Any]:
+    """The customer types a promotion code on the pay page: `{"code": "SUMMER"}` (`""` takes it
+    off). Needs `allow_promotion_codes`; an invalid code answers 400 and changes nothing."""
+    session = _session(call)
+    enter_code(Ctx(call.sim, call), session, str(call.params.get("code") or ""))
     return session
 
 

@@ -11,7 +11,7 @@ from ..errors import InvalidRequestError, ParameterInvalid
 from ..params import get_dict, get_int, get_list, get_str, reject_unknown, require
 from ..routing import Call, Router
 from .customers import live_customer
-from .subscriptions import item_ops
+from .subscription_item_changes import item_ops
 
 __all__ = ["router"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..billing.balance import record_refund
+from ..billing.account_balance import record_refund
 from ..errors import InvalidRequestError
 from ..pagination import filter_created, paginate
 from ..params import get_int, get_str, merge_metadata, reject_unknown
