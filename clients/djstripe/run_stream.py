@@ -133,6 +133,13 @@ def drive_stream() -> None:
                                proration_behavior="always_invoice")
     linus = stripe.Subscription.list(customer=subscribers["linus"]).data[0]
     stripe.Subscription.modify(linus.id, cancel_at_period_end=True)
+    # Barbara gets a promotion code: 25% off for two months.
+    coupon = stripe.Coupon.create(percent_off=25, duration="repeating", duration_in_months=2,
+                                  name="Loyalty")
+    code = stripe.PromotionCode.create(promotion={"type": "coupon", "coupon": coupon.id},
+                                       code="LOYAL25")
+    barbara = stripe.Subscription.list(customer=subscribers["barbara"]).data[0]
+    stripe.Subscription.modify(barbara.id, discounts=[{"promotion_code": code.id}])
     hedy_card = stripe.Customer.list_payment_methods(subscribers["hedy"]).data[0]
     control("POST", f"/_sim/payment_methods/{hedy_card.id}/behave_like",
             {"card": "pm_card_chargeCustomerFail"})
@@ -144,8 +151,9 @@ def drive_stream() -> None:
 
 # What `manage.py djstripe_sync_models` is asked for after the stream: a full re-sync through
 # the list endpoints, which also brings in what no webhook handler of dj-stripe syncs (refunds).
-SYNCED_MODELS = ("Account", "Customer", "Product", "Price", "Session", "Subscription", "Invoice",
-                 "PaymentIntent", "Charge", "Refund", "BalanceTransaction", "PaymentMethod")
+SYNCED_MODELS = ("Account", "Customer", "Product", "Price", "Coupon", "PromotionCode", "Session",
+                 "Subscription", "Invoice", "PaymentIntent", "Charge", "Refund",
+                 "BalanceTransaction", "PaymentMethod")
 
 
 def full_sync() -> list[str]:
@@ -178,7 +186,8 @@ def report(sync_errors: list[str]) -> dict[str, Any]:
              "checkout_sessions": models.Session, "subscriptions": models.Subscription,
              "invoices": models.Invoice, "payment_intents": models.PaymentIntent,
              "charges": models.Charge, "refunds": models.Refund,
-             "balance_transactions": models.BalanceTransaction, "events": models.Event,
+             "balance_transactions": models.BalanceTransaction, "coupons": models.Coupon,
+             "promotion_codes": models.PromotionCode, "events": models.Event,
              "accounts": models.Account}
     return {
         "api_version": models.WebhookEndpoint.objects.get().api_version,

@@ -24,7 +24,8 @@ TEMPLATE = REPO / ".venv-djstripe" / "migrated.sqlite3"
 SCRIPT = REPO / "clients" / "djstripe" / "run_stream.py"
 # What the issue lists: dj-stripe must hold each of these after the stream.
 KINDS = ("customers", "products", "prices", "checkout_sessions", "subscriptions", "invoices",
-         "payment_intents", "charges", "refunds", "balance_transactions", "accounts")
+         "payment_intents", "charges", "refunds", "balance_transactions", "accounts", "coupons",
+         "promotion_codes")
 
 
 def test_djstripe_syncs_a_stream_of_stripesims_webhooks_without_an_error(
