@@ -114,6 +114,23 @@ Expand  (stripesim.expand)
     Fields that appear only when expanded: `register_expander("customer",
     "subscriptions", fn(store, obj) -> value)` at import time.
 
+    A dotted field names one inside a nested hash (`register_expander(
+    "checkout.session", "total_details.breakdown", fn)`); `since=` the API
+    version that introduced it (older versions refuse it). Conditional fields
+    an object may lack (a payment method's other types) are declared with
+    `register_optional` (stripesim.conditional_fields): expanding them while
+    absent does nothing, as on Stripe.
+
+API versions  (stripesim.versions, stripesim.version_shapes)
+    Objects are stored in the newest shape (2026-11-18.endive). The app
+    renders every answer, expansion and webhook in the version asked for
+    (`Stripe-Version`, an endpoint's `api_version`, else `sim.api_version`)
+    with `versions.render`, which applies, per object type, the steps that
+    `version_shapes` registers for each older version (`_step(V2024,
+    "invoice")`). A new resource that looks different in an older version
+    adds its step there; a field an older version lacks is dropped there.
+    Handlers that accept version-dependent parameters read `call.api_version`.
+
 Lists and search  (stripesim.pagination, stripesim.search)
     * `paginate(call, items, url="/v1/customers", noun="customer")`: items
       oldest first (as `store.all` gives them); newest-first page by

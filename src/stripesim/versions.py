@@ -19,7 +19,6 @@ Anything else is refused as Stripe refuses it ("Invalid Stripe API version").
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidRequestError
@@ -28,24 +27,12 @@ from .version_shapes import STEPS
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["CANONICAL", "DEFAULT", "SUPPORTED", "Downgrade", "check_version", "register", "render",
-           "resolve"]
+__all__ = ["CANONICAL", "DEFAULT", "SUPPORTED", "check_version", "render", "resolve"]
 
 CANONICAL = "2026-11-18.endive"
 DEFAULT = "2026-10-28.endive"
 SUPPORTED = (CANONICAL, "2026-10-28.endive", "2026-08-26.dahlia", "2024-04-10")
 _WELL_FORMED = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
-
-# (store, object) -> None: rewrites one object (a public copy) from the shape of SUPPORTED[i]
-# into that of SUPPORTED[i + 1], in place. Nested objects are visited after their parent.
-Downgrade = Callable[["Store", dict[str, Any]], None]
-
-
-def register(into: str, object_type: str, downgrade: Downgrade) -> None:
-    """Add `downgrade` to the step that produces version `into` for `object_type`."""
-    if into not in SUPPORTED[1:]:
-        raise ValueError(f"not an older supported version: {into}")
-    STEPS.setdefault((into, object_type), []).append(downgrade)
 
 
 def check_version(version: str, *, param: str | None = None) -> str:
