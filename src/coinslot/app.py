@@ -56,6 +56,7 @@ from coinslot.observability import (
 )
 from coinslot.outbound import api as outbound_api
 from coinslot.outbound.sender import start_sender
+from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.web import install as install_pages
 from coinslot.webhooks import api as webhooks_api
@@ -73,6 +74,7 @@ DOMAIN_ROUTERS = [
     subscriptions_api.router,
     ledger_api.router,
     entitlements_api.router,
+    overview_api.router,
     webhooks_api.router,
     outbound_api.router,
     analytics_api.router,

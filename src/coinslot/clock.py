@@ -49,11 +49,16 @@ class ShiftedClock:
     """Wall-clock time plus an offset, moved together with a Stripe test clock (the demo, e2e tests).
 
     Time keeps running, unlike FixedClock: servers and workers that wait on "now" behave as in production.
+    `start` pins where it begins (a test's frozen time), so a story runs the same on any date.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start: dt.datetime | None = None) -> None:
         self._offset = dt.timedelta(0)
         self._lock = threading.Lock()
+        if start is not None:
+            if start.tzinfo is None:
+                raise ValueError("ShiftedClock needs a timezone-aware start")
+            self.move_to(start)
 
     def now(self) -> dt.datetime:
         with self._lock:

@@ -1,8 +1,4 @@
-"""HTTP routes: checkout sessions, orders, and the customer summary.
-
-The summary lives here rather than in `customers/api.py` because it reads the
-subscription mirror and the ledger, which the layer contract puts above customers.
-"""
+"""HTTP routes: checkout sessions and orders (the customer summary is in `overview/api.py`)."""
 
 from __future__ import annotations
 
@@ -14,7 +10,6 @@ from coinslot.checkout import core, flows, service
 from coinslot.checkout.schemas import (
     CheckoutStarted,
     CreateOrder,
-    CustomerSummary,
     FulfilAnswer,
     OrderCheckout,
     OrderOut,
@@ -168,9 +163,3 @@ def set_order_status(order_id: str, body: OrderStatusChange, container: Containe
 def _host_user_of(session: Session, customer_id: int) -> str:
     customer = customers_service.get_by_id(session, customer_id=customer_id)
     return customer.host_user_id if customer else ""
-
-
-@router.get("/customers/{host_user_id}", response_model=CustomerSummary, tags=["customers"])
-def customer_summary(host_user_id: str, container: ContainerDep) -> CustomerSummary:
-    """Plan, subscription status and dates, and credits of a host user."""
-    return flows.customer_summary(container, host_user_id=host_user_id)

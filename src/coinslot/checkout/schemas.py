@@ -12,7 +12,6 @@ from coinslot.limits import QUANTITY_MAX
 __all__ = [
     "CheckoutStarted",
     "CreateOrder",
-    "CustomerSummary",
     "FulfilAnswer",
     "OrderCheckout",
     "OrderOut",
@@ -95,32 +94,3 @@ class OrderCheckout(BaseModel):
 class OrderStatusChange(BaseModel):
     status: Literal["fulfilled", "canceled"]
     host_user_id: str | None = None
-
-
-class SubscriptionOut(BaseModel):
-    status: str
-    plan: str | None
-    interval: str | None
-    current_period_start: dt.datetime | None
-    current_period_end: dt.datetime | None
-    cancel_at_period_end: bool
-    trial_end: dt.datetime | None
-
-
-class CreditsOut(BaseModel):
-    available: int
-    held: int
-    period_allowance: int
-    unlimited: bool
-
-
-class CustomerSummary(BaseModel):
-    host_user_id: str
-    email: str | None
-    stripe_customer_id: str | None
-    plan: str
-    plan_name: str
-    access_reason: str
-    grace_ends_at: dt.datetime | None
-    subscription: SubscriptionOut | None
-    credits: CreditsOut

@@ -36,8 +36,8 @@ from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
 
 __all__ = [
-    "DEFAULT_GRACE", "Consumed", "Decision", "capture", "check", "consume", "effective_balance", "hold",
-    "refusal", "release",
+    "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "credits_view",
+    "effective_balance", "hold", "refusal", "release",
 ]
 
 DEFAULT_GRACE = dt.timedelta(days=3)
@@ -196,28 +196,49 @@ def check(
                        quantity=quantity, params=params, uses_this_period=uses)
 
 
-def effective_balance(
+@dataclass(frozen=True, slots=True)
+class CreditsView:
+    """A person's credits as every surface shows them (API, pages, summary), and as `check` counts them."""
+
+    balance: ledger.Balance  # the ledger's, with the lazily granted period counted in
+    pending_credits: int  # the part of `balance.available_credits` the period's first use will write
+    lazy_period_start: dt.datetime | None  # start of the lazily granted period `now` is in (free / yearly)
+
+
+def credits_view(
     session: Session, *, customer_id: int, host_user_id: str, catalog: Catalog, now: dt.datetime,
     grace: dt.timedelta = DEFAULT_GRACE,
-) -> ledger.Balance:
+) -> CreditsView:
     """The balance a person should see: the ledger's, plus the lazily granted month (free plan,
     months 2..12 of a yearly plan) that their first use will write, as `check` counts it.
 
     Without this the billing page would show 0 credits on the first day of every month until
-    the user's first use of it.
+    the user's first use of it, and the API another balance than the check's.
     """
     balance = ledger.balance(session, customer_id=customer_id, now=now)
     found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
     if found is None:
-        return balance
+        return CreditsView(balance, 0, None)
     access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
     period = _lazy_period(session, customer_id=customer_id, plan=catalog.plans.get(access.plan_key),
                           subscription=_subscription_view(found, access), now=now, grace=grace)
+    if period is None:
+        return CreditsView(balance, 0, None)
     pending = _pending_credits(session, customer_id=customer_id, period=period, now=now)
-    if pending == 0 or period is None:
-        return balance
-    return replace(balance, available_credits=balance.available_credits + pending,
-                   period_credits=period.credits)
+    if pending == 0:
+        return CreditsView(balance, 0, period.start)
+    counted = replace(balance, available_credits=balance.available_credits + pending,
+                      period_credits=period.credits)
+    return CreditsView(counted, pending, period.start)
+
+
+def effective_balance(
+    session: Session, *, customer_id: int, host_user_id: str, catalog: Catalog, now: dt.datetime,
+    grace: dt.timedelta = DEFAULT_GRACE,
+) -> ledger.Balance:
+    """`credits_view`'s balance."""
+    return credits_view(session, customer_id=customer_id, host_user_id=host_user_id, catalog=catalog,
+                        now=now, grace=grace).balance
 
 
 def _uses(

@@ -1,4 +1,6 @@
-"""HTTP routes of the credits ledger (API key): balance, usage history, raw spends, operator adjustments.
+"""HTTP routes of the credits ledger (API key): usage history, raw spends, operator adjustments.
+
+The balance (`GET /v1/credits/{user}`) is read with the customer's whole state in `overview/api.py`.
 
 Feature-level use (check, consume, holds) lives in `entitlements/api.py`.
 """
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.ledger import service
-from coinslot.ledger.schemas import AdjustBody, BalanceOut, EntryOut, SpendBody, UsageOut
+from coinslot.ledger.schemas import AdjustBody, EntryOut, SpendBody, UsageOut
 from coinslot.ledger.service import EntryResult
 
 router = APIRouter(prefix="/v1/credits", tags=["ledger"], dependencies=[Depends(require_api_key)])
@@ -26,17 +28,6 @@ def entry_out(result: EntryResult) -> EntryOut:
 
 def _customer_id(session: Session, host_user_id: str) -> int:
     return service.customer_id_for(session, host_user_id=host_user_id)
-
-
-@router.get("/{host_user_id}", response_model=BalanceOut)
-def get_balance(host_user_id: str, container: ContainerDep) -> BalanceOut:
-    """The user's credits now: available, held by pending holds, owed after a refund, the period's grant."""
-    with container.db.unit_of_work(read_only=True) as session:
-        customer_id = _customer_id(session, host_user_id)
-        found = service.balance(session, customer_id=customer_id, now=container.clock.now())
-    return BalanceOut(host_user_id=host_user_id, available_credits=found.available_credits,
-                      held_credits=found.held_credits, debt_credits=found.debt_credits,
-                      period_credits=found.period_credits)
 
 
 @router.get("/{host_user_id}/history", response_model=list[UsageOut])
