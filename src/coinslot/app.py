@@ -233,7 +233,8 @@ def create_app(
             for stop in reversed(stops):
                 stop()
 
-    app = FastAPI(title="coinslot", version="0.1.0", docs_url="/docs", lifespan=lifespan)
+    # /docs and /redoc are served by the pages (web/home.py) from local assets: no CDN needed.
+    app = FastAPI(title="coinslot", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.container = container
     app.add_middleware(RequestContextMiddleware)
     _install_error_handlers(app)

@@ -278,11 +278,13 @@ class Demo:
         workdir = Path(tempfile.mkdtemp(prefix="coinslot-demo-"))
         host_url, coinslot_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
         webhook_secret = "whsec_" + secrets.token_hex(16)
+        admin_password = secrets.token_urlsafe(9)
         settings = Settings(
             _env_file=None, database_url=f"sqlite:///{workdir / 'coinslot.db'}", stripe_secret_key=STRIPE_KEY,
             stripe_api_base=f"http://127.0.0.1:{stripesim_port}", stripe_webhook_secrets=webhook_secret,
             catalog_path=catalog_path, public_url=coinslot_url, allowed_redirect_origins=host_url,
-            session_secret=secrets.token_urlsafe(32), admin_password=secrets.token_urlsafe(9),
+            session_secret=secrets.token_urlsafe(32), admin_password=admin_password,
+            public_pricing_cta_url=host_url + "/?plan={plan}&interval={interval}",
             run_worker_in_process=True, webhook_retry_base_s=2.0, log_json=False, log_level="WARNING",
         )
         _create_schema(settings.database_url)
@@ -312,6 +314,12 @@ class Demo:
                 consultation=(product.key, product.name, format_minor(product.amount_minor, product.currency))
                 if product else None,
                 demo_controls=[("Advance the test clock to the next renewal", control.advance)],
+                demo_links=[
+                    ("coinslot's admin console", f"{coinslot_url}/admin", f"password: {admin_password}"),
+                    ("coinslot's API reference", f"{coinslot_url}/docs", ""),
+                    ("coinslot's public pricing", f"{coinslot_url}/pricing", ""),
+                    ("stripesim", f"http://127.0.0.1:{stripesim_port}/", "Stripe's API and pages, offline"),
+                ],
             )
             servers.append(Server(host.create_host_app(config), port).start())
         except BaseException:
@@ -319,8 +327,7 @@ class Demo:
                 server.stop()
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        password = settings.admin_password.get_secret_value() if settings.admin_password else ""
-        return cls(host_url, coinslot_url, servers[0].url, password, loaded.name, catalog_path, control,
+        return cls(host_url, coinslot_url, servers[0].url, admin_password, loaded.name, catalog_path, control,
                    servers, workdir)
 
     def stop(self) -> None:
@@ -336,10 +343,12 @@ def demo(
                                 help="patch_hive | quantipackai | skinova | dreamscan, or a path"),
     port: int = typer.Option(8000, help="the sample host app's port; coinslot takes the next one"),
     stripesim_port: int = typer.Option(12111, help="stripesim's port"),
+    start: str = typer.Option("", help="start the clocks at this UTC moment (e.g. 2027-01-31 or "
+                                       "2027-01-31T23:00) instead of now: see a renewal across a month end"),
 ) -> None:
     """Run the demo: a sample host app, coinslot on SQLite and stripesim, until Ctrl-C."""
     configure_logging("WARNING", json_lines=False)
-    running = Demo.start(catalog=catalog, port=port, stripesim_port=stripesim_port)
+    running = Demo.start(catalog=catalog, port=port, stripesim_port=stripesim_port, start_at=_start(start))
     try:
         _print_welcome(running)
         threading.Event().wait()
@@ -349,6 +358,17 @@ def demo(
         running.stop()
 
 
+def _start(text: str) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--start {text!r} is not a date: write e.g. 2027-01-31 or 2027-01-31T23:00",
+                           field="--start") from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
 def _print_welcome(demo: Demo) -> None:
     lines = [
         "",
@@ -356,8 +376,10 @@ def _print_welcome(demo: Demo) -> None:
         "",
         f"  [bold green]Start here:[/]  {demo.host_url}",
         "               the sample host app: pick a user, use credits, open billing",
+        f"  coinslot:       {demo.coinslot_url}   (what runs there, and links onward)",
         f"  coinslot admin: {demo.coinslot_url}/admin   password: [bold]{demo.admin_password}[/]",
         f"  coinslot API:   {demo.coinslot_url}/docs",
+        f"  public pricing: {demo.coinslot_url}/pricing",
         f"  stripesim:      {demo.stripesim_url}   (Stripe's API, its pay and portal pages)",
         "",
         "  On stripesim's pay page pick a test card: Visa 4242 pays, 0002 is declined.",
