@@ -68,6 +68,9 @@ def test_a_newcomer_clicks_through_the_demo(demo: Demo, browser: Any) -> None:
         pay(page)
         expect(page.get_by_role("status")).to_contain_text("Your credits were added")
         expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "26")
+        # What was spent this period, from the ledger: bought credits do not hide it.
+        expect(page.locator("[data-credits-used]")).to_have_attribute("data-credits-used", "24")
+        shot(page, "billing-after-buying-credits")
 
         page.get_by_role("button", name="Manage billing").click()
         expect(page).to_have_url(re.compile("^" + re.escape(demo.stripesim_url)))
@@ -80,10 +83,15 @@ def test_a_newcomer_clicks_through_the_demo(demo: Demo, browser: Any) -> None:
         expect(page.get_by_role("status")).to_contain_text(
             "Ada Lovelace: Core renewed (+25 credits, 1 expired), 50 credits now.")
         page.get_by_role("button", name="Billing").click()
+        expect(page.locator("header .signed-in")).to_have_text("Signed in as Ada Lovelace")
         # The renewal's invoice.paid granted the new period's 25; the last period's 1 expired; the
-        # 25 bought credits stay.
+        # 25 bought credits stay. Nothing is used yet in the new period.
         expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "50")
+        expect(page.locator("[data-credits-used]")).to_have_attribute("data-credits-used", "0")
+        expect(page.locator("[data-credits-parts]")).to_have_text(
+            "Left: 25 from your plan · 25 bought. Plan credits are spent first.")
         expect(page.get_by_role("row", name=re.compile(r"Paid"))).to_have_count(2)
+        expect(page.get_by_role("row", name=re.compile(r"Draft"))).to_have_count(0)
         shot(page, "demo-billing-after-renewal")
     finally:
         context.close()
