@@ -317,7 +317,9 @@ def replay(container: Container, *, event_ref: str | int) -> WebhookEvent:
             raise Conflict(f"event {row.stripe_event_id} is being processed by {row.locked_by}")
         row.status = "received"
         row.attempts = 0
-        row.next_attempt_at = now
+        # Due at once for every worker, whatever its clock: an operator's CLI runs on the wall clock,
+        # while a worker in test mode may run on a Stripe test clock's earlier time.
+        row.next_attempt_at = min(now, row.received_at)
         row.locked_by = row.locked_until = None
         return row
 
