@@ -16,7 +16,7 @@ from ..cards import TEST_CARDS, CardSpec
 from ..routing import Route as ApiRoute
 from ..sim import Sim
 from .card_tiles import card_label
-from .render import business_name, page
+from .render import business_name, locked, page
 
 __all__ = ["asgi_routes"]
 
@@ -75,19 +75,16 @@ def _recent(sim: Sim) -> dict[str, list[dict[str, Any]]]:
                           "status": i["status"]} for i in reversed(invoices)]}
 
 
-async def home(request: Request) -> Response:
+@locked
+def home(request: Request) -> Response:
     sim: Sim = request.app.state.sim
-    base = str(request.base_url).rstrip("/")
-    with sim.store.lock:
-        endpoints = [{"url": e["url"], "status": e["status"],
-                      "events": ", ".join(e["enabled_events"])}
-                     for e in sim.store.all("webhook_endpoint")]
-        recent = _recent(sim)
-        business = business_name(sim.store)
-    return page("home.html", base=base, host=request.url.hostname or "127.0.0.1",
-                port=request.url.port or 80, api_version=API_VERSION, cards=_cards(),
-                endpoints=endpoints, control=_control(request.app.state.control_routes),
-                recent=recent, business=business)
+    endpoints = [{"url": e["url"], "status": e["status"], "events": ", ".join(e["enabled_events"])}
+                 for e in sim.store.all("webhook_endpoint")]
+    return page("home.html", base=str(request.base_url).rstrip("/"),
+                host=request.url.hostname or "127.0.0.1", port=request.url.port or 80,
+                api_version=API_VERSION, cards=_cards(), endpoints=endpoints,
+                control=_control(request.app.state.control_routes), recent=_recent(sim),
+                business=business_name(sim.store))
 
 
 async def asset(request: Request) -> Response:

@@ -17,7 +17,7 @@ from ..expand import public
 from ..money import format_minor
 from ..sim import Sim
 from .card_tiles import card_label
-from .render import business_name, format_date, message, page
+from .render import business_name, format_date, locked, message, page
 
 __all__ = ["asgi_routes", "invoice_pdf"]
 
@@ -119,24 +119,23 @@ def _missing(sim: Sim) -> Response:
                    business=business_name(sim.store))
 
 
-async def invoice_page(request: Request) -> Response:
+@locked
+def invoice_page(request: Request) -> Response:
     sim: Sim = request.app.state.sim
-    with sim.store.lock:
-        invoice = _invoice(sim, request.path_params["id"])
-        if invoice is None:
-            return _missing(sim)
-        return page("invoice.html", invoice=public(invoice), view=_view(sim, invoice),
-                    business=business_name(sim.store))
+    invoice = _invoice(sim, request.path_params["id"])
+    if invoice is None:
+        return _missing(sim)
+    return page("invoice.html", invoice=public(invoice), view=_view(sim, invoice),
+                business=business_name(sim.store))
 
 
-async def invoice_pdf_file(request: Request) -> Response:
+@locked
+def invoice_pdf_file(request: Request) -> Response:
     sim: Sim = request.app.state.sim
-    with sim.store.lock:
-        invoice = _invoice(sim, request.path_params["id"])
-        if invoice is None:
-            return _missing(sim)
-        body = invoice_pdf(public(invoice))
-    return Response(body, media_type="application/pdf", headers={
+    invoice = _invoice(sim, request.path_params["id"])
+    if invoice is None:
+        return _missing(sim)
+    return Response(invoice_pdf(public(invoice)), media_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="Invoice-{invoice["number"]}.pdf"'})
 
 

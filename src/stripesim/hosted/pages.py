@@ -23,7 +23,7 @@ from ..routing import Call
 from ..sim import Sim
 from .card_tiles import PAY_CARDS, card_label
 from .checkout_view import submit_label, summary
-from .render import business_name, message, page
+from .render import business_name, locked, message, page
 
 __all__ = ["asgi_routes"]
 
@@ -87,17 +87,17 @@ def _closed(sim: Sim, session: dict[str, Any]) -> HTMLResponse:
                    business=business)
 
 
-async def pay_page(request: Request) -> Response:
+@locked
+def pay_page(request: Request) -> Response:
     sim = _sim(request)
-    with sim.store.lock:
-        session = sim.store.get("checkout.session", request.path_params["id"])
-        if session is None:
-            return message("Not found", "There is no checkout session at this address.", 404)
-        if session["status"] != "open":
-            return _closed(sim, session)
-        query = request.query_params
-        form = {"payment_method": query["payment_method"]} if "payment_method" in query else {}
-        return _pay_page(sim, session, form=form, error=_NOTICES.get(query.get("notice", "")))
+    session = sim.store.get("checkout.session", request.path_params["id"])
+    if session is None:
+        return message("Not found", "There is no checkout session at this address.", 404)
+    if session["status"] != "open":
+        return _closed(sim, session)
+    query = request.query_params
+    form = {"payment_method": query["payment_method"]} if "payment_method" in query else {}
+    return _pay_page(sim, session, form=form, error=_NOTICES.get(query.get("notice", "")))
 
 
 def _pay(sim: Sim, session_id: str, form: dict[str, str]) -> Response:
@@ -120,6 +120,9 @@ def _pay(sim: Sim, session_id: str, form: dict[str, str]) -> Response:
         if outcome == "complete":
             return RedirectResponse(_success_url(session), status_code=303)
         pi_id = session["payment_intent"] or _invoice_intent(sim, session)
+        if pi_id is None:  # e.g. a setup-mode session whose card needs authenticating
+            return message("Authentication needed", "This card needs authentication, which "
+                           "stripesim cannot show for this session.", 409)
         return RedirectResponse(f"/c/3ds/{pi_id}?{urlencode({'session': session_id})}",
                                 status_code=303)
 
@@ -144,9 +147,10 @@ def _apply_promotion_code(sim: Sim, session: dict[str, Any], form: dict[str, str
                      field_error="stripesim does not apply promotion codes to Checkout yet.")
 
 
-def _invoice_intent(sim: Sim, session: dict[str, Any]) -> str:
-    invoice = sim.store.require("invoice", session["invoice"])
-    return str(invoice["_payment_intent"])
+def _invoice_intent(sim: Sim, session: dict[str, Any]) -> str | None:
+    """The PaymentIntent of the session's first invoice (subscription mode)."""
+    invoice = sim.store.get("invoice", str(session.get("invoice")))
+    return str(invoice["_payment_intent"]) if invoice and invoice.get("_payment_intent") else None
 
 
 async def pay_submit(request: Request) -> Response:
@@ -154,35 +158,34 @@ async def pay_submit(request: Request) -> Response:
     return await run_in_threadpool(_pay, _sim(request), request.path_params["id"], form)
 
 
-async def pay_cancel(request: Request) -> Response:
+@locked
+def pay_cancel(request: Request) -> Response:
     """The page's back link: to `cancel_url` (the session stays open, as on Stripe)."""
-    sim = _sim(request)
-    with sim.store.lock:
-        session = sim.store.get("checkout.session", request.path_params["id"])
-        if session is None:
-            return message("Not found", "There is no checkout session at this address.", 404)
-        return RedirectResponse(session.get("cancel_url") or "/", status_code=303)
+    session = _sim(request).store.get("checkout.session", request.path_params["id"])
+    if session is None:
+        return message("Not found", "There is no checkout session at this address.", 404)
+    return RedirectResponse(session.get("cancel_url") or "/", status_code=303)
 
 
-async def three_ds_page(request: Request) -> Response:
+@locked
+def three_ds_page(request: Request) -> Response:
     """Stripe's test 3D Secure page: the bank's challenge, passed or failed with one click."""
     sim = _sim(request)
-    with sim.store.lock:
-        pi = sim.store.get("payment_intent", request.path_params["id"])
-        if pi is None:
-            return message("Not found", "There is no payment at this address.", 404)
-        business = business_name(sim.store)
-        session_id = request.query_params.get("session", "")
-        if pi["status"] != "requires_action":
-            session = sim.store.get("checkout.session", session_id)
-            if session is not None and session["status"] == "complete":
-                return RedirectResponse(_success_url(session), status_code=303)
-            return message("Nothing to authenticate", "This payment does not need "
-                           "authentication any more.", business=business)
-        pm = sim.store.get("payment_method", str(pi.get("payment_method"))) or {}
-        card = pm.get("card") or {}
-        return page("3ds.html", pi=pi, session_id=session_id, business=business,
-                    card=card_label(str(card.get("brand", "card")), str(card.get("last4", ""))))
+    pi = sim.store.get("payment_intent", request.path_params["id"])
+    if pi is None:
+        return message("Not found", "There is no payment at this address.", 404)
+    business = business_name(sim.store)
+    session_id = request.query_params.get("session", "")
+    if pi["status"] != "requires_action":
+        session = sim.store.get("checkout.session", session_id)
+        if session is not None and session["status"] == "complete":
+            return RedirectResponse(_success_url(session), status_code=303)
+        return message("Nothing to authenticate", "This payment does not need "
+                       "authentication any more.", business=business)
+    pm = sim.store.get("payment_method", str(pi.get("payment_method"))) or {}
+    card = pm.get("card") or {}
+    return page("3ds.html", pi=pi, session_id=session_id, business=business,
+                card=card_label(str(card.get("brand", "card")), str(card.get("last4", ""))))
 
 
 def _authenticate(sim: Sim, pi_id: str, session_id: str, succeed: bool) -> Response:

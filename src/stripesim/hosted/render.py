@@ -3,17 +3,20 @@ every page uses (money, dates, intervals), and the account name the pages show."
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from starlette.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 
 from ..money import format_minor
 from ..store import Store
 
-__all__ = ["DEFAULT_BUSINESS_NAME", "business_name", "format_date", "message", "page",
+__all__ = ["DEFAULT_BUSINESS_NAME", "business_name", "format_date", "locked", "message", "page",
            "recurring_text"]
 
 DEFAULT_BUSINESS_NAME = "stripesim"
@@ -81,3 +84,19 @@ def message(title: str, text: str, status: int = 200, *, link: str | None = None
     """A one-message page (not found, expired, done), with an optional way onward."""
     return page("message.html", status, title=title, message=text, link=link,
                 link_text=link_text, business=business)
+
+
+def locked(handler: Callable[[Request], Response]) -> Callable[[Request], Awaitable[Response]]:
+    """A page that reads the store, as a Starlette endpoint: it runs in a worker thread holding
+    the store lock, so a long test-clock advance holding the lock never stalls the event loop."""
+    async def endpoint(request: Request) -> Response:
+        lock = request.app.state.sim.store.lock
+
+        def run() -> Response:
+            with lock:
+                return handler(request)
+
+        return await run_in_threadpool(run)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
