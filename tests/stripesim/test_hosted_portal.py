@@ -221,3 +221,22 @@ def test_an_expired_or_unknown_portal_session_says_so(sim: SimHelper) -> None:
     page = sim.http.get("/p/session/test_nothing")
     assert page.status_code == 404
     assert "This portal session has expired" in page.text
+
+
+def test_a_step_that_no_longer_stands_answers_on_the_homepage_not_with_a_crash(
+        sim: SimHelper) -> None:
+    basic, plus, _, customer, sub = _subscriber(sim)
+    config = _config(sim, basic, plus)
+    url = _portal(sim, customer.id, config.id, flow_data={
+        "type": "subscription_update_confirm", "subscription_update_confirm": {
+            "subscription": sub.id, "items": [{"id": sub["items"].data[0].id, "price": plus.id}]}})
+    sim.client.v1.subscriptions.cancel(sub.id)  # meanwhile, through the API
+    late = sim.http.post(url, data={"action": "confirm_update", "subscription": sub.id})
+    assert late.status_code == 400
+    assert "This subscription has ended" in late.text
+    assert "Current subscription" in late.text
+    assert sim.client.v1.subscriptions.retrieve(sub.id).status == "canceled"
+    sim.client.v1.customers.delete(customer.id)
+    gone = sim.http.get(url)
+    assert gone.status_code == 404
+    assert "This portal session has expired" in gone.text

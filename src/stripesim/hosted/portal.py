@@ -44,7 +44,8 @@ _FLOW_ACTIONS = {"subscription_update_confirm": "confirm_update", "subscription_
 def _open(sim: Sim, secret: str) -> Portal | None:
     session = next((s for s in sim.store.all("billing_portal.session")
                     if s["_secret"] == secret), None)
-    if session is None:
+    customer = sim.store.get("customer", str(session["customer"])) if session else None
+    if session is None or customer is None or customer.get("deleted"):
         return None
     config = sim.store.require("billing_portal.configuration", session["configuration"])
     return Portal(sim, session, config)
@@ -209,25 +210,26 @@ def _show(sim: Sim, secret: str, step: str, params: dict[str, str]) -> Response:
 
 def _step_for_error(portal: Portal, form: dict[str, str], error: str,
                     status: int) -> HTMLResponse:
-    """After a refusal: the step the action came from, with the error and the person's choices."""
+    """After a refusal: the step the action came from, with the error and the person's choices
+    (the homepage when that step cannot be shown any more)."""
     flow = pending_flow(portal.session)
     action = form.get("action", "")
-    if flow is not None and _FLOW_ACTIONS.get(flow["type"]) in (action, _alias(action)):
-        shown = _flow_step(portal, flow, error=error, status=status, form=form)
-        if shown is not None:
-            return shown
     sub_id = form.get("subscription", "")
     try:
+        if flow is not None and _FLOW_ACTIONS.get(flow["type"]) == _alias(action):
+            shown = _flow_step(portal, flow, error=error, status=status, form=form)
+            if shown is not None:
+                return shown
         if action == "cancel" and sub_id:
             return _cancel_step(portal, sub_id, error=error, status=status, form=form)
         if action == "switch" and sub_id and form.get("price"):
             return _confirm_step(portal, sub_id, form["price"], error=error, status=status)
-        if action in ("card", "add_card"):
+        if _alias(action) == "add_card":
             return _card_step(portal, error=error, status=status, form=form)
         if action == "customer":
             return _customer_step(portal, error=error, status=status, form=form)
     except StripeError:
-        pass  # the step itself cannot be shown any more: the homepage says what went wrong
+        pass
     return _home(portal, error=error, status=status)
 
 
