@@ -28,10 +28,18 @@ from starlette.routing import Route
 from ..billing.context import ensure_writable
 from ..errors import StripeError
 from ..sim import Sim
-from . import portal_views as views
-from .card_tiles import SAVE_CARDS
-from .portal_actions import CANCEL_REASONS, NOTICES, Portal, pending_flow, perform, proposed_change
-from .render import business_name, message, page
+from .portal_actions import NOTICES, Portal, pending_flow, perform
+from .portal_steps import (
+    base,
+    cancel_step,
+    card_step,
+    confirm_step,
+    customer_step,
+    flow_step,
+    home,
+    update_step,
+)
+from .render import business_name, message
 
 __all__ = ["asgi_routes"]
 
@@ -56,127 +64,6 @@ def _expired() -> HTMLResponse:
                    "Go back to the site you came from and open the billing portal again.", 404)
 
 
-def _base(portal: Portal) -> str:
-    return f"/p/session/{portal.session['_secret']}"
-
-
-def _render(portal: Portal, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
-    store = portal.sim.store
-    customer = store.require("customer", portal.customer_id)
-    features = portal.features
-    flow = pending_flow(portal.session)
-    return page(
-        template, status, base=_base(portal), business=business_name(store), customer=customer,
-        headline=(portal.config.get("business_profile") or {}).get("headline") or "",
-        return_url=portal.session.get("return_url") or "", in_flow=flow is not None,
-        features=features, **context)
-
-
-def _home(portal: Portal, *, notice: str | None = None, error: str | None = None,
-          status: int = 200) -> HTMLResponse:
-    store = portal.sim.store
-    customer = store.require("customer", portal.customer_id)
-    features = portal.features
-    subs = [views.subscription_view(store, s)
-            for s in views.live_subscriptions(store, portal.customer_id)]
-    return _render(
-        portal, "portal/home.html", status=status, subscriptions=subs,
-        can_switch=bool(views.plan_options(store, portal.config)),
-        cards=views.cards(store, customer) if features["payment_method_update"]["enabled"] else [],
-        details=views.customer_view(customer),
-        invoices=(views.invoices(store, portal.customer_id)
-                  if features["invoice_history"]["enabled"] else []),
-        notice=NOTICES.get(notice or ""), error=error)
-
-
-def _cancel_step(portal: Portal, sub_id: str, *, error: str | None = None, status: int = 200,
-                 form: dict[str, str] | None = None) -> HTMLResponse:
-    sub = views.owned_subscription(portal.sim.store, portal.customer_id, sub_id)
-    reasons = portal.features["subscription_cancel"].get("cancellation_reason") or {}
-    return _render(portal, "portal/cancel.html", status=status,
-                   sub=views.subscription_view(portal.sim.store, sub),
-                   immediately=portal.features["subscription_cancel"]["mode"] == "immediately",
-                   reasons=CANCEL_REASONS if reasons.get("enabled") else (),
-                   chosen=(form or {}).get("reason", ""), error=error)
-
-
-def _update_step(portal: Portal, sub_id: str, *, error: str | None = None,
-                 status: int = 200) -> HTMLResponse:
-    sub = views.owned_subscription(portal.sim.store, portal.customer_id, sub_id)
-    current = sub["items"]["data"][0]["price"]["id"]
-    return _render(portal, "portal/update.html", status=status,
-                   sub=views.subscription_view(portal.sim.store, sub),
-                   plans=views.plan_options(portal.sim.store, portal.config, current),
-                   error=error)
-
-
-def _confirm_step(portal: Portal, sub_id: str, price_id: str, *, error: str | None = None,
-                  status: int = 200) -> HTMLResponse:
-    """The proration preview of a switch chosen on the update step."""
-    store = portal.sim.store
-    sub = views.owned_subscription(store, portal.customer_id, sub_id)
-    if price_id not in {p.price_id for p in views.plan_options(store, portal.config)}:
-        return _update_step(portal, sub_id, error="Choose one of the plans below.", status=400)
-    item = sub["items"]["data"][0]
-    if item["price"]["id"] == price_id:
-        return _update_step(portal, sub_id, error="That is already your plan.", status=400)
-    price = store.require("price", price_id)
-    preview = views.preview_change(portal.sim, portal.config, sub, item, price,
-                                   int(item["quantity"]))
-    return _render(portal, "portal/confirm.html", status=status, confirm=preview,
-                   action="switch", back=f"{_base(portal)}/subscriptions/{sub_id}/update",
-                   error=error)
-
-
-def _flow_confirm_step(portal: Portal, *, error: str | None = None,
-                       status: int = 200) -> HTMLResponse:
-    """The `subscription_update_confirm` flow: the proposal the integration sent."""
-    sub, item, price, quantity = proposed_change(portal)
-    preview = views.preview_change(portal.sim, portal.config, sub, item, price, quantity)
-    return _render(portal, "portal/confirm.html", status=status, confirm=preview,
-                   action="confirm_update", back=None, error=error)
-
-
-def _card_step(portal: Portal, *, error: str | None = None, status: int = 200,
-               form: dict[str, str] | None = None) -> HTMLResponse:
-    chosen = (form or {}).get("payment_method") or SAVE_CARDS[0].alias
-    return _render(portal, "portal/card.html", status=status, cards=SAVE_CARDS, chosen=chosen,
-                   error=error)
-
-
-def _customer_step(portal: Portal, *, error: str | None = None, status: int = 200,
-                   form: dict[str, str] | None = None) -> HTMLResponse:
-    customer = portal.sim.store.require("customer", portal.customer_id)
-    details = views.customer_view(customer)
-    if form:  # what the person typed, kept after a refusal
-        details.update({k: form.get(k, details[k]) for k in ("name", "email", "phone")})
-        details["address"] = {k: form.get(f"address_{k}", v) for k, v in details["address"].items()}
-    allowed = set(portal.features["customer_update"].get("allowed_updates") or [])
-    return _render(portal, "portal/customer.html", status=status, details=details,
-                   allowed=allowed, error=error)
-
-
-def _flow_step(portal: Portal, flow: dict[str, Any], *, error: str | None = None,
-               status: int = 200, form: dict[str, str] | None = None) -> HTMLResponse | None:
-    """The page a pending flow opens on (None: the flow has no step of its own)."""
-    kind = flow["type"]
-    sub_id = (flow.get(kind) or {}).get("subscription") if isinstance(flow.get(kind), dict) \
-        else None
-    if kind == "subscription_update_confirm":
-        return _flow_confirm_step(portal, error=error, status=status)
-    if kind == "subscription_cancel" and sub_id:
-        return _cancel_step(portal, sub_id, error=error, status=status, form=form)
-    if kind == "subscription_update" and sub_id:
-        if form and form.get("price"):
-            return _confirm_step(portal, sub_id, form["price"], error=error, status=status)
-        return _update_step(portal, sub_id, error=error, status=status)
-    if kind == "payment_method_update":
-        return _card_step(portal, error=error, status=status, form=form)
-    if kind == "customer_update":
-        return _customer_step(portal, error=error, status=status, form=form)
-    return None
-
-
 def _show(sim: Sim, secret: str, step: str, params: dict[str, str]) -> Response:
     with sim.store.lock:
         portal = _open(sim, secret)
@@ -185,27 +72,27 @@ def _show(sim: Sim, secret: str, step: str, params: dict[str, str]) -> Response:
         flow = pending_flow(portal.session)
         try:
             if flow is not None and step == "home":
-                shown = _flow_step(portal, flow)
+                shown = flow_step(portal, flow)
                 if shown is not None:
                     return shown
             if step == "cancel":
-                return _cancel_step(portal, params["sub"])
+                return cancel_step(portal, params["sub"])
             if step == "update":
-                return _update_step(portal, params["sub"])
+                return update_step(portal, params["sub"])
             if step == "confirm":
-                return _confirm_step(portal, params["sub"], params.get("price", ""))
+                return confirm_step(portal, params["sub"], params.get("price", ""))
             if step == "card":
-                return _card_step(portal)
+                return card_step(portal)
             if step == "customer":
-                return _customer_step(portal)
+                return customer_step(portal)
         except StripeError as exc:
             if flow is not None and step == "home":
                 # The proposal no longer stands (price gone, subscription ended): the flow is
                 # over; say why on the homepage.
                 portal.session["_flow_done"] = True
                 sim.store.touch()
-            return _home(portal, error=exc.message, status=400)
-        return _home(portal, notice=params.get("notice"))
+            return home(portal, error=exc.message, status=400)
+        return home(portal, notice=params.get("notice"))
 
 
 def _step_for_error(portal: Portal, form: dict[str, str], error: str,
@@ -217,20 +104,20 @@ def _step_for_error(portal: Portal, form: dict[str, str], error: str,
     sub_id = form.get("subscription", "")
     try:
         if flow is not None and _FLOW_ACTIONS.get(flow["type"]) == _alias(action):
-            shown = _flow_step(portal, flow, error=error, status=status, form=form)
+            shown = flow_step(portal, flow, error=error, status=status, form=form)
             if shown is not None:
                 return shown
         if action == "cancel" and sub_id:
-            return _cancel_step(portal, sub_id, error=error, status=status, form=form)
+            return cancel_step(portal, sub_id, error=error, status=status, form=form)
         if action == "switch" and sub_id and form.get("price"):
-            return _confirm_step(portal, sub_id, form["price"], error=error, status=status)
+            return confirm_step(portal, sub_id, form["price"], error=error, status=status)
         if _alias(action) == "add_card":
-            return _card_step(portal, error=error, status=status, form=form)
+            return card_step(portal, error=error, status=status, form=form)
         if action == "customer":
-            return _customer_step(portal, error=error, status=status, form=form)
+            return customer_step(portal, error=error, status=status, form=form)
     except StripeError:
         pass
-    return _home(portal, error=error, status=status)
+    return home(portal, error=error, status=status)
 
 
 def _alias(action: str) -> str:
@@ -248,7 +135,7 @@ def _after_flow(portal: Portal, notice: str) -> Response:
         return message("All done", custom or NOTICES[notice],
                        link=portal.session.get("return_url"), link_text=f"Return to {business}",
                        business=business)
-    return RedirectResponse(f"{_base(portal)}?{urlencode({'notice': notice})}", status_code=303)
+    return RedirectResponse(f"{base(portal)}?{urlencode({'notice': notice})}", status_code=303)
 
 
 def _act(sim: Sim, secret: str, form: dict[str, str]) -> Response:
@@ -263,7 +150,7 @@ def _act(sim: Sim, secret: str, form: dict[str, str]) -> Response:
             sim.store.save()
             if portal.session.get("return_url"):
                 return RedirectResponse(portal.session["return_url"], status_code=303)
-            return RedirectResponse(f"{_base(portal)}?notice=flow_left", status_code=303)
+            return RedirectResponse(f"{base(portal)}?notice=flow_left", status_code=303)
         try:
             ensure_writable(sim.store, portal.customer_id)
             notice = perform(portal, form)
@@ -277,7 +164,7 @@ def _act(sim: Sim, secret: str, form: dict[str, str]) -> Response:
         sim.store.save()
         if completes:
             return _after_flow(portal, notice)
-        return RedirectResponse(f"{_base(portal)}?{urlencode({'notice': notice})}",
+        return RedirectResponse(f"{base(portal)}?{urlencode({'notice': notice})}",
                                 status_code=303)
 
 
