@@ -13,7 +13,7 @@ from typing import Any
 from .errors import CardError
 
 __all__ = ["HARD_DECLINES", "TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error",
-           "lookup_card"]
+           "lookup_card", "mark_authenticated"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ class CardSpec:
     decline_code: str | None = None
     # Stripe refuses to attach some declining cards to a customer at all.
     attachable: bool = True
+    # 3155: once the customer authenticated it on-session (the card is then set up for
+    # future use), off-session charges go through without a new challenge.
+    setup_skips_auth: bool = False
 
 
 _DECLINED = CardSpec("visa", "0002", outcome="decline", code="card_declined",
@@ -43,6 +46,8 @@ TEST_CARDS: dict[str, CardSpec] = {
     "pm_card_chargeCustomerFail": CardSpec("visa", "0341", outcome="decline",
                                            code="card_declined", decline_code="generic_decline"),
     "pm_card_threeDSecure2Required": CardSpec("visa", "3220", outcome="requires_action"),
+    "pm_card_authenticationRequiredOnSetup": CardSpec("visa", "3155", outcome="requires_action",
+                                                      setup_skips_auth=True),
     "pm_card_visa_chargeDeclinedInsufficientFunds": CardSpec(
         "visa", "9995", outcome="decline", code="card_declined",
         decline_code="insufficient_funds", attachable=False),
@@ -96,10 +101,13 @@ def lookup_card(alias: str) -> CardSpec | None:
     return TEST_CARDS.get(alias)
 
 
-def card_behaviour(pm: dict[str, Any]) -> Charge:
-    """How a charge on this stored payment method goes (pure: reads `_test_card`)."""
+def card_behaviour(pm: dict[str, Any], *, off_session: bool = False) -> Charge:
+    """How a charge on this stored payment method goes (pure: reads `_test_card`, and
+    `_set_up`, which `mark_authenticated` writes)."""
     card = TEST_CARDS.get(str(pm.get("_test_card", "")))
     if card is None or card.outcome == "succeed":
+        return Charge("succeed")
+    if card.setup_skips_auth and off_session and pm.get("_set_up"):
         return Charge("succeed")
     if card.outcome == "requires_action":
         return Charge("requires_action", code="authentication_required",
@@ -107,6 +115,13 @@ def card_behaviour(pm: dict[str, Any]) -> Charge:
                       message=_MESSAGES["authentication_required"])
     return Charge("decline", code=card.code, decline_code=card.decline_code,
                   message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
+
+
+def mark_authenticated(pm: dict[str, Any]) -> None:
+    """The customer passed 3D Secure with this saved card: it counts as set up for
+    off-session use (what makes 3155 stop asking)."""
+    if pm.get("customer"):
+        pm["_set_up"] = True
 
 
 def decline_error(charge: Charge, *, param: str | None = None,

@@ -77,8 +77,20 @@ def complete(ctx: Ctx, session: dict[str, Any], pm_id: str, *, email: str | None
     return "requires_action"
 
 
+def _waiting_subscription(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any] | None:
+    """The subscription an earlier attempt on this session left incomplete (3D Secure failed
+    or abandoned): a new card pays its open invoice instead of starting a second one."""
+    sub = ctx.store.get("subscription", str(session.get("subscription")))
+    return sub if sub is not None and sub["status"] == "incomplete" else None
+
+
 def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
                pm: dict[str, Any]) -> str:
+    waiting = _waiting_subscription(ctx, session)
+    if waiting is not None:
+        waiting["default_payment_method"] = pm["id"]
+        invoice = ctx.store.require("invoice", waiting["latest_invoice"])
+        return payment.pay_invoice(ctx, invoice, pm=pm, off_session=False)
     data = session["_subscription_data"]
     now = ctx.now(customer["id"])
     days = data.get("trial_period_days")
@@ -101,6 +113,10 @@ def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
 
 def _pay(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
          pm: dict[str, Any]) -> str:
+    earlier = ctx.store.get("payment_intent", str(session.get("payment_intent")))
+    if earlier is not None and earlier["status"] in ("requires_payment_method", "requires_action"):
+        # As on Stripe, the session keeps one PaymentIntent: a retry confirms it again.
+        return "paid" if payment.confirm(ctx, earlier, pm).succeeds else "requires_action"
     data = session["_payment_intent_data"]
     pi = payment.new_payment_intent(
         ctx, amount=int(session["amount_total"]), currency=session["currency"],

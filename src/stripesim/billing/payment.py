@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..cards import Charge as Outcome
-from ..cards import card_behaviour
+from ..cards import card_behaviour, mark_authenticated
 from ..store import new_id
 from . import dunning
 from .charges import new_charge
@@ -66,12 +66,13 @@ def _error(pi: dict[str, Any], pm: dict[str, Any], result: Outcome,
 
 
 def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
-            authenticated: bool = False) -> Outcome:
+            authenticated: bool = False, off_session: bool = False) -> Outcome:
     """Charge `pm` for `pi`. `authenticated` = the customer passed 3DS for this intent."""
     at = ctx.now(pi.get("customer"))
-    result = card_behaviour(pm)
+    result = card_behaviour(pm, off_session=off_session)
     if authenticated and result.outcome == "requires_action":
         result = Outcome("succeed")
+        mark_authenticated(pm)
     pi["payment_method"] = pm["id"]
     if result.outcome == "requires_action":
         pi.update(status="requires_action", last_payment_error=None, next_action={
@@ -178,7 +179,7 @@ def pay_invoice(ctx: Ctx, invoice: dict[str, Any], *, pm: dict[str, Any] | None 
         ctx.store.touch()
         _failed(ctx, invoice, before, at)
         return "failed"
-    result = confirm(ctx, pi, pm, authenticated=authenticated)
+    result = confirm(ctx, pi, pm, authenticated=authenticated, off_session=off_session)
     if result.succeeds:
         return "paid"
     if result.outcome == "requires_action":
