@@ -103,7 +103,7 @@ def create_host_app(config: HostAppConfig) -> FastAPI:
             return _login_page(config)
         if checkout_status == "success" and session_id:
             # Back from Stripe: apply the payment now, so the order shows as paid at once.
-            api.get(f"/v1/checkout/sessions/{quote(session_id)}/fulfil", params={"host_user_id": user.id})
+            api.post(f"/v1/checkout/sessions/{quote(session_id)}/fulfil", params={"host_user_id": user.id})
             return _go("/", "Consultation requested! A dermatologist will review your scan within "
                             "24-48 hours.", "good")
         if checkout_status == "cancel":

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coinslot import (
@@ -76,6 +77,7 @@ DOMAIN_ROUTERS = [
     entitlements_api.router,
     overview_api.router,
     webhooks_api.router,
+    webhooks_api.events_router,
     outbound_api.router,
     analytics_api.router,
 ]
@@ -141,12 +143,31 @@ def internal_error(request_id: str) -> JSONResponse:
     )
 
 
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_MESSAGES = {
+    400: "the request body cannot be parsed: send JSON with Content-Type: application/json",
+    404: "no such route: the API reference is at /docs",
+    405: "this route does not take that method: see /docs",
+}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoinslotError)
     async def _coinslot_error(_request: Request, exc: CoinslotError) -> JSONResponse:
         response = _error_response(exc.http_status, exc.to_dict())
         if exc.http_status == 503:
             response.headers["Retry-After"] = "30"
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own answers (no such route, wrong method, a body that cannot be parsed) in the same
+        # envelope as every other error, so a client has one shape to read.
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        response = _error_response(exc.status_code, {"code": code, "message": message})
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
         return response
 
     @app.exception_handler(DataError)

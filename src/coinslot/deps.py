@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from coinslot.apikeys.service import verify_key
@@ -22,7 +23,9 @@ from coinslot.errors import BillingDisabled, Unauthorized
 from coinslot.limits import BIGINT_MAX
 from coinslot.stripe_gateway import StripeGateway
 
-__all__ = ["ApiCaller", "Container", "ContainerDep", "RowId", "get_container", "require_api_key"]
+__all__ = [
+    "API_KEY_SCHEME", "ApiCaller", "Container", "ContainerDep", "RowId", "get_container", "require_api_key",
+]
 
 
 @dataclass
@@ -71,10 +74,20 @@ class ApiCaller:
     api_key_id: int
 
 
-async def require_api_key(request: Request, container: ContainerDep) -> ApiCaller:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret:
+# Declared to OpenAPI (so /docs and code generators know how to authenticate); `auto_error=False`
+# because a missing key is answered with coinslot's own error envelope, not FastAPI's 403.
+API_KEY_SCHEME = HTTPBearer(
+    scheme_name="ApiKey", bearerFormat="cs_...", auto_error=False,
+    description="A coinslot API key (`coinslot keys create`), sent as `Authorization: Bearer cs_...`.",
+)
+
+
+async def require_api_key(
+    container: ContainerDep,
+    credentials: HTTPAuthorizationCredentials | None = Security(API_KEY_SCHEME),
+) -> ApiCaller:
+    secret = credentials.credentials if credentials is not None else ""
+    if not secret:
         raise Unauthorized(
             "API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)"
         )

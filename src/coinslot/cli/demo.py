@@ -44,7 +44,7 @@ from coinslot.clock import ShiftedClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.deps import Container
-from coinslot.errors import InvalidInput, NotFound
+from coinslot.errors import InvalidInput
 from coinslot.ledger import service as ledger_service
 from coinslot.migrations import upgrade_to_head, versions_exist
 from coinslot.money import format_minor
@@ -203,9 +203,8 @@ class TestClockControl:
         """Each demo user's plan and credits as coinslot sees them now."""
         states = {}
         for host_user_id, (_stripe_id, name) in self._customers.items():
-            try:
-                state = overview.read_customer_state(self._container, host_user_id=host_user_id)
-            except NotFound:  # never used coinslot yet
+            state = overview.read_customer_state(self._container, host_user_id=host_user_id)
+            if state.customer_id is None:  # never used coinslot yet
                 continue
             states[host_user_id] = _UserState(name, state.customer_id, state.plan.name,
                                               state.credits.available, state.ledger_position)

@@ -37,7 +37,7 @@ from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_acces
 
 __all__ = [
     "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "credits_view",
-    "effective_balance", "hold", "refusal", "release",
+    "effective_balance", "hold", "new_user_credits", "refusal", "release",
 ]
 
 DEFAULT_GRACE = dt.timedelta(days=3)
@@ -159,6 +159,12 @@ def _pending_credits(session: Session, *, customer_id: int, period: _LazyPeriod 
     )
 
 
+def new_user_credits(catalog: Catalog) -> int:
+    """What a user coinslot has not seen yet has: the default plan's month, granted by their first use."""
+    plan = catalog.default
+    return plan.credits_per_period if plan.kind == "free" and _grants_monthly(plan) else 0
+
+
 def _subscription_view(found: repository.CheckSnapshot, access: PlanAccess) -> _Mirrored | None:
     return next((row for row in found.subscriptions if row.id == access.subscription_id), None)
 
@@ -190,8 +196,8 @@ def check(
         period = _lazy_period(session, customer_id=found.customer_id, plan=plan,
                               subscription=_subscription_view(found, access), now=now, grace=grace)
         available += _pending_credits(session, customer_id=found.customer_id, period=period, now=now)
-    elif plan is not None and plan.kind == "free" and _grants_monthly(plan):
-        available += plan.credits_per_period  # a new user: what their first consume will grant
+    else:
+        available += new_user_credits(catalog)
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
                        quantity=quantity, params=params, uses_this_period=uses)
 

@@ -109,6 +109,9 @@ class LedgerLine:
     reason: str | None
     created_at: dt.datetime
 
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
 
 def entries(
     session: Session, *, customer_id: int, after: int | None = None, before: int | None = None,
@@ -116,8 +119,8 @@ def entries(
 ) -> list[LedgerLine]:
     """A page of a customer's entries: oldest first after the position `after`, else newest first
     (before the position `before`, when given)."""
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("limit must be between 1 and 1000", field="limit")
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput("limit must be between 1 and 10000", field="limit")
     rows = repo.entries_page(session, customer_id=customer_id, after_id=after, before_id=before, limit=limit)
     return [LedgerLine(row.id, row.entry_id, row.kind, row.credits, row.available_delta, row.held_delta,
                        row.debt_delta, row.balance_after, row.feature, row.source, row.reason, row.created_at)

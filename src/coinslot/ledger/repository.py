@@ -42,6 +42,7 @@ __all__ = [
     "live_lots",
     "lock_balance",
     "lots_by_source",
+    "pending_holds",
     "period_lots",
     "period_opening_entry_id",
     "previous_period_lots",
@@ -464,3 +465,10 @@ def last_entry_position(session: Session, *, customer_id: int | None) -> int:
     if customer_id is not None:
         query = query.where(LedgerEntry.customer_id == customer_id)
     return int(session.scalar(query) or 0)
+
+
+def pending_holds(session: Session, *, customer_id: int) -> Sequence[CreditHold]:
+    """The customer's holds not resolved yet (some may be past their expiry), oldest first."""
+    query = (select(CreditHold).where(CreditHold.customer_id == customer_id, CreditHold.status == "pending")
+             .order_by(CreditHold.id))
+    return session.scalars(query).all()

@@ -14,14 +14,16 @@ from sqlalchemy.orm import Session
 
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog, Plan
+from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
 from coinslot.deps import Container
 from coinslot.entitlements import service as entitlements
-from coinslot.errors import NotFound
 from coinslot.ledger import service as ledger
-from coinslot.models import Subscription
+from coinslot.models import Order, Subscription
 from coinslot.subscriptions import service as subscriptions
-from coinslot.subscriptions.core import PlanAccess
+from coinslot.subscriptions.core import PlanAccess, plan_access
+
+OPEN_ORDER_STATUSES = ("draft", "paid")
 
 __all__ = ["CreditsState", "CustomerState", "FeatureUse", "customer_state", "read_customer_state"]
 
@@ -59,9 +61,10 @@ class CreditsState:
 @dataclass(frozen=True, slots=True)
 class CustomerState:
     host_user_id: str
+    known: bool  # False: coinslot has not seen the user yet; the state is the one they start with
     display_name: str  # the host's name for the user (sent with links and checkouts), else the id
     email: str | None
-    customer_id: int
+    customer_id: int | None  # None for a user coinslot has not seen yet
     stripe_customer_id: str | None
     plan: Plan
     access: PlanAccess
@@ -69,17 +72,19 @@ class CustomerState:
     pending_plan: Plan | None  # a downgrade scheduled for the period end
     credits: CreditsState
     features: list[FeatureUse]
+    holds: list[ledger.HoldView]  # pending, for jobs still running
+    open_orders: list[Order]  # drafts awaiting payment, and paid orders the host has not fulfilled
     ledger_position: int  # the customer's newest entry: what changed since is `ledger.entries(after=...)`
 
 
 def customer_state(
     session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datetime, grace: dt.timedelta,
 ) -> CustomerState:
-    """The state of a customer coinslot knows; NotFound (404 `customer_not_found`) for an unknown user."""
+    """The state of a customer. A user coinslot has not seen yet gets the state they start with (the
+    default plan, and what their first use will grant, as `check` answers), with `known=False`."""
     customer = customers.get_by_host_user_id(session, host_user_id)
     if customer is None:
-        raise NotFound(f"no customer with host_user_id {host_user_id!r}", code="customer_not_found",
-                       field="host_user_id")
+        return _new_user(host_user_id, catalog=catalog, now=now)
     access = subscriptions.plan_access_for(session, customer_id=customer.id, catalog=catalog, now=now,
                                            grace=grace)
     subscription = (session.get(Subscription, access.subscription_id) if access.subscription_id is not None
@@ -105,11 +110,32 @@ def customer_state(
         for feature in catalog.features.values()
     ]
     return CustomerState(
-        host_user_id=customer.host_user_id, display_name=customer.name or customer.host_user_id,
+        host_user_id=customer.host_user_id, known=True, display_name=customer.name or customer.host_user_id,
         email=customer.email, customer_id=customer.id,
         stripe_customer_id=customer.stripe_customer_id,
         plan=plan, access=access, subscription=subscription, pending_plan=pending, credits=credits,
-        features=features, ledger_position=ledger.last_position(session, customer_id=customer.id),
+        features=features, holds=ledger.pending_holds(session, customer_id=customer.id, now=now),
+        open_orders=[order for order in checkout.list_orders(session, host_user_id=host_user_id, limit=50)
+                     if order.status in OPEN_ORDER_STATUSES],
+        ledger_position=ledger.last_position(session, customer_id=customer.id),
+    )
+
+
+def _new_user(host_user_id: str, *, catalog: Catalog, now: dt.datetime) -> CustomerState:
+    plan = catalog.default
+    pending = entitlements.new_user_credits(catalog)
+    access = plan_access(default_plan=plan.key, now=now, grace=dt.timedelta(0), status=None, plan_key=None)
+    credits = CreditsState(
+        available=pending, held=0, debt=0, period_allowance=pending, used_this_period=0,
+        period_start=ledger.month_start(now), from_plan=pending, from_purchases=0, from_adjustments=0,
+        unlimited=plan.unlimited, not_yet_written=pending,
+    )
+    features = [FeatureUse(feature.key, feature.name, feature.credits, feature.key in plan.features, 0, 0,
+                           feature.limit_per_period) for feature in catalog.features.values()]
+    return CustomerState(
+        host_user_id=host_user_id, known=False, display_name=host_user_id, email=None, customer_id=None,
+        stripe_customer_id=None, plan=plan, access=access, subscription=None, pending_plan=None,
+        credits=credits, features=features, holds=[], open_orders=[], ledger_position=0,
     )
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from coinslot.api_contract import errors
 from coinslot.customers import service as customers
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.web.auth import (
@@ -28,26 +29,31 @@ from coinslot.web.pages import PageRoute, mount_path, redirect
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(tags=["links"])
 pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 class LinkRequest(BaseModel):
+    """Whose billing pages to open, on which page, and where "Back to the app" leads."""
+
     host_user_id: str = Field(min_length=1, max_length=255, description="your app's id for the user")
-    email: str | None = Field(default=None, max_length=320)
+    email: str | None = Field(default=None, max_length=320, description="the user's email (kept if first)")
     name: str | None = Field(default=None, max_length=255,
                              description="the user's display name, shown on the pages (\"Signed in as\")")
-    page: Page = "billing"
+    page: Page = Field(default="billing", description="the page the link opens: billing, pricing or credits")
     return_url: str | None = Field(default=None,
                                    description="where 'Back to the app' leads; an allowed origin")
 
 
 class LinkAnswer(BaseModel):
-    url: str
-    expires_at: dt.datetime
+    """A link to send the user's browser to (once)."""
+
+    url: str = Field(description="single use; redirect the user's browser here")
+    expires_at: dt.datetime = Field(description="unused after this, the link is refused")
 
 
-@router.post("/v1/links", dependencies=[Depends(require_api_key)])
+@router.post("/v1/links", dependencies=[Depends(require_api_key)], operation_id="createLink",
+             summary="A signed link to a user's billing pages", responses=errors())
 def create_link(body: LinkRequest, request: Request, container: ContainerDep) -> LinkAnswer:
     """A short-lived signed link that opens the user's billing pages in a browser session scoped to them."""
     settings = container.settings

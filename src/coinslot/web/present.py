@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from coinslot.catalog.core import Catalog, Plan
-from coinslot.money import ceil_div, currency_exponent, format_minor
+from coinslot.catalog.core import Catalog, minimum_quantity, yearly_saving
+from coinslot.money import currency_exponent, format_minor
 
 __all__ = [
     "Meter",
@@ -77,19 +77,6 @@ def toast_for(name: str | None) -> Toast | None:
     return _TOASTS.get(name or "")
 
 
-def yearly_saving(plan: Plan) -> tuple[int, int] | None:
-    """(minor units saved per year, percent saved) paying yearly instead of monthly; None without both."""
-    monthly = plan.prices.get("month")
-    yearly = plan.prices.get("year")
-    if monthly is None or yearly is None or monthly.currency != yearly.currency:
-        return None
-    twelve_months = monthly.amount_minor * 12
-    saved = twelve_months - yearly.amount_minor
-    if saved <= 0:
-        return None
-    return saved, saved * 100 // twelve_months
-
-
 @dataclass(frozen=True, slots=True)
 class Meter:
     used: int  # credits spent this period, from the ledger's spends
@@ -120,13 +107,6 @@ def credits_meter(*, available: int, allowance: int, used: int, low_balance_pct:
     return Meter(used=used, remaining=max(available, 0), allowance=allowance, percent_left=percent,
                  state=state, from_plan=from_plan, from_purchases=from_purchases,
                  from_adjustments=from_adjustments)
-
-
-def minimum_quantity(*, unit_amount_minor: int, minimum_amount_minor: int) -> int:
-    """The fewest credits whose total reaches the minimum amount (at least 1)."""
-    if unit_amount_minor <= 0:
-        return 1
-    return max(1, ceil_div(minimum_amount_minor, unit_amount_minor))
 
 
 def currency_symbol(currency: str) -> str:

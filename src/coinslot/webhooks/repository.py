@@ -54,13 +54,19 @@ def get(session: Session, *, event_ref: str | int, for_update: bool = False) -> 
 
 
 def search(
-    session: Session, *, status: str | None = None, event_type: str | None = None, limit: int = 50
+    session: Session, *, status: str | None = None, event_type: str | None = None,
+    object_id: str | None = None, before_id: int | None = None, limit: int = 50,
 ) -> Sequence[WebhookEvent]:
+    """Newest first; `before_id` pages on (keyset: a page costs the same however deep)."""
     query = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
     if status:
         query = query.where(WebhookEvent.status == status)
     if event_type:
         query = query.where(WebhookEvent.type == event_type)
+    if object_id:
+        query = query.where(WebhookEvent.object_id == object_id)
+    if before_id is not None:
+        query = query.where(WebhookEvent.id < before_id)
     return session.scalars(query).all()
 
 

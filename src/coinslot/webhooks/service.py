@@ -21,10 +21,12 @@ class EventDetail:
 
 
 def list_events(
-    session: Session, *, status: str | None = None, event_type: str | None = None, limit: int = 50
+    session: Session, *, status: str | None = None, event_type: str | None = None,
+    object_id: str | None = None, before_id: int | None = None, limit: int = 50,
 ) -> Sequence[WebhookEvent]:
-    """Newest first, filtered by status and/or type."""
-    return repository.search(session, status=status, event_type=event_type, limit=min(max(limit, 1), 1000))
+    """Newest first, filtered by status, type and/or the Stripe object they are about; `before_id` pages."""
+    return repository.search(session, status=status, event_type=event_type, object_id=object_id,
+                             before_id=before_id, limit=min(max(limit, 1), 1001))
 
 
 def get_event(session: Session, *, event_ref: str) -> EventDetail:
