@@ -9,10 +9,9 @@ from typing import ParamSpec, TypeVar
 
 from rich.console import Console
 
-from coinslot.clock import SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
-from coinslot.deps import Container
+from coinslot.deps import Container, make_clock
 from coinslot.errors import CoinslotError
 
 __all__ = ["console", "err_console", "load_container", "shows_errors"]
@@ -29,7 +28,7 @@ R = TypeVar("R")
 
 def load_container(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
-    return Container(settings=settings, db=Database(settings.database_url), clock=SystemClock())
+    return Container(settings=settings, db=Database.for_settings(settings), clock=make_clock(settings))
 
 
 def shows_errors(func: Callable[P, R]) -> Callable[P, R]:
