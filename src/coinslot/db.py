@@ -90,6 +90,8 @@ def is_unavailable(exc: BaseException) -> bool:
     """Whether a database error means "the database cannot take this now" (503, retry) rather than a bug."""
     if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):  # a dead connection, a full pool
         return True
+    if isinstance(exc, sqlite3.Error):  # raised by our own BEGIN IMMEDIATE, outside SQLAlchemy's wrapping
+        return any(marker in str(exc).lower() for marker in _SQLITE_UNAVAILABLE)
     if not isinstance(exc, sa_exc.DBAPIError):
         return False
     if exc.connection_invalidated:
@@ -265,7 +267,7 @@ class Database:
         try:
             with writer_turn, factory() as session, session.begin():
                 yield session
-        except sa_exc.SQLAlchemyError as exc:
+        except (sa_exc.SQLAlchemyError, sqlite3.Error) as exc:
             if not is_unavailable(exc):
                 raise
             log.warning("database unavailable", extra={"error": str(exc.__cause__ or exc)[:300]})

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+from prometheus_client import start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from coinslot.clock import Clock
 from coinslot.db import Database
+from coinslot.observability import registry_for_scrape
 from coinslot.outbound import service as outbound_service
 from coinslot.webhooks import service as webhooks_service
 
-__all__ = ["QueueGauges"]
+__all__ = ["QueueGauges", "serve_metrics"]
 
 log = logging.getLogger("coinslot.metrics")
 
@@ -73,3 +75,15 @@ class QueueGauges(Collector):
             gauge = GaugeMetricFamily(name, documentation)
             gauge.add_metric([], value)
             yield gauge
+
+
+def serve_metrics(db: Database, clock: Clock, *, port: int, host: str = "0.0.0.0") -> Callable[[], None]:
+    """/metrics of a process without an API (`coinslot worker`, `coinslot outbound send`) on its own port:
+    its counters and the queue gauges. Returns the function that stops the server."""
+    server, thread = start_http_server(port, addr=host, registry=registry_for_scrape(QueueGauges(db, clock)))
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(timeout=5)
+
+    return stop

@@ -13,8 +13,9 @@ from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.deps import Container, make_clock
 from coinslot.errors import CoinslotError
+from coinslot.observability import configure_logging, configure_sentry
 
-__all__ = ["console", "err_console", "load_container", "shows_errors"]
+__all__ = ["configure_process", "console", "err_console", "load_container", "shows_errors"]
 
 # Piped or captured output (scripts, logs, CI) gets wide lines: an 80-column default would
 # truncate event ids and statuses in tables that operators grep.
@@ -24,6 +25,13 @@ err_console = Console(stderr=True, width=_WIDTH)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def configure_process(settings: Settings) -> None:
+    """What a long-running command (worker, sender, migrate) sets up first, as `serve` does: JSON logs
+    to stderr at the configured level, and Sentry when a DSN is set."""
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_sentry(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
 
 
 def load_container(settings: Settings | None = None) -> Container:

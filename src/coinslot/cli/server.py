@@ -8,7 +8,7 @@ import tempfile
 
 import typer
 
-from coinslot.cli.common import console, err_console, shows_errors
+from coinslot.cli.common import configure_process, console, err_console, shows_errors
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.migrations import schema_status, upgrade_to_head
@@ -79,6 +79,7 @@ def migrate(
 ) -> None:
     """Bring the database schema up to date (safe to run on every deploy, from several places at once)."""
     settings = Settings()
+    configure_process(settings)
     database = Database.for_settings(settings)
     try:
         if check:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,7 +36,14 @@ from coinslot.webhooks import repository
 from coinslot.webhooks.handlers import HANDLERS
 from coinslot.webhooks.inbox import store_event
 
-__all__ = ["CURSOR", "OVERLAP_S", "STRIPE_EVENTS_KEPT_S", "BackfillReport", "backfill_events"]
+__all__ = [
+    "CURSOR",
+    "OVERLAP_S",
+    "STRIPE_EVENTS_KEPT_S",
+    "BackfillReport",
+    "backfill_events",
+    "start_backfill_loop",
+]
 
 log = logging.getLogger("coinslot.webhooks")
 
@@ -43,6 +52,7 @@ OVERLAP_S = 300
 STRIPE_EVENTS_KEPT_S = 30 * 86400  # Stripe lists events of the last 30 days
 RUN_LEASE_S = 900.0  # longer than listing a month of events; a crashed run frees the cursor after it
 _MAX_FILTER_TYPES = 20  # Stripe's limit on `types[]`
+_LOOP_CHECK_S = 60.0  # how often the loop looks whether a run is due (the interval itself is longer)
 
 
 @dataclass
@@ -152,3 +162,24 @@ def _finish(
                 f"events between {since} and then may be lost for good. Run `coinslot reconcile` to repair "
                 "subscription state, and check grants and orders of that time by hand.",
             )
+
+
+def start_backfill_loop(container: Container) -> Callable[[], None] | None:
+    """`coinslot worker`'s periodic backfill (every `reconcile_interval_s`; 0 = off), in a thread.
+
+    Every worker process runs the loop; the cursor's lease and `finished_at` make one run per
+    interval across all of them.
+    """
+    interval_s = container.settings.reconcile_interval_s
+    if interval_s <= 0:
+        return None
+    worker = leases.new_worker_id()
+
+    def loop(stop: threading.Event) -> None:
+        while not stop.wait(min(interval_s, _LOOP_CHECK_S)):
+            try:
+                backfill_events(container, worker=worker, min_interval_s=interval_s)
+            except Exception:  # Stripe or the database unreachable: the next turn tries again
+                log.exception("backfill from Stripe's events list failed; trying again later")
+
+    return leases.start_loop_thread("coinslot-backfill", loop)
