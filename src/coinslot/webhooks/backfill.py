@@ -116,7 +116,9 @@ def backfill_events(
             newest_seen = max([newest_seen or 0, *(event.created for event, _ in page)])
             now = container.clock.now()
             with container.db.unit_of_work() as session:
-                for event, raw in page:
+                # Oldest first within the page (Stripe lists newest first): the worker applies events of
+                # one second in the order of their rows, and a refund should not come before its sale.
+                for event, raw in reversed(page):
                     if store_event(session, event=event, payload=raw.encode(), now=now):
                         report.stored.append(event.id)
     except BaseException:
