@@ -208,7 +208,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _install_operations_routes(app: FastAPI, container: Container) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        # "now": this process's time, to spot a skewed host (or see it follow a Stripe test clock).
+        return {"status": "ok", "now": container.clock.now().isoformat()}
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> Response:

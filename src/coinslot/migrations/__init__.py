@@ -17,7 +17,9 @@ the example to copy.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,6 +37,7 @@ __all__ = [
     "SchemaStatus",
     "alembic_config",
     "head_revision",
+    "migration_lock_key",
     "schema_status",
     "upgrade_to_head",
     "versions_exist",
@@ -42,7 +45,8 @@ __all__ = [
 
 _HERE = Path(__file__).parent
 VERSION_TABLE = "coinslot_alembic_version"
-_LEGACY_VERSION_TABLE = "alembic_version"  # 0.1 kept its revision there; adopted once (see below)
+_LEGACY_VERSION_TABLE = "alembic_version"
+_LOCK_POLL_S = 0.5  # 0.1 kept its revision there; adopted once (see below)
 
 
 def alembic_config(database_url: str, *, schema: str | None = None) -> Config:
@@ -60,7 +64,7 @@ def head_revision() -> str:
     return head
 
 
-def _lock_key(schema: str | None) -> int:
+def migration_lock_key(schema: str | None) -> int:
     # One lock per coinslot schema: two coinslot installations in one database do not wait on each other.
     digest = hashlib.sha256(f"coinslot.migrate:{schema or ''}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
@@ -75,36 +79,43 @@ def upgrade_to_head(db: Database | str, *, on_wait: Callable[[str], None] | None
     """
     database = Database(db) if isinstance(db, str) else db
     try:
-        with database.engine.connect() as connection:
-            if not database.is_sqlite:
-                _lock(connection, database.schema, on_wait)
-            try:
-                _adopt_legacy_version_table(connection, database.schema)
-                connection.commit()  # Alembic must begin its own transactions (one per revision)
-                config = alembic_config(database.url, schema=database.schema)
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
-                connection.commit()
-            finally:
-                if not database.is_sqlite:
-                    connection.rollback()
-                    key = _lock_key(database.schema)
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
+        with _migration_lock(database, on_wait), database.engine.connect() as connection:
+            _adopt_legacy_version_table(connection, database.schema)
+            connection.commit()  # Alembic must begin its own transactions (one per revision)
+            config = alembic_config(database.url, schema=database.schema)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
     finally:
         if isinstance(db, str):
             database.dispose()
 
 
-def _lock(connection: Connection, schema: str | None, on_wait: Callable[[str], None] | None) -> None:
-    key = _lock_key(schema)
-    if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one():
-        if on_wait is not None:
-            on_wait("another `coinslot migrate` holds the migration lock; waiting for it")
-        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-    if schema is not None:
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))  # validated identifier
-    connection.commit()  # the lock is the session's: it outlives this transaction
+@contextmanager
+def _migration_lock(database: Database, on_wait: Callable[[str], None] | None) -> Iterator[None]:
+    """Hold coinslot's migration lock (PostgreSQL; SQLite's own write lock serialises it there).
+
+    The lock lives on its own connection in autocommit, and a waiting process polls with
+    pg_try_advisory_lock rather than blocking: a blocked statement keeps a snapshot open, and the
+    holder's CREATE INDEX CONCURRENTLY waits for every older snapshot to end (a deadlock).
+    """
+    if database.is_sqlite:
+        yield
+        return
+    key = migration_lock_key(database.schema)
+    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as locker:
+        told = False
+        while not locker.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one():
+            if on_wait is not None and not told:
+                on_wait("another `coinslot migrate` holds the migration lock; waiting for it")
+                told = True
+            time.sleep(_LOCK_POLL_S)
+        try:
+            if database.schema is not None:
+                locker.execute(text(f"CREATE SCHEMA IF NOT EXISTS {database.schema}"))  # validated name
+            yield
+        finally:
+            locker.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
 
 
 def _adopt_legacy_version_table(connection: Connection, schema: str | None) -> None:

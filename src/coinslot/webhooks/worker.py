@@ -309,8 +309,10 @@ def _process_one(
 ) -> str:
     with log_context(stripe_event_id=claimed.stripe_event_id, event_type=claimed.type,
                      customer=_customer_of(claimed), worker=worker):
-        return _apply_or_record(container, claimed, fetched, worker=worker, load_catalog=load_catalog,
-                                started_at=started_at)
+        outcome = _apply_or_record(container, claimed, fetched, worker=worker, load_catalog=load_catalog,
+                                   started_at=started_at)
+        log.info("webhook event applied", extra={"outcome": outcome})
+        return outcome
 
 
 def _apply_or_record(
