@@ -284,7 +284,8 @@ class Database:
         """
         try:
             if self.is_sqlite:
-                return self._sqlite_write_problem()
+                # ":memory:" is one connection shared by every thread: no other process can lock it.
+                return None if ":memory:" in self.url else self._sqlite_write_problem()
             with self.engine.connect() as connection:
                 in_recovery, read_only = connection.exec_driver_sql(
                     "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')"

@@ -3,8 +3,12 @@ it has not applied, and exits 0; what it handed back is applied once by the next
 
 from __future__ import annotations
 
+import gzip
 import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from sqlalchemy import select
 
@@ -51,3 +55,42 @@ def test_sigterm_mid_batch_releases_what_the_worker_holds_and_exits_0(stack: Sta
     stack.settle()  # the next worker applies what was handed back
     for n, session_id in enumerate(sessions):
         assert ledger(stack, f"term_{n}") == [(f"checkout:{session_id}", "purchase", 25)]
+
+
+class _SentryIntake(BaseHTTPRequestHandler):
+    """A stand-in for Sentry's ingestion endpoint: keeps what the SDK posts."""
+
+    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        if self.headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        self.received.append((self.path, dict(self.headers), body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *_args: object) -> None:
+        return
+
+
+def test_a_worker_reports_its_errors_to_sentry_when_a_dsn_is_set(tmp_path: Path) -> None:
+    intake = ThreadingHTTPServer(("127.0.0.1", 0), _SentryIntake)
+    threading.Thread(target=intake.serve_forever, daemon=True).start()
+    dsn = f"http://publickey@127.0.0.1:{intake.server_address[1]}/42"
+    # A database with no schema: every claim fails, and the worker logs it as an error and goes on.
+    environment = clean_environment({"COINSLOT_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+                                     "COINSLOT_SENTRY_DSN": dsn, "COINSLOT_RECONCILE_INTERVAL_S": "0"})
+    worker = Process("worker", ["coinslot", "worker"], environment, tmp_path / "worker.log").start()
+    try:
+        wait_until("an event at Sentry", lambda: any(path == "/api/42/envelope/" for path, _, _ in
+                                                      _SentryIntake.received), processes=[worker])
+        worker.signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, worker.output()
+    finally:
+        worker.stop()
+        intake.shutdown()
+    bodies = [body for path, _, body in _SentryIntake.received if path == "/api/42/envelope/"]
+    assert any(b"webhook worker loop failed" in body and b"no such table" in body for body in bodies)
+    assert all(b"publickey" in body for body in bodies)  # the DSN's key, in each envelope's header
