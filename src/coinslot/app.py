@@ -59,7 +59,7 @@ from coinslot.outbound.sender import start_sender
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.web import install as install_pages
 from coinslot.webhooks import api as webhooks_api
-from coinslot.webhooks.worker import start_in_process_worker
+from coinslot.webhooks.loop import start_in_process_worker
 
 __all__ = ["create_app"]
 

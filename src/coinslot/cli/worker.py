@@ -13,7 +13,8 @@ from coinslot.cli.common import configure_process, console, load_container, show
 from coinslot.config import Settings
 from coinslot.metrics import serve_metrics
 from coinslot.webhooks.backfill import start_backfill_loop
-from coinslot.webhooks.worker import new_worker_id, process_due, run_worker
+from coinslot.webhooks.loop import run_worker
+from coinslot.webhooks.worker import new_worker_id, process_due
 
 app = typer.Typer()
 log = logging.getLogger("coinslot.worker")

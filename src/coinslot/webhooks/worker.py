@@ -7,7 +7,7 @@
                                          cannot apply as sent): alert, `coinslot events replay`
 
 A claim is a lease (`locked_by`, `locked_until`, `worker_lease_s` long) that a
-heartbeat renews while the worker lives: a worker killed mid-batch leaves its
+heartbeat renews while the worker lives (`loop.py`): a worker killed mid-batch leaves its
 events to be reclaimed within one lease, and a worker that comes back after
 losing its lease applies nothing (it checks the lease in the same transaction
 as the effects). Asked to stop (SIGTERM), a worker finishes the event it is
@@ -52,10 +52,7 @@ __all__ = [
     "process_due",
     "record_failure",
     "release",
-    "renew_leases",
     "replay",
-    "run_worker",
-    "start_in_process_worker",
 ]
 
 log = logging.getLogger("coinslot.webhooks")
@@ -100,12 +97,6 @@ def backoff_s(settings: Settings, *, stripe_event_id: str, attempts: int) -> flo
 def lease_until(container: Container) -> dt.datetime:
     """When a lease taken or renewed now runs out."""
     return container.clock.now() + dt.timedelta(seconds=container.settings.worker_lease_s)
-
-
-def renew_leases(container: Container, *, worker: str) -> int:
-    """The heartbeat of a running worker: push its leases one `worker_lease_s` ahead."""
-    with container.db.unit_of_work() as session:
-        return repository.renew_leases(session, worker=worker, lease_until=lease_until(container))
 
 
 def release(container: Container, claimed: list[Claimed], *, worker: str) -> int:
@@ -381,37 +372,3 @@ def replay(container: Container, *, event_ref: str | int) -> WebhookEvent:
         row.next_attempt_at = now
         row.locked_by = row.locked_until = None
         return row
-
-
-def run_worker(
-    container: Container,
-    *,
-    stop: threading.Event,
-    worker: str | None = None,
-    limit: int = 50,
-    load_catalog: Callable[[], Catalog] | None = None,
-) -> None:
-    """Loop until `stop` is set: process batches back to back, sleep the poll interval when idle.
-
-    A heartbeat thread renews this loop's leases every third of `worker_lease_s` meanwhile.
-    """
-    worker = worker or new_worker_id()
-    beat_s = container.settings.worker_lease_s / 3
-    with leases.Heartbeat(f"coinslot-heartbeat-{worker}", lambda: renew_leases(container, worker=worker),
-                          interval_s=beat_s):
-        while not stop.is_set():
-            try:
-                claimed = process_due(container, limit=limit, worker=worker, load_catalog=load_catalog,
-                                      stop=stop)
-            except Exception:  # e.g. the database restarting: log, wait, try again
-                log.exception("webhook worker loop failed; retrying", extra={"worker": worker})
-                claimed = 0
-            if claimed == 0:
-                stop.wait(container.settings.worker_poll_interval_s)
-
-
-def start_in_process_worker(container: Container) -> Callable[[], None] | None:
-    """For the SQLite demo (`run_worker_in_process`): one worker thread beside the API."""
-    if not container.settings.run_worker_in_process:
-        return None
-    return leases.start_loop_thread("coinslot-webhook-worker", lambda stop: run_worker(container, stop=stop))

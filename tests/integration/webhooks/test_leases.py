@@ -11,7 +11,8 @@ from prometheus_client import generate_latest
 from coinslot.catalog.core import Catalog
 from coinslot.deps import Container
 from coinslot.observability import REGISTRY
-from coinslot.webhooks.worker import claim, process_due, renew_leases
+from coinslot.webhooks.loop import renew_leases
+from coinslot.webhooks.worker import claim, process_due
 from tests.integration.webhooks.conftest import STRIPE_CUSTOMER
 from tests.integration.webhooks.helpers import event_row, grants, later, store
 from tests.support.webhooks import SnapshotReader, invoice, subscription
