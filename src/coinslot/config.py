@@ -129,6 +129,17 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
+    @field_validator(
+        "database_schema", "stripe_secret_key", "stripe_api_base", "session_secret", "admin_password",
+        "public_pricing_cta_url", "host_webhook_url", "host_webhook_secret", "sentry_dsn",
+        "stripe_test_clock", "metrics_port", mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # compose and most orchestrators pass `${VAR:-}` as an empty string: that means "not set", never
+        # "an admin password of zero characters".
+        return None if value == "" else value
+
     @field_validator("database_schema")
     @classmethod
     def _plain_schema_name(cls, value: str | None) -> str | None:

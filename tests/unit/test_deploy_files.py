@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from coinslot.clock import FixedClock
+from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.metrics import QueueGauges
 from coinslot.observability import REGISTRY
@@ -54,6 +55,14 @@ def test_compose_runs_the_commands_and_variables_the_topology_test_runs() -> Non
     # `coinslot` in the compose file is the console script the test calls as `python -m coinslot.cli`.
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts == {"coinslot": "coinslot.cli:main", "stripesim": "stripesim.cli:main"}
+
+
+def test_compose_s_empty_optional_variables_mean_unset() -> None:
+    # `${COINSLOT_ADMIN_PASSWORD:-}` arrives as "": no admin console with an empty password.
+    empty = {name: "" for name in ("admin_password", "sentry_dsn", "host_webhook_url", "host_webhook_secret",
+                                   "stripe_api_base", "database_schema", "metrics_port")}
+    settings = Settings(_env_file=None, **empty)  # type: ignore[arg-type]
+    assert all(getattr(settings, name) is None for name in empty)
 
 
 def test_the_image_is_multi_stage_and_runs_unprivileged() -> None:
