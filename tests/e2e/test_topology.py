@@ -89,10 +89,12 @@ class Topology:
         return [*self.apis, *self.workers]
 
 
-def environment(names: tuple[str, ...], values: dict[str, str]) -> dict[str, str]:
+def environment(names: tuple[str, ...], values: dict[str, str], *, tuned: bool = True) -> dict[str, str]:
+    """Compose's variables for a service, with this test's values (and its tuning, for the processes)."""
     missing = [name for name in names if name not in values]
     assert not missing, f"no value for {missing}"
-    return clean_environment({name: values[name] for name in (*names, *TEST_ONLY_ENV) if name in values})
+    extra = TEST_ONLY_ENV if tuned else ()
+    return clean_environment({name: values[name] for name in (*names, *extra) if name in values})
 
 
 def migrate_twice_at_once(url: str, tmp_path: Path, values: dict[str, str]) -> None:
@@ -156,7 +158,8 @@ def topology(postgres: PostgresServer, tmp_path: Path) -> Iterator[Topology]:
         "COINSLOT_STRIPE_MAX_NETWORK_RETRIES": "0",
     }
     migrate_twice_at_once(url, tmp_path, values)
-    pushed = CliRunner().invoke(cli, ["catalog", "push"], env=environment(SHARED_ENV, values))
+    # In this process: without the test clock (its follower thread would outlive the test).
+    pushed = CliRunner().invoke(cli, ["catalog", "push"], env=environment(SHARED_ENV, values, tuned=False))
     assert pushed.exit_code == 0, pushed.output
     db = Database(url)
     with db.unit_of_work() as session:
@@ -275,9 +278,10 @@ def test_the_compose_topology_serves_a_month_of_billing_and_survives_a_killed_wo
     balance = CORE - 12 + 30 - 5
     assert available(topology, 0, user) == balance
 
-    # SIGKILL a worker in the middle of a batch: its Stripe reads are slow (stripesim holds them 1.5 s).
+    # SIGKILL a worker in the middle of a batch: its Stripe reads are slow (stripesim holds them 5 s, far
+    # longer than the test takes to see the claim and kill; the survivor reads after the fault is gone).
     topology.sim.faults.configure({"api": [{"status": None, "path_prefix": "/v1/checkout/sessions",
-                                            "method": "GET", "delay_ms": 1500}]})
+                                            "method": "GET", "delay_ms": 5000}]})
     packs = [checkout_and_pay(topology, n, user, pack="credits", quantity=25) for n in range(3)]
     topology.sim.dispatcher.flush()
     holders = {str(worker.pid): worker for worker in topology.workers}
