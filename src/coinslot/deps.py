@@ -6,6 +6,7 @@ so the commit visibly happens before the answer is sent.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from coinslot.apikeys.service import verify_key
-from coinslot.clock import Clock
+from coinslot.clock import Clock, FollowingClock, SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import BillingDisabled, Unauthorized
@@ -24,8 +25,18 @@ from coinslot.limits import BIGINT_MAX
 from coinslot.stripe_gateway import StripeGateway
 
 __all__ = [
-    "API_KEY_SCHEME", "ApiCaller", "Container", "ContainerDep", "RowId", "get_container", "require_api_key",
+    "API_KEY_SCHEME",
+    "ApiCaller",
+    "Container",
+    "ContainerDep",
+    "RowId",
+    "get_container",
+    "make_clock",
+    "refresh_clock",
+    "require_api_key",
 ]
+
+log = logging.getLogger("coinslot.clock")
 
 
 @dataclass
@@ -49,6 +60,34 @@ class Container:
                 if self._gateway is None:
                     self._gateway = StripeGateway.from_settings(self.settings)
         return self._gateway
+
+
+def make_clock(settings: Settings) -> Clock:
+    """The process's clock: the wall clock, or (test mode, COINSLOT_STRIPE_TEST_CLOCK) one that follows
+    a Stripe test clock, read once now (a missing clock stops start-up) and then every few seconds."""
+    if not settings.stripe_test_clock:
+        return SystemClock()
+    test_clock_id = settings.stripe_test_clock
+    gateway = StripeGateway.from_settings(settings)
+    clock = FollowingClock(lambda: gateway.test_clocks.frozen_time(test_clock_id))
+    clock.refresh()
+
+    def follow() -> None:
+        while True:
+            time.sleep(settings.stripe_test_clock_poll_s)
+            try:
+                clock.refresh()
+            except Exception:  # Stripe unreachable for a moment: keep the last time, try again
+                log.warning("could not read the Stripe test clock", exc_info=True)
+
+    threading.Thread(target=follow, name="coinslot-test-clock", daemon=True).start()
+    return clock
+
+
+def refresh_clock(clock: Clock) -> None:
+    """Catch up with the Stripe test clock now, if this process follows one (else nothing)."""
+    if isinstance(clock, FollowingClock):
+        clock.refresh()
 
 
 # The dependencies below are `async def` where they do no I/O: FastAPI runs a plain `def`

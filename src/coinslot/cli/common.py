@@ -9,13 +9,13 @@ from typing import ParamSpec, TypeVar
 
 from rich.console import Console
 
-from coinslot.clock import SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
-from coinslot.deps import Container
+from coinslot.deps import Container, make_clock
 from coinslot.errors import CoinslotError
+from coinslot.observability import configure_logging, configure_sentry
 
-__all__ = ["console", "err_console", "load_container", "shows_errors"]
+__all__ = ["configure_process", "console", "err_console", "load_container", "shows_errors"]
 
 # Piped or captured output (scripts, logs, CI) gets wide lines: an 80-column default would
 # truncate event ids and statuses in tables that operators grep.
@@ -27,9 +27,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def configure_process(settings: Settings) -> None:
+    """What a long-running command (worker, sender, migrate) sets up first, as `serve` does: JSON logs
+    to stderr at the configured level, and Sentry when a DSN is set."""
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_sentry(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
+
+
 def load_container(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
-    return Container(settings=settings, db=Database(settings.database_url), clock=SystemClock())
+    return Container(settings=settings, db=Database.for_settings(settings), clock=make_clock(settings))
 
 
 def shows_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -9,7 +9,9 @@ from types import FrameType
 import typer
 from rich.table import Table
 
-from coinslot.cli.common import console, load_container, shows_errors
+from coinslot.cli.common import configure_process, console, load_container, shows_errors
+from coinslot.config import Settings
+from coinslot.metrics import serve_metrics
 from coinslot.outbound import service
 from coinslot.outbound.sender import deliver_due, run_sender
 
@@ -76,7 +78,9 @@ def replay(
 @shows_errors
 def send(once: bool = typer.Option(False, help="deliver what is due now, then exit")) -> None:
     """Run a sender (API processes run one already when a host URL is set); stops on Ctrl-C / SIGTERM."""
-    container = load_container()
+    settings = Settings()
+    configure_process(settings)
+    container = load_container(settings)
     if not container.settings.host_webhook_url:
         console.print("COINSLOT_HOST_WEBHOOK_URL is not set: nothing to send to.")
         raise typer.Exit(1)
@@ -94,4 +98,10 @@ def send(once: bool = typer.Option(False, help="deliver what is due now, then ex
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     console.print("sending to the host; Ctrl-C to stop")
-    run_sender(container, stop=stop)
+    stop_metrics = (serve_metrics(container.db, container.clock, port=settings.metrics_port)
+                    if settings.metrics_port is not None else None)
+    try:
+        run_sender(container, stop=stop)
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()

@@ -14,9 +14,9 @@ app = typer.Typer()
 @app.command("reconcile")
 @shows_errors
 def reconcile(
-    events: bool = typer.Option(True, help="also fetch the events Stripe could not deliver (last 30 days)"),
+    events: bool = typer.Option(True, help="also backfill the events the inbox missed (Stripe keeps 30 d)"),
 ) -> None:
-    """Re-read every customer's subscriptions from Stripe, recover undelivered events, print what changed."""
+    """Re-read every customer's subscriptions from Stripe, backfill missed events, print what changed."""
     container = load_container()
     with console.status("reading Stripe..."):
         report = run_reconcile(container, include_events=events)
@@ -32,5 +32,6 @@ def reconcile(
         console.print("no subscription had drifted")
     if report.events_recovered:
         console.print(
-            f"{len(report.events_recovered)} undelivered event(s) stored; `coinslot worker` processes them"
+            f"{len(report.events_recovered)} undelivered event(s) stored from Stripe's events list; "
+            "`coinslot worker` processes them"
         )

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from coinslot import leases
 from coinslot.errors import NotFound
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.webhooks import repository
 
-__all__ = ["EventDetail", "counts", "dead_event_ids", "get_event", "list_events"]
+__all__ = ["EventDetail", "backlog", "counts", "dead_event_ids", "get_event", "list_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +44,8 @@ def dead_event_ids(session: Session) -> list[int]:
 
 def counts(session: Session) -> dict[str, int]:
     return repository.count_by_status(session)
+
+
+def backlog(session: Session) -> leases.Backlog:
+    """Events received and not applied yet (new, being applied, waiting to retry), and the oldest's age."""
+    return repository.backlog(session)
