@@ -9,7 +9,7 @@ from types import FrameType
 import typer
 from rich.table import Table
 
-from coinslot.cli.common import configure_process, console, load_container, shows_errors
+from coinslot.cli.common import JsonFlag, configure_process, console, load_container, print_json, shows_errors
 from coinslot.config import Settings
 from coinslot.metrics import serve_metrics
 from coinslot.outbound import service
@@ -26,12 +26,21 @@ def list_(
     status: str | None = typer.Option(None, help=STATUS_HELP),
     type_: str | None = typer.Option(None, "--type", help="e.g. credits.low"),
     limit: int = typer.Option(50, help="how many, newest first"),
+    as_json: JsonFlag = False,
 ) -> None:
     """List outbox messages, newest first, with their delivery state."""
     container = load_container()
     table = Table("id", "webhook id", "type", "status", "attempts", "created", "next attempt", "last error")
     with container.db.unit_of_work(read_only=True) as session:
-        for row in service.list_messages(session, status=status, event_type=type_, limit=limit):
+        rows = service.list_messages(session, status=status, event_type=type_, limit=limit)
+        if as_json:
+            print_json({"messages": [{
+                "id": row.id, "webhook_id": row.webhook_id, "type": row.event_type, "status": row.status,
+                "attempts": row.attempts, "created_at": row.created_at,
+                "next_attempt_at": row.next_attempt_at, "last_error": row.last_error,
+            } for row in rows], "counts": service.counts(session)})
+            return
+        for row in rows:
             table.add_row(
                 str(row.id),
                 row.webhook_id,
@@ -54,6 +63,7 @@ def list_(
 def replay(
     message: str | None = typer.Argument(None, help="local id or webhook id (msg_...)"),
     dead: bool = typer.Option(False, "--dead", help="replay every dead message"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Make messages due again now (same webhook id, fresh attempts); a running sender delivers them."""
     if (message is None) == (not dead):
@@ -68,6 +78,9 @@ def replay(
             for message_id in ids:
                 service.replay(session, message_ref=message_id, now=now)
     # Printed once committed, so the message never claims a replay that rolled back.
+    if as_json:
+        print_json({"replayed": [webhook_id] if message is not None else len(ids)})
+        return
     if message is not None:
         console.print(f"{webhook_id} is due again")
     else:

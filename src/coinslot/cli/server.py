@@ -8,7 +8,7 @@ import tempfile
 
 import typer
 
-from coinslot.cli.common import configure_process, console, err_console, shows_errors
+from coinslot.cli.common import JsonFlag, configure_process, console, err_console, print_json, shows_errors
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.migrations import schema_status, upgrade_to_head
@@ -76,6 +76,7 @@ def _multiprocess_metrics_dir() -> str | None:
 def migrate(
     check: bool = typer.Option(False, "--check",
                                help="only say whether the schema is current; exit 1 if not"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Bring the database schema up to date (safe to run on every deploy, from several places at once)."""
     settings = Settings()
@@ -84,11 +85,19 @@ def migrate(
     try:
         if check:
             status = schema_status(database)
-            (console if status.state == "current" else err_console).print(status.describe())
+            if as_json:
+                print_json({"state": status.state, "current": status.current, "head": status.head,
+                            "message": status.describe()})
+            else:
+                (console if status.state == "current" else err_console).print(status.describe())
             if status.state != "current":
                 raise typer.Exit(1)
             return
         upgrade_to_head(database, on_wait=lambda message: err_console.print(message))
-        console.print(schema_status(database).describe())
+        status = schema_status(database)
+        if as_json:
+            print_json({"state": status.state, "current": status.current, "head": status.head})
+        else:
+            console.print(status.describe())
     finally:
         database.dispose()

@@ -78,13 +78,19 @@ class BalanceParts:
 
 
 def balance_parts(session: Session, *, customer_id: int, now: dt.datetime) -> BalanceParts:
-    """The live lots' remaining credits, by origin, as of `now`. Read-only."""
-    by_kind = repo.live_lot_credits_by_kind(session, customer_id=customer_id, now=now)
-    return BalanceParts(
-        plan_credits=by_kind.get("grant", 0) + by_kind.get("rollover", 0),
-        purchased_credits=by_kind.get("purchase", 0),
-        adjusted_credits=by_kind.get("adjustment", 0),
-    )
+    """The live lots' remaining credits, by origin, as of `now`. Read-only.
+
+    A plan's lots are its periods' grants and rollovers (source `subscription:...` or `plan:...`);
+    an operator's grant (`coinslot credits grant`) or adjustment counts as an adjustment."""
+    plan = purchased = adjusted = 0
+    for kind, source, credits in repo.live_lot_credits_by_origin(session, customer_id=customer_id, now=now):
+        if kind == "purchase":
+            purchased += credits
+        elif kind in ("grant", "rollover") and (source or "").startswith(("subscription:", "plan:")):
+            plan += credits
+        else:
+            adjusted += credits
+    return BalanceParts(plan_credits=plan, purchased_credits=purchased, adjusted_credits=adjusted)
 
 
 def usage_credits(session: Session, *, customer_id: int, since: dt.datetime) -> int:

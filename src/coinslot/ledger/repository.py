@@ -38,7 +38,7 @@ __all__ = [
     "hold_draws",
     "host_user_id_of",
     "last_entry_position",
-    "live_lot_credits_by_kind",
+    "live_lot_credits_by_origin",
     "live_lots",
     "lock_balance",
     "lots_by_source",
@@ -433,15 +433,17 @@ def usage_credits(session: Session, *, customer_id: int, since: dt.datetime) -> 
     return int(session.scalar(query) or 0)
 
 
-def live_lot_credits_by_kind(session: Session, *, customer_id: int, now: dt.datetime) -> dict[str, int]:
-    """Remaining credits of the lots still live at `now`, per lot kind (grant, rollover, purchase...)."""
+def live_lot_credits_by_origin(
+    session: Session, *, customer_id: int, now: dt.datetime
+) -> list[tuple[str, str | None, int]]:
+    """(lot kind, source, remaining credits) of the lots still live at `now`."""
     query = (
-        select(CreditLot.kind, func.sum(CreditLot.remaining_credits))
+        select(CreditLot.kind, CreditLot.source, func.sum(CreditLot.remaining_credits))
         .where(CreditLot.customer_id == customer_id, CreditLot.remaining_credits > 0,
                or_(CreditLot.expires_at.is_(None), CreditLot.expires_at > now))
-        .group_by(CreditLot.kind)
+        .group_by(CreditLot.kind, CreditLot.source)
     )
-    return {kind: int(total) for kind, total in session.execute(query).tuples()}
+    return [(kind, source, int(total)) for kind, source, total in session.execute(query).tuples()]
 
 
 def entries_page(
