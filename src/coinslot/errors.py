@@ -133,6 +133,7 @@ class StripeUnavailable(CoinslotError):
 
     code = "stripe_unavailable"
     http_status = 503
+    retry_after_s = 2  # Stripe's blips are short; the SDK has retried already
 
 
 class DatabaseUnavailable(CoinslotError):
