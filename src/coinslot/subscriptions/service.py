@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from coinslot.catalog.core import Catalog, CatalogItemRef
 from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
 from coinslot.ledger import service as ledger_service
 from coinslot.models import Customer, Subscription
@@ -61,6 +62,10 @@ def sync_subscription(
     """
     customer = _customer_of(session, snapshot)
     repository.lock_customer(session, customer.id)
+    if snapshot.test_clock_id is not None and customer.stripe_test_clock_id is None:
+        # A subscription made before the link knew of the clock: the customer lives on it too.
+        test_clocks.attach_clock(session, customer=customer, test_clock_id=snapshot.test_clock_id,
+                                 frozen_at=None, now=now)
     row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
     if row is not None and seen_at_ms < row.snapshot_at_ms:
         return row
@@ -130,7 +135,10 @@ def _copy_snapshot(
     elif row.pending_plan_key is not None and plan_key == row.pending_plan_key:
         plan_key = row.plan_key  # downgrade at period end: the paid-for plan lasts until then
     if snapshot.status == "past_due" and row.status != "past_due":
-        row.past_due_since = now
+        # Never before the period whose payment failed began: on a Stripe test clock, an advance's
+        # events may be applied before the clock's own time has moved (customers/test_clocks.py).
+        period_start = from_unix(item.current_period_start) if item else None
+        row.past_due_since = max(now, period_start) if period_start else now
     elif snapshot.status != "past_due":
         row.past_due_since = None
     row.status = snapshot.status

@@ -30,6 +30,8 @@ from coinslot import leases
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
+from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
 from coinslot.deps import Container, refresh_clock
 from coinslot.errors import CoinslotError, Conflict, NotFound
 from coinslot.models import WebhookAttempt, WebhookEvent
@@ -173,7 +175,9 @@ def apply_claimed(
         outcome = "ignored"
         if handler is not None:
             grace = dt.timedelta(days=container.settings.past_due_grace_days)
-            outcome = handler.apply(ApplyContext(session, now, load_catalog, grace), claimed.event, fetched)
+            event_now = _event_time(session, claimed.event, now=now)
+            outcome = handler.apply(ApplyContext(session, event_now, load_catalog, grace), claimed.event,
+                                    fetched)
         elif claimed.other_mode:
             _ignore_other_mode(session, claimed, now=now)
         row.status = outcome
@@ -183,6 +187,21 @@ def apply_claimed(
         _add_attempt(session, row, worker=worker, started_at=started_at, now=now, outcome=outcome, error=None)
     WEBHOOK_EVENTS.labels(claimed.type, outcome).inc()
     return outcome
+
+
+def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime) -> dt.datetime:
+    """The time an event's effects happen at: in test mode, the time of the Stripe test clock its customer
+    lives on (customers/test_clocks.py: moved by the clock's own events), else `now`."""
+    if event.livemode:
+        return now
+    customer_ref = event.object.get("id") if event.object.get("object") == "customer" else event.object.get(
+        "customer")
+    stripe_customer_id = customer_ref.get("id") if isinstance(customer_ref, dict) else customer_ref
+    customer = (customers_service.get_by_stripe_id(session, str(stripe_customer_id))
+                if stripe_customer_id else None)
+    if customer is None or customer.stripe_test_clock_id is None:
+        return now
+    return test_clocks.time_of(session, customer_id=customer.id, now=now)
 
 
 def _add_attempt(
