@@ -161,7 +161,7 @@ class CoinslotClient:
     def fulfil_checkout(self, session_id: str, *, host_user_id: str | None = None) -> dict[str, Any]:
         """Call from the success page: applies the purchase now if it is paid (idempotent)."""
         result: dict[str, Any] = self._call(
-            "GET", f"/v1/checkout/sessions/{session_id}/fulfil", params={"host_user_id": host_user_id}
+            "POST", f"/v1/checkout/sessions/{session_id}/fulfil", params={"host_user_id": host_user_id}
         )
         return result
 

@@ -98,7 +98,10 @@ def test_an_operator_adjustment_needs_a_reason(api: TestClient, db: Database) ->
         json={"credits": -5, "reason": "duplicate grant", "idempotency_key": "adj-1"},
     )
     assert done.json()["balance_after"] == 20
-    assert api.get("/v1/credits/unknown").status_code == 404
+    # A user coinslot has not seen has what a new user has (no 404); adjusting them is a 404.
+    assert api.get("/v1/credits/unknown").json()["available_credits"] == 0
+    assert api.post("/v1/credits/unknown/adjustments",
+                    json={"credits": 5, "reason": "goodwill", "idempotency_key": "adj-2"}).status_code == 404
     assert_verified(db)
 
 

@@ -36,8 +36,8 @@ from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
 
 __all__ = [
-    "DEFAULT_GRACE", "Consumed", "Decision", "capture", "check", "consume", "effective_balance", "hold",
-    "refusal", "release",
+    "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "credits_view",
+    "effective_balance", "hold", "new_user_credits", "refusal", "release",
 ]
 
 DEFAULT_GRACE = dt.timedelta(days=3)
@@ -159,6 +159,12 @@ def _pending_credits(session: Session, *, customer_id: int, period: _LazyPeriod 
     )
 
 
+def new_user_credits(catalog: Catalog) -> int:
+    """What a user coinslot has not seen yet has: the default plan's month, granted by their first use."""
+    plan = catalog.default
+    return plan.credits_per_period if plan.kind == "free" and _grants_monthly(plan) else 0
+
+
 def _subscription_view(found: repository.CheckSnapshot, access: PlanAccess) -> _Mirrored | None:
     return next((row for row in found.subscriptions if row.id == access.subscription_id), None)
 
@@ -190,34 +196,55 @@ def check(
         period = _lazy_period(session, customer_id=found.customer_id, plan=plan,
                               subscription=_subscription_view(found, access), now=now, grace=grace)
         available += _pending_credits(session, customer_id=found.customer_id, period=period, now=now)
-    elif plan is not None and plan.kind == "free" and _grants_monthly(plan):
-        available += plan.credits_per_period  # a new user: what their first consume will grant
+    else:
+        available += new_user_credits(catalog)
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
                        quantity=quantity, params=params, uses_this_period=uses)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditsView:
+    """A person's credits as every surface shows them (API, pages, summary), and as `check` counts them."""
+
+    balance: ledger.Balance  # the ledger's, with the lazily granted period counted in
+    pending_credits: int  # the part of `balance.available_credits` the period's first use will write
+    lazy_period_start: dt.datetime | None  # start of the lazily granted period `now` is in (free / yearly)
+
+
+def credits_view(
+    session: Session, *, customer_id: int, host_user_id: str, catalog: Catalog, now: dt.datetime,
+    grace: dt.timedelta = DEFAULT_GRACE,
+) -> CreditsView:
+    """The balance a person should see: the ledger's, plus the lazily granted month (free plan,
+    months 2..12 of a yearly plan) that their first use will write, as `check` counts it.
+
+    Without this the billing page would show 0 credits on the first day of every month until
+    the user's first use of it, and the API another balance than the check's.
+    """
+    balance = ledger.balance(session, customer_id=customer_id, now=now)
+    found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
+    if found is None:
+        return CreditsView(balance, 0, None)
+    access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
+    period = _lazy_period(session, customer_id=customer_id, plan=catalog.plans.get(access.plan_key),
+                          subscription=_subscription_view(found, access), now=now, grace=grace)
+    if period is None:
+        return CreditsView(balance, 0, None)
+    pending = _pending_credits(session, customer_id=customer_id, period=period, now=now)
+    if pending == 0:
+        return CreditsView(balance, 0, period.start)
+    counted = replace(balance, available_credits=balance.available_credits + pending,
+                      period_credits=period.credits)
+    return CreditsView(counted, pending, period.start)
 
 
 def effective_balance(
     session: Session, *, customer_id: int, host_user_id: str, catalog: Catalog, now: dt.datetime,
     grace: dt.timedelta = DEFAULT_GRACE,
 ) -> ledger.Balance:
-    """The balance a person should see: the ledger's, plus the lazily granted month (free plan,
-    months 2..12 of a yearly plan) that their first use will write, as `check` counts it.
-
-    Without this the billing page would show 0 credits on the first day of every month until
-    the user's first use of it.
-    """
-    balance = ledger.balance(session, customer_id=customer_id, now=now)
-    found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
-    if found is None:
-        return balance
-    access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
-    period = _lazy_period(session, customer_id=customer_id, plan=catalog.plans.get(access.plan_key),
-                          subscription=_subscription_view(found, access), now=now, grace=grace)
-    pending = _pending_credits(session, customer_id=customer_id, period=period, now=now)
-    if pending == 0 or period is None:
-        return balance
-    return replace(balance, available_credits=balance.available_credits + pending,
-                   period_credits=period.credits)
+    """`credits_view`'s balance."""
+    return credits_view(session, customer_id=customer_id, host_user_id=host_user_id, catalog=catalog,
+                        now=now, grace=grace).balance
 
 
 def _uses(

@@ -32,6 +32,7 @@ from coinslot.subscriptions.core import (
 
 __all__ = [
     "PRICE_NOT_IN_CATALOG",
+    "apply_paid_invoice",
     "find_by_stripe_id",
     "latest_for_customer",
     "list_for_customer",
@@ -168,6 +169,19 @@ def plan_access_for(
     """
     return best_plan_access(repository.for_customer(session, customer_id), catalog=catalog, now=now,
                             grace=grace)
+
+
+def apply_paid_invoice(
+    session: Session, *, invoice: StripeInvoiceData, subscription: StripeSubscriptionData | None,
+    seen_at_ms: int, catalog: Catalog, now: dt.datetime, renewal_grace: dt.timedelta,
+) -> None:
+    """What a paid invoice does, whoever learns of it first (the invoice.paid webhook, the return from
+    Checkout, a plan change answered at once): mirror its subscription as read at `seen_at_ms`, then
+    grant the period's credits (`record_paid_invoice`, once per invoice). The subscription comes first
+    because invoice.paid often arrives before customer.subscription.created."""
+    if subscription is not None:
+        sync_subscription(session, snapshot=subscription, catalog=catalog, now=now, seen_at_ms=seen_at_ms)
+    record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now, renewal_grace=renewal_grace)
 
 
 def record_paid_invoice(

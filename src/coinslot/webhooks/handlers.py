@@ -121,10 +121,10 @@ class InvoicePaid:
         return _read_invoice(event, stripe)
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: InvoiceReads) -> Outcome:
-        # The subscription first: invoice.paid often arrives before customer.subscription.created.
-        _sync_invoice_subscription(ctx, fetched)
-        subscriptions_service.record_paid_invoice(
-            ctx.session, invoice=fetched.invoice, catalog=ctx.catalog, now=ctx.now,
+        read = fetched.subscription
+        subscriptions_service.apply_paid_invoice(
+            ctx.session, invoice=fetched.invoice, subscription=read.value if read else None,
+            seen_at_ms=read.read_at_ms if read else 0, catalog=ctx.catalog, now=ctx.now,
             renewal_grace=ctx.renewal_grace,
         )
         return "processed"
