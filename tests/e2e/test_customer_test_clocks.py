@@ -18,7 +18,8 @@ JANUARY = dt.datetime(2027, 1, 31, 12, 0, tzinfo=dt.UTC)
 
 def on_own_clock(stack: Stack, host_user_id: str, frozen_at: dt.datetime) -> User:
     """A user on a test clock of their own, without moving coinslot's process clock."""
-    clock = stack.stripe.v1.test_helpers.test_clocks.create(params={"frozen_time": int(frozen_at.timestamp())})
+    frozen_time = int(frozen_at.timestamp())
+    clock = stack.stripe.v1.test_helpers.test_clocks.create(params={"frozen_time": frozen_time})
     customer = stack.stripe.v1.customers.create(params={
         "email": f"{host_user_id}@example.com", "test_clock": clock.id,
         "metadata": {"coinslot_user_id": host_user_id}})
@@ -49,7 +50,8 @@ def test_each_customer_renews_and_expires_at_their_own_clocks_time(stack: Stack)
     state = stack.api.get("/v1/customers/may/state").json()
     assert state["period_end"].startswith(may.period_end(may_subscription).strftime("%Y-%m-%d"))
     assert january.credits() == credits(22, period=25)  # January's clock did not move
-    assert stack.api.post("/v1/check", json={"host_user_id": "jan", "feature": "export"}).json()["remaining"] == 19
+    checked = stack.api.post("/v1/check", json={"host_user_id": "jan", "feature": "export"}).json()
+    assert checked["remaining"] == 19
     may_history = stack.api.get("/v1/credits/may/history", params={"months": 2}).json()
     assert [row["month"] for row in may_history] == [MAY.strftime("%Y-%m")]  # the use was in May
     assert jan_subscription != may_subscription
