@@ -47,8 +47,10 @@ class HostAppConfig:
     users: list[DemoUser]
     features: list[tuple[str, str, int, list[str]]]  # (key, name, credits, multiplier values)
     consultation: tuple[str, str, str] | None = None  # (product key, name, price text) taking a form
-    # Demo only: a button per control, e.g. ("Advance the test clock by 1 month", fn returning a message).
+    # Demo only: a button per control, e.g. ("Advance the test clock to the next renewal", fn returning a
+    # message), and links to what runs behind the app: (label, URL, note).
     demo_controls: list[tuple[str, Callable[[], str]]] = field(default_factory=list)
+    demo_links: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _credits(count: int) -> str:
@@ -101,7 +103,7 @@ def create_host_app(config: HostAppConfig) -> FastAPI:
             return _login_page(config)
         if checkout_status == "success" and session_id:
             # Back from Stripe: apply the payment now, so the order shows as paid at once.
-            api.get(f"/v1/checkout/sessions/{quote(session_id)}/fulfil", params={"host_user_id": user.id})
+            api.post(f"/v1/checkout/sessions/{quote(session_id)}/fulfil", params={"host_user_id": user.id})
             return _go("/", "Consultation requested! A dermatologist will review your scan within "
                             "24-48 hours.", "good")
         if checkout_status == "cancel":
@@ -244,9 +246,13 @@ def _controls_card(config: HostAppConfig) -> str:
     buttons = "".join(f'<form method="post" action="/demo/{index}" style="margin-bottom:.5rem">'
                       f'<button type="submit" class="secondary">{html.escape(label)}</button></form>'
                       for index, (label, _run) in enumerate(config.demo_controls))
+    links = "".join(f'<li><a href="{html.escape(url)}">{html.escape(label)}</a>'
+                    + (f' <small class="muted">{html.escape(note)}</small>' if note else "") + "</li>"
+                    for label, url, note in config.demo_links)
+    behind = f"<h3>Behind the app</h3><ul>{links}</ul>" if links else ""
     return (f"<section><h2>Demo controls</h2>{buttons}<p class='muted'><small>Moves Stripe's test clock "
-            "(stripesim) and coinslot's clock together: renewals happen, webhooks grant credits."
-            "</small></p></section>")
+            "(stripesim) and coinslot's clock together past the next renewal, waits until coinslot has "
+            f"applied Stripe's webhooks, then says what changed.</small></p>{behind}</section>")
 
 
 def _consultation_card(config: HostAppConfig, orders: list[dict[str, Any]]) -> str:

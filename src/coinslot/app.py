@@ -18,8 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from coinslot import (
@@ -37,29 +37,31 @@ from coinslot.analytics import api as analytics_api
 from coinslot.catalog import api as catalog_api
 from coinslot.catalog import service as catalog_service
 from coinslot.checkout import api as checkout_api
-from coinslot.clock import Clock, SystemClock
+from coinslot.clock import Clock
 from coinslot.config import Settings, checked_secrets
 from coinslot.customers import api as customers_api
-from coinslot.db import Database
-from coinslot.deps import Container
+from coinslot.db import Database, is_unavailable
+from coinslot.deps import Container, make_clock
 from coinslot.entitlements import api as entitlements_api
-from coinslot.errors import CoinslotError
+from coinslot.errors import CoinslotError, DatabaseUnavailable
 from coinslot.ledger import api as ledger_api
+from coinslot.metrics import QueueGauges
 from coinslot.observability import (
     HTTP_REQUEST_SECONDS,
     HTTP_REQUESTS,
-    REGISTRY,
     configure_logging,
     configure_sentry,
     monotonic_s,
+    registry_for_scrape,
     request_id_var,
 )
 from coinslot.outbound import api as outbound_api
 from coinslot.outbound.sender import start_sender
+from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.web import install as install_pages
 from coinslot.webhooks import api as webhooks_api
-from coinslot.webhooks.worker import start_in_process_worker
+from coinslot.webhooks.loop import start_in_process_worker
 
 __all__ = ["create_app"]
 
@@ -73,7 +75,9 @@ DOMAIN_ROUTERS = [
     subscriptions_api.router,
     ledger_api.router,
     entitlements_api.router,
+    overview_api.router,
     webhooks_api.router,
+    webhooks_api.events_router,
     outbound_api.router,
     analytics_api.router,
 ]
@@ -86,8 +90,9 @@ class RequestContextMiddleware:
     on the entitlement hot path.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,19 +122,47 @@ class RequestContextMiddleware:
             # "quote request id None" and the answer had no X-Request-Id.
             if response_started:  # half an answer is on the wire: nothing better to do than drop it
                 raise
-            log.exception("unhandled error", extra={"error_type": type(exc).__name__})
-            await internal_error(request_id)(scope, receive, send_with_id)
+            if is_unavailable(exc):  # a database error outside a unit of work: still "retry later"
+                log.warning("database unavailable", extra={"error": str(exc)[:300]})
+                await unavailable(DatabaseUnavailable("the database is unavailable right now; nothing was "
+                                                      "changed: retry in a few seconds"))(
+                    scope, receive, send_with_id)
+            else:
+                log.exception("unhandled error", extra={"error_type": type(exc).__name__,
+                                                        "customer": _customer(scope)})
+                await internal_error(request_id)(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
             route_path = getattr(route, "path", "unmatched")
             elapsed_s = monotonic_s() - started_s
             HTTP_REQUESTS.labels(scope["method"], route_path, str(status_code)).inc()
             HTTP_REQUEST_SECONDS.labels(route_path).observe(elapsed_s)
+            if self.access_log and route_path not in _QUIET_ROUTES:
+                log.info("request", extra={"method": scope["method"], "route": route_path,
+                                           "status": status_code, "duration_ms": round(elapsed_s * 1000, 1),
+                                           "customer": _customer(scope)})
             request_id_var.reset(token)
+
+
+# Probes and scrapes every few seconds: an access line each would drown the rest.
+_QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics", "/static"})
+
+
+def _customer(scope: Scope) -> str | None:
+    """The host user a route is about (`/v1/customers/{host_user_id}/...`), for the log line."""
+    user = (scope.get("path_params") or {}).get("host_user_id")
+    return str(user)[:255] if user is not None else None
 
 
 def _error_response(status: int, body: dict[str, Any]) -> JSONResponse:
     return JSONResponse({"error": body}, status_code=status)
+
+
+def unavailable(exc: CoinslotError) -> JSONResponse:
+    """A 503: the error envelope, and Retry-After so clients and proxies wait before trying again."""
+    response = _error_response(exc.http_status, exc.to_dict())
+    response.headers["Retry-After"] = str(getattr(exc, "retry_after_s", 30))
+    return response
 
 
 def internal_error(request_id: str) -> JSONResponse:
@@ -139,12 +172,30 @@ def internal_error(request_id: str) -> JSONResponse:
     )
 
 
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_MESSAGES = {
+    400: "the request body cannot be parsed: send JSON with Content-Type: application/json",
+    404: "no such route: the API reference is at /docs",
+    405: "this route does not take that method: see /docs",
+}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoinslotError)
     async def _coinslot_error(_request: Request, exc: CoinslotError) -> JSONResponse:
-        response = _error_response(exc.http_status, exc.to_dict())
         if exc.http_status == 503:
-            response.headers["Retry-After"] = "30"
+            return unavailable(exc)
+        return _error_response(exc.http_status, exc.to_dict())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own answers (no such route, wrong method, a body that cannot be parsed) in the same
+        # envelope as every other error, so a client has one shape to read.
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = _HTTP_MESSAGES.get(exc.status_code, str(exc.detail))
+        response = _error_response(exc.status_code, {"code": code, "message": message})
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
         return response
 
     @app.exception_handler(DataError)
@@ -180,20 +231,25 @@ def _install_error_handlers(app: FastAPI) -> None:
 def _install_operations_routes(app: FastAPI, container: Container) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        # "now": this process's time, to spot a skewed host (or see it follow a Stripe test clock).
+        return {"status": "ok", "now": container.clock.now().isoformat()}
 
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> Response:
-        try:
-            with container.db.unit_of_work(read_only=True) as session:
-                session.execute(text("SELECT 1"))
-        except Exception as exc:  # any database failure means "not ready"
-            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        # Ready = a write could start now: a database that answers reads but is locked (SQLite) or
+        # read-only (a PostgreSQL replica after a failover) would fail every payment's webhook.
+        problem = container.db.write_problem()
+        if problem is not None:
+            return JSONResponse({"status": "unavailable", "reason": problem}, status_code=503,
+                                headers={"Retry-After": str(DatabaseUnavailable.retry_after_s)})
         return JSONResponse({"status": "ready", "billing_enabled": container.settings.billing_enabled})
+
+    gauges = QueueGauges(container.db, container.clock)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(generate_latest(REGISTRY).decode(), media_type=CONTENT_TYPE_LATEST)
+        registry = registry_for_scrape(gauges)
+        return PlainTextResponse(generate_latest(registry).decode(), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(
@@ -214,7 +270,7 @@ def create_app(
     # A live key with a missing or guessable session secret / admin password stops start-up here.
     settings = checked_secrets(settings)
     container = Container(
-        settings=settings, db=db or Database(settings.database_url), clock=clock or SystemClock()
+        settings=settings, db=db or Database.for_settings(settings), clock=clock or make_clock(settings)
     )
 
     @asynccontextmanager
@@ -231,9 +287,10 @@ def create_app(
             for stop in reversed(stops):
                 stop()
 
-    app = FastAPI(title="coinslot", version="0.1.0", docs_url="/docs", lifespan=lifespan)
+    # /docs and /redoc are served by the pages (web/home.py) from local assets: no CDN needed.
+    app = FastAPI(title="coinslot", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.container = container
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     _install_error_handlers(app)
     _install_operations_routes(app, container)
     for router in DOMAIN_ROUTERS:

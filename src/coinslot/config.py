@@ -6,6 +6,7 @@ Secrets come only from here; nothing else reads os.environ. See `.env.example`.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -34,6 +35,14 @@ class Settings(BaseSettings):
 
     # Storage
     database_url: str = "sqlite:///./coinslot.db"
+    # PostgreSQL schema holding coinslot's tables (and its Alembic version table) when it shares a
+    # host's database (library mode); None = the connection's default (public). SQLite: unsupported,
+    # give coinslot its own file instead.
+    database_schema: str | None = None
+    # How long a write waits for a lock another process holds before the request answers 503
+    # (SQLite's busy timeout); PostgreSQL waits for a server that is down at most `connect_timeout_s`.
+    database_lock_timeout_s: float = 10.0
+    database_connect_timeout_s: float = 5.0
 
     # Stripe
     stripe_secret_key: SecretStr | None = None
@@ -74,6 +83,13 @@ class Settings(BaseSettings):
     webhook_retry_cap_s: float = 3600.0
     worker_poll_interval_s: float = 0.5
     run_worker_in_process: bool = False  # the SQLite demo runs one worker inside `serve`
+    # A claimed event is leased this long; a live worker renews its leases every third of it, so a
+    # worker that dies (SIGKILL, a lost host) leaves its events to the others after at most this.
+    worker_lease_s: float = 30.0
+    # `coinslot worker` backfills from Stripe's events list this often (one worker at a time); 0 = off.
+    reconcile_interval_s: float = 3600.0
+    # Prometheus metrics of `coinslot worker` (and `coinslot outbound send`) on this port; None = none.
+    metrics_port: int | None = None
 
     # Orders
     order_payload_max_bytes: int = 64 * 1024
@@ -97,7 +113,12 @@ class Settings(BaseSettings):
     # Operations
     log_level: str = "INFO"
     log_json: bool = True
+    access_log: bool = True  # one JSON line per request (request id, route, status, customer, duration)
     sentry_dsn: SecretStr | None = None
+    # Test mode only: coinslot's "now" follows this Stripe test clock (clock_...), in every process,
+    # so a host's CI can run coinslot as a service and test renewals by advancing the clock.
+    stripe_test_clock: str | None = None
+    stripe_test_clock_poll_s: float = 1.0
 
     @field_validator("database_url")
     @classmethod
@@ -107,6 +128,25 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @field_validator(
+        "database_schema", "stripe_secret_key", "stripe_api_base", "session_secret", "admin_password",
+        "public_pricing_cta_url", "host_webhook_url", "host_webhook_secret", "sentry_dsn",
+        "stripe_test_clock", "metrics_port", mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # compose and most orchestrators pass `${VAR:-}` as an empty string: that means "not set", never
+        # "an admin password of zero characters".
+        return None if value == "" else value
+
+    @field_validator("database_schema")
+    @classmethod
+    def _plain_schema_name(cls, value: str | None) -> str | None:
+        # It is written into SET search_path and CREATE SCHEMA: a plain identifier only.
+        if value is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+            raise ValueError("must be a lower-case identifier (letters, digits, _), e.g. coinslot")
+        return value or None
 
     @cached_property
     def webhook_secrets(self) -> list[str]:
@@ -171,6 +211,8 @@ def checked_secrets(settings: Settings) -> Settings:
             raise _unsafe("COINSLOT_ADMIN_PASSWORD", "is still the placeholder of .env.example")
         if admin_password is not None and len(admin_password) < MIN_ADMIN_PASSWORD_CHARS:
             raise _unsafe("COINSLOT_ADMIN_PASSWORD", f"is shorter than {MIN_ADMIN_PASSWORD_CHARS} characters")
+        if settings.stripe_test_clock:
+            raise _unsafe("COINSLOT_STRIPE_TEST_CLOCK", "is set (test clocks exist in test mode only)")
         return settings
     if session_secret is None:
         log.warning("COINSLOT_SESSION_SECRET is not set: using a random one for this process (links and "

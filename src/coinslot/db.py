@@ -14,19 +14,26 @@ deferred BEGIN and run beside writers thanks to WAL.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "Database", "UtcDateTime"]
+from coinslot.errors import DatabaseUnavailable
+
+__all__ = ["Base", "Database", "UtcDateTime", "is_unavailable"]
+
+log = logging.getLogger("coinslot.db")
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -67,9 +74,39 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 _READ_ONLY = "coinslot_read_only"
 SQLITE_POOL_SIZE = 64  # above the 40 worker threads of a server; connections open lazily
+READY_LOCK_TIMEOUT_MS = 1000  # /readyz waits this long for SQLite's write lock, not a request's timeout
+
+# SQLite errors that say "not now" rather than "this statement is wrong" ("no such table" is a bug: 500).
+_SQLITE_UNAVAILABLE = ("database is locked", "database is busy", "disk i/o error", "unable to open database",
+                       "readonly database", "database or disk is full")
+# PostgreSQL SQLSTATE classes of the same kind: connection exceptions, shutdown / starting up, out of
+# resources, system errors; and read-only transactions (a replica, or a primary switched read-only)
+# and lock timeouts.
+_PG_UNAVAILABLE_CLASSES = ("08", "57P", "53", "58")
+_PG_UNAVAILABLE_CODES = frozenset({"25006", "55P03"})
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means "the database cannot take this now" (503, retry) rather than a bug."""
+    if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):  # a dead connection, a full pool
+        return True
+    if isinstance(exc, sqlite3.Error):  # raised by our own BEGIN IMMEDIATE, outside SQLAlchemy's wrapping
+        return any(marker in str(exc).lower() for marker in _SQLITE_UNAVAILABLE)
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith(_PG_UNAVAILABLE_CLASSES) or sqlstate in _PG_UNAVAILABLE_CODES
+    if isinstance(exc.orig, sqlite3.Error):
+        message = str(exc.orig).lower()
+        return any(marker in message for marker in _SQLITE_UNAVAILABLE)
+    # psycopg's connection failures (refused, reset, server gone) carry no SQLSTATE.
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+
+
+def _configure_sqlite(engine: Engine, *, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own
@@ -79,7 +116,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -130,17 +167,55 @@ class _WriterTurns:
             gate.release()
 
 
+def _set_search_path(engine: Engine, schema: str) -> None:
+    # SQLAlchemy's recipe for a per-connection search_path: set on connect, outside any transaction,
+    # so that every statement (ORM, Core, Alembic) finds coinslot's tables in its own schema only.
+    @event.listens_for(engine, "connect", insert=True)
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET SESSION search_path TO {schema}")  # validated identifier (Settings)
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+
+
+class DatabaseSettings(Protocol):
+    """What the database needs of `coinslot.config.Settings` (a sibling module: no import)."""
+
+    @property
+    def database_url(self) -> str: ...
+    @property
+    def database_schema(self) -> str | None: ...
+    @property
+    def database_lock_timeout_s(self) -> float: ...
+    @property
+    def database_connect_timeout_s(self) -> float: ...
+
+
 class Database:
     """Owns the engine and hands out units of work."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        schema: str | None = None,
+        lock_timeout_s: float = 30.0,
+        connect_timeout_s: float = 5.0,
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.schema = schema
+        if schema is not None and self.is_sqlite:
+            raise ValueError("a database schema needs PostgreSQL; on SQLite give coinslot its own file")
+        self._busy_timeout_ms = int(lock_timeout_s * 1000)
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             # A pool of SQLite connections shared by threads: check_same_thread off,
             # serialisation comes from BEGIN IMMEDIATE + busy_timeout.
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": lock_timeout_s}
             if ":memory:" in url:
                 # Each new connection to ":memory:" is a new, empty database: every unit of work
                 # must share the one connection (so the tables created first are the ones used).
@@ -155,26 +230,90 @@ class Database:
             kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
+            # A server that is down refuses at once; one that is unreachable must not hang a request.
+            kwargs["connect_args"] = {"connect_timeout": max(1, int(connect_timeout_s))}
+            kwargs["pool_timeout"] = connect_timeout_s
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, busy_timeout_ms=self._busy_timeout_ms)
+        elif schema is not None:
+            _set_search_path(self.engine, schema)
         self._sqlite_writers = _WriterTurns()  # reentrant: a nested writer fails as before, not hangs
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
         )
 
+    @classmethod
+    def for_settings(cls, settings: DatabaseSettings) -> Database:
+        """The database the settings name, with their schema and timeouts."""
+        return cls(settings.database_url, schema=settings.database_schema,
+                   lock_timeout_s=settings.database_lock_timeout_s,
+                   connect_timeout_s=settings.database_connect_timeout_s)
+
     @contextmanager
     def unit_of_work(self, *, read_only: bool = False) -> Iterator[Session]:
-        """A session in one transaction: commit on success, roll back on any exception."""
+        """A session in one transaction: commit on success, roll back on any exception.
+
+        A database that cannot take the transaction (down, read-only, locked past the lock timeout)
+        raises DatabaseUnavailable (503 with Retry-After): the transaction rolled back whole.
+        """
         factory = self._read_sessions if read_only else self._sessions
         # SQLite writers of this process queue on a Python lock before BEGIN IMMEDIATE. Left to
         # SQLite, a waiting writer polls with sleeps growing to 100 ms (busy_timeout), so 16 threads
         # on one database got 28 consumes/s with a 4.9 s p99 where commits allowed 540/s
         # (docs/benchmarks.md, consume). Other processes still meet busy_timeout.
         writer_turn = self._sqlite_writers if self.is_sqlite and not read_only else nullcontext()
-        with writer_turn, factory() as session, session.begin():
-            yield session
+        try:
+            with writer_turn, factory() as session, session.begin():
+                yield session
+        except (sa_exc.SQLAlchemyError, sqlite3.Error) as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("database unavailable", extra={"error": str(exc.__cause__ or exc)[:300]})
+            raise DatabaseUnavailable(
+                "the database is unavailable right now (down, read-only or locked); nothing was "
+                "changed: retry in a few seconds"
+            ) from exc
+
+    def write_problem(self) -> str | None:
+        """Why a write could not start now (None when it could): what /readyz answers.
+
+        SQLite: the write lock can be taken (another process may hold it). PostgreSQL: the server
+        answers and takes writes (not a replica in recovery, not switched read-only).
+        """
+        try:
+            if self.is_sqlite:
+                # ":memory:" is one connection shared by every thread: no other process can lock it.
+                return None if ":memory:" in self.url else self._sqlite_write_problem()
+            with self.engine.connect() as connection:
+                in_recovery, read_only = connection.exec_driver_sql(
+                    "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')"
+                ).one()
+            if in_recovery:
+                return "the server is a replica in recovery"
+            return "the server is read-only" if read_only == "on" else None
+        except sa_exc.SQLAlchemyError as exc:
+            # The type only: /readyz may be reachable from outside, and driver messages name hosts.
+            log.warning("database not ready", extra={"error": str(exc)[:300]})
+            return type(exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc).__name__
+
+    def _sqlite_write_problem(self) -> str | None:
+        raw = self.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA busy_timeout={READY_LOCK_TIMEOUT_MS}")
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                driver.execute("ROLLBACK")
+            except sqlite3.OperationalError as exc:
+                return f"OperationalError: {exc}"  # "database is locked": SQLite's own words, no paths
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        finally:
+            raw.close()
+        return None
 
     def dispose(self) -> None:
         self.engine.dispose()

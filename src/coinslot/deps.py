@@ -6,23 +6,37 @@ so the commit visibly happens before the answer is sent.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from coinslot.apikeys.service import verify_key
-from coinslot.clock import Clock
+from coinslot.clock import Clock, FollowingClock, SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import BillingDisabled, Unauthorized
 from coinslot.limits import BIGINT_MAX
 from coinslot.stripe_gateway import StripeGateway
 
-__all__ = ["ApiCaller", "Container", "ContainerDep", "RowId", "get_container", "require_api_key"]
+__all__ = [
+    "API_KEY_SCHEME",
+    "ApiCaller",
+    "Container",
+    "ContainerDep",
+    "RowId",
+    "get_container",
+    "make_clock",
+    "refresh_clock",
+    "require_api_key",
+]
+
+log = logging.getLogger("coinslot.clock")
 
 
 @dataclass
@@ -48,6 +62,34 @@ class Container:
         return self._gateway
 
 
+def make_clock(settings: Settings) -> Clock:
+    """The process's clock: the wall clock, or (test mode, COINSLOT_STRIPE_TEST_CLOCK) one that follows
+    a Stripe test clock, read once now (a missing clock stops start-up) and then every few seconds."""
+    if not settings.stripe_test_clock:
+        return SystemClock()
+    test_clock_id = settings.stripe_test_clock
+    gateway = StripeGateway.from_settings(settings)
+    clock = FollowingClock(lambda: gateway.test_clocks.frozen_time(test_clock_id))
+    clock.refresh()
+
+    def follow() -> None:
+        while True:
+            time.sleep(settings.stripe_test_clock_poll_s)
+            try:
+                clock.refresh()
+            except Exception:  # Stripe unreachable for a moment: keep the last time, try again
+                log.warning("could not read the Stripe test clock", exc_info=True)
+
+    threading.Thread(target=follow, name="coinslot-test-clock", daemon=True).start()
+    return clock
+
+
+def refresh_clock(clock: Clock) -> None:
+    """Catch up with the Stripe test clock now, if this process follows one (else nothing)."""
+    if isinstance(clock, FollowingClock):
+        clock.refresh()
+
+
 # The dependencies below are `async def` where they do no I/O: FastAPI runs a plain `def`
 # dependency in its threadpool, and on POST /v1/check these two hops cost as much as the check's
 # own database read (docs/benchmarks.md, check over HTTP).
@@ -71,10 +113,20 @@ class ApiCaller:
     api_key_id: int
 
 
-async def require_api_key(request: Request, container: ContainerDep) -> ApiCaller:
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret:
+# Declared to OpenAPI (so /docs and code generators know how to authenticate); `auto_error=False`
+# because a missing key is answered with coinslot's own error envelope, not FastAPI's 403.
+API_KEY_SCHEME = HTTPBearer(
+    scheme_name="ApiKey", bearerFormat="cs_...", auto_error=False,
+    description="A coinslot API key (`coinslot keys create`), sent as `Authorization: Bearer cs_...`.",
+)
+
+
+async def require_api_key(
+    container: ContainerDep,
+    credentials: HTTPAuthorizationCredentials | None = Security(API_KEY_SCHEME),
+) -> ApiCaller:
+    secret = credentials.credentials if credentials is not None else ""
+    if not secret:
         raise Unauthorized(
             "API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)"
         )

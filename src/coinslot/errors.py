@@ -11,6 +11,7 @@
      ├── FeatureNotAllowed       402  the plan does not include the feature
      ├── BillingDisabled         503  billing switched off by the operator
      ├── StripeUnavailable       503  Stripe unreachable / 5xx / 429; retry later
+     ├── DatabaseUnavailable     503  the database is down, read-only or locked; nothing was written
      └── StripeRejected          502  Stripe refused a request we built (a bug or a config error)
 
 Expected business outcomes are never a 500: one handler per entry layer renders
@@ -23,6 +24,7 @@ __all__ = [
     "BillingDisabled",
     "CoinslotError",
     "Conflict",
+    "DatabaseUnavailable",
     "FeatureNotAllowed",
     "Forbidden",
     "InsufficientCredits",
@@ -131,6 +133,16 @@ class StripeUnavailable(CoinslotError):
 
     code = "stripe_unavailable"
     http_status = 503
+    retry_after_s = 2  # Stripe's blips are short; the SDK has retried already
+
+
+class DatabaseUnavailable(CoinslotError):
+    """The database cannot take the request now (down, restarting, read-only, or locked by another
+    process): the transaction rolled back as a whole, so a retry is safe."""
+
+    code = "database_unavailable"
+    http_status = 503
+    retry_after_s = 5
 
 
 class StripeRejected(CoinslotError):

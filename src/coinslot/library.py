@@ -28,7 +28,6 @@ from coinslot.app import BACKGROUND_STARTERS, create_app
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Interval
 from coinslot.checkout import core, flows
-from coinslot.checkout.schemas import CustomerSummary
 from coinslot.checkout.service import FulfilResult
 from coinslot.clock import Clock
 from coinslot.config import Settings
@@ -37,6 +36,8 @@ from coinslot.db import Database
 from coinslot.deps import Container
 from coinslot.entitlements.fastapi import FeatureGuard, UserIdOf
 from coinslot.models import Customer, Order
+from coinslot.overview import service as overview
+from coinslot.overview.schemas import CustomerSummary, summary_out
 
 __all__ = ["Billing", "BillingDep", "get_billing", "mount"]
 
@@ -60,8 +61,12 @@ class Billing(FeatureGuard):
         )
 
     def customer(self, host_user_id: str) -> CustomerSummary:
-        """Plan, subscription status and dates, and credits."""
-        return flows.customer_summary(self.container, host_user_id=host_user_id)
+        """Plan, subscription status and dates, and credits (as `GET /v1/customers/{id}` answers)."""
+        return summary_out(overview.read_customer_state(self.container, host_user_id=host_user_id))
+
+    def state(self, host_user_id: str) -> overview.CustomerState:
+        """The customer's whole state: plan, subscription, credits with their parts and this period's use."""
+        return overview.read_customer_state(self.container, host_user_id=host_user_id)
 
     def start_checkout(
         self,

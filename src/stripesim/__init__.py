@@ -143,10 +143,20 @@ Lists and search  (stripesim.pagination, stripesim.search)
       "search_result", data, has_more, next_page, url}`.
 
 Test cards  (stripesim.cards)
-    `card_behaviour(pm)` -> `Charge(outcome="succeed"|"decline"|
-    "requires_action", code, decline_code, message)` for a stored
+    `card_behaviour(pm, off_session=False)` -> `Charge(outcome="succeed"|
+    "decline"|"requires_action", code, decline_code, message)` for a stored
     payment_method dict (`.hard`: a decline Smart Retries never retries);
-    `decline_error(behaviour)` builds the CardError.
+    `decline_error(behaviour)` builds the CardError. Money shown to people:
+    `stripesim.money.format_minor(1999, "usd")` -> "$19.99".
+
+Hosted pages  (stripesim.hosted)
+    Jinja2 templates in `hosted/templates/`, one stylesheet and script in
+    `hosted/static/` (served at `/assets/...`; no external assets);
+    `hosted.render.page("pay.html", status, **context)`. A page shows what
+    the stored objects say: the Checkout summary reads the session's line
+    items, `total_details` (discount, tax, shipping rows), `discounts`,
+    `mode` ("Save card" for setup) and `allow_promotion_codes` (the code
+    field), so new engine features appear there without template changes.
 
 Helpers other resources reuse
     `resources.customers.live_customer(store, id, param="customer")` (404 for

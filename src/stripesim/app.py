@@ -90,6 +90,7 @@ def create_app(sim: Sim | None = None, *, state_file: str | None = None,
                                              methods=["GET", "POST", "DELETE", "PUT", "PATCH"])]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.sim = sim
+    app.state.control_routes = list(control.routes)  # listed on the home page
     return app
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import CardError
 
 __all__ = ["HARD_DECLINES", "TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error",
-           "lookup_card", "setup_behaviour"]
+           "lookup_card", "mark_authenticated", "setup_behaviour"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,9 @@ class CardSpec:
     decline_code: str | None = None
     # Stripe refuses to attach some declining cards to a customer at all (and so to set them up).
     attachable: bool = True
-    # 3D Secure cards: "always" (every payment asks, even after set-up) or "until_setup" (once a
-    # SetupIntent authenticated the card, later payments go through without a challenge).
-    authentication: str = "always"
+    # 3155: once the customer authenticated it on-session (the card is then set up for
+    # future use), off-session charges go through without a new challenge.
+    setup_skips_auth: bool = False
 
 
 _DECLINED = CardSpec("visa", "0002", outcome="decline", code="card_declined",
@@ -48,7 +48,7 @@ TEST_CARDS: dict[str, CardSpec] = {
     "pm_card_threeDSecure2Required": CardSpec("visa", "3220", outcome="requires_action"),
     "pm_card_authenticationRequired": CardSpec("visa", "3184", outcome="requires_action"),
     "pm_card_authenticationRequiredOnSetup": CardSpec("visa", "3155", outcome="requires_action",
-                                                      authentication="until_setup"),
+                                                      setup_skips_auth=True),
     "pm_card_visa_chargeDeclinedInsufficientFunds": CardSpec(
         "visa", "9995", outcome="decline", code="card_declined",
         decline_code="insufficient_funds", attachable=False),
@@ -102,28 +102,20 @@ def lookup_card(alias: str) -> CardSpec | None:
     return TEST_CARDS.get(alias)
 
 
-def _needs_authentication() -> Charge:
-    return Charge("requires_action", code="authentication_required",
-                  decline_code="authentication_required",
-                  message=_MESSAGES["authentication_required"])
-
-
-def _declined(card: CardSpec) -> Charge:
-    return Charge("decline", code=card.code, decline_code=card.decline_code,
-                  message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
-
-
-def card_behaviour(pm: dict[str, Any]) -> Charge:
+def card_behaviour(pm: dict[str, Any], *, off_session: bool = False) -> Charge:
     """How a charge on this stored payment method goes (pure: reads `_test_card`, and
-    `_setup_authenticated`, set when a SetupIntent authenticated the card)."""
+    `_set_up`, which `mark_authenticated` writes)."""
     card = TEST_CARDS.get(str(pm.get("_test_card", "")))
     if card is None or card.outcome == "succeed":
         return Charge("succeed")
+    if card.setup_skips_auth and off_session and pm.get("_set_up"):
+        return Charge("succeed")
     if card.outcome == "requires_action":
-        if card.authentication == "until_setup" and pm.get("_setup_authenticated"):
-            return Charge("succeed")
-        return _needs_authentication()
-    return _declined(card)
+        return Charge("requires_action", code="authentication_required",
+                      decline_code="authentication_required",
+                      message=_MESSAGES["authentication_required"])
+    return Charge("decline", code=card.code, decline_code=card.decline_code,
+                  message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
 
 
 def setup_behaviour(pm: dict[str, Any]) -> Charge:
@@ -133,10 +125,20 @@ def setup_behaviour(pm: dict[str, Any]) -> Charge:
     if card is None:
         return Charge("succeed")
     if not card.attachable:
-        return _declined(card)
+        return Charge("decline", code=card.code, decline_code=card.decline_code,
+                      message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
     if card.outcome == "requires_action":
-        return _needs_authentication()
+        return Charge("requires_action", code="authentication_required",
+                      decline_code="authentication_required",
+                      message=_MESSAGES["authentication_required"])
     return Charge("succeed")
+
+
+def mark_authenticated(pm: dict[str, Any]) -> None:
+    """The customer passed 3D Secure with this saved card: it counts as set up for
+    off-session use (what makes 3155 stop asking)."""
+    if pm.get("customer"):
+        pm["_set_up"] = True
 
 
 def decline_error(charge: Charge, *, param: str | None = None,

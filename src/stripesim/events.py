@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["emit", "event_matches", "muted", "previous_attributes", "router"]
 
 router = Router()
+EVENTS_KEPT_S = 30 * 86400
 
 
 def emit(sim: Sim, event_type: str, obj: dict[str, Any],
@@ -123,7 +124,9 @@ def list_events(call: Call) -> dict[str, Any]:
     params = call.params
     reject_unknown(params, {"limit", "starting_after", "ending_before", "created",
                             "type", "types", "delivery_success"})
-    items = filter_created(call.store.all("event"), params)
+    # Stripe lists the events of the last 30 days only; older ones are gone from the API.
+    oldest = call.store.now() - EVENTS_KEPT_S
+    items = filter_created([e for e in call.store.all("event") if e["created"] >= oldest], params)
     single = get_str(params, "type")
     many = get_list(params, "types")
     if single and many:

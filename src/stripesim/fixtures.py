@@ -203,7 +203,8 @@ def _manifest_entry(plan: Plan, customer: dict[str, Any],
 
 @control_router.post("/_sim/fixtures/existing_account", locked=False)
 def existing_account(call: Call) -> dict[str, Any]:
-    """Make the account (see the module docstring); the same seed, the same account."""
+    """A seeded existing account (catalog, customers linked to host users, subscriptions,
+    history on a test clock); answers its manifest. The same seed, the same account."""
     from .resources import subscriptions, test_clocks
 
     params = call.params

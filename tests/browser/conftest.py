@@ -64,8 +64,8 @@ class Web:
         url: str = answer.json()["url"]
         return url
 
-    def new_page(self) -> Any:
-        context = self.browser.new_context(viewport={"width": 1200, "height": 900}, locale="en-US")
+    def new_page(self, *, width: int = 1200) -> Any:
+        context = self.browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         return context.new_page()

@@ -54,6 +54,12 @@ def test_subscribing_from_the_pricing_page_ends_on_a_thank_you_and_a_clean_url(w
     page.goto(web.url + "/billing/pricing")
     expect(page.get_by_role("article", name="Pro").get_by_text("Current plan", exact=True)).to_be_visible()
     page.get_by_role("button", name="Switch to Studio").click()  # an upgrade: now, prorated
+    # The confirmation step: Stripe's proration preview, before anything changes.
+    expect(page.get_by_role("heading", name="Switch to Studio?")).to_be_visible()
+    due = int(page.locator("[data-amount-due]").get_attribute("data-amount-due") or "-1")
+    assert due == 2999 - 1499  # the same day: the whole difference
+    web.shot(page, "change-plan-preview")
+    page.get_by_role("button", name="Pay $15.00 and switch").click()
     expect(page.get_by_role("status")).to_contain_text("Your plan was changed")
     expect(page.get_by_role("heading", name="Credits").locator("..")).to_contain_text("Unlimited")
     expect(page.locator("#subscription")).to_contain_text("Studio")
@@ -67,7 +73,7 @@ def test_buying_credits_enforces_the_minimum_and_adds_them_at_once(web: Web) -> 
 
     quantity.fill("10")
     expect(page.locator("[data-total]")).to_have_text("$2.00")
-    expect(page.get_by_text("Minimum purchase: 25 credits ($5.00)")).to_be_visible()
+    expect(page.get_by_text("Minimum: 25 credits ($5.00).")).to_be_visible()
     expect(page.get_by_role("button", name="Buy credits")).to_be_disabled()
 
     # The server refuses it too, whatever the browser sends.

@@ -12,19 +12,19 @@ from playwright.sync_api import Page, expect
 
 from coinslot.cli.demo import Demo
 from tests.browser.conftest import SCREENSHOTS
-from tests.support.servers import free_port
+from tests.support.dates import START_DATES
+from tests.support.servers import free_port, free_port_pair
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser"), pytest.mark.slow]
 
 
-@pytest.fixture
-def demo() -> Iterator[Demo]:
-    port = free_port()
-    while True:  # the demo takes two neighbouring ports
-        second = free_port()
-        if second != port + 1:
-            break
-    running = Demo.start(catalog="patch_hive", port=port, stripesim_port=second)
+# The demo's clocks start at a pinned moment, never today's date (tests/support/dates.py): the story must
+# read the same from each.
+@pytest.fixture(params=list(START_DATES), ids=list(START_DATES))
+def demo(request: pytest.FixtureRequest) -> Iterator[Demo]:
+    port = free_port_pair()  # the host app and coinslot
+    running = Demo.start(catalog="patch_hive", port=port, stripesim_port=free_port(),
+                         start_at=START_DATES[request.param])
     yield running
     running.stop()
 
@@ -68,6 +68,9 @@ def test_a_newcomer_clicks_through_the_demo(demo: Demo, browser: Any) -> None:
         pay(page)
         expect(page.get_by_role("status")).to_contain_text("Your credits were added")
         expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "26")
+        # What was spent this period, from the ledger: bought credits do not hide it.
+        expect(page.locator("[data-credits-used]")).to_have_attribute("data-credits-used", "24")
+        shot(page, "billing-after-buying-credits")
 
         page.get_by_role("button", name="Manage billing").click()
         expect(page).to_have_url(re.compile("^" + re.escape(demo.stripesim_url)))
@@ -75,12 +78,20 @@ def test_a_newcomer_clicks_through_the_demo(demo: Demo, browser: Any) -> None:
 
         page.get_by_role("link", name="Back to the app").click()
         page.get_by_role("button", name=re.compile("Advance the test clock")).click()
-        expect(page.get_by_role("status")).to_contain_text("The test clock is now at")
+        expect(page.get_by_role("status")).to_contain_text("past the next renewal")
+        # Checked against the ledger: the renewal granted 25, the last period's 1 credit expired.
+        expect(page.get_by_role("status")).to_contain_text(
+            "Ada Lovelace: Core renewed (+25 credits, 1 expired), 50 credits now.")
         page.get_by_role("button", name="Billing").click()
+        expect(page.locator("header .signed-in")).to_have_text("Signed in as Ada Lovelace")
         # The renewal's invoice.paid granted the new period's 25; the last period's 1 expired; the
-        # 25 bought credits stay.
+        # 25 bought credits stay. Nothing is used yet in the new period.
         expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "50")
+        expect(page.locator("[data-credits-used]")).to_have_attribute("data-credits-used", "0")
+        expect(page.locator("[data-credits-parts]")).to_have_text(
+            "Left: 25 from your plan · 25 bought. Plan credits are spent first.")
         expect(page.get_by_role("row", name=re.compile(r"Paid"))).to_have_count(2)
+        expect(page.get_by_role("row", name=re.compile(r"Draft"))).to_have_count(0)
         shot(page, "demo-billing-after-renewal")
     finally:
         context.close()

@@ -20,6 +20,7 @@ from coinslot.catalog.parser import load_catalog
 from coinslot.customers.flows import METADATA_USER_KEY
 from coinslot.ledger import service as ledger
 from coinslot.models import Customer, LedgerEntry
+from tests.support.dates import MID_MONTH
 from tests.support.stack import CATALOGS, Stack
 
 __all__ = ["URLS", "User", "assert_ledger_exact", "credits", "push_catalog"]
@@ -62,8 +63,10 @@ class User:
     stripe_customer_id: str
 
     @classmethod
-    def on_test_clock(cls, stack: Stack, host_user_id: str) -> User:
-        clock_id = stack.new_test_clock()
+    def on_test_clock(cls, stack: Stack, host_user_id: str, start_at: dt.datetime = MID_MONTH) -> User:
+        """A user whose Stripe customer lives on a test clock frozen at `start_at` (a pinned date, never
+        today's: tests/support/dates.py)."""
+        clock_id = stack.new_test_clock(start_at)
         customer = stack.stripe.v1.customers.create(
             params={
                 "email": f"{host_user_id}@example.com",

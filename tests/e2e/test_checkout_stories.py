@@ -57,10 +57,10 @@ def test_a_patch_hive_user_buys_thirty_credits_and_sees_them_on_return(stack: St
         "http://127.0.0.1:5000/billing?checkout_status=success&session_id={CHECKOUT_SESSION_ID}"
     )
     assert pay(stack, started["session_id"]).status_code == 200
-    back = stack.api.get(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
+    back = stack.api.post(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
     assert (back["payment_status"], back["applied"], back["credits"]) == ("paid", True, 30)
     stack.settle()  # checkout.session.completed arrives after the user: it finds the work done
-    again = stack.api.get(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
+    again = stack.api.post(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
     assert (again["applied"], again["reason"]) == (False, "already_fulfilled")
     assert stack.api.get("/v1/customers/patch_1").json()["credits"]["available"] == 30
 
@@ -68,10 +68,10 @@ def test_a_patch_hive_user_buys_thirty_credits_and_sees_them_on_return(stack: St
 def test_the_return_page_before_payment_changes_nothing(stack: Stack) -> None:
     pushed(stack, "patch_hive")
     started = start(stack, host_user_id="patch_2", pack="credits", quantity=25)
-    back = stack.api.get(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
+    back = stack.api.post(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
     assert (back["payment_status"], back["applied"], back["reason"]) == ("unpaid", False, "not_paid")
     assert (
-        stack.api.get(
+        stack.api.post(
             f"/v1/checkout/sessions/{started['session_id']}/fulfil", params={"host_user_id": "someone_else"}
         ).status_code
         == 404
@@ -132,7 +132,7 @@ def test_a_patch_hive_pro_subscription_shows_on_return_before_any_webhook(stack:
     started = start(stack, host_user_id="patch_3", email="p3@example.com", plan="pro", interval="month")
     assert started["mode"] == "subscription"
     assert pay(stack, started["session_id"]).status_code == 200
-    back = stack.api.get(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
+    back = stack.api.post(f"/v1/checkout/sessions/{started['session_id']}/fulfil").json()
     assert (back["mode"], back["payment_status"]) == ("subscription", "paid")
     summary = stack.api.get("/v1/customers/patch_3").json()
     assert (summary["plan"], summary["subscription"]["status"]) == ("pro", "active")

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.e2e.billing_user import PAST_RENEWAL, User, assert_ledger_exact, credits, push_catalog
+from tests.support.dates import start_dates
 from tests.support.stack import Stack
 
 
@@ -24,8 +25,11 @@ def patch_hive(stack: Stack) -> Stack:
     return stack
 
 
-def test_core_exports_eight_times_is_refused_the_ninth_buys_the_minimum_and_renews(patch_hive: Stack) -> None:
-    maya = User.on_test_clock(patch_hive, "maya")
+@start_dates()
+def test_core_exports_eight_times_is_refused_the_ninth_buys_the_minimum_and_renews(
+    patch_hive: Stack, start_at: dt.datetime
+) -> None:
+    maya = User.on_test_clock(patch_hive, "maya", start_at)
     subscription = maya.subscribe("core")
     first_invoice = maya.latest_invoice(subscription)
     summary = maya.summary()
@@ -93,10 +97,11 @@ def test_core_exports_eight_times_is_refused_the_ninth_buys_the_minimum_and_rene
     assert_ledger_exact(patch_hive)
 
 
+@start_dates()
 def test_an_active_subscriber_keeps_exporting_between_the_period_end_and_the_paid_renewal(
-    patch_hive: Stack,
+    patch_hive: Stack, start_at: dt.datetime
 ) -> None:
-    lea = User.on_test_clock(patch_hive, "lea")
+    lea = User.on_test_clock(patch_hive, "lea", start_at)
     subscription = lea.subscribe("core")
     lea.buy("credits", quantity=25)
     first_invoice = lea.latest_invoice(subscription)

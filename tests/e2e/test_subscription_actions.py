@@ -99,11 +99,11 @@ def test_a_subscriber_switches_plan_in_the_billing_portal(stack: Stack) -> None:
     page = httpx.get(opened.json()["url"], timeout=30)
     assert page.status_code == 200
     [form] = [
-        form for form in re.findall(r"<form[^>]*>(.*?)</form>", page.text, re.S) if 'name="price"' in form
+        form for form in re.findall(r"<form[^>]*>.*?</form>", page.text, re.S) if 'name="price"' in form
     ]
-    options = dict(re.findall(r"<option value=\"(price_\w+)\"\s*(?:selected)?>([^<]+)</option>", form))
+    options = dict(re.findall(r'name="price" value="(price_\w+)" data-plan="([^"]+)"', form))
     pro_price = next(price for price, label in options.items() if label.startswith("Pro"))
-    subscription_field = re.search(r'name="subscription" value="(sub_\w+)"', form)
+    subscription_field = re.search(r'data-subscription="(sub_\w+)"', form)
     assert subscription_field is not None
     assert subscription_field.group(1) == sub_id
     submitted = httpx.post(

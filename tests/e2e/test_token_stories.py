@@ -14,6 +14,7 @@ import pytest
 
 from coinslot.ledger.core import add_months
 from tests.e2e.billing_user import User, assert_ledger_exact, credits, push_catalog
+from tests.support.dates import start_dates
 from tests.support.stack import Stack
 
 
@@ -70,10 +71,11 @@ def test_analyses_cost_tokens_scaled_by_complexity_and_rounded_up(quantipack: St
     assert_ledger_exact(quantipack)
 
 
+@start_dates()
 def test_tokens_reset_at_renewal_purchased_tokens_are_kept_and_history_shows_each_month(
-    quantipack: Stack,
+    quantipack: Stack, start_at: dt.datetime
 ) -> None:
-    ines = User.on_test_clock(quantipack, "ines")
+    ines = User.on_test_clock(quantipack, "ines", start_at)
     subscription = ines.subscribe("starter")
     first_invoice = ines.latest_invoice(subscription)
     november = quantipack.clock.now().strftime("%Y-%m")
@@ -99,7 +101,8 @@ def test_tokens_reset_at_renewal_purchased_tokens_are_kept_and_history_shows_eac
         (f"invoice:{renewal}", "grant", 50, 75),
         (ines.key("spec-3"), "spend", -7, 68),
     ]
-    assert ines.history(months=2) == [
+    # Three calendar months back: a period that starts on 31 March renews on 1 May.
+    assert ines.history(months=3) == [
         {"month": december, "feature": "spec_generator", "uses": 1, "credits": 7},
         {"month": november, "feature": "spec_generator", "uses": 2, "credits": 25},
         {"month": november, "feature": "suite_analyzer", "uses": 2, "credits": 12},
@@ -110,10 +113,11 @@ def test_tokens_reset_at_renewal_purchased_tokens_are_kept_and_history_shows_eac
     assert_ledger_exact(quantipack)
 
 
+@start_dates()
 def test_a_yearly_starter_subscriber_gets_50_tokens_in_month_1_and_again_in_months_2_and_3(
-    quantipack: Stack,
+    quantipack: Stack, start_at: dt.datetime
 ) -> None:
-    ines = User.on_test_clock(quantipack, "ines")
+    ines = User.on_test_clock(quantipack, "ines", start_at)
     subscription = ines.subscribe("starter", interval="year")
     year_invoice = ines.latest_invoice(subscription)
     item = quantipack.stripe.v1.subscriptions.retrieve(subscription)["items"].data[0]

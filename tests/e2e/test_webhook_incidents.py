@@ -108,7 +108,7 @@ def test_the_same_invoice_under_a_different_event_id_grants_once(stack: Stack) -
 def test_one_purchase_granted_by_both_checkout_session_completed_and_invoice_paid_once(stack: Stack) -> None:
     push_catalog(stack)
     session_id, sub_id = subscribe(stack, "both_1")
-    back = stack.api.get(f"/v1/checkout/sessions/{session_id}/fulfil").json()  # the user's return, too
+    back = stack.api.post(f"/v1/checkout/sessions/{session_id}/fulfil").json()  # the user's return, too
     assert back["payment_status"] == "paid"
     stack.settle()
     statuses = {row.type: row.status for row in inbox(stack)}
@@ -194,7 +194,7 @@ def test_never_paid_incomplete_subscriptions_3ds_never_completed_get_no_paid_tie
         sessions[user] = started["session_id"]
     stack.settle()
     for user in users:
-        back = stack.api.get(f"/v1/checkout/sessions/{sessions[user]}/fulfil").json()  # a host asks anyway
+        back = stack.api.post(f"/v1/checkout/sessions/{sessions[user]}/fulfil").json()  # a host asks anyway
         assert (back["payment_status"], back["applied"]) == ("unpaid", False)
         shown = summary(stack, user)
         assert (shown["plan"], shown["access_reason"]) == ("free", "incomplete")
@@ -214,7 +214,7 @@ def test_the_customer_back_from_checkout_before_the_webhook_sees_the_plan(stack:
     set_endpoint_enabled(stack, False)  # the webhooks are late
     known = len(inbox(stack))  # the catalog's product and price events
     session_id, sub_id = subscribe(stack, "early_1")
-    back = stack.api.get(f"/v1/checkout/sessions/{session_id}/fulfil").json()
+    back = stack.api.post(f"/v1/checkout/sessions/{session_id}/fulfil").json()
     assert (back["mode"], back["payment_status"]) == ("subscription", "paid")
     assert len(inbox(stack)) == known  # no webhook about this purchase has arrived
     shown = summary(stack, "early_1")

@@ -151,7 +151,7 @@ def test_the_console_lists_outbound_webhooks_and_replays_a_dead_one(admin: TestC
 
     listing = admin.get("/admin/outbound")
     assert listing.status_code == 200
-    assert 'aria-current="page">Outbound webhooks' in listing.text
+    assert 'aria-current="page">Outbound<' in listing.text
     rows = {int(m): row for m, row in re.findall(r'<a href="/admin/outbound/(\d+)">\d+</a>(.*?)</tr>',
                                                      listing.text, re.S)}
     assert set(rows) == {dead_id, delivered_id, pending_id}

@@ -160,7 +160,9 @@ def test_the_host_moves_an_order_on_but_cannot_mark_it_paid(skinova: TestClient)
 
 
 def test_a_new_user_summary_shows_the_free_plan_and_no_credits(patch_hive: TestClient) -> None:
-    assert patch_hive.get("/v1/customers/user_9").status_code == 404
+    # Before coinslot has seen the user: answered as the user they would start as, never a 404.
+    unseen = patch_hive.get("/v1/customers/user_9")
+    assert (unseen.status_code, unseen.json()["known"], unseen.json()["plan"]) == (200, False, "free")
     ensured = patch_hive.post("/v1/customers", json={"host_user_id": "user_9", "stripe": False})
     assert ensured.json()["stripe_customer_id"] is None
     summary = patch_hive.get("/v1/customers/user_9").json()

@@ -26,7 +26,7 @@ def client(db: Database) -> TestClient:
 
 
 def test_health_and_readiness_answer(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "now": NOW.isoformat()}
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
@@ -42,6 +42,11 @@ def test_metrics_are_exposed_in_prometheus_format(client: TestClient) -> None:
     client.get("/healthz")
     body = client.get("/metrics").text
     assert "coinslot_http_requests_total" in body
+    # The queues' figures, read from the database at each scrape.
+    for gauge in ("coinslot_database_up 1.0", "coinslot_inbox_backlog_events 0.0",
+                  "coinslot_inbox_oldest_pending_age_seconds 0.0", "coinslot_inbox_dead_events 0.0",
+                  "coinslot_outbox_backlog_messages 0.0", "coinslot_outbox_dead_messages 0.0"):
+        assert gauge in body.splitlines()
 
 
 def test_unknown_route_is_a_404_not_a_500(client: TestClient) -> None:

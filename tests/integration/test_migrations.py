@@ -1,18 +1,139 @@
-"""The schema production gets from Alembic is exactly the one the models describe."""
+"""The schema production gets from Alembic: exactly the models, upgradable with data in it, checkable."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from typer.testing import CliRunner
 
 import coinslot.models
+from coinslot.cli import app as cli
 from coinslot.db import Database
-from coinslot.migrations import versions_exist
+from coinslot.migrations import (
+    VERSION_TABLE,
+    alembic_config,
+    head_revision,
+    schema_status,
+    upgrade_to_head,
+    versions_exist,
+)
+from coinslot.models import Customer, SyncCursor, WebhookEvent
+from tests.support.postgres import PostgresServer
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def test_migrations_exist_and_match_the_models(db: Database) -> None:
     assert versions_exist(), "no Alembic revision: run `alembic revision --autogenerate`"
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
         differences = compare_metadata(context, coinslot.models.Base.metadata)
     assert differences == []
+    assert schema_status(db).state == "current"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = server.create_database()
+    yield server.url(name)
+    server.drop_database(name)
+
+
+def _at_first_revision(url: str) -> Database:
+    database = Database(url)
+    with database.engine.connect() as connection:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.commit()
+    return database
+
+
+def _with_data(database: Database) -> None:
+    # Rows as 0.1 wrote them (the tables of revision 0001 only).
+    with database.unit_of_work() as session:
+        session.add(Customer(host_user_id="user_1", email="u1@example.com", stripe_customer_id="cus_1",
+                             livemode=False, created_at=NOW, updated_at=NOW))
+        for n in range(3):
+            session.add(WebhookEvent(stripe_event_id=f"evt_{n}", type="invoice.paid", livemode=False,
+                                     payload="{}", stripe_created=1_700_000_000 + n, received_at=NOW,
+                                     status="processed", attempts=1))
+
+
+def test_a_database_with_data_at_the_first_revision_upgrades_and_keeps_it(empty_url: str) -> None:
+    database = _at_first_revision(empty_url)
+    try:
+        _with_data(database)
+        status = schema_status(database)
+        assert (status.state, status.current, status.head) == ("behind", "0001", head_revision())
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work() as session:
+            assert session.scalars(select(Customer.host_user_id)).all() == ["user_1"]
+            assert session.scalars(select(WebhookEvent.stripe_event_id).order_by(WebhookEvent.id)).all() == [
+                "evt_0", "evt_1", "evt_2"]
+            session.add(SyncCursor(name="stripe_events", position=1_700_000_002))
+        indexes = {index["name"] for index in inspect(database.engine).get_indexes("webhook_events")}
+        assert "ix_webhook_events_stripe_created" in indexes
+        upgrade_to_head(database)  # again: nothing to do, nothing changes
+        with database.unit_of_work(read_only=True) as session:
+            assert session.get(SyncCursor, "stripe_events") is not None
+    finally:
+        database.dispose()
+
+
+def test_a_database_migrated_by_0_1_into_alembic_version_is_adopted(empty_url: str) -> None:
+    database = _at_first_revision(empty_url)
+    try:
+        _with_data(database)
+        with database.engine.begin() as connection:  # where 0.1 kept its revision
+            connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)"))
+            connection.execute(text("INSERT INTO alembic_version VALUES ('0001')"))
+        assert schema_status(database).state == "empty"
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work(read_only=True) as session:
+            assert len(session.scalars(select(WebhookEvent)).all()) == 3
+    finally:
+        database.dispose()
+
+
+def test_migrate_check_names_the_revision_and_exits_non_zero_until_current(empty_url: str) -> None:
+    env = {"COINSLOT_DATABASE_URL": empty_url}
+    runner = CliRunner()
+    empty = runner.invoke(cli, ["migrate", "--check"], env=env)
+    assert empty.exit_code == 1
+    assert "no coinslot schema" in empty.output
+    _at_first_revision(empty_url).dispose()
+    behind = runner.invoke(cli, ["migrate", "--check"], env=env)
+    assert behind.exit_code == 1
+    assert f"at revision 0001, this coinslot needs {head_revision()}: run `coinslot migrate`" in behind.output
+    migrated = runner.invoke(cli, ["migrate"], env=env)
+    assert migrated.exit_code == 0, migrated.output
+    current = runner.invoke(cli, ["migrate", "--check"], env=env)
+    assert current.exit_code == 0
+    assert f"current (revision {head_revision()})" in current.output
+    database = Database(empty_url)
+    try:
+        with database.engine.begin() as connection:  # a newer release migrated further
+            connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0999'"))
+    finally:
+        database.dispose()
+    ahead = runner.invoke(cli, ["migrate", "--check"], env=env)
+    assert ahead.exit_code == 1
+    assert "revision 0999, which this coinslot does not know" in ahead.output

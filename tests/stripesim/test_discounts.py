@@ -165,13 +165,18 @@ def test_a_code_typed_on_the_hosted_pay_page(sim: SimHelper) -> None:
     _code(sim, "PAGE20")
     session = _promo_session(sim, pro.id)
     with httpx.Client(base_url=sim.url) as browser:
-        assert 'name="promotion_code"' in browser.get(f"/c/pay/{session.id}").text
+        assert 'id="promotion_code"' in browser.get(f"/c/pay/{session.id}").text
         wrong = browser.post(f"/c/pay/{session.id}", data={
-            "payment_method": "pm_card_visa", "promotion_code": "WRONG"})
-        assert wrong.status_code == 402
-        assert "not valid" in wrong.text
-        paid = browser.post(f"/c/pay/{session.id}", data={
-            "payment_method": "pm_card_visa", "promotion_code": "PAGE20"})
+            "action": "apply_promotion_code", "promotion_code": "WRONG"})
+        assert wrong.status_code == 400
+        assert "This code is invalid." in wrong.text
+        applied = browser.post(f"/c/pay/{session.id}", data={
+            "action": "apply_promotion_code", "promotion_code": "page20",
+            "payment_method": "pm_card_mastercard"})
+        assert applied.status_code == 200
+        assert "<dd>-$4.00</dd>" in applied.text
+        assert '<dd data-total>$16.00</dd>' in applied.text
+        paid = browser.post(f"/c/pay/{session.id}", data={"payment_method": "pm_card_visa"})
     assert paid.status_code == 303
     done = sim.client.v1.checkout.sessions.retrieve(session.id, params={"expand": ["invoice"]})
     assert (done.status, done.invoice.total) == ("complete", 1600)

@@ -131,7 +131,7 @@ def test_finalized_invoices_link_a_hosted_page_and_a_pdf(sim: SimHelper) -> None
     page = httpx.get(invoice.hosted_invoice_url)
     assert page.status_code == 200
     assert invoice.number in page.text
-    assert "25.00 USD" in page.text
+    assert "$25.00" in page.text
     pdf = httpx.get(invoice.invoice_pdf)
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-1.4")

@@ -155,7 +155,7 @@ def test_setup_mode_on_the_hosted_page_with_3d_secure(sim: SimHelper) -> None:
     session = _setup_session(sim, customer.id)
     with httpx.Client(base_url=sim.url) as browser:
         page = browser.get(f"/c/pay/{session.id}")
-        assert "Save a card" in page.text
+        assert ">Save card</button>" in page.text
         paid = browser.post(f"/c/pay/{session.id}",
                             data={"payment_method": "pm_card_threeDSecure2Required"})
         assert paid.status_code == 303

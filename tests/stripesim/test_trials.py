@@ -120,7 +120,7 @@ def test_checkout_trial_with_a_card_is_no_payment_required_too(sim: SimHelper) -
     session = _trial_session(sim, pro.id, customer.id, "always")
     with httpx.Client(base_url=sim.url) as browser:
         refused = browser.post(f"/c/pay/{session.id}", data={"payment_method": ""})
-        assert refused.status_code == 402
+        assert refused.status_code == 400
         assert "payment method is required" in refused.text
         paid = browser.post(f"/c/pay/{session.id}", data={"payment_method": "pm_card_visa"})
     assert paid.status_code == 303

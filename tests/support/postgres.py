@@ -63,6 +63,15 @@ class PostgresServer:
         self._run(
             "initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
         )
+        self.resume()
+        return self
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (a test of what clients see while it is down)."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start it (again) and wait until it takes connections."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 {self.settings}"
         self._run(
             "pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "log"), "-w", "start"
@@ -71,7 +80,7 @@ class PostgresServer:
         while True:
             try:
                 psycopg.connect(self.admin_url, connect_timeout=2).close()
-                return self
+                return
             except psycopg.OperationalError:
                 if time.monotonic() > deadline:
                     raise

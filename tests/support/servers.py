@@ -18,6 +18,20 @@ def free_port() -> int:
         return port
 
 
+def free_port_pair() -> int:
+    """A port whose next port is free too (the demo serves on two neighbouring ports)."""
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("127.0.0.1", 0))
+            port: int = first.getsockname()[1]
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two neighbouring free ports on 127.0.0.1")
+
+
 class ServerThread:
     """`with ServerThread(app) as server: httpx.get(server.url + "/healthz")`."""
 

@@ -106,8 +106,11 @@ class Stack:
                 break
         return processed
 
-    def new_test_clock(self) -> str:
-        """A Stripe test clock frozen at coinslot's current time; customers created on it bill on its time."""
+    def new_test_clock(self, start_at: dt.datetime | None = None) -> str:
+        """A Stripe test clock frozen at `start_at` (coinslot's clock moves there too), else at coinslot's
+        current time; customers created on it bill on its time."""
+        if start_at is not None:
+            self.clock.move_to(start_at)
         created = self.stripe.v1.test_helpers.test_clocks.create(
             params={"frozen_time": int(self.clock.now().timestamp())}
         )

@@ -67,12 +67,18 @@ def test_the_yearly_saving_is_in_minor_units_and_whole_percent() -> None:
 
 
 def test_the_meter_says_low_at_the_ledger_threshold_and_out_at_zero() -> None:
-    assert present.credits_meter(available=6, allowance=25, low_balance_pct=20).state == "ok"
-    low = present.credits_meter(available=5, allowance=25, low_balance_pct=20)
+    assert present.credits_meter(available=6, allowance=25, used=19, low_balance_pct=20).state == "ok"
+    low = present.credits_meter(available=5, allowance=25, used=20, low_balance_pct=20)
     assert (low.state, low.used, low.percent_left) == ("low", 20, 20)
-    assert present.credits_meter(available=0, allowance=25, low_balance_pct=20).state == "out"
-    bought = present.credits_meter(available=40, allowance=25, low_balance_pct=20)
-    assert (bought.state, bought.used, bought.percent_left) == ("ok", 0, 100)
+    assert present.credits_meter(available=0, allowance=25, used=25, low_balance_pct=20).state == "out"
+
+
+def test_bought_credits_never_hide_what_was_used_this_period() -> None:
+    # 24 of the plan's 25 spent, then 25 bought: 26 left, and the meter still says 24 used.
+    bought = present.credits_meter(available=26, allowance=25, used=24, low_balance_pct=20, from_plan=1,
+                                   from_purchases=25)
+    assert (bought.state, bought.used, bought.remaining, bought.percent_left) == ("ok", 24, 26, 100)
+    assert (bought.from_plan, bought.from_purchases) == (1, 25)
 
 
 def test_the_minimum_quantity_reaches_the_minimum_amount() -> None:

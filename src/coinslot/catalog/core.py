@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from coinslot.money import ceil_div
+
 __all__ = [
     "ITEM_KEY_METADATA",
     "Catalog",
@@ -24,6 +26,8 @@ __all__ = [
     "Plan",
     "PlanPrice",
     "catalog_prices",
+    "minimum_quantity",
+    "yearly_saving",
 ]
 
 Interval = Literal["month", "year"]
@@ -273,3 +277,23 @@ def catalog_prices(catalog: Catalog) -> list[CatalogPrice]:
             )
         )
     return prices
+
+
+def yearly_saving(plan: Plan) -> tuple[int, int] | None:
+    """(minor units saved per year, percent saved) paying yearly instead of monthly; None without both."""
+    monthly = plan.prices.get("month")
+    yearly = plan.prices.get("year")
+    if monthly is None or yearly is None or monthly.currency != yearly.currency:
+        return None
+    twelve_months = monthly.amount_minor * 12
+    saved = twelve_months - yearly.amount_minor
+    if saved <= 0:
+        return None
+    return saved, saved * 100 // twelve_months
+
+
+def minimum_quantity(*, unit_amount_minor: int, minimum_amount_minor: int) -> int:
+    """The fewest credits whose total reaches the minimum amount (at least 1)."""
+    if unit_amount_minor <= 0:
+        return 1
+    return max(1, ceil_div(minimum_amount_minor, unit_amount_minor))

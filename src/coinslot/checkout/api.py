@@ -1,8 +1,4 @@
-"""HTTP routes: checkout sessions, orders, and the customer summary.
-
-The summary lives here rather than in `customers/api.py` because it reads the
-subscription mirror and the ledger, which the layer contract puts above customers.
-"""
+"""HTTP routes: checkout sessions and orders (the customer summary is in `overview/api.py`)."""
 
 from __future__ import annotations
 
@@ -10,39 +6,22 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
+from coinslot.api_contract import errors
 from coinslot.checkout import core, flows, service
 from coinslot.checkout.schemas import (
     CheckoutStarted,
     CreateOrder,
-    CustomerSummary,
     FulfilAnswer,
     OrderCheckout,
     OrderOut,
     OrderStatusChange,
     StartCheckout,
+    order_out,
 )
 from coinslot.customers import service as customers_service
 from coinslot.deps import ContainerDep, require_api_key
-from coinslot.models import Order
 
 router = APIRouter(prefix="/v1", tags=["checkout"], dependencies=[Depends(require_api_key)])
-
-
-def _order_out(order: Order, host_user_id: str) -> OrderOut:
-    return OrderOut(
-        id=order.public_id,
-        host_user_id=host_user_id,
-        product=order.product_key,
-        status=order.status,
-        payload=order.payload,
-        amount_minor=order.amount_minor,
-        currency=order.currency,
-        checkout_session_id=order.stripe_checkout_session_id,
-        created_at=order.created_at,
-        paid_at=order.paid_at,
-        fulfilled_at=order.fulfilled_at,
-        canceled_at=order.canceled_at,
-    )
 
 
 def _started(started: flows.StartedCheckout) -> JSONResponse:
@@ -58,7 +37,8 @@ def _started(started: flows.StartedCheckout) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=201)
 
 
-@router.post("/checkout/sessions", response_model=CheckoutStarted, status_code=201)
+@router.post("/checkout/sessions", response_model=CheckoutStarted, status_code=201,
+             operation_id="startCheckout", summary="Start a hosted Checkout", responses=errors(404, 409, 413))
 def start_checkout(body: StartCheckout, container: ContainerDep) -> JSONResponse:
     """Start a hosted Checkout; redirect the user's browser to `url`."""
     item = core.ItemRequest(
@@ -83,10 +63,10 @@ def start_checkout(body: StartCheckout, container: ContainerDep) -> JSONResponse
     return _started(started)
 
 
-# Two routes rather than one with methods=["GET", "POST"]: that one gave both operations the same
-# OpenAPI operation id, and FastAPI warns on every /openapi.json (a warning is an error in the tests).
-@router.get("/checkout/sessions/{session_id}/fulfil", response_model=FulfilAnswer)
-@router.post("/checkout/sessions/{session_id}/fulfil", response_model=FulfilAnswer)
+# A POST: it applies the purchase (a side effect), so no prefetch or crawler may trigger it.
+@router.post("/checkout/sessions/{session_id}/fulfil", response_model=FulfilAnswer,
+             operation_id="fulfilCheckout", summary="Apply a Checkout the user came back from",
+             responses=errors(404, 409, 502))
 def fulfil_checkout(
     session_id: str, container: ContainerDep, host_user_id: str | None = Query(default=None)
 ) -> FulfilAnswer:
@@ -104,7 +84,8 @@ def fulfil_checkout(
     )
 
 
-@router.post("/orders", response_model=OrderOut, status_code=201)
+@router.post("/orders", response_model=OrderOut, status_code=201, operation_id="createOrder",
+             summary="Save a DRAFT order before payment", responses=errors(404, 413))
 def create_order(body: CreateOrder, container: ContainerDep) -> JSONResponse:
     """Save a DRAFT order with the user's form; then start its checkout with POST /v1/orders/{id}/checkout."""
     order = flows.create_order(
@@ -114,10 +95,11 @@ def create_order(body: CreateOrder, container: ContainerDep) -> JSONResponse:
         payload=body.payload,
         email=body.email,
     )
-    return JSONResponse(_order_out(order, body.host_user_id).model_dump(mode="json"), status_code=201)
+    return JSONResponse(order_out(order, body.host_user_id).model_dump(mode="json"), status_code=201)
 
 
-@router.get("/orders", response_model=list[OrderOut])
+@router.get("/orders", response_model=list[OrderOut], operation_id="listOrders", summary="List orders",
+            responses=errors())
 def list_orders(
     container: ContainerDep,
     host_user_id: str | None = None,
@@ -128,17 +110,20 @@ def list_orders(
     with container.db.unit_of_work(read_only=True) as session:
         orders = service.list_orders(session, host_user_id=host_user_id, status=status, limit=limit)
         owners = {order.customer_id: _host_user_of(session, order.customer_id) for order in orders}
-        return [_order_out(order, owners[order.customer_id]) for order in orders]
+        return [order_out(order, owners[order.customer_id]) for order in orders]
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut)
+@router.get("/orders/{order_id}", response_model=OrderOut, operation_id="getOrder", summary="One order",
+            responses=errors(404))
 def get_order(order_id: str, container: ContainerDep, host_user_id: str | None = None) -> OrderOut:
     with container.db.unit_of_work(read_only=True) as session:
         order = service.get_order(session, order_id=order_id, host_user_id=host_user_id)
-        return _order_out(order, _host_user_of(session, order.customer_id))
+        return order_out(order, _host_user_of(session, order.customer_id))
 
 
-@router.post("/orders/{order_id}/checkout", response_model=CheckoutStarted, status_code=201)
+@router.post("/orders/{order_id}/checkout", response_model=CheckoutStarted, status_code=201,
+             operation_id="startOrderCheckout", summary="Start (or resume) the Checkout of a DRAFT order",
+             responses=errors(404, 409))
 def checkout_order(order_id: str, body: OrderCheckout, container: ContainerDep) -> JSONResponse:
     """Checkout for a DRAFT order: the first one, or a resume after an abandoned or expired one."""
     started = flows.start_order_checkout(
@@ -151,7 +136,8 @@ def checkout_order(order_id: str, body: OrderCheckout, container: ContainerDep) 
     return _started(started)
 
 
-@router.post("/orders/{order_id}/status", response_model=OrderOut)
+@router.post("/orders/{order_id}/status", response_model=OrderOut, operation_id="setOrderStatus",
+             summary="Move an order to fulfilled or canceled", responses=errors(404, 409))
 def set_order_status(order_id: str, body: OrderStatusChange, container: ContainerDep) -> OrderOut:
     """Move a PAID order to fulfilled, or a DRAFT/PAID order to canceled."""
     with container.db.unit_of_work() as session:
@@ -162,15 +148,9 @@ def set_order_status(order_id: str, body: OrderStatusChange, container: Containe
             host_user_id=body.host_user_id,
             now=container.clock.now(),
         )
-        return _order_out(order, _host_user_of(session, order.customer_id))
+        return order_out(order, _host_user_of(session, order.customer_id))
 
 
 def _host_user_of(session: Session, customer_id: int) -> str:
     customer = customers_service.get_by_id(session, customer_id=customer_id)
     return customer.host_user_id if customer else ""
-
-
-@router.get("/customers/{host_user_id}", response_model=CustomerSummary, tags=["customers"])
-def customer_summary(host_user_id: str, container: ContainerDep) -> CustomerSummary:
-    """Plan, subscription status and dates, and credits of a host user."""
-    return flows.customer_summary(container, host_user_id=host_user_id)

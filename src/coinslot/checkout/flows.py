@@ -12,16 +12,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from coinslot.catalog import prices as catalog_prices
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import core, repository, service
-from coinslot.checkout.schemas import CreditsOut, CustomerSummary, SubscriptionOut
 from coinslot.customers import flows as customer_flows
 from coinslot.customers import service as customers_service
 from coinslot.deps import Container
 from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
-from coinslot.ledger import service as ledger_service
-from coinslot.models import CheckoutSession, Order, Subscription
+from coinslot.models import CheckoutSession, Order
 from coinslot.stripe_gateway.checkout import CheckoutSessionRequest, StripeCheckoutSessionData
 from coinslot.subscriptions import service as subscriptions_service
 from coinslot.urls import check_redirect_url
@@ -29,7 +28,6 @@ from coinslot.urls import check_redirect_url
 __all__ = [
     "StartedCheckout",
     "create_order",
-    "customer_summary",
     "fulfil_return",
     "start_checkout",
     "start_order_checkout",
@@ -48,26 +46,7 @@ class StartedCheckout:
 
 
 def _price_id(container: Container, item: core.CheckoutItem) -> str:
-    gateway = container.gateway
-    pinned = item.price.pinned_id(gateway.livemode)
-    if pinned is not None:
-        return pinned
-    found = gateway.catalog.prices_by_lookup_key([item.price.lookup_key])
-    price = found.get(item.price.lookup_key)
-    if price is None:
-        raise NotFound(
-            f"Stripe has no active price with lookup key {item.price.lookup_key!r}: "
-            "run `coinslot catalog push`",
-            code="price_not_pushed",
-        )
-    if price.unit_amount != item.price.amount_minor or price.currency != item.price.currency:
-        # Charging an amount the catalog does not say would be worse than refusing.
-        raise Conflict(
-            f"Stripe's price {price.id} ({price.unit_amount} {price.currency}) differs from the catalog "
-            f"({item.price.amount_minor} {item.price.currency}): run `coinslot catalog push`",
-            code="price_out_of_date",
-        )
-    return price.id
+    return catalog_prices.resolve_price(container.gateway, item.price)
 
 
 def start_checkout(
@@ -367,56 +346,13 @@ def _sync_subscription(
     snapshot = gateway.subscriptions.retrieve(checkout.subscription)
     seen_at_ms = int(container.clock.now().timestamp() * 1000)
     invoice = gateway.invoices.retrieve(checkout.invoice) if checkout.invoice else None
-    with container.db.unit_of_work() as session:
-        now = container.clock.now()
-        subscriptions_service.sync_subscription(
-            session, snapshot=snapshot, catalog=catalog, now=now, seen_at_ms=seen_at_ms
-        )
-        if invoice is not None:
-            grace = dt.timedelta(days=container.settings.past_due_grace_days)
-            subscriptions_service.record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now,
-                                                      renewal_grace=grace)
-
-
-def customer_summary(container: Container, *, host_user_id: str) -> CustomerSummary:
-    """Plan, subscription status and dates, and credits of a host user (read-only; no Stripe call)."""
-    catalog = catalog_service.get_catalog(container.settings)
     now = container.clock.now()
-    grace = dt.timedelta(days=container.settings.past_due_grace_days)
-    with container.db.unit_of_work(read_only=True) as session:
-        customer = customers_service.require(session, host_user_id)
-        access = subscriptions_service.plan_access_for(
-            session, customer_id=customer.id, catalog=catalog, now=now, grace=grace
-        )
-        row = (
-            session.get(Subscription, access.subscription_id) if access.subscription_id is not None else None
-        )
-        subscription = None
-        if row is not None:
-            subscription = SubscriptionOut(
-                status=row.status,
-                plan=row.plan_key,
-                interval=row.interval,
-                current_period_start=row.current_period_start,
-                current_period_end=row.current_period_end,
-                cancel_at_period_end=row.cancel_at_period_end,
-                trial_end=row.trial_end,
+    with container.db.unit_of_work() as session:
+        if invoice is None:
+            subscriptions_service.sync_subscription(session, snapshot=snapshot, catalog=catalog, now=now,
+                                                    seen_at_ms=seen_at_ms)
+        else:
+            subscriptions_service.apply_paid_invoice(
+                session, invoice=invoice, subscription=snapshot, seen_at_ms=seen_at_ms, catalog=catalog,
+                now=now, renewal_grace=dt.timedelta(days=container.settings.past_due_grace_days),
             )
-        balance = ledger_service.balance(session, customer_id=customer.id, now=now)
-        plan = catalog.plans.get(access.plan_key, catalog.default)
-        return CustomerSummary(
-            host_user_id=customer.host_user_id,
-            email=customer.email,
-            stripe_customer_id=customer.stripe_customer_id,
-            plan=plan.key,
-            plan_name=plan.name,
-            access_reason=access.reason,
-            grace_ends_at=access.grace_ends_at,
-            subscription=subscription,
-            credits=CreditsOut(
-                available=balance.available_credits,
-                held=balance.held_credits,
-                period_allowance=balance.period_credits,
-                unlimited=plan.unlimited,
-            ),
-        )

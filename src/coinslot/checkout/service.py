@@ -13,6 +13,7 @@ from coinslot.catalog.core import Catalog
 from coinslot.checkout import core, repository
 from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
 from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.ledger import service as ledger_service
 from coinslot.models import CheckoutSession, Customer, Order
@@ -246,15 +247,20 @@ def fulfil_checkout_session(
 
     Idempotent, so the webhook and the user's return to the success URL can both
     call it: the intent row is locked, the ledger entry id is `checkout:<cs_...>`.
-    Only `payment_status == "paid"` changes anything. Subscription credits are
-    granted by invoice.paid (`subscriptions.service.record_paid_invoice`), not here.
+    Only a settled session changes anything: `paid`, or `no_payment_required` once complete (a trial, or
+    a 100%-off promotion code: nothing was due). Subscription credits are granted by invoice.paid
+    (`subscriptions.service.record_paid_invoice`), not here.
     """
-    if checkout.payment_status != "paid":
+    settled = checkout.payment_status == "paid" or (
+        checkout.payment_status == "no_payment_required" and checkout.status == "complete")
+    if not settled:
         return FulfilResult(False, "not_paid")
     intent = repository.intent_by_stripe_id(session, checkout.id, for_update=True)
     if intent is not None and intent.fulfilled_at is not None:
         return FulfilResult(False, "already_fulfilled", intent.customer_id)
     customer = _customer_of(session, checkout)
+    if customer.stripe_test_clock_id is not None:  # test mode: the purchase happens at the clock's time
+        now = test_clocks.time_of(session, customer_id=customer.id, now=now)
     kind, key = _item_of(checkout, intent, catalog)
     order_id = _pay_order(
         session, checkout=checkout, intent=intent, host_user_id=customer.host_user_id, now=now

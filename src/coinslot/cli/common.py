@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
+import json
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
+import typer
 from rich.console import Console
 
-from coinslot.clock import SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
-from coinslot.deps import Container
+from coinslot.deps import Container, make_clock
 from coinslot.errors import CoinslotError
+from coinslot.observability import configure_logging, configure_sentry
 
-__all__ = ["console", "err_console", "load_container", "shows_errors"]
+__all__ = [
+    "JsonFlag", "configure_process", "console", "err_console", "load_container", "print_json", "shows_errors",
+]
 
 # Piped or captured output (scripts, logs, CI) gets wide lines: an 80-column default would
 # truncate event ids and statuses in tables that operators grep.
@@ -27,13 +33,38 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def configure_process(settings: Settings) -> None:
+    """What a long-running command (worker, sender, migrate) sets up first, as `serve` does: JSON logs
+    to stderr at the configured level, and Sentry when a DSN is set."""
+    configure_logging(settings.log_level, json_lines=settings.log_json)
+    configure_sentry(settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None)
+
+
 def load_container(settings: Settings | None = None) -> Container:
     settings = settings or Settings()
-    return Container(settings=settings, db=Database(settings.database_url), clock=SystemClock())
+    return Container(settings=settings, db=Database.for_settings(settings), clock=make_clock(settings))
+
+
+# `--json` on every command that prints data: one JSON document on stdout, for scripts (`| jq`).
+JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON document instead of tables and text")]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def print_json(data: Any) -> None:
+    """`data` as JSON on stdout (datetimes in ISO 8601, dataclasses as objects)."""
+    sys.stdout.write(json.dumps(data, default=_plain, indent=2, ensure_ascii=False) + "\n")
 
 
 def shows_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a CoinslotError into `error: <message>` on stderr and exit code 2 (never a traceback)."""
+    """Turn a CoinslotError into `error: <message>` on stderr and exit code 2 (never a traceback); with
+    `--json`, also the API's error envelope on stdout, so a script reads one shape either way."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -42,6 +73,8 @@ def shows_errors(func: Callable[P, R]) -> Callable[P, R]:
         except CoinslotError as exc:
             where = f" [{exc.field}]" if exc.field else ""
             err_console.print(f"[bold red]error[/]{where}: {exc.message}", highlight=False, markup=True)
+            if kwargs.get("as_json"):
+                print_json({"error": exc.to_dict()})
             sys.exit(2)
 
     return wrapper

@@ -9,7 +9,9 @@ from types import FrameType
 import typer
 from rich.table import Table
 
-from coinslot.cli.common import console, load_container, shows_errors
+from coinslot.cli.common import JsonFlag, configure_process, console, load_container, print_json, shows_errors
+from coinslot.config import Settings
+from coinslot.metrics import serve_metrics
 from coinslot.outbound import service
 from coinslot.outbound.sender import deliver_due, run_sender
 
@@ -24,12 +26,21 @@ def list_(
     status: str | None = typer.Option(None, help=STATUS_HELP),
     type_: str | None = typer.Option(None, "--type", help="e.g. credits.low"),
     limit: int = typer.Option(50, help="how many, newest first"),
+    as_json: JsonFlag = False,
 ) -> None:
     """List outbox messages, newest first, with their delivery state."""
     container = load_container()
     table = Table("id", "webhook id", "type", "status", "attempts", "created", "next attempt", "last error")
     with container.db.unit_of_work(read_only=True) as session:
-        for row in service.list_messages(session, status=status, event_type=type_, limit=limit):
+        rows = service.list_messages(session, status=status, event_type=type_, limit=limit)
+        if as_json:
+            print_json({"messages": [{
+                "id": row.id, "webhook_id": row.webhook_id, "type": row.event_type, "status": row.status,
+                "attempts": row.attempts, "created_at": row.created_at,
+                "next_attempt_at": row.next_attempt_at, "last_error": row.last_error,
+            } for row in rows], "counts": service.counts(session)})
+            return
+        for row in rows:
             table.add_row(
                 str(row.id),
                 row.webhook_id,
@@ -52,6 +63,7 @@ def list_(
 def replay(
     message: str | None = typer.Argument(None, help="local id or webhook id (msg_...)"),
     dead: bool = typer.Option(False, "--dead", help="replay every dead message"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Make messages due again now (same webhook id, fresh attempts); a running sender delivers them."""
     if (message is None) == (not dead):
@@ -66,6 +78,9 @@ def replay(
             for message_id in ids:
                 service.replay(session, message_ref=message_id, now=now)
     # Printed once committed, so the message never claims a replay that rolled back.
+    if as_json:
+        print_json({"replayed": [webhook_id] if message is not None else len(ids)})
+        return
     if message is not None:
         console.print(f"{webhook_id} is due again")
     else:
@@ -76,7 +91,9 @@ def replay(
 @shows_errors
 def send(once: bool = typer.Option(False, help="deliver what is due now, then exit")) -> None:
     """Run a sender (API processes run one already when a host URL is set); stops on Ctrl-C / SIGTERM."""
-    container = load_container()
+    settings = Settings()
+    configure_process(settings)
+    container = load_container(settings)
     if not container.settings.host_webhook_url:
         console.print("COINSLOT_HOST_WEBHOOK_URL is not set: nothing to send to.")
         raise typer.Exit(1)
@@ -94,4 +111,10 @@ def send(once: bool = typer.Option(False, help="deliver what is due now, then ex
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     console.print("sending to the host; Ctrl-C to stop")
-    run_sender(container, stop=stop)
+    stop_metrics = (serve_metrics(container.db, container.clock, port=settings.metrics_port)
+                    if settings.metrics_port is not None else None)
+    try:
+        run_sender(container, stop=stop)
+    finally:
+        if stop_metrics is not None:
+            stop_metrics()

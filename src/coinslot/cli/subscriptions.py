@@ -6,7 +6,7 @@ from typing import Literal
 
 import typer
 
-from coinslot.cli.common import console, load_container, shows_errors
+from coinslot.cli.common import JsonFlag, console, load_container, print_json, shows_errors
 from coinslot.subscriptions import flows
 
 app = typer.Typer(
@@ -15,7 +15,10 @@ app = typer.Typer(
 )
 
 
-def _show(view: flows.SubscriptionView) -> None:
+def _show(view: flows.SubscriptionView, *, as_json: bool) -> None:
+    if as_json:
+        print_json(view)
+        return
     pending = f", switching to {view.pending_plan_key} at period end" if view.pending_plan_key else ""
     ending = ", cancels at period end" if view.cancel_at_period_end else ""
     console.print(
@@ -26,16 +29,16 @@ def _show(view: flows.SubscriptionView) -> None:
 
 @app.command("cancel")
 @shows_errors
-def cancel(host_user_id: str) -> None:
+def cancel(host_user_id: str, as_json: JsonFlag = False) -> None:
     """Cancel at the end of the paid period."""
-    _show(flows.cancel_at_period_end(load_container(), host_user_id=host_user_id))
+    _show(flows.cancel_at_period_end(load_container(), host_user_id=host_user_id), as_json=as_json)
 
 
 @app.command("resume")
 @shows_errors
-def resume(host_user_id: str) -> None:
+def resume(host_user_id: str, as_json: JsonFlag = False) -> None:
     """Undo a cancellation at period end."""
-    _show(flows.resume(load_container(), host_user_id=host_user_id))
+    _show(flows.resume(load_container(), host_user_id=host_user_id), as_json=as_json)
 
 
 @app.command("change")
@@ -45,6 +48,7 @@ def change(
     plan: str,
     interval: str | None = typer.Option(None, help="month | year (default: the current one)"),
     timing: str | None = typer.Option(None, help="now | period_end (default: upgrade now, downgrade at end)"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Switch plan."""
     if interval not in (None, "month", "year") or timing not in (None, "now", "period_end"):
@@ -58,14 +62,20 @@ def change(
             plan_key=plan,
             interval=chosen_interval,
             timing=chosen_timing,
-        )
+        ),
+        as_json=as_json,
     )
 
 
 @app.command("portal")
 @shows_errors
 def portal(
-    host_user_id: str, return_url: str = typer.Option(..., help="where the portal's back link leads")
+    host_user_id: str, return_url: str = typer.Option(..., help="where the portal's back link leads"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Print a billing portal link for the user."""
-    console.print(flows.open_portal(load_container(), host_user_id=host_user_id, return_url=return_url).url)
+    url = flows.open_portal(load_container(), host_user_id=host_user_id, return_url=return_url).url
+    if as_json:
+        print_json({"url": url})
+        return
+    console.print(url)

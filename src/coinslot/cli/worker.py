@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
 
 import typer
 
-from coinslot.cli.common import console, load_container, shows_errors
-from coinslot.webhooks.worker import new_worker_id, process_due, run_worker
+from coinslot.cli.common import configure_process, console, load_container, shows_errors
+from coinslot.config import Settings
+from coinslot.metrics import serve_metrics
+from coinslot.webhooks.backfill import start_backfill_loop
+from coinslot.webhooks.loop import run_worker
+from coinslot.webhooks.worker import new_worker_id, process_due
 
 app = typer.Typer()
+log = logging.getLogger("coinslot.worker")
 
 
 @app.command("worker")
@@ -20,8 +26,12 @@ def worker(
     loops: int = typer.Option(1, help="worker loops in this process"),
     once: bool = typer.Option(False, help="process what is due now, then exit"),
 ) -> None:
-    """Claim due Stripe events, apply them, retry failures with backoff; stops cleanly on Ctrl-C / SIGTERM."""
-    container = load_container()
+    """Claim due Stripe events, apply them, retry failures with backoff; backfill missed events every
+    COINSLOT_RECONCILE_INTERVAL_S; metrics on COINSLOT_METRICS_PORT. On SIGTERM / Ctrl-C: finish the
+    event in hand, hand the rest of the batch back, exit 0."""
+    settings = Settings()
+    configure_process(settings)
+    container = load_container(settings)
     if once:
         total = 0
         while (done := process_due(container, limit=100)) > 0:
@@ -33,11 +43,17 @@ def worker(
         loops = 1
     stop = threading.Event()
 
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping: finishing the event in hand", extra={"signal": signal.Signals(signum).name})
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    stops = []
+    if settings.metrics_port is not None:
+        stops.append(serve_metrics(container.db, container.clock, port=settings.metrics_port))
+    if (stop_backfill := start_backfill_loop(container)) is not None:
+        stops.append(stop_backfill)
     threads = [
         threading.Thread(
             target=run_worker,
@@ -49,7 +65,13 @@ def worker(
     ]
     for thread in threads:
         thread.start()
+    log.info("worker started", extra={"loops": loops, "metrics_port": settings.metrics_port,
+                                      "reconcile_interval_s": settings.reconcile_interval_s})
     console.print(f"{loops} worker loop(s) running; Ctrl-C to stop")
     for thread in threads:
         while thread.is_alive():
             thread.join(timeout=0.5)
+    for stop_part in reversed(stops):
+        stop_part()
+    container.db.dispose()
+    log.info("worker stopped")

@@ -1,13 +1,14 @@
 """HTTP routes of customers: make sure a host user has a customer (and a Stripe customer).
 
-The summary (GET /v1/customers/{host_user_id}) reads subscriptions and credits,
-which sit above this domain, so it lives in `checkout/api.py`.
+The customer's state (GET /v1/customers/{host_user_id} and .../state) reads subscriptions and credits,
+which sit above this domain, so it lives in `overview/api.py`.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from coinslot.api_contract import errors
 from coinslot.customers import flows, service
 from coinslot.customers.schemas import CustomerOut, EnsureCustomer
 from coinslot.deps import ContainerDep, require_api_key
@@ -25,7 +26,8 @@ def _out(customer: Customer) -> CustomerOut:
     )
 
 
-@router.post("", response_model=CustomerOut)
+@router.post("", response_model=CustomerOut, operation_id="ensureCustomer",
+             summary="Get or create a user's customer", responses=errors(409, 502))
 def ensure_customer(body: EnsureCustomer, container: ContainerDep) -> CustomerOut:
     """Get or create the customer of a host user; with `stripe` (default) its Stripe customer too."""
     if body.stripe:

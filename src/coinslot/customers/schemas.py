@@ -8,14 +8,19 @@ __all__ = ["CustomerOut", "EnsureCustomer"]
 
 
 class EnsureCustomer(BaseModel):
-    host_user_id: str = Field(min_length=1, max_length=255, examples=["user_42"])
-    email: str | None = Field(default=None, max_length=320)
-    name: str | None = Field(default=None, max_length=255)
+    """A host user to make sure coinslot (and, by default, Stripe) knows."""
+
+    host_user_id: str = Field(min_length=1, max_length=255, examples=["user_42"],
+                              description="your app's id for the user")
+    email: str | None = Field(default=None, max_length=320, description="kept when first given")
+    name: str | None = Field(default=None, max_length=255, description="kept when first given")
     stripe: bool = Field(default=True, description="also get-or-create the Stripe customer now")
 
 
 class CustomerOut(BaseModel):
-    host_user_id: str
-    email: str | None
-    name: str | None
-    stripe_customer_id: str | None
+    """A host user's customer."""
+
+    host_user_id: str = Field(description="your app's id for the user")
+    email: str | None = Field(description="the email coinslot has for them")
+    name: str | None = Field(description="the name coinslot has for them")
+    stripe_customer_id: str | None = Field(description="their Stripe customer (cus_...), once they have one")

@@ -13,6 +13,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends
 
+from coinslot.api_contract import errors
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.deps import Container, ContainerDep, RowId, require_api_key
@@ -44,23 +45,30 @@ def decision_out(decision: Decision) -> DecisionOut:
                        reason=decision.reason, plan=decision.plan_key)
 
 
-@router.post("/check", response_model=DecisionOut)
+@router.post("/check", response_model=DecisionOut, operation_id="check",
+             summary="May the user use a feature?", responses=errors())
 def check(body: CheckBody, container: ContainerDep) -> DecisionOut:
-    """Allowed or not, the cost, what is left and why. Reads only: safe on every request of the host."""
+    """Allowed or not, the cost, what is left and why (200 either way). Reads only: safe on every request of
+    the host. A user coinslot has not seen yet is answered as a new user on the catalog's default plan.
+    Advisory: `consume` decides for real."""
     catalog, grace = _context(container)
     with container.db.unit_of_work(read_only=True) as session:
-        decision = service.check(session, customer=body.user_id, feature=body.feature, quantity=body.quantity,
-                                 params=body.params, catalog=catalog, now=container.clock.now(), grace=grace)
+        decision = service.check(session, customer=body.host_user_id, feature=body.feature,
+                                 quantity=body.quantity, params=body.params, catalog=catalog,
+                                 now=container.clock.now(), grace=grace)
     return decision_out(decision)
 
 
-@router.post("/consume", response_model=UseOut)
+@router.post("/consume", response_model=UseOut, operation_id="consume",
+             summary="Use a feature, spending its credits", responses=errors(402, 409))
 def consume(body: ConsumeBody, container: ContainerDep) -> UseOut:
-    """Check and spend in one transaction. Refused: 402 whose `code` is the reason, nothing spent."""
+    """Check and spend in one transaction. Refused: 402 whose `code` is the reason, nothing spent. A retry
+    with the same `idempotency_key` returns the first answer (`replayed: true`); the same key with another
+    feature or cost is a 409. A new user is created on the default plan."""
     catalog, grace = _context(container)
     with container.db.unit_of_work() as session:
         used = service.consume(
-            session, customer=body.user_id, feature=body.feature, idempotency_key=body.idempotency_key,
+            session, customer=body.host_user_id, feature=body.feature, idempotency_key=body.idempotency_key,
             quantity=body.quantity, params=body.params, catalog=catalog, now=container.clock.now(),
             grace=grace, low_balance_pct=container.settings.low_balance_pct,
         )
@@ -68,14 +76,15 @@ def consume(body: ConsumeBody, container: ContainerDep) -> UseOut:
                   replayed=used.entry.replayed)
 
 
-@router.post("/holds", response_model=HoldOut)
+@router.post("/holds", response_model=HoldOut, operation_id="createHold",
+             summary="Reserve credits before a long job", responses=errors(402, 409))
 def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
     """Reserve credits before a long job; capture or release it within `timeout_s`."""
     catalog, grace = _context(container)
     now = container.clock.now()
     with container.db.unit_of_work() as session:
         held = service.hold(
-            session, customer=body.user_id, feature=body.feature, idempotency_key=body.idempotency_key,
+            session, customer=body.host_user_id, feature=body.feature, idempotency_key=body.idempotency_key,
             timeout_s=body.timeout_s, quantity=body.quantity, params=body.params, credits=body.credits,
             catalog=catalog, now=now, grace=grace, low_balance_pct=container.settings.low_balance_pct,
         )
@@ -86,7 +95,8 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
                    status=pending.status)
 
 
-@router.post("/holds/{hold_id}/capture", response_model=EntryOut)
+@router.post("/holds/{hold_id}/capture", response_model=EntryOut, operation_id="captureHold",
+             summary="Charge a held job's actual cost", responses=errors(402, 404, 409))
 def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> EntryOut:
     """Charge the actual cost. A hold resolves once: a retry returns the same entry, anything else 409."""
     with container.db.unit_of_work() as session:
@@ -95,7 +105,8 @@ def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> Entry
     return entry_out(result)
 
 
-@router.post("/holds/{hold_id}/release", response_model=EntryOut)
+@router.post("/holds/{hold_id}/release", response_model=EntryOut, operation_id="releaseHold",
+             summary="Cancel a hold; its credits go back", responses=errors(404, 409))
 def release(hold_id: RowId, container: ContainerDep) -> EntryOut:
     """Cancel a pending hold; its credits go back to where they came from."""
     with container.db.unit_of_work() as session:

@@ -26,10 +26,10 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from coinslot.catalog import service as catalog_service
-from coinslot.clock import Clock, SystemClock
+from coinslot.clock import Clock
 from coinslot.config import Settings
 from coinslot.db import Database
-from coinslot.deps import Container
+from coinslot.deps import Container, make_clock
 from coinslot.entitlements import service
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError
@@ -52,8 +52,9 @@ class FeatureGuard:
         cls, settings: Settings | None = None, *, user_id: UserIdOf, clock: Clock | None = None
     ) -> FeatureGuard:
         settings = settings or Settings()
-        database = Database(settings.database_url)
-        return cls(Container(settings=settings, db=database, clock=clock or SystemClock()), user_id=user_id)
+        database = Database.for_settings(settings)
+        container = Container(settings=settings, db=database, clock=clock or make_clock(settings))
+        return cls(container, user_id=user_id)
 
     def _grace(self) -> dt.timedelta:
         return dt.timedelta(days=self.container.settings.past_due_grace_days)

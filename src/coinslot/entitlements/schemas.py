@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from coinslot.limits import CREDITS_MAX
 
@@ -12,10 +12,19 @@ __all__ = ["CaptureBody", "CheckBody", "ConsumeBody", "DecisionOut", "HoldBody",
 
 
 class CheckBody(BaseModel):
-    user_id: str = Field(min_length=1, max_length=255, description="the host app's user id")
-    feature: str = Field(min_length=1, max_length=100, examples=["export"])
-    quantity: int = Field(default=1, ge=1, le=1_000_000)
-    params: dict[str, str] = Field(default_factory=dict, examples=[{"complexity": "high"}])
+    host_user_id: str = Field(
+        min_length=1, max_length=255, examples=["user_42"],
+        # `user_id` was this field's name before 0.2: accepted, deprecated, removed in a later release.
+        validation_alias=AliasChoices("host_user_id", "user_id"),
+        description="your app's id for the user (the former name `user_id` is accepted, deprecated)",
+    )
+    feature: str = Field(min_length=1, max_length=100, examples=["export"],
+                         description="the catalog key of the feature")
+    quantity: int = Field(default=1, ge=1, le=1_000_000, description="how many uses at once; the cost "
+                                                                     "is the feature's times this")
+    params: dict[str, str] = Field(default_factory=dict, examples=[{"complexity": "high"}],
+                                   description="request parameters a feature's cost depends on "
+                                               "(its multipliers, e.g. complexity)")
 
 
 class ConsumeBody(CheckBody):
@@ -30,25 +39,29 @@ class HoldBody(ConsumeBody):
 
 
 class CaptureBody(BaseModel):
+    """The actual cost of a held job."""
+
     credits: int = Field(ge=0, le=CREDITS_MAX,
                          description="the actual cost: less than the hold gives the rest back")
 
 
 class DecisionOut(BaseModel):
-    allowed: bool
-    cost: int
-    remaining: int | None = Field(description="credits left (after this use when allowed); null = unlimited")
+    allowed: bool = Field(description="whether the user may use the feature now")
+    cost: int = Field(description="credits the use costs (0 for a free feature)")
+    remaining: int | None = Field(
+        description="when allowed: the credits the user would have left after this use; when refused: the "
+                    "credits they have; null on an unlimited plan")
     reason: str = Field(description="ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, "
                                     "period_limit_reached, insufficient_credits")
-    plan: str | None
+    plan: str | None = Field(description="the catalog key of the plan that applies")
 
 
 class UseOut(DecisionOut):
-    entry_id: str
-    replayed: bool
+    entry_id: str = Field(description="the ledger entry of this use (its id comes from your idempotency key)")
+    replayed: bool = Field(description="true when this answers a retry: nothing was charged again")
 
 
 class HoldOut(UseOut):
-    hold_id: int
-    expires_at: dt.datetime
-    status: str
+    hold_id: int = Field(description="capture or release this hold by its id")
+    expires_at: dt.datetime = Field(description="when the hold releases itself if not resolved")
+    status: str = Field(description="pending, captured, released or expired")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from coinslot.catalog.core import Catalog, Feature, Plan
 from coinslot.customers import service as customers
+from coinslot.customers import test_clocks
 from coinslot.entitlements import core, repository
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError, Conflict, FeatureNotAllowed, InsufficientCredits, InvalidInput
@@ -36,8 +37,8 @@ from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
 
 __all__ = [
-    "DEFAULT_GRACE", "Consumed", "Decision", "capture", "check", "consume", "effective_balance", "hold",
-    "refusal", "release",
+    "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "credits_view",
+    "effective_balance", "hold", "new_user_credits", "refusal", "release",
 ]
 
 DEFAULT_GRACE = dt.timedelta(days=3)
@@ -159,6 +160,12 @@ def _pending_credits(session: Session, *, customer_id: int, period: _LazyPeriod 
     )
 
 
+def new_user_credits(catalog: Catalog) -> int:
+    """What a user coinslot has not seen yet has: the default plan's month, granted by their first use."""
+    plan = catalog.default
+    return plan.credits_per_period if plan.kind == "free" and _grants_monthly(plan) else 0
+
+
 def _subscription_view(found: repository.CheckSnapshot, access: PlanAccess) -> _Mirrored | None:
     return next((row for row in found.subscriptions if row.id == access.subscription_id), None)
 
@@ -177,6 +184,10 @@ def check(
     """May host user `customer` use `feature` now, at what cost, with what left, and why (no write)."""
     feature_def = _feature(catalog, feature)
     found = repository.check_snapshot(session, host_user_id=customer, now=now)
+    if found is not None and found.test_clock_at is not None and found.test_clock_at != now:
+        # Test mode: the customer lives at their Stripe test clock's time (customers/test_clocks.py).
+        now = found.test_clock_at
+        found = repository.check_snapshot(session, host_user_id=customer, now=now)
     access = best_plan_access(found.subscriptions if found is not None else (), catalog=catalog, now=now,
                               grace=grace)
     plan = catalog.plans.get(access.plan_key)
@@ -190,34 +201,55 @@ def check(
         period = _lazy_period(session, customer_id=found.customer_id, plan=plan,
                               subscription=_subscription_view(found, access), now=now, grace=grace)
         available += _pending_credits(session, customer_id=found.customer_id, period=period, now=now)
-    elif plan is not None and plan.kind == "free" and _grants_monthly(plan):
-        available += plan.credits_per_period  # a new user: what their first consume will grant
+    else:
+        available += new_user_credits(catalog)
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
                        quantity=quantity, params=params, uses_this_period=uses)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditsView:
+    """A person's credits as every surface shows them (API, pages, summary), and as `check` counts them."""
+
+    balance: ledger.Balance  # the ledger's, with the lazily granted period counted in
+    pending_credits: int  # the part of `balance.available_credits` the period's first use will write
+    lazy_period_start: dt.datetime | None  # start of the lazily granted period `now` is in (free / yearly)
+
+
+def credits_view(
+    session: Session, *, customer_id: int, host_user_id: str, catalog: Catalog, now: dt.datetime,
+    grace: dt.timedelta = DEFAULT_GRACE,
+) -> CreditsView:
+    """The balance a person should see: the ledger's, plus the lazily granted month (free plan,
+    months 2..12 of a yearly plan) that their first use will write, as `check` counts it.
+
+    Without this the billing page would show 0 credits on the first day of every month until
+    the user's first use of it, and the API another balance than the check's.
+    """
+    balance = ledger.balance(session, customer_id=customer_id, now=now)
+    found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
+    if found is None:
+        return CreditsView(balance, 0, None)
+    access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
+    period = _lazy_period(session, customer_id=customer_id, plan=catalog.plans.get(access.plan_key),
+                          subscription=_subscription_view(found, access), now=now, grace=grace)
+    if period is None:
+        return CreditsView(balance, 0, None)
+    pending = _pending_credits(session, customer_id=customer_id, period=period, now=now)
+    if pending == 0:
+        return CreditsView(balance, 0, period.start)
+    counted = replace(balance, available_credits=balance.available_credits + pending,
+                      period_credits=period.credits)
+    return CreditsView(counted, pending, period.start)
 
 
 def effective_balance(
     session: Session, *, customer_id: int, host_user_id: str, catalog: Catalog, now: dt.datetime,
     grace: dt.timedelta = DEFAULT_GRACE,
 ) -> ledger.Balance:
-    """The balance a person should see: the ledger's, plus the lazily granted month (free plan,
-    months 2..12 of a yearly plan) that their first use will write, as `check` counts it.
-
-    Without this the billing page would show 0 credits on the first day of every month until
-    the user's first use of it.
-    """
-    balance = ledger.balance(session, customer_id=customer_id, now=now)
-    found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
-    if found is None:
-        return balance
-    access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
-    period = _lazy_period(session, customer_id=customer_id, plan=catalog.plans.get(access.plan_key),
-                          subscription=_subscription_view(found, access), now=now, grace=grace)
-    pending = _pending_credits(session, customer_id=customer_id, period=period, now=now)
-    if pending == 0 or period is None:
-        return balance
-    return replace(balance, available_credits=balance.available_credits + pending,
-                   period_credits=period.credits)
+    """`credits_view`'s balance."""
+    return credits_view(session, customer_id=customer_id, host_user_id=host_user_id, catalog=catalog,
+                        now=now, grace=grace).balance
 
 
 def _uses(
@@ -232,10 +264,14 @@ def _uses(
 
 def _prepare(
     session: Session, *, customer: str, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
-) -> tuple[int, PlanAccess, Plan | None]:
+) -> tuple[int, PlanAccess, Plan | None, dt.datetime]:
     """Create the customer if new, take its ledger lock, grant the lazy period (free or yearly month)
-    if due: under the lock, so concurrent first uses of a month grant it once."""
-    customer_id = customers.ensure_customer(session, host_user_id=customer, now=now).id
+    if due: under the lock, so concurrent first uses of a month grant it once. Returns the customer's
+    time too (their Stripe test clock's, in test mode: customers/test_clocks.py)."""
+    row = customers.ensure_customer(session, host_user_id=customer, now=now)
+    customer_id = row.id
+    if row.stripe_test_clock_id is not None:
+        now = test_clocks.time_of(session, customer_id=customer_id, now=now)
     ledger.lock(session, customer_id=customer_id, now=now)
     access = _access(session, customer_id=customer_id, catalog=catalog, now=now, grace=grace)
     plan = catalog.plans.get(access.plan_key)
@@ -249,7 +285,7 @@ def _prepare(
             period_start=period.start, period_end=period.end, rollover_cap=period.rollover_cap,
             unlimited=False, now=now, source=period.source, renewal_grace=period.renewal_grace,
         )
-    return customer_id, access, plan
+    return customer_id, access, plan, now
 
 
 def _decide_locked(
@@ -287,7 +323,8 @@ def consume(
     """
     feature_def = _feature(catalog, feature)
     cost = core.cost_of(feature_def, quantity=quantity, params=params or {})
-    customer_id, access, plan = _prepare(session, customer=customer, catalog=catalog, now=now, grace=grace)
+    customer_id, access, plan, now = _prepare(session, customer=customer, catalog=catalog, now=now,
+                                              grace=grace)
     entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
     first = ledger.find_entry(session, entry_id=entry_id)
     if first is not None:
@@ -334,7 +371,8 @@ def hold(
     if timeout_s < 1:
         raise InvalidInput("timeout_s must be >= 1", field="timeout_s")
     feature_def = _feature(catalog, feature)
-    customer_id, access, plan = _prepare(session, customer=customer, catalog=catalog, now=now, grace=grace)
+    customer_id, access, plan, now = _prepare(session, customer=customer, catalog=catalog, now=now,
+                                              grace=grace)
     entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
     # A retry replays before deciding: the first hold may have used the very credits a fresh
     # decision would now find missing.
@@ -358,9 +396,17 @@ def hold(
 def capture(session: Session, *, hold_id: int, credits: int, now: dt.datetime,
             low_balance_pct: int = ledger.DEFAULT_LOW_BALANCE_PCT) -> ledger.EntryResult:
     """Charge a held job's actual cost (see `ledger.service.capture`)."""
+    now = _hold_time(session, hold_id=hold_id, now=now)
     return ledger.capture(session, hold_id=hold_id, credits=credits, now=now, low_balance_pct=low_balance_pct)
 
 
 def release(session: Session, *, hold_id: int, now: dt.datetime) -> ledger.EntryResult:
     """Cancel a hold; its credits go back (see `ledger.service.release`)."""
+    now = _hold_time(session, hold_id=hold_id, now=now)
     return ledger.release(session, hold_id=hold_id, now=now)
+
+
+def _hold_time(session: Session, *, hold_id: int, now: dt.datetime) -> dt.datetime:
+    """The time of the customer a hold belongs to (their test clock's, in test mode)."""
+    customer_id = ledger.get_hold(session, hold_id=hold_id, now=now).customer_id
+    return test_clocks.time_of(session, customer_id=customer_id, now=now)

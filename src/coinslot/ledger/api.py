@@ -1,19 +1,28 @@
-"""HTTP routes of the credits ledger (API key): balance, usage history, raw spends, operator adjustments.
+"""HTTP routes of the credits ledger (API key): the entries, raw spends and operators' adjustments.
 
-Feature-level use (check, consume, holds) lives in `entitlements/api.py`.
+The balance (`GET /v1/credits/{host_user_id}`) and the usage history, read at the customer's time, are in
+`overview/api.py`;
+feature-level use (check, consume, holds) lives in `entitlements/api.py`. A user coinslot has not seen yet
+has an empty ledger (as a new user would), never a 404.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from coinslot.api_contract import errors
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.ledger import service
-from coinslot.ledger.schemas import AdjustBody, BalanceOut, EntryOut, SpendBody, UsageOut
+from coinslot.ledger.schemas import AdjustBody, EntryOut, LedgerLineOut, LedgerPage, SpendBody
 from coinslot.ledger.service import EntryResult
+from coinslot.limits import BIGINT_MAX
 
-router = APIRouter(prefix="/v1/credits", tags=["ledger"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["credits"], dependencies=[Depends(require_api_key)])
+
+Position = Annotated[int | None, Query(ge=0, le=BIGINT_MAX, description="an entry's `position`")]
 
 
 def entry_out(result: EntryResult) -> EntryOut:
@@ -28,31 +37,26 @@ def _customer_id(session: Session, host_user_id: str) -> int:
     return service.customer_id_for(session, host_user_id=host_user_id)
 
 
-@router.get("/{host_user_id}", response_model=BalanceOut)
-def get_balance(host_user_id: str, container: ContainerDep) -> BalanceOut:
-    """The user's credits now: available, held by pending holds, owed after a refund, the period's grant."""
+@router.get("/customers/{host_user_id}/ledger", response_model=LedgerPage, operation_id="listLedgerEntries",
+            summary="A customer's ledger entries, a page at a time", responses=errors())
+def list_entries(
+    host_user_id: str, container: ContainerDep, after: Position = None, before: Position = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 50,
+) -> LedgerPage:
+    """Newest first (pass the last `position` seen as `before` for the next page); with `after`, the
+    entries written after that position, oldest first (to follow a ledger as it grows)."""
     with container.db.unit_of_work(read_only=True) as session:
-        customer_id = _customer_id(session, host_user_id)
-        found = service.balance(session, customer_id=customer_id, now=container.clock.now())
-    return BalanceOut(host_user_id=host_user_id, available_credits=found.available_credits,
-                      held_credits=found.held_credits, debt_credits=found.debt_credits,
-                      period_credits=found.period_credits)
+        customer_id = service.find_customer_id(session, host_user_id=host_user_id)
+        lines = [] if customer_id is None else service.entries(
+            session, customer_id=customer_id, after=after, before=before, limit=limit + 1)
+    return LedgerPage(data=[LedgerLineOut(**line.as_dict()) for line in lines[:limit]],
+                      has_more=len(lines) > limit)
 
 
-@router.get("/{host_user_id}/history", response_model=list[UsageOut])
-def get_history(
-    host_user_id: str, container: ContainerDep, months: int = Query(6, ge=1, le=120)
-) -> list[UsageOut]:
-    """Usage per month and feature, newest month first."""
-    with container.db.unit_of_work(read_only=True) as session:
-        rows = service.history(session, customer_id=_customer_id(session, host_user_id), months=months,
-                               now=container.clock.now())
-    return [UsageOut(month=r.month, feature=r.feature, uses=r.uses, credits=r.credits) for r in rows]
-
-
-@router.post("/{host_user_id}/spend", response_model=EntryOut)
+@router.post("/credits/{host_user_id}/spend", response_model=EntryOut, operation_id="spendCredits",
+             summary="Spend credits without a plan check", responses=errors(402, 404, 409))
 def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryOut:
-    """Spend credits directly (no plan check; see POST /v1/consume). 402 when short, nothing spent."""
+    """Spend credits directly (no plan check; see `consume`). 402 when short, nothing spent."""
     with container.db.unit_of_work() as session:
         customer_id = _customer_id(session, host_user_id)
         result = service.spend(
@@ -64,7 +68,8 @@ def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryO
     return entry_out(result)
 
 
-@router.post("/{host_user_id}/adjustments", response_model=EntryOut)
+@router.post("/credits/{host_user_id}/adjustments", response_model=EntryOut, operation_id="adjustCredits",
+             summary="An operator's correction of a balance", responses=errors(404, 409))
 def adjust(host_user_id: str, body: AdjustBody, container: ContainerDep) -> EntryOut:
     """An operator's correction, with a required reason; it never takes the balance below zero."""
     with container.db.unit_of_work() as session:

@@ -20,13 +20,20 @@ from coinslot.ledger.posting import settle
 
 __all__ = [
     "Balance",
+    "BalanceParts",
+    "LedgerLine",
     "UsageRow",
     "balance",
+    "balance_parts",
+    "entries",
     "expire_due",
     "history",
+    "last_position",
     "month_start",
     "pending_rollover",
     "period_opening_entry_id",
+    "usage_by_feature",
+    "usage_credits",
 ]
 
 
@@ -58,6 +65,88 @@ def balance(session: Session, *, customer_id: int, now: dt.datetime) -> Balance:
         available += sum(credits for lot, credits in repo.hold_draws(session, hold=pending)
                          if core.is_live(lot.expires_at, now))
     return Balance(customer_id, available, held, row.debt_credits, row.period_credits)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceParts:
+    """Where the spendable credits come from (the parts add up to `Balance.available_credits` less any
+    lazy expiry not yet written): the plan's periods, purchases, and operators' adjustments."""
+
+    plan_credits: int  # period grants and what rolled over
+    purchased_credits: int
+    adjusted_credits: int
+
+
+def balance_parts(session: Session, *, customer_id: int, now: dt.datetime) -> BalanceParts:
+    """The live lots' remaining credits, by origin, as of `now`. Read-only.
+
+    A plan's lots are its periods' grants and rollovers (source `subscription:...` or `plan:...`);
+    an operator's grant (`coinslot credits grant`) or adjustment counts as an adjustment."""
+    plan = purchased = adjusted = 0
+    for kind, source, credits in repo.live_lot_credits_by_origin(session, customer_id=customer_id, now=now):
+        if kind == "purchase":
+            purchased += credits
+        elif kind in ("grant", "rollover") and (source or "").startswith(("subscription:", "plan:")):
+            plan += credits
+        else:
+            adjusted += credits
+    return BalanceParts(plan_credits=plan, purchased_credits=purchased, adjusted_credits=adjusted)
+
+
+def usage_credits(session: Session, *, customer_id: int, since: dt.datetime) -> int:
+    """Credits spent since a moment (spends and captured holds): what a meter shows as "used"."""
+    return repo.usage_credits(session, customer_id=customer_id, since=since)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One entry as operators and hosts read it. `position` orders entries and pages through them."""
+
+    position: int
+    entry_id: str
+    kind: str
+    credits: int
+    available_delta: int
+    held_delta: int
+    debt_delta: int
+    balance_after: int
+    feature: str | None
+    source: str | None
+    reason: str | None
+    created_at: dt.datetime
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def entries(
+    session: Session, *, customer_id: int, after: int | None = None, before: int | None = None,
+    limit: int = 50,
+) -> list[LedgerLine]:
+    """A page of a customer's entries: oldest first after the position `after`, else newest first
+    (before the position `before`, when given)."""
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput("limit must be between 1 and 10000", field="limit")
+    rows = repo.entries_page(session, customer_id=customer_id, after_id=after, before_id=before, limit=limit)
+    return [LedgerLine(row.id, row.entry_id, row.kind, row.credits, row.available_delta, row.held_delta,
+                       row.debt_delta, row.balance_after, row.feature, row.source, row.reason, row.created_at)
+            for row in rows]
+
+
+def last_position(session: Session, *, customer_id: int | None = None) -> int:
+    """The newest entry's position (of one customer, or over all): a mark to read what is written after it."""
+    return repo.last_entry_position(session, customer_id=customer_id)
+
+
+def usage_by_feature(
+    session: Session, *, customer_id: int, since: dt.datetime
+) -> dict[str | None, tuple[int, int]]:
+    """Uses and the credits they cost since a moment, per feature (e.g. this period's, for a meter)."""
+    totals: dict[str | None, tuple[int, int]] = {}
+    for _created_at, feature, credits in repo.usage_entries(session, customer_id=customer_id, since=since):
+        uses, spent = totals.get(feature, (0, 0))
+        totals[feature] = (uses + 1, spent + credits)
+    return totals
 
 
 def period_opening_entry_id(

@@ -29,6 +29,7 @@ __all__ = [
     "customers_with_due_credits",
     "due_holds",
     "end_lots_by",
+    "entries_page",
     "expired_credits",
     "expiry_due",
     "find_entry",
@@ -36,14 +37,18 @@ __all__ = [
     "get_hold",
     "hold_draws",
     "host_user_id_of",
+    "last_entry_position",
+    "live_lot_credits_by_origin",
     "live_lots",
     "lock_balance",
     "lots_by_source",
+    "pending_holds",
     "period_lots",
     "period_opening_entry_id",
     "previous_period_lots",
     "read_balance",
     "usage_count",
+    "usage_credits",
     "usage_entries",
 ]
 
@@ -416,3 +421,56 @@ def entries_in_order(session: Session) -> Iterator[tuple[int, str, int, int]]:
         LedgerEntry.customer_id, LedgerEntry.entry_id, LedgerEntry.available_delta, LedgerEntry.balance_after
     ).order_by(LedgerEntry.customer_id, LedgerEntry.id)
     yield from session.execute(query.execution_options(yield_per=1000)).tuples()
+
+
+def usage_credits(session: Session, *, customer_id: int, since: dt.datetime) -> int:
+    """Credits the uses since a moment cost (spends and captured holds)."""
+    query = select(func.coalesce(func.sum(LedgerEntry.credits), 0)).where(
+        LedgerEntry.customer_id == customer_id,
+        LedgerEntry.kind.in_(USAGE_KINDS),
+        LedgerEntry.created_at >= since,
+    )
+    return int(session.scalar(query) or 0)
+
+
+def live_lot_credits_by_origin(
+    session: Session, *, customer_id: int, now: dt.datetime
+) -> list[tuple[str, str | None, int]]:
+    """(lot kind, source, remaining credits) of the lots still live at `now`."""
+    query = (
+        select(CreditLot.kind, CreditLot.source, func.sum(CreditLot.remaining_credits))
+        .where(CreditLot.customer_id == customer_id, CreditLot.remaining_credits > 0,
+               or_(CreditLot.expires_at.is_(None), CreditLot.expires_at > now))
+        .group_by(CreditLot.kind, CreditLot.source)
+    )
+    return [(kind, source, int(total)) for kind, source, total in session.execute(query).tuples()]
+
+
+def entries_page(
+    session: Session, *, customer_id: int, after_id: int | None, before_id: int | None, limit: int
+) -> Sequence[LedgerEntry]:
+    """A page of a customer's entries by position (the row id): ascending after `after_id`, else
+    newest first before `before_id` (or from the newest). Keyset, so a page costs the same at 10M rows."""
+    query = select(LedgerEntry).where(LedgerEntry.customer_id == customer_id)
+    if after_id is not None:
+        query = query.where(LedgerEntry.id > after_id).order_by(LedgerEntry.id)
+    else:
+        if before_id is not None:
+            query = query.where(LedgerEntry.id < before_id)
+        query = query.order_by(LedgerEntry.id.desc())
+    return session.scalars(query.limit(limit)).all()
+
+
+def last_entry_position(session: Session, *, customer_id: int | None) -> int:
+    """The newest entry's row id, of one customer or over all (0 when there is none)."""
+    query = select(func.max(LedgerEntry.id))
+    if customer_id is not None:
+        query = query.where(LedgerEntry.customer_id == customer_id)
+    return int(session.scalar(query) or 0)
+
+
+def pending_holds(session: Session, *, customer_id: int) -> Sequence[CreditHold]:
+    """The customer's holds not resolved yet (some may be past their expiry), oldest first."""
+    query = (select(CreditHold).where(CreditHold.customer_id == customer_id, CreditHold.status == "pending")
+             .order_by(CreditHold.id))
+    return session.scalars(query).all()

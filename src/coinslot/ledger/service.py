@@ -39,13 +39,20 @@ from coinslot.ledger.posting import (
 )
 from coinslot.ledger.reads import (
     Balance,
+    BalanceParts,
+    LedgerLine,
     UsageRow,
     balance,
+    balance_parts,
+    entries,
     expire_due,
     history,
+    last_position,
     month_start,
     pending_rollover,
     period_opening_entry_id,
+    usage_by_feature,
+    usage_credits,
 )
 from coinslot.ledger.verify import Discrepancy, verify
 from coinslot.models import CreditBalance, CreditHold, LedgerEntry
@@ -54,32 +61,41 @@ from coinslot.outbound import service as outbound
 __all__ = [
     "DEFAULT_LOW_BALANCE_PCT",
     "Balance",
+    "BalanceParts",
     "Discrepancy",
     "EntryResult",
     "HoldView",
+    "LedgerLine",
     "PeriodMonth",
     "UsageRow",
     "adjust",
     "balance",
+    "balance_parts",
     "caller_entry_id",
     "capture",
     "claw_back",
     "credit",
     "customer_id_for",
+    "entries",
     "expire_due",
+    "find_customer_id",
     "find_entry",
     "get_hold",
     "grant_period",
     "history",
     "hold",
+    "last_position",
     "lock",
     "month_start",
+    "pending_holds",
     "pending_rollover",
     "period_month",
     "period_opening_entry_id",
     "release",
     "spend",
+    "usage_by_feature",
     "usage_count",
+    "usage_credits",
     "verify",
 ]
 
@@ -105,6 +121,11 @@ def find_entry(session: Session, *, entry_id: str) -> EntryResult | None:
     """The result of an entry already written under this id, or None."""
     entry = repo.find_entry(session, entry_id=entry_id)
     return EntryResult.of(entry, replayed=True) if entry is not None else None
+
+
+def find_customer_id(session: Session, *, host_user_id: str) -> int | None:
+    """The customer id of a host user, or None when coinslot has never seen the user."""
+    return repo.customer_id_for(session, host_user_id=host_user_id)
 
 
 def customer_id_for(session: Session, *, host_user_id: str) -> int:
@@ -316,6 +337,13 @@ def get_hold(session: Session, *, hold_id: int, now: dt.datetime) -> HoldView:
     if status == "pending" and not core.is_live(found.expires_at, now):
         status = "expired"
     return HoldView(found.id, found.customer_id, found.credits, found.feature, status, found.expires_at)
+
+
+def pending_holds(session: Session, *, customer_id: int, now: dt.datetime) -> list[HoldView]:
+    """A customer's holds still pending as of `now` (ones past their expiry are not)."""
+    return [HoldView(row.id, row.customer_id, row.credits, row.feature, "pending", row.expires_at)
+            for row in repo.pending_holds(session, customer_id=customer_id)
+            if core.is_live(row.expires_at, now)]
 
 
 def _pending_hold(session: Session, *, hold_id: int, now: dt.datetime) -> tuple[CreditHold, CreditBalance]:

@@ -39,7 +39,8 @@ class WebhookEvent(Leased, Base):
     # The id of the object the event is about (data.object.id), to find an object's history.
     object_id: Mapped[str | None] = mapped_column(String(255), index=True)
     payload: Mapped[str] = mapped_column(Text)  # the raw body, exactly as signed
-    stripe_created: Mapped[int] = mapped_column(BigInteger)  # event.created, unix seconds
+    # event.created, unix seconds; indexed for the claim order and the backfill's starting point
+    stripe_created: Mapped[int] = mapped_column(BigInteger, index=True)
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # attempts, next_attempt_at, locked_by, locked_until: from `Leased` (claimed via coinslot.leases)
     status: Mapped[str] = mapped_column(String(16), default="received")

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from coinslot import leases
 from coinslot.models import OutboxMessage
 
-__all__ = ["claim_due", "count_by_status", "get", "held_lease", "ids_with_status", "search"]
+__all__ = ["backlog", "claim_due", "count_by_status", "get", "held_lease", "ids_with_status", "search"]
 
 SENDING = "sending"
+UNFINISHED = ("pending", SENDING, "failed")
 
 
 def claim_due(
@@ -70,3 +71,8 @@ def count_by_status(session: Session) -> dict[str, int]:
 def ids_with_status(session: Session, *, status: str) -> list[int]:
     query = select(OutboxMessage.id).where(OutboxMessage.status == status).order_by(OutboxMessage.id)
     return list(session.scalars(query))
+
+
+def backlog(session: Session) -> leases.Backlog:
+    """Messages not delivered yet, and when the oldest of them was written."""
+    return leases.backlog(session, OutboxMessage, unfinished=UNFINISHED, created=OutboxMessage.created_at)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from coinslot import leases
 from coinslot.errors import Conflict, NotFound
 from coinslot.limits import BIGINT_MAX
 from coinslot.models import Alert, OutboxMessage
@@ -26,6 +27,7 @@ from coinslot.outbound import repository
 __all__ = [
     "AlertState",
     "acknowledge_alert",
+    "backlog",
     "count_open_alerts",
     "counts",
     "dead_message_ids",
@@ -137,6 +139,11 @@ def list_messages(
 def counts(session: Session) -> dict[str, int]:
     """How many messages are in each status."""
     return repository.count_by_status(session)
+
+
+def backlog(session: Session) -> leases.Backlog:
+    """Messages for the host not delivered yet (pending, being sent, waiting to retry); the oldest's age."""
+    return repository.backlog(session)
 
 
 def get_message(session: Session, *, message_ref: str | int) -> OutboxMessage:

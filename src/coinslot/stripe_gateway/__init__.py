@@ -19,7 +19,7 @@ from coinslot.stripe_gateway.checkout import StripeCheckout
 from coinslot.stripe_gateway.client import make_stripe_client
 from coinslot.stripe_gateway.customers import StripeCustomers
 from coinslot.stripe_gateway.errors import CardDeclined, translate_stripe_errors
-from coinslot.stripe_gateway.events import StripeEvents
+from coinslot.stripe_gateway.events import StripeEvents, StripeTestClocks
 from coinslot.stripe_gateway.invoices import StripeInvoices
 from coinslot.stripe_gateway.portal import StripePortal
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptions
@@ -44,6 +44,7 @@ class StripeGateway:
         self.invoices = StripeInvoices(client)
         self.events = StripeEvents(client)
         self.charges = StripeCharges(client)
+        self.test_clocks = StripeTestClocks(client)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StripeGateway:

@@ -8,7 +8,7 @@ signing secrets).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ __all__ = [
     "InvalidSignature",
     "StripeEventData",
     "StripeEvents",
+    "StripeTestClocks",
     "event_from_dict",
     "parse_verified_event",
     "verify_signature",
@@ -104,12 +105,35 @@ class StripeEvents:
     def __init__(self, client: stripe.StripeClient) -> None:
         self._client = client
 
-    def list_undelivered(self, *, limit: int = 100) -> list[tuple[StripeEventData, str]]:
-        """Events Stripe could not deliver to some endpoint (kept 30 days), with each raw JSON body."""
-        with translate_stripe_errors("list undelivered events"):
-            page = self._client.v1.events.list(params={"delivery_success": False, "limit": limit})
+    def list_since(
+        self, *, created_gte: int | None, types: Sequence[str] = (), page_size: int = 100
+    ) -> Iterator[list[tuple[StripeEventData, str]]]:
+        """Every event Stripe lists (it keeps 30 days) created at or after `created_gte`, a page at a
+        time, newest first, each with its JSON body. `types`: only these (Stripe takes at most 20)."""
+        params: dict[str, Any] = {"limit": page_size}
+        if created_gte is not None:
+            params["created"] = {"gte": created_gte}
+        if types:
+            params["types"] = list(types)
+        while True:
+            with translate_stripe_errors("list events"):
+                page = self._client.v1.events.list(params=params)  # type: ignore[arg-type]
             found = []
-            for event in page.auto_paging_iter():
+            for event in page.data:
                 plain = as_dict(event)
                 found.append((event_from_dict(plain), json.dumps(plain, default=str)))
-        return found
+            if found:
+                yield found
+            if not page.has_more or not page.data:
+                return
+            params["starting_after"] = page.data[-1].id
+
+
+class StripeTestClocks:
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self._client = client
+
+    def frozen_time(self, test_clock_id: str) -> int:
+        """A test clock's time (unix seconds): what "now" is for the customers on it."""
+        with translate_stripe_errors("read the test clock"):
+            return int(self._client.v1.test_helpers.test_clocks.retrieve(test_clock_id).frozen_time)

@@ -17,7 +17,13 @@ import stripe
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import as_dict
 
-__all__ = ["StripeInvoiceData", "StripeInvoiceLineData", "StripeInvoices", "invoice_from_dict"]
+__all__ = [
+    "StripeInvoiceData",
+    "StripeInvoiceLineData",
+    "StripeInvoicePreview",
+    "StripeInvoices",
+    "invoice_from_dict",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,9 @@ class StripeInvoiceData:
     created: int
     livemode: bool
     lines: tuple[StripeInvoiceLineData, ...]
+    number: str | None = None  # set when finalized, e.g. "A1B2C3D4-0002": what a customer reads
+    hosted_invoice_url: str | None = None  # Stripe's page for the invoice (and its receipt)
+    invoice_pdf: str | None = None
 
     @property
     def is_paid(self) -> bool:
@@ -63,6 +72,17 @@ class StripeInvoiceData:
         paying = [line for line in self.lines if line.amount_minor >= 0 and line.period_end is not None]
         full = [line for line in paying if not line.proration] or paying
         return max(full, key=lambda line: line.period_end or 0) if full else None
+
+
+@dataclass(frozen=True, slots=True)
+class StripeInvoicePreview:
+    """What Stripe would invoice for a change now: the amount due and its lines (prorations included)."""
+
+    currency: str
+    amount_due_minor: int
+    total_minor: int
+    lines: tuple[tuple[str, int], ...]  # (description, amount in minor units)
+    proration_date: int | None  # the moment it prorates as of: pass it to the change to charge the same
 
 
 def _id(value: Any) -> str | None:
@@ -114,6 +134,9 @@ def invoice_from_dict(data: Mapping[str, Any]) -> StripeInvoiceData:
         created=int(data.get("created") or 0),
         livemode=bool(data.get("livemode")),
         lines=tuple(_line_from_dict(line) for line in lines),
+        number=data.get("number"),
+        hosted_invoice_url=data.get("hosted_invoice_url"),
+        invoice_pdf=data.get("invoice_pdf"),
     )
 
 
@@ -138,3 +161,28 @@ class StripeInvoices:
         with translate_stripe_errors(f"list invoices of {customer_id}"):
             page = self._client.v1.invoices.list(params={"customer": customer_id, "limit": limit})
         return [invoice_from_dict(as_dict(invoice)) for invoice in page.data]
+
+    def preview_price_change(
+        self, *, customer_id: str, subscription_id: str, item_id: str, price_id: str,
+        proration_behavior: str, proration_date: int,
+    ) -> StripeInvoicePreview:
+        """The invoice a swap of the subscription's item to `price_id` would make now (nothing changes)."""
+        with translate_stripe_errors(f"preview a change of subscription {subscription_id}"):
+            preview = as_dict(self._client.v1.invoices.create_preview(params={
+                "customer": customer_id,
+                "subscription": subscription_id,
+                "subscription_details": {
+                    "items": [{"id": item_id, "price": price_id}],
+                    "proration_behavior": proration_behavior,
+                    "proration_date": proration_date,
+                },
+            }))
+        details = (preview.get("parent") or {}).get("subscription_details") or {}
+        lines = (preview.get("lines") or {}).get("data") or []
+        return StripeInvoicePreview(
+            currency=str(preview.get("currency") or ""),
+            amount_due_minor=int(preview.get("amount_due") or 0),
+            total_minor=int(preview.get("total") or 0),
+            lines=tuple((str(line.get("description") or ""), int(line.get("amount") or 0)) for line in lines),
+            proration_date=details.get("subscription_proration_date"),
+        )

@@ -70,6 +70,8 @@ class StripeSubscriptionData:
     created: int
     livemode: bool
     metadata: Mapping[str, str]
+    latest_invoice_id: str | None = None  # the invoice of the last change or period
+    test_clock_id: str | None = None  # test mode: the test clock it runs on
 
     @property
     def first_item(self) -> StripeSubscriptionItemData | None:
@@ -111,6 +113,8 @@ def subscription_from_dict(data: Mapping[str, Any]) -> StripeSubscriptionData:
         created=int(data.get("created") or 0),
         livemode=bool(data.get("livemode")),
         metadata=dict(data.get("metadata") or {}),
+        latest_invoice_id=_id(data.get("latest_invoice")),
+        test_clock_id=_id(data.get("test_clock")),
     )
 
 
@@ -152,15 +156,20 @@ class StripeSubscriptions:
         price_id: str,
         proration_behavior: ProrationBehavior,
         idempotency_key: str,
+        proration_date: int | None = None,
     ) -> StripeSubscriptionData:
-        """Swap the subscription's one item to another price."""
+        """Swap the subscription's one item to another price. `proration_date` (unix seconds) prorates as of
+        that moment: the one a preview showed, so the customer is charged what they confirmed."""
+        params: dict[str, Any] = {
+            "items": [{"id": item_id, "price": price_id}],
+            "proration_behavior": proration_behavior,
+        }
+        if proration_date is not None:
+            params["proration_date"] = proration_date
         with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(
                 subscription_id,
-                params={
-                    "items": [{"id": item_id, "price": price_id}],
-                    "proration_behavior": proration_behavior,
-                },
+                params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key},
             )
         return subscription_from_dict(as_dict(updated))

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from coinslot.api_contract import errors
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.subscriptions import flows
-from coinslot.subscriptions.schemas import ChangePlan, OpenPortal, PortalOut, SubscriptionOut
+from coinslot.subscriptions.schemas import (
+    ChangePlan,
+    ChangePreviewOut,
+    OpenPortal,
+    PortalOut,
+    PreviewLineOut,
+    SubscriptionOut,
+)
 from coinslot.urls import check_redirect_url
 
 router = APIRouter(
@@ -26,28 +34,50 @@ def _out(view: flows.SubscriptionView) -> SubscriptionOut:
     )
 
 
-@router.post("/subscription/cancel", response_model=SubscriptionOut)
+@router.post("/subscription/cancel", response_model=SubscriptionOut, operation_id="cancelSubscription",
+             summary="Cancel at the period end", responses=errors(404, 502))
 def cancel(host_user_id: str, container: ContainerDep) -> SubscriptionOut:
     """Cancel at the end of the paid period (the plan stays until then)."""
     return _out(flows.cancel_at_period_end(container, host_user_id=host_user_id))
 
 
-@router.post("/subscription/resume", response_model=SubscriptionOut)
+@router.post("/subscription/resume", response_model=SubscriptionOut, operation_id="resumeSubscription",
+             summary="Take back a cancellation", responses=errors(404, 502))
 def resume(host_user_id: str, container: ContainerDep) -> SubscriptionOut:
     """Undo a cancellation at period end."""
     return _out(flows.resume(container, host_user_id=host_user_id))
 
 
-@router.post("/subscription/change", response_model=SubscriptionOut)
+@router.post("/subscription/change", response_model=SubscriptionOut, operation_id="changePlan",
+             summary="Switch plans", responses=errors(402, 404, 409, 502))
 def change(host_user_id: str, body: ChangePlan, container: ContainerDep) -> SubscriptionOut:
     """Switch plan: upgrades now with proration, downgrades at the period end (unless `timing` says)."""
     view = flows.change_plan(
-        container, host_user_id=host_user_id, plan_key=body.plan, interval=body.interval, timing=body.timing
+        container, host_user_id=host_user_id, plan_key=body.plan, interval=body.interval, timing=body.timing,
+        proration_date=flows.checked_proration_date(container, body.proration_date),
     )
     return _out(view)
 
 
-@router.post("/portal", response_model=PortalOut)
+@router.post("/subscription/change/preview", response_model=ChangePreviewOut,
+             operation_id="previewPlanChange", summary="What a plan switch would charge now",
+             responses=errors(404, 409, 502))
+def preview_change(host_user_id: str, body: ChangePlan, container: ContainerDep) -> ChangePreviewOut:
+    """Stripe's proration preview of a switch, and when it would apply; nothing changes. Pass its
+    `proration_date` to `changePlan` to charge exactly what it showed."""
+    preview = flows.preview_change(container, host_user_id=host_user_id, plan_key=body.plan,
+                                   interval=body.interval)
+    return ChangePreviewOut(
+        plan=preview.plan_key, interval=preview.interval, timing=preview.timing,
+        effective_at=preview.effective_at, currency=preview.currency,
+        amount_due_minor=preview.amount_due_minor,
+        lines=[PreviewLineOut(description=text, amount_minor=amount) for text, amount in preview.lines],
+        proration_date=preview.proration_date, note=preview.note,
+    )
+
+
+@router.post("/portal", response_model=PortalOut, operation_id="createPortalSession",
+             summary="A Stripe billing portal link", responses=errors(404, 409, 502))
 def portal(host_user_id: str, body: OpenPortal, container: ContainerDep) -> PortalOut:
     """A Stripe billing portal link, optionally opened on a plan switch or a cancellation."""
     allowed = [*container.settings.redirect_origins, container.settings.public_url]

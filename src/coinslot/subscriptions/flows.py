@@ -11,22 +11,28 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from coinslot.catalog import prices as catalog_prices
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog, Interval
 from coinslot.customers import service as customers_service
 from coinslot.deps import Container
 from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
+from coinslot.models import Subscription
 from coinslot.stripe_gateway.portal import PortalFlow, PortalSessionData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
 from coinslot.subscriptions import repository, service
 from coinslot.subscriptions.core import is_upgrade
 
 __all__ = [
+    "ChangePreview",
     "ChangeTiming",
     "SubscriptionView",
     "cancel_at_period_end",
     "change_plan",
+    "checked_proration_date",
     "open_portal",
+    "preview_change",
+    "refresh",
     "resume",
 ]
 
@@ -96,15 +102,7 @@ def _mirror(
         row = service.sync_subscription(
             session, snapshot=snapshot, catalog=catalog, now=now, seen_at_ms=int(now.timestamp() * 1000)
         )
-        return SubscriptionView(
-            row.stripe_subscription_id,
-            row.status,
-            row.plan_key,
-            row.interval,
-            row.cancel_at_period_end,
-            row.current_period_end,
-            row.pending_plan_key,
-        )
+        return _view(row)
 
 
 def cancel_at_period_end(container: Container, *, host_user_id: str) -> SubscriptionView:
@@ -126,22 +124,9 @@ def resume(container: Container, *, host_user_id: str) -> SubscriptionView:
 
 
 def _price_id(container: Container, catalog: Catalog, plan_key: str, interval: Interval) -> str:
-    plan = catalog.plans.get(plan_key)
-    if plan is None or plan.kind != "subscription":
-        raise InvalidInput(f"no subscription plan {plan_key!r} in the catalog", field="plan")
-    price = plan.prices.get(interval)
-    if price is None:
-        raise InvalidInput(f"plan {plan_key!r} has no {interval}ly price", field="interval")
-    gateway = container.gateway
-    pinned = price.price_id_live if gateway.livemode else price.price_id_test
-    if pinned:
-        return pinned
-    found = gateway.catalog.prices_by_lookup_key([price.lookup_key]).get(price.lookup_key)
-    if found is None:
-        raise NotFound(
-            f"Stripe has no price {price.lookup_key!r}: run `coinslot catalog push`", code="price_not_pushed"
-        )
-    return found.id
+    """The Stripe price of a plan, by the same resolver and amount check as checkout."""
+    price = catalog_prices.plan_price(catalog, plan_key=plan_key, interval=interval)
+    return catalog_prices.resolve_price(container.gateway, price)
 
 
 def change_plan(
@@ -151,12 +136,17 @@ def change_plan(
     plan_key: str,
     interval: Interval | None = None,
     timing: ChangeTiming | None = None,
+    proration_date: int | None = None,
 ) -> SubscriptionView:
     """Switch plans. By default an upgrade applies now (prorated, invoiced at once) and a
     downgrade at the period end (the paid-for plan lasts until then); `timing` overrides.
+    `proration_date` (unix seconds, from `preview_change`) charges what the preview showed.
 
     While a downgrade is pending, choosing the plan one is on undoes it, and any other choice
     starts from the plan paid for: the scheduled downgrade is undone first.
+
+    A change applied now is invoiced and paid at once: its invoice is applied before returning (the
+    new plan's credits show on the next page), and the invoice.paid webhook later finds it done.
     """
     catalog = catalog_service.get_catalog(container.settings)
     current = _current(container, host_user_id)
@@ -179,9 +169,120 @@ def change_plan(
     else:
         changed = container.gateway.subscriptions.change_price(
             current.stripe_subscription_id, item_id=item_id, price_id=price_id,
-            proration_behavior="always_invoice", idempotency_key=key,
+            proration_behavior="always_invoice", idempotency_key=key, proration_date=proration_date,
         )
+        if changed.latest_invoice_id is not None:
+            return _apply_invoice(container, changed, changed.latest_invoice_id, catalog)
     return _mirror(container, changed, catalog)
+
+
+def _apply_invoice(container: Container, snapshot: StripeSubscriptionData, invoice_id: str,
+                   catalog: Catalog) -> SubscriptionView:
+    """Mirror the subscription and apply its invoice if paid (both idempotent with the webhooks)."""
+    invoice = container.gateway.invoices.retrieve(invoice_id)
+    now = container.clock.now()
+    with container.db.unit_of_work() as session:
+        service.apply_paid_invoice(session, invoice=invoice, subscription=snapshot,
+                                   seen_at_ms=int(now.timestamp() * 1000), catalog=catalog, now=now,
+                                   renewal_grace=dt.timedelta(days=container.settings.past_due_grace_days))
+        row = service.find_by_stripe_id(session, stripe_subscription_id=snapshot.id)
+        assert row is not None  # mirrored just above
+        return _view(row)
+
+
+def _view(row: Subscription) -> SubscriptionView:
+    return SubscriptionView(row.stripe_subscription_id, row.status, row.plan_key, row.interval,
+                            row.cancel_at_period_end, row.current_period_end, row.pending_plan_key)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePreview:
+    """What a plan change would do, before anything changes: the confirmation step shows it."""
+
+    plan_key: str
+    interval: Interval
+    timing: ChangeTiming  # "now" (charged and granted at once) or "period_end" (nothing charged now)
+    effective_at: dt.datetime
+    currency: str
+    amount_due_minor: int | None  # charged now; None when Stripe cannot tell it in advance (see `note`)
+    lines: tuple[tuple[str, int], ...]  # the invoice's lines, prorations included
+    proration_date: int | None  # pass back to `change_plan` so the charge is the one shown
+    note: str = ""
+
+
+# How long a preview's proration moment may be confirmed: the customer sees a price and confirms it; a
+# moment chosen by the form instead could be years back or forward (a cheaper proration).
+PREVIEW_VALID_S = 30 * 60
+
+
+def preview_change(
+    container: Container, *, host_user_id: str, plan_key: str, interval: Interval | None = None,
+) -> ChangePreview:
+    """What switching to `plan_key` would charge now (Stripe's proration preview), or when it would apply."""
+    catalog = catalog_service.get_catalog(container.settings)
+    current = _current(container, host_user_id)
+    chosen: Interval = interval or _interval_of(current)
+    paid_for = (current.plan_key, current.interval)
+    if (plan_key, chosen) == paid_for and current.pending_plan_key is None:
+        raise Conflict(f"user {host_user_id!r} is already on {plan_key} ({chosen})", code="same_plan")
+    price = catalog_prices.plan_price(catalog, plan_key=plan_key, interval=chosen)
+    price_id = catalog_prices.resolve_price(container.gateway, price)
+    snapshot = container.gateway.subscriptions.retrieve(current.stripe_subscription_id)
+    item = snapshot.first_item
+    if item is None:
+        raise Conflict(f"subscription {current.stripe_subscription_id} has no item to change")
+    period_end = dt.datetime.fromtimestamp(item.current_period_end or 0, dt.UTC)
+    keeping = (plan_key, chosen) == paid_for
+    if keeping or not is_upgrade(catalog, from_plan=current.plan_key, to_plan=plan_key):
+        note = ("Your scheduled switch is canceled: you stay on your plan." if keeping
+                else "Nothing is charged now: you keep your plan until then.")
+        return ChangePreview(plan_key, chosen, "period_end", period_end, price.currency, 0, (), None, note)
+    now = container.clock.now()
+    if current.pending_plan_key is not None:
+        # Stripe holds the scheduled plan's price until the switch is undone, so a preview from it would
+        # show the difference to the cheaper plan: say what will be charged instead of a wrong figure.
+        return ChangePreview(plan_key, chosen, "now", now, price.currency, None, (), None,
+                             "Your scheduled switch is canceled first; you are then charged the prorated "
+                             "difference from the plan you paid for.")
+    preview = container.gateway.invoices.preview_price_change(
+        customer_id=current.stripe_customer_id, subscription_id=current.stripe_subscription_id,
+        item_id=item.id, price_id=price_id, proration_behavior="always_invoice",
+        proration_date=int(now.timestamp()),
+    )
+    return ChangePreview(plan_key, chosen, "now", now, preview.currency, preview.amount_due_minor,
+                         preview.lines, preview.proration_date or int(now.timestamp()))
+
+
+def checked_proration_date(container: Container, proration_date: int | None) -> int | None:
+    """A preview's proration moment, if still fresh; InvalidInput asks for a new preview otherwise."""
+    if proration_date is None:
+        return None
+    now_s = int(container.clock.now().timestamp())
+    if not now_s - PREVIEW_VALID_S <= proration_date <= now_s:
+        raise InvalidInput("this price preview has expired: review the change again", field="proration_date",
+                           code="preview_expired")
+    return proration_date
+
+
+def refresh(container: Container, *, host_user_id: str) -> list[SubscriptionView]:
+    """Re-read the customer's subscriptions from Stripe and mirror them, applying each live one's latest
+    invoice if it is paid: what the page shows after the customer changed things at Stripe (the portal),
+    before Stripe's webhooks arrive. Idempotent with those webhooks."""
+    with container.db.unit_of_work(read_only=True) as session:
+        customer = customers_service.get_by_host_user_id(session, host_user_id)
+        stripe_customer_id = customers_service.stripe_id_for_mode(
+            customer, livemode=container.settings.livemode
+        ) if customer is not None else None
+    if stripe_customer_id is None:
+        return []
+    catalog = catalog_service.get_catalog(container.settings)
+    views = []
+    for snapshot in container.gateway.subscriptions.list_for_customer(stripe_customer_id):
+        if snapshot.status in repository.LIVE_STATUSES and snapshot.latest_invoice_id is not None:
+            views.append(_apply_invoice(container, snapshot, snapshot.latest_invoice_id, catalog))
+        else:
+            views.append(_mirror(container, snapshot, catalog))
+    return views
 
 
 def _interval_of(current: _Current) -> Interval:
@@ -290,17 +391,12 @@ def open_portal(
 
 
 def _portal_configuration(container: Container, catalog: Catalog) -> str | None:
-    """The portal configuration offering the catalog's subscription plans (None: no plan is at Stripe)."""
-    gateway = container.gateway
-    plans = [plan for plan in catalog.plans.values() if plan.kind == "subscription"]
-    prices = [price for plan in plans for price in plan.prices.values()]
-    pinned = [price.price_id_live if gateway.livemode else price.price_id_test for price in prices]
-    found = [gateway.catalog.retrieve_price(price_id) for price_id in pinned if price_id]
-    unpinned = [price.lookup_key for price, price_id in zip(prices, pinned, strict=True) if not price_id]
-    found += gateway.catalog.prices_by_lookup_key(unpinned).values() if unpinned else []
+    """The portal configuration offering the catalog's subscription plans whose Stripe price agrees with the
+    file (None: none does, and the portal offers no plan switch)."""
+    prices = [price for price in catalog_prices.catalog_prices(catalog) if price.ref.kind == "plan"]
     plan_prices: dict[str, list[str]] = {}
-    for price in found:
-        plan_prices.setdefault(price.product, []).append(price.id)
+    for stripe_price in catalog_prices.resolve_prices(container.gateway, prices).values():
+        plan_prices.setdefault(stripe_price.product, []).append(stripe_price.id)
     if not plan_prices:
         return None
     return container.gateway.portal.ensure_configuration(plan_prices=plan_prices)

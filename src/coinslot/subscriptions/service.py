@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from coinslot.catalog.core import Catalog, CatalogItemRef
 from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
 from coinslot.ledger import service as ledger_service
 from coinslot.models import Customer, Subscription
@@ -32,6 +33,7 @@ from coinslot.subscriptions.core import (
 
 __all__ = [
     "PRICE_NOT_IN_CATALOG",
+    "apply_paid_invoice",
     "find_by_stripe_id",
     "latest_for_customer",
     "list_for_customer",
@@ -60,6 +62,10 @@ def sync_subscription(
     """
     customer = _customer_of(session, snapshot)
     repository.lock_customer(session, customer.id)
+    if snapshot.test_clock_id is not None and customer.stripe_test_clock_id is None:
+        # A subscription made before the link knew of the clock: the customer lives on it too.
+        test_clocks.attach_clock(session, customer=customer, test_clock_id=snapshot.test_clock_id,
+                                 frozen_at=None, now=now)
     row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
     if row is not None and seen_at_ms < row.snapshot_at_ms:
         return row
@@ -129,7 +135,10 @@ def _copy_snapshot(
     elif row.pending_plan_key is not None and plan_key == row.pending_plan_key:
         plan_key = row.plan_key  # downgrade at period end: the paid-for plan lasts until then
     if snapshot.status == "past_due" and row.status != "past_due":
-        row.past_due_since = now
+        # Never before the period whose payment failed began: on a Stripe test clock, an advance's
+        # events may be applied before the clock's own time has moved (customers/test_clocks.py).
+        period_start = from_unix(item.current_period_start) if item else None
+        row.past_due_since = max(now, period_start) if period_start else now
     elif snapshot.status != "past_due":
         row.past_due_since = None
     row.status = snapshot.status
@@ -168,6 +177,19 @@ def plan_access_for(
     """
     return best_plan_access(repository.for_customer(session, customer_id), catalog=catalog, now=now,
                             grace=grace)
+
+
+def apply_paid_invoice(
+    session: Session, *, invoice: StripeInvoiceData, subscription: StripeSubscriptionData | None,
+    seen_at_ms: int, catalog: Catalog, now: dt.datetime, renewal_grace: dt.timedelta,
+) -> None:
+    """What a paid invoice does, whoever learns of it first (the invoice.paid webhook, the return from
+    Checkout, a plan change answered at once): mirror its subscription as read at `seen_at_ms`, then
+    grant the period's credits (`record_paid_invoice`, once per invoice). The subscription comes first
+    because invoice.paid often arrives before customer.subscription.created."""
+    if subscription is not None:
+        sync_subscription(session, snapshot=subscription, catalog=catalog, now=now, seen_at_ms=seen_at_ms)
+    record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now, renewal_grace=renewal_grace)
 
 
 def record_paid_invoice(

@@ -9,6 +9,7 @@ only adds progress on buttons, the pricing toggle, live totals and toasts.
     /billing/enter      opens a signed link from POST /v1/links
     /pricing            the public plans table (no session), buttons to the host's sign-up
     /admin              the operator's console
+    /, /docs, /redoc    what runs here, and the API reference (local assets: works offline)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from coinslot.web.admin_events import router as admin_events_router
 from coinslot.web.admin_outbound import router as admin_outbound_router
 from coinslot.web.billing import router as billing_router
 from coinslot.web.credits import router as credits_router
+from coinslot.web.home import install_home
 from coinslot.web.links import router as links_router
 from coinslot.web.pages import STATIC_DIR
 from coinslot.web.pricing import router as pricing_router
@@ -33,4 +35,5 @@ def install(app: FastAPI) -> None:
     for router in (links_router, pricing_router, billing_router, credits_router, admin_router,
                    admin_events_router, admin_outbound_router):
         app.include_router(router)
+    install_home(app)  # before /static: /static/api-docs is its own mount
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -14,9 +14,9 @@ from coinslot.catalog.core import Catalog
 from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
 from coinslot.errors import NotFound
-from coinslot.ledger import service as ledger
 from coinslot.models import Alert, Customer, LedgerEntry, Order, Subscription
 from coinslot.outbound import service as outbound
+from coinslot.overview import service as overview
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
 from coinslot.web.auth import AdminSession
@@ -29,9 +29,9 @@ __all__ = [
 
 
 def admin_nav(current: str, *, open_alerts: int = 0) -> list[NavItem]:
-    items = [("Overview", "/admin"), ("Customers", "/admin/customers"), ("Webhook events", "/admin/events"),
+    items = [("Overview", "/admin"), ("Customers", "/admin/customers"), ("Stripe events", "/admin/events"),
              ("Dead letters", "/admin/events?status=dead"), ("Alerts", "/admin/alerts"),
-             ("Outbound webhooks", "/admin/outbound"), ("Audit log", "/admin/audit")]
+             ("Outbound", "/admin/outbound"), ("Audit log", "/admin/audit")]
     return [NavItem(label, href, href == current, open_alerts if href == "/admin/alerts" else 0)
             for label, href in items]
 
@@ -52,7 +52,7 @@ class CustomerDetail:
     customer: Customer
     access: PlanAccess
     subscriptions: Sequence[Subscription]
-    balance: ledger.Balance
+    credits: overview.CreditsState  # the balance the customer's pages and the API show
     entries: Sequence[LedgerEntry]
     orders: Sequence[Order]
 
@@ -67,7 +67,8 @@ def customer_detail(session: Session, *, customer_id: int, catalog: Catalog, now
         access=subscriptions.plan_access_for(session, customer_id=customer_id, catalog=catalog, now=now,
                                              grace=dt.timedelta(days=grace_days)),
         subscriptions=subscriptions.list_for_customer(session, customer_id=customer_id),
-        balance=ledger.balance(session, customer_id=customer_id, now=now),
+        credits=overview.customer_state(session, host_user_id=customer.host_user_id, catalog=catalog, now=now,
+                                        grace=dt.timedelta(days=grace_days)).credits,
         entries=console.ledger_entries(session, customer_id=customer_id, limit=100),
         orders=checkout.list_orders(session, host_user_id=customer.host_user_id, limit=50),
     )

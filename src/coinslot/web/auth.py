@@ -84,9 +84,10 @@ def checked_return_url(settings: Settings, return_url: str | None) -> str | None
 # --- signed links ------------------------------------------------------------------------------
 
 
-def make_link_token(settings: Settings, *, host_user_id: str, page: Page, return_url: str | None) -> str:
+def make_link_token(settings: Settings, *, host_user_id: str, page: Page, return_url: str | None,
+                    name: str | None = None) -> str:
     # "j": the link's nonce; opening the link records it, so the link opens one session only.
-    claims = {"u": host_user_id, "p": page, "r": return_url, "j": secrets.token_urlsafe(18)}
+    claims = {"u": host_user_id, "p": page, "r": return_url, "j": secrets.token_urlsafe(18), "n": name}
     return str(_serializer(settings, _LINK_SALT).dumps(claims))
 
 
@@ -95,6 +96,7 @@ class LinkClaims:
     host_user_id: str
     page: Page
     return_url: str | None
+    name: str | None  # the host's display name for the user, shown on the pages
     nonce: str
 
 
@@ -110,7 +112,9 @@ def read_link_token(settings: Settings, token: str) -> LinkClaims:
     page = data.get("p") if isinstance(data, dict) else None
     if page not in PAGE_PATHS or not isinstance(data.get("u"), str) or not isinstance(data.get("j"), str):
         raise Unauthorized("This link is not valid. Go back to the app and open billing again.")
-    return LinkClaims(host_user_id=data["u"], page=page, return_url=data.get("r"), nonce=data["j"])
+    name = data.get("n")
+    return LinkClaims(host_user_id=data["u"], page=page, return_url=data.get("r"),
+                      name=name if isinstance(name, str) else None, nonce=data["j"])
 
 
 # --- the customer's session ----------------------------------------------------------------------
@@ -124,12 +128,20 @@ class CustomerSession:
     host_user_id: str
     csrf: str
     return_url: str | None
+    name: str | None = None  # the host's display name for the user
+
+    @property
+    def display_name(self) -> str:
+        """What "Signed in as" shows: the host's name for the user, else the host's id."""
+        return self.name or self.host_user_id
 
 
 def issue_customer_session(
-    response: Response, settings: Settings, *, customer_id: int, host_user_id: str, return_url: str | None
+    response: Response, settings: Settings, *, customer_id: int, host_user_id: str, return_url: str | None,
+    name: str | None = None,
 ) -> None:
-    payload = {"c": customer_id, "u": host_user_id, "x": secrets.token_urlsafe(24), "r": return_url}
+    payload = {"c": customer_id, "u": host_user_id, "x": secrets.token_urlsafe(24), "r": return_url,
+               "n": name}
     value = _serializer(settings, _SESSION_SALT).dumps(payload)
     response.set_cookie(SESSION_COOKIE, str(value), max_age=SESSION_TTL_S, path=url("/billing"),
                         httponly=True, samesite="lax", secure=_secure(settings))
@@ -143,8 +155,9 @@ def current_customer(request: Request, container: ContainerDep) -> CustomerSessi
         data: Any = _serializer(container.settings, _SESSION_SALT).loads(raw, max_age=SESSION_TTL_S)
     except BadSignature:  # SignatureExpired is a BadSignature too
         raise Unauthorized(_SESSION_ENDED) from None
+    name = data.get("n")
     return CustomerSession(customer_id=int(data["c"]), host_user_id=str(data["u"]), csrf=str(data["x"]),
-                           return_url=data.get("r"))
+                           return_url=data.get("r"), name=name if isinstance(name, str) else None)
 
 
 CustomerDep = Annotated[CustomerSession, Depends(current_customer)]

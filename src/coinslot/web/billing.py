@@ -1,5 +1,6 @@
 """The customer's billing page and its actions: checkout and the return from it, cancel (with a
-confirmation step), resume, change plan, the Stripe portal, resuming a draft order.
+confirmation step), resume, change plan (with a confirmation step showing Stripe's proration preview),
+the Stripe portal and the return from it, resuming a draft order.
 
 Every action is a plain form POST answered by a 303 to a page (POST-redirect-GET).
 The customer always comes from the session cookie and each flow is called with the
@@ -47,11 +48,10 @@ def return_urls(container: Container, back: Back) -> tuple[str, str]:
 def billing_page(customer: CustomerDep, container: ContainerDep,
                  toast: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     catalog = catalog_service.get_catalog(container.settings)
-    view = load_billing(container, customer_id=customer.customer_id, host_user_id=customer.host_user_id,
-                        catalog=catalog)
+    view = load_billing(container, host_user_id=customer.host_user_id, catalog=catalog)
     return render("billing.html", {
         "brand": catalog.name, "nav": customer_nav("/billing", catalog), "back_url": customer.return_url,
-        "csrf_token": customer.csrf, "signed_in": customer.host_user_id, "toast": toast_for(toast), "v": view,
+        "csrf_token": customer.csrf, "signed_in": customer.display_name, "toast": toast_for(toast), "v": view,
         "catalog": catalog,
         "now": container.clock.now(),
     })
@@ -104,11 +104,10 @@ def checkout_return(
 def cancel_confirmation(customer: CustomerDep, container: ContainerDep) -> HTMLResponse:
     """The confirmation step: what cancelling means, before anything changes."""
     catalog = catalog_service.get_catalog(container.settings)
-    view = load_billing(container, customer_id=customer.customer_id, host_user_id=customer.host_user_id,
-                        catalog=catalog)
+    view = load_billing(container, host_user_id=customer.host_user_id, catalog=catalog)
     return render("cancel.html", {
         "brand": catalog.name, "nav": customer_nav("/billing", catalog), "back_url": customer.return_url,
-        "csrf_token": customer.csrf, "signed_in": customer.host_user_id, "v": view, "catalog": catalog,
+        "csrf_token": customer.csrf, "signed_in": customer.display_name, "v": view, "catalog": catalog,
     })
 
 
@@ -124,23 +123,59 @@ def resume(customer: CustomerFormDep, container: ContainerDep) -> Response:
     return redirect("/billing?toast=resumed")
 
 
+@router.get("/billing/change")
+def change_confirmation(
+    customer: CustomerDep,
+    container: ContainerDep,
+    plan: Annotated[str, Query(max_length=100)],
+    interval: Annotated[Literal["month", "year"], Query()] = "month",
+) -> HTMLResponse:
+    """The confirmation step of a plan switch: what is charged now (Stripe's proration preview), what
+    changes and when. Nothing changes until the customer confirms."""
+    catalog = catalog_service.get_catalog(container.settings)
+    preview = subscription_flows.preview_change(container, host_user_id=customer.host_user_id, plan_key=plan,
+                                                interval=interval)
+    view = load_billing(container, host_user_id=customer.host_user_id, catalog=catalog)
+    return render("change.html", {
+        "brand": catalog.name, "nav": customer_nav("/billing/pricing", catalog),
+        "back_url": customer.return_url, "csrf_token": customer.csrf, "signed_in": customer.display_name,
+        "v": view, "catalog": catalog, "preview": preview, "target": catalog.plans[preview.plan_key],
+    })
+
+
 @router.post("/billing/subscription/change")
 def change_plan(
     customer: CustomerFormDep,
     container: ContainerDep,
     plan: Annotated[str, Form(max_length=100)],
     interval: Annotated[Literal["month", "year"], Form()] = "month",
+    proration_date: Annotated[int | None, Form()] = None,
 ) -> Response:
-    changed = subscription_flows.change_plan(container, host_user_id=customer.host_user_id, plan_key=plan,
-                                             interval=interval)
+    """The confirmed switch: charged as the preview showed (its proration moment), then applied at once, so
+    the next page shows the new plan and its credits."""
+    changed = subscription_flows.change_plan(
+        container, host_user_id=customer.host_user_id, plan_key=plan, interval=interval,
+        proration_date=subscription_flows.checked_proration_date(container, proration_date),
+    )
     return redirect("/billing?toast=" + ("change_scheduled" if changed.pending_plan_key else "changed"))
 
 
 @router.post("/billing/portal")
 def portal(customer: CustomerFormDep, container: ContainerDep) -> Response:
     session = subscription_flows.open_portal(container, host_user_id=customer.host_user_id,
-                                             return_url=_page_url(container, "/billing"))
+                                             return_url=_page_url(container, "/billing/refresh"))
     return redirect(session.url)
+
+
+@router.get("/billing/refresh")
+def back_from_portal(customer: CustomerDep, container: ContainerDep) -> Response:
+    """Back from Stripe's portal: mirror what the customer changed there now (a renewal resumed, a plan
+    switched), so the page shows Stripe's state rather than the one before the webhooks arrive."""
+    try:
+        subscription_flows.refresh(container, host_user_id=customer.host_user_id)
+    except StripeUnavailable:
+        return redirect("/billing?toast=updating")
+    return redirect("/billing")
 
 
 @router.post("/billing/orders/{order_id}/resume")

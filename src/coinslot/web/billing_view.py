@@ -18,12 +18,11 @@ from coinslot.catalog.core import Catalog, Plan
 from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
 from coinslot.deps import Container
-from coinslot.entitlements import service as entitlements
 from coinslot.errors import CoinslotError
 from coinslot.ledger import service as ledger
 from coinslot.models import Order, Subscription
+from coinslot.overview import service as overview
 from coinslot.stripe_gateway.invoices import StripeInvoiceData
-from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
 from coinslot.web.charts import PALETTE, BarSeries, stacked_bars
 from coinslot.web.present import Meter, credits_meter, uses_credits
@@ -49,20 +48,36 @@ class Prompt:
 @dataclass(frozen=True, slots=True)
 class BillingView:
     catalog: Catalog
-    plan: Plan
-    access: PlanAccess
-    subscription: Subscription | None
-    pending_plan: Plan | None
-    balance: ledger.Balance
+    state: overview.CustomerState
     meter: Meter | None  # None on an unlimited plan
     next_reset: dt.datetime | None
     prompt: Prompt | None
     credits_in_use: bool
     chart: UsageChart | None
     orders: list[Order]
-    has_stripe_customer: bool
-    invoices: list[StripeInvoiceData] | None = None
+    invoices: list[StripeInvoiceData] | None = None  # finalized only: a draft is Stripe's work in progress
     invoices_error: str | None = None
+
+    # What the templates read by name.
+    @property
+    def plan(self) -> Plan:
+        return self.state.plan
+
+    @property
+    def access(self) -> PlanAccess:
+        return self.state.access
+
+    @property
+    def subscription(self) -> Subscription | None:
+        return self.state.subscription
+
+    @property
+    def pending_plan(self) -> Plan | None:
+        return self.state.pending_plan
+
+    @property
+    def has_stripe_customer(self) -> bool:
+        return self.state.stripe_customer_id is not None
 
 
 def recommended_upgrade(catalog: Catalog, current: Plan) -> Plan | None:
@@ -109,48 +124,45 @@ def usage_chart(catalog: Catalog, usage: list[ledger.UsageRow], now: dt.datetime
     return UsageChart(svg, labels, [(s.name, s.colour, list(s.values)) for s in series])
 
 
-def load_billing(container: Container, *, customer_id: int, host_user_id: str,
-                 catalog: Catalog) -> BillingView:
+def load_billing(container: Container, *, host_user_id: str, catalog: Catalog) -> BillingView:
+    """The page's figures, from the customer's state (the one read the API and `check` agree with),
+    then the invoices from Stripe outside the transaction."""
     now = container.clock.now()
     grace = dt.timedelta(days=container.settings.past_due_grace_days)
     with container.db.unit_of_work(read_only=True) as session:
-        access = subscriptions.plan_access_for(session, customer_id=customer_id, catalog=catalog, now=now,
-                                               grace=grace)
-        subscription = subscriptions.latest_for_customer(session, customer_id=customer_id)
-        balance = entitlements.effective_balance(session, customer_id=customer_id, host_user_id=host_user_id,
-                                                 catalog=catalog, now=now, grace=grace)
-        usage = ledger.history(session, customer_id=customer_id, months=USAGE_MONTHS, now=now)
+        state = overview.customer_state(session, host_user_id=host_user_id, catalog=catalog, now=now,
+                                        grace=grace)
+        now = state.now  # the customer's time (their Stripe test clock's, in test mode)
+        usage = [] if state.customer_id is None else ledger.history(
+            session, customer_id=state.customer_id, months=USAGE_MONTHS, now=now)
         orders = checkout.list_orders(session, host_user_id=host_user_id, limit=20)
         customer = customers.get_by_host_user_id(session, host_user_id)
-        stripe_customer_id = customer.stripe_customer_id if customer else None
-    plan = catalog.plans.get(access.plan_key, catalog.default)
-    pending = catalog.plans.get(subscription.pending_plan_key or "") if subscription else None
+        stripe_customer_id = (customers.stripe_id_for_mode(customer, livemode=container.settings.livemode)
+                              if customer is not None else None)
+    plan, credits = state.plan, state.credits
     meter = None if plan.unlimited or not uses_credits(catalog) else credits_meter(
-        available=balance.available_credits, allowance=balance.period_credits,
-        low_balance_pct=container.settings.low_balance_pct,
+        available=credits.available, allowance=credits.period_allowance, used=credits.used_this_period,
+        low_balance_pct=container.settings.low_balance_pct, from_plan=credits.from_plan,
+        from_purchases=credits.from_purchases, from_adjustments=credits.from_adjustments,
     )
     prompt = None
     # Someone who never had credits is not "out" of them: the prompt is for those who ran low.
-    had_credits = balance.period_credits > 0 or balance.held_credits > 0 or bool(usage)
+    had_credits = credits.period_allowance > 0 or credits.held > 0 or bool(usage)
     if meter is not None and meter.state != "ok" and had_credits:
         prompt = Prompt(meter.state, recommended_upgrade(catalog, plan))
-    if access.period_end is not None:
-        next_reset: dt.datetime | None = access.period_end
+    if state.access.period_end is not None:
+        next_reset: dt.datetime | None = state.access.period_end
     else:
         next_reset = _next_month(now) if plan.credits_per_period else None
     view = BillingView(
-        catalog=catalog, plan=plan, access=access, subscription=subscription, pending_plan=pending,
-        balance=balance, meter=meter, next_reset=next_reset, prompt=prompt,
-        credits_in_use=uses_credits(catalog),
-        chart=usage_chart(catalog, usage, now), orders=orders,
-        has_stripe_customer=stripe_customer_id is not None,
+        catalog=catalog, state=state, meter=meter, next_reset=next_reset, prompt=prompt,
+        credits_in_use=uses_credits(catalog), chart=usage_chart(catalog, usage, now), orders=orders,
     )
-    if customer is None or stripe_customer_id is None:
+    if stripe_customer_id is None:
         return view
     try:
-        # Conflict when the customer is linked in the other mode than the key's: no invoices to show.
-        stripe_customer_id = customers.stripe_id_for_mode(customer, livemode=container.settings.livemode)
-        invoices = container.gateway.invoices.list_for_customer(stripe_customer_id or "", limit=12)
+        invoices = container.gateway.invoices.list_for_customer(stripe_customer_id, limit=12)
     except CoinslotError as exc:
         return replace(view, invoices_error=f"Invoices cannot be shown right now ({exc.message}).")
-    return replace(view, invoices=invoices)
+    # A draft (a renewal Stripe finalizes about an hour after the period ends) is not a bill yet.
+    return replace(view, invoices=[invoice for invoice in invoices if invoice.status not in (None, "draft")])

@@ -55,7 +55,7 @@ def _render(customer: CustomerSession, catalog: Catalog, *, toast: str | None = 
     return render("credits.html", {
         "brand": catalog.name, "nav": customer_nav("/billing/credits", catalog),
         "back_url": customer.return_url,
-        "csrf_token": customer.csrf, "signed_in": customer.host_user_id, "toast": toast_for(toast),
+        "csrf_token": customer.csrf, "signed_in": customer.display_name, "toast": toast_for(toast),
         "offers": offers(catalog), "catalog": catalog,
         "error": error, "error_pack": error_pack, "quantity": quantity, "max_quantity": MAX_QUANTITY,
     }, status_code=422 if error else 200)

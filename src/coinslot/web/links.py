@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from coinslot.api_contract import errors
 from coinslot.customers import service as customers
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.web.auth import (
@@ -28,25 +29,31 @@ from coinslot.web.pages import PageRoute, mount_path, redirect
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["pages"])
+router = APIRouter(tags=["links"])
 pages = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 class LinkRequest(BaseModel):
+    """Whose billing pages to open, on which page, and where "Back to the app" leads."""
+
     host_user_id: str = Field(min_length=1, max_length=255, description="your app's id for the user")
-    email: str | None = Field(default=None, max_length=320)
-    name: str | None = Field(default=None, max_length=255)
-    page: Page = "billing"
+    email: str | None = Field(default=None, max_length=320, description="the user's email (kept if first)")
+    name: str | None = Field(default=None, max_length=255,
+                             description="the user's display name, shown on the pages (\"Signed in as\")")
+    page: Page = Field(default="billing", description="the page the link opens: billing, pricing or credits")
     return_url: str | None = Field(default=None,
                                    description="where 'Back to the app' leads; an allowed origin")
 
 
 class LinkAnswer(BaseModel):
-    url: str
-    expires_at: dt.datetime
+    """A link to send the user's browser to (once)."""
+
+    url: str = Field(description="single use; redirect the user's browser here")
+    expires_at: dt.datetime = Field(description="unused after this, the link is refused")
 
 
-@router.post("/v1/links", dependencies=[Depends(require_api_key)])
+@router.post("/v1/links", dependencies=[Depends(require_api_key)], operation_id="createLink",
+             summary="A signed link to a user's billing pages", responses=errors())
 def create_link(body: LinkRequest, request: Request, container: ContainerDep) -> LinkAnswer:
     """A short-lived signed link that opens the user's billing pages in a browser session scoped to them."""
     settings = container.settings
@@ -55,7 +62,8 @@ def create_link(body: LinkRequest, request: Request, container: ContainerDep) ->
     with container.db.unit_of_work() as session:
         customers.ensure_customer(session, host_user_id=body.host_user_id, email=body.email, name=body.name,
                                   now=now)
-    token = make_link_token(settings, host_user_id=body.host_user_id, page=body.page, return_url=return_url)
+    token = make_link_token(settings, host_user_id=body.host_user_id, page=body.page, return_url=return_url,
+                            name=body.name)
     # public_url is the origin browsers reach; the mount path is the host app's (library mode).
     url = f"{settings.public_url.rstrip('/')}{mount_path(request)}/billing/enter?token={token}"
     return LinkAnswer(url=url, expires_at=now + dt.timedelta(seconds=settings.signed_link_ttl_s))
@@ -68,12 +76,12 @@ def enter(container: ContainerDep, token: Annotated[str, Query(max_length=4096)]
     now = container.clock.now()
     with container.db.unit_of_work() as session:
         customer = customers.require(session, claims.host_user_id)
-        customer_id = customer.id
+        customer_id, name = customer.id, claims.name or customer.name
         use_once(session, nonce=claims.nonce, now=now,
                  expires_at=now + dt.timedelta(seconds=container.settings.signed_link_ttl_s))
     response = redirect(PAGE_PATHS[claims.page])
     issue_customer_session(response, container.settings, customer_id=customer_id,
-                           host_user_id=claims.host_user_id, return_url=claims.return_url)
+                           host_user_id=claims.host_user_id, return_url=claims.return_url, name=name)
     return response
 
 

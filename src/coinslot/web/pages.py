@@ -151,7 +151,10 @@ def error_page(status: int, message: str, *, admin: bool = False) -> HTMLRespons
     title = _TITLES.get(status, "Something went wrong")
     context = {"title": title, "message": message, "status": status, "request_id": request_id_var.get(),
                "admin": admin}
-    return render("error.html", context, status_code=status)
+    response = render("error.html", context, status_code=status)
+    if status == 503:  # a database or Stripe outage, billing switched off: browsers and proxies retry later
+        response.headers["Retry-After"] = "30"
+    return response
 
 
 class RedirectTo(Exception):

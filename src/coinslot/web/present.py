@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from coinslot.catalog.core import Catalog, Plan
-from coinslot.money import ceil_div, currency_exponent, format_minor
+from coinslot.catalog.core import Catalog, minimum_quantity, yearly_saving
+from coinslot.money import currency_exponent, format_minor
 
 __all__ = [
     "Meter",
@@ -66,7 +66,9 @@ _TOASTS: dict[str, Toast] = {
     "cancel_scheduled": Toast("success", "Your subscription will end at the period end.",
                               "You keep your plan until then, and can resume any time before."),
     "resumed": Toast("success", "Welcome back! Your subscription continues."),
-    "changed": Toast("success", "Your plan was changed."),
+    "changed": Toast("success", "Your plan was changed.", "Your new plan and its credits are below."),
+    "updating": Toast("success", "Stripe has your changes.",
+                      "They will show here in a moment: reload the page if they do not."),
     "change_scheduled": Toast("success", "Your plan will change at the end of the period."),
 }
 
@@ -75,36 +77,27 @@ def toast_for(name: str | None) -> Toast | None:
     return _TOASTS.get(name or "")
 
 
-def yearly_saving(plan: Plan) -> tuple[int, int] | None:
-    """(minor units saved per year, percent saved) paying yearly instead of monthly; None without both."""
-    monthly = plan.prices.get("month")
-    yearly = plan.prices.get("year")
-    if monthly is None or yearly is None or monthly.currency != yearly.currency:
-        return None
-    twelve_months = monthly.amount_minor * 12
-    saved = twelve_months - yearly.amount_minor
-    if saved <= 0:
-        return None
-    return saved, saved * 100 // twelve_months
-
-
 @dataclass(frozen=True, slots=True)
 class Meter:
-    used: int
+    used: int  # credits spent this period, from the ledger's spends
     remaining: int
-    allowance: int
+    allowance: int  # the period's grant
     percent_left: int  # 0..100, for the bar's width
     state: Literal["ok", "low", "out"]
+    from_plan: int = 0  # the parts of `remaining`
+    from_purchases: int = 0
+    from_adjustments: int = 0
 
 
-def credits_meter(*, available: int, allowance: int, low_balance_pct: int) -> Meter:
-    """Used / remaining against the period's allowance (purchases can push remaining above it).
+def credits_meter(*, available: int, allowance: int, used: int, low_balance_pct: int,
+                  from_plan: int = 0, from_purchases: int = 0, from_adjustments: int = 0) -> Meter:
+    """Used this period (what the ledger's spends say, not allowance minus balance: bought credits would
+    hide the use), remaining, and where the remaining credits come from.
 
     "low" at or under `low_balance_pct` of the allowance: the threshold of the ledger's
     `credits.low` notification (settings.low_balance_pct), so page and webhook agree."""
     base = max(allowance, available)
-    used = max(0, allowance - available)
-    percent = 100 if base == 0 else available * 100 // base
+    percent = 100 if base == 0 else max(available, 0) * 100 // base
     if available <= 0:
         state: Literal["ok", "low", "out"] = "out"
     elif allowance > 0 and available * 100 <= allowance * low_balance_pct:
@@ -112,14 +105,8 @@ def credits_meter(*, available: int, allowance: int, low_balance_pct: int) -> Me
     else:
         state = "ok"
     return Meter(used=used, remaining=max(available, 0), allowance=allowance, percent_left=percent,
-                 state=state)
-
-
-def minimum_quantity(*, unit_amount_minor: int, minimum_amount_minor: int) -> int:
-    """The fewest credits whose total reaches the minimum amount (at least 1)."""
-    if unit_amount_minor <= 0:
-        return 1
-    return max(1, ceil_div(minimum_amount_minor, unit_amount_minor))
+                 state=state, from_plan=from_plan, from_purchases=from_purchases,
+                 from_adjustments=from_adjustments)
 
 
 def currency_symbol(currency: str) -> str:

@@ -112,7 +112,7 @@ def pricing_page(
         **_table(catalog, interval),
         "nav": customer_nav("/billing/pricing", catalog),
         "back_url": customer.return_url,
-        "csrf_token": customer.csrf, "signed_in": customer.host_user_id,
+        "csrf_token": customer.csrf, "signed_in": customer.display_name,
         "toast": toast_for(toast),
         "cards": plan_cards(catalog, access),
         "access": access,

@@ -1,19 +1,29 @@
-"""POST /webhooks/stripe: verify, store, answer. No processing here (the worker does it)."""
+"""POST /webhooks/stripe: verify, store, answer. No processing here (the worker does it).
+
+And for the host's backend (API key): `GET /v1/events`, where each received Stripe event stands, so a
+host (or its CI) can tell when processing is done without scraping the admin console.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from coinslot.deps import ContainerDep
+from coinslot.api_contract import errors
+from coinslot.deps import ContainerDep, require_api_key
 from coinslot.errors import PayloadTooLarge
+from coinslot.limits import BIGINT_MAX
 from coinslot.observability import WEBHOOK_EVENTS
 from coinslot.stripe_gateway.events import parse_verified_event, verify_signature
+from coinslot.webhooks import service
 from coinslot.webhooks.group_commit import inbox_writer
 from coinslot.webhooks.inbox import WebhooksNotConfigured
+from coinslot.webhooks.schemas import EventDetailOut, EventPage, attempt_out, event_out
 
 router = APIRouter(tags=["webhooks"])
+events_router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_api_key)])
 
 
 async def _read_body(request: Request, limit_bytes: int) -> bytes:
@@ -31,7 +41,7 @@ async def _read_body(request: Request, limit_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/webhooks/stripe")
+@router.post("/webhooks/stripe", include_in_schema=False)  # Stripe's, signed: not an API for hosts
 async def receive_stripe_event(request: Request, container: ContainerDep) -> dict[str, bool]:
     """Store a signed Stripe event once; answer `{received, duplicate}` at once."""
     secrets = container.settings.webhook_secrets
@@ -49,3 +59,35 @@ async def receive_stripe_event(request: Request, container: ContainerDep) -> dic
     is_new = await asyncio.wrap_future(stored)
     WEBHOOK_EVENTS.labels(event.type, "received" if is_new else "duplicate").inc()
     return {"received": True, "duplicate": not is_new}
+
+
+EventStatus = Literal["received", "processing", "processed", "ignored", "failed", "dead"]
+
+
+@events_router.get("", response_model=EventPage, operation_id="listEvents",
+                   summary="Stripe events received, and where each stands", responses=errors())
+def list_events(
+    container: ContainerDep,
+    status: Annotated[EventStatus | None, Query(description="only events in this state")] = None,
+    type: Annotated[str | None, Query(max_length=100, description="only this type: invoice.paid")] = None,
+    object_id: Annotated[str | None, Query(max_length=255,
+                                           description="only events about this Stripe object")] = None,
+    before: Annotated[int | None, Query(ge=1, le=BIGINT_MAX,
+                                        description="the `position` of the last event seen")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="events per page")] = 50,
+) -> EventPage:
+    """Newest first. E.g. `?status=received` and `?status=failed` both empty: everything was applied."""
+    with container.db.unit_of_work(read_only=True) as session:
+        found = service.list_events(session, status=status, event_type=type, object_id=object_id,
+                                    before_id=before, limit=limit + 1)
+        return EventPage(data=[event_out(event) for event in found[:limit]], has_more=len(found) > limit)
+
+
+@events_router.get("/{event_id}", response_model=EventDetailOut, operation_id="getEvent",
+                   summary="One Stripe event, with its processing attempts", responses=errors(404))
+def get_event(event_id: str, container: ContainerDep) -> EventDetailOut:
+    """By Stripe's id (evt_...) or its position."""
+    with container.db.unit_of_work(read_only=True) as session:
+        detail = service.get_event(session, event_ref=event_id)
+        return EventDetailOut(**event_out(detail.event).model_dump(),
+                              attempt_history=[attempt_out(attempt) for attempt in detail.attempts])

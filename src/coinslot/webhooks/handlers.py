@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import service as checkout_service
+from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
 from coinslot.ledger import service as ledger_service
 from coinslot.outbound import service as outbox
@@ -121,10 +123,10 @@ class InvoicePaid:
         return _read_invoice(event, stripe)
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: InvoiceReads) -> Outcome:
-        # The subscription first: invoice.paid often arrives before customer.subscription.created.
-        _sync_invoice_subscription(ctx, fetched)
-        subscriptions_service.record_paid_invoice(
-            ctx.session, invoice=fetched.invoice, catalog=ctx.catalog, now=ctx.now,
+        read = fetched.subscription
+        subscriptions_service.apply_paid_invoice(
+            ctx.session, invoice=fetched.invoice, subscription=read.value if read else None,
+            seen_at_ms=read.read_at_ms if read else 0, catalog=ctx.catalog, now=ctx.now,
             renewal_grace=ctx.renewal_grace,
         )
         return "processed"
@@ -279,7 +281,22 @@ class ChargeRefunded:
         return "processed"
 
 
+class TestClockMoved:
+    """test_helpers.test_clock.created|advancing|ready: the clock's time, for the customers on it."""
+
+    def fetch(self, event: StripeEventData, stripe: StripeReader) -> None:
+        return None  # the event carries the clock's time; only the newest time is kept
+
+    def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: None) -> Outcome:
+        frozen_at = from_unix(event.object.get("frozen_time"))
+        if frozen_at is not None:
+            test_clocks.advance_clock(ctx.session, test_clock_id=str(event.object["id"]), frozen_at=frozen_at,
+                                      now=ctx.now)
+        return "processed"
+
+
 _subscription_changed = SubscriptionChanged()
+_test_clock_moved = TestClockMoved()
 _checkout_completed = CheckoutCompleted()
 
 HANDLERS: dict[str, Handler] = {
@@ -297,4 +314,7 @@ HANDLERS: dict[str, Handler] = {
     "invoice.paid": InvoicePaid(),
     "invoice.payment_failed": InvoicePaymentFailed(),
     "charge.refunded": ChargeRefunded(),
+    "test_helpers.test_clock.created": _test_clock_moved,
+    "test_helpers.test_clock.advancing": _test_clock_moved,
+    "test_helpers.test_clock.ready": _test_clock_moved,
 }

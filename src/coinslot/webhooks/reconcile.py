@@ -1,10 +1,8 @@
-"""Repair drift: re-read every customer's subscriptions from Stripe, and fetch the events Stripe
-could not deliver (kept 30 days) into the inbox, where the worker processes them as usual."""
+"""Repair drift: re-read every customer's subscriptions from Stripe, and backfill the events the inbox
+missed from Stripe's events list (`backfill.py`), where the worker processes them as usual."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -12,7 +10,7 @@ from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.deps import Container
 from coinslot.subscriptions import service as subscriptions_service
-from coinslot.webhooks.inbox import store_event
+from coinslot.webhooks.backfill import backfill_events
 
 __all__ = ["Change", "ReconcileReport", "reconcile"]
 
@@ -75,15 +73,9 @@ def reconcile(
         if on_customer is not None:
             on_customer(stripe_customer_id)
     if include_events:
-        _recover_events(container, report, now=container.clock.now())
+        _recover_events(container, report)
     return report
 
 
-def _recover_events(container: Container, report: ReconcileReport, *, now: dt.datetime) -> None:
-    undelivered = container.gateway.events.list_undelivered()
-    with container.db.unit_of_work() as session:
-        for event, raw in undelivered:
-            # Read through the API (authenticated), so the body needs no signature; it is stored
-            # as the API rendered it, and processed like any delivery.
-            if store_event(session, event=event, payload=json.dumps(json.loads(raw)).encode(), now=now):
-                report.events_recovered.append(event.id)
+def _recover_events(container: Container, report: ReconcileReport) -> None:
+    report.events_recovered.extend(backfill_events(container).stored)

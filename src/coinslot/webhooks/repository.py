@@ -12,7 +12,22 @@ from coinslot import leases
 from coinslot.limits import BIGINT_MAX
 from coinslot.models import WebhookAttempt, WebhookEvent
 
-__all__ = ["attempts_of", "claim_due", "count_by_status", "get", "held_lease", "search"]
+__all__ = [
+    "UNFINISHED",
+    "attempts_of",
+    "backlog",
+    "claim_due",
+    "count_by_status",
+    "get",
+    "held_lease",
+    "newest_stored_created",
+    "release",
+    "renew_leases",
+    "search",
+]
+
+LEASED = "processing"
+UNFINISHED = ("received", "processing", "failed")
 
 
 def claim_due(
@@ -31,6 +46,29 @@ def claim_due(
         limit=limit,
         order_by=(WebhookEvent.stripe_created.asc(), WebhookEvent.id.asc()),
     )
+
+
+def renew_leases(session: Session, *, worker: str, lease_until: dt.datetime) -> int:
+    """The worker's heartbeat: its leases now run until `lease_until`."""
+    return leases.renew(session, WebhookEvent, worker=worker, leased=LEASED, lease_until=lease_until)
+
+
+def release(session: Session, *, event_ids: Sequence[int], worker: str, now: dt.datetime) -> int:
+    """Hand back claimed events the worker will not apply (it is stopping): due again at once."""
+    return leases.release(session, WebhookEvent, row_ids=event_ids, worker=worker, leased=LEASED,
+                          ready="received", now=now)
+
+
+def backlog(session: Session) -> leases.Backlog:
+    """Events not applied yet, and when the oldest of them was received."""
+    return leases.backlog(session, WebhookEvent, unfinished=UNFINISHED, created=WebhookEvent.received_at)
+
+
+def newest_stored_created(session: Session, *, livemode: bool) -> int | None:
+    """The `created` time of the newest Stripe event stored (of one mode): where a backfill may start."""
+    query = select(func.max(WebhookEvent.stripe_created)).where(WebhookEvent.livemode == livemode)
+    value = session.execute(query).scalar_one_or_none()
+    return int(value) if value is not None else None
 
 
 def held_lease(session: Session, *, event_id: int, worker: str) -> WebhookEvent | None:
@@ -54,13 +92,19 @@ def get(session: Session, *, event_ref: str | int, for_update: bool = False) -> 
 
 
 def search(
-    session: Session, *, status: str | None = None, event_type: str | None = None, limit: int = 50
+    session: Session, *, status: str | None = None, event_type: str | None = None,
+    object_id: str | None = None, before_id: int | None = None, limit: int = 50,
 ) -> Sequence[WebhookEvent]:
+    """Newest first; `before_id` pages on (keyset: a page costs the same however deep)."""
     query = select(WebhookEvent).order_by(WebhookEvent.id.desc()).limit(limit)
     if status:
         query = query.where(WebhookEvent.status == status)
     if event_type:
         query = query.where(WebhookEvent.type == event_type)
+    if object_id:
+        query = query.where(WebhookEvent.object_id == object_id)
+    if before_id is not None:
+        query = query.where(WebhookEvent.id < before_id)
     return session.scalars(query).all()
 
 

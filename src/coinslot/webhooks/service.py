@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from coinslot import leases
 from coinslot.errors import NotFound
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.webhooks import repository
 
-__all__ = ["EventDetail", "counts", "dead_event_ids", "get_event", "list_events"]
+__all__ = ["EventDetail", "backlog", "counts", "dead_event_ids", "get_event", "list_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +22,12 @@ class EventDetail:
 
 
 def list_events(
-    session: Session, *, status: str | None = None, event_type: str | None = None, limit: int = 50
+    session: Session, *, status: str | None = None, event_type: str | None = None,
+    object_id: str | None = None, before_id: int | None = None, limit: int = 50,
 ) -> Sequence[WebhookEvent]:
-    """Newest first, filtered by status and/or type."""
-    return repository.search(session, status=status, event_type=event_type, limit=min(max(limit, 1), 1000))
+    """Newest first, filtered by status, type and/or the Stripe object they are about; `before_id` pages."""
+    return repository.search(session, status=status, event_type=event_type, object_id=object_id,
+                             before_id=before_id, limit=min(max(limit, 1), 1001))
 
 
 def get_event(session: Session, *, event_ref: str) -> EventDetail:
@@ -41,3 +44,8 @@ def dead_event_ids(session: Session) -> list[int]:
 
 def counts(session: Session) -> dict[str, int]:
     return repository.count_by_status(session)
+
+
+def backlog(session: Session) -> leases.Backlog:
+    """Events received and not applied yet (new, being applied, waiting to retry), and the oldest's age."""
+    return repository.backlog(session)

@@ -6,10 +6,13 @@
                                          dead after `webhook_max_attempts` (or at once when the event
                                          cannot apply as sent): alert, `coinslot events replay`
 
-A claim is a lease (`locked_by`, `locked_until`): a worker killed mid-event
-leaves its events to be reclaimed once the lease runs out, and a worker that
-comes back after losing its lease applies nothing (it checks the lease in the
-same transaction as the effects).
+A claim is a lease (`locked_by`, `locked_until`, `worker_lease_s` long) that a
+heartbeat renews while the worker lives (`loop.py`): a worker killed mid-batch leaves its
+events to be reclaimed within one lease, and a worker that comes back after
+losing its lease applies nothing (it checks the lease in the same transaction
+as the effects). Asked to stop (SIGTERM), a worker finishes the event it is
+applying, hands the rest of its batch back (due at once, for the others), and
+returns.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from coinslot import leases
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
-from coinslot.deps import Container
+from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
+from coinslot.deps import Container, refresh_clock
 from coinslot.errors import CoinslotError, Conflict, NotFound
 from coinslot.models import WebhookAttempt, WebhookEvent
-from coinslot.observability import WEBHOOK_EVENTS
+from coinslot.observability import WEBHOOK_EVENTS, log_context
 from coinslot.outbound import service as outbox
 from coinslot.stripe_gateway.events import StripeEventData, parse_verified_event
 from coinslot.webhooks import repository
@@ -44,16 +49,15 @@ __all__ = [
     "backoff_s",
     "claim",
     "fetch_claimed",
+    "lease_until",
     "new_worker_id",
     "process_due",
     "record_failure",
+    "release",
     "replay",
-    "run_worker",
-    "start_in_process_worker",
 ]
 
 log = logging.getLogger("coinslot.webhooks")
-LEASE_S = 120.0  # longer than any Stripe read (timeouts 20 s, a few retries) of one event
 _ERROR_MAX_CHARS = 2000
 _FETCH_THREADS = 4  # concurrent Stripe reads per batch: well under Stripe's rate limits
 # Error codes that say the event cannot apply as sent, so retrying only delays the alert: dead at once.
@@ -92,12 +96,24 @@ def backoff_s(settings: Settings, *, stripe_event_id: str, attempts: int) -> flo
     )
 
 
+def lease_until(container: Container) -> dt.datetime:
+    """When a lease taken or renewed now runs out."""
+    return container.clock.now() + dt.timedelta(seconds=container.settings.worker_lease_s)
+
+
+def release(container: Container, claimed: list[Claimed], *, worker: str) -> int:
+    """Hand back events claimed but not applied (a stopping worker): due again now, attempt uncounted."""
+    with container.db.unit_of_work() as session:
+        return repository.release(session, event_ids=[item.id for item in claimed], worker=worker,
+                                  now=container.clock.now())
+
+
 def claim(container: Container, *, worker: str, limit: int) -> list[Claimed]:
     now = container.clock.now()
     key_mode = container.settings.stripe_mode  # None without a key: nothing to compare with
     with container.db.unit_of_work() as session:
         rows = repository.claim_due(
-            session, now=now, worker=worker, lease_until=now + dt.timedelta(seconds=LEASE_S), limit=limit
+            session, now=now, worker=worker, lease_until=lease_until(container), limit=limit
         )
         return [
             Claimed(
@@ -159,7 +175,9 @@ def apply_claimed(
         outcome = "ignored"
         if handler is not None:
             grace = dt.timedelta(days=container.settings.past_due_grace_days)
-            outcome = handler.apply(ApplyContext(session, now, load_catalog, grace), claimed.event, fetched)
+            event_now = _event_time(session, claimed.event, now=now)
+            outcome = handler.apply(ApplyContext(session, event_now, load_catalog, grace), claimed.event,
+                                    fetched)
         elif claimed.other_mode:
             _ignore_other_mode(session, claimed, now=now)
         row.status = outcome
@@ -169,6 +187,21 @@ def apply_claimed(
         _add_attempt(session, row, worker=worker, started_at=started_at, now=now, outcome=outcome, error=None)
     WEBHOOK_EVENTS.labels(claimed.type, outcome).inc()
     return outcome
+
+
+def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime) -> dt.datetime:
+    """The time an event's effects happen at: in test mode, the time of the Stripe test clock its customer
+    lives on (customers/test_clocks.py: moved by the clock's own events), else `now`."""
+    if event.livemode:
+        return now
+    customer_ref = event.object.get("id") if event.object.get("object") == "customer" else event.object.get(
+        "customer")
+    stripe_customer_id = customer_ref.get("id") if isinstance(customer_ref, dict) else customer_ref
+    customer = (customers_service.get_by_stripe_id(session, str(stripe_customer_id))
+                if stripe_customer_id else None)
+    if customer is None or customer.stripe_test_clock_id is None:
+        return now
+    return test_clocks.time_of(session, customer_id=customer.id, now=now)
 
 
 def _add_attempt(
@@ -266,7 +299,33 @@ def _fetch_batch(claimed: list[Claimed], reader: StripeReader) -> list[_Fetched]
         return list(pool.map(lambda item: _fetch_one(item, reader), claimed))
 
 
+def _customer_of(claimed: Claimed) -> str | None:
+    """The Stripe customer an event is about, for the log lines written while applying it."""
+    obj = claimed.event.object
+    if obj.get("object") == "customer":
+        return claimed.event.object_id
+    customer = obj.get("customer")
+    return customer if isinstance(customer, str) else None
+
+
 def _process_one(
+    container: Container,
+    claimed: Claimed,
+    fetched: _Fetched,
+    *,
+    worker: str,
+    load_catalog: Callable[[], Catalog],
+    started_at: dt.datetime,
+) -> str:
+    with log_context(stripe_event_id=claimed.stripe_event_id, event_type=claimed.type,
+                     customer=_customer_of(claimed), worker=worker):
+        outcome = _apply_or_record(container, claimed, fetched, worker=worker, load_catalog=load_catalog,
+                                   started_at=started_at)
+        log.info("webhook event applied", extra={"outcome": outcome})
+        return outcome
+
+
+def _apply_or_record(
     container: Container,
     claimed: Claimed,
     fetched: _Fetched,
@@ -292,16 +351,28 @@ def process_due(
     worker: str | None = None,
     reader: StripeReader | None = None,
     load_catalog: Callable[[], Catalog] | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
-    """Claim and process one batch of due events synchronously; the number claimed (0 = nothing due)."""
+    """Claim and process one batch of due events synchronously; the number claimed (0 = nothing due).
+
+    With `stop`: once it is set, the event being applied finishes and the rest of the batch is
+    released (due again now for other workers) instead of applied.
+    """
     worker = worker or new_worker_id()
+    refresh_clock(container.clock)  # a Stripe test clock that just moved: apply at its time
     claimed = claim(container, worker=worker, limit=limit)
     if not claimed:
         return 0
     reader = reader or GatewayReader(lambda: container.gateway, container.clock)
     loader = load_catalog or (lambda: catalog_service.get_catalog(container.settings))
     started_at = container.clock.now()
-    for item, fetched in zip(claimed, _fetch_batch(claimed, reader), strict=True):
+    fetched_batch = _fetch_batch(claimed, reader)
+    for done, (item, fetched) in enumerate(zip(claimed, fetched_batch, strict=True)):
+        if stop is not None and stop.is_set():
+            released = release(container, claimed[done:], worker=worker)
+            log.info("worker stopping: released the rest of its batch", extra={"worker": worker,
+                                                                                "released": released})
+            break
         _process_one(container, item, fetched, worker=worker, load_catalog=loader, started_at=started_at)
     return len(claimed)
 
@@ -317,33 +388,8 @@ def replay(container: Container, *, event_ref: str | int) -> WebhookEvent:
             raise Conflict(f"event {row.stripe_event_id} is being processed by {row.locked_by}")
         row.status = "received"
         row.attempts = 0
-        row.next_attempt_at = now
+        # Due at once for every worker, whatever its clock: an operator's CLI runs on the wall clock,
+        # while a worker in test mode may run on a Stripe test clock's earlier time.
+        row.next_attempt_at = min(now, row.received_at)
         row.locked_by = row.locked_until = None
         return row
-
-
-def run_worker(
-    container: Container,
-    *,
-    stop: threading.Event,
-    worker: str | None = None,
-    limit: int = 50,
-    load_catalog: Callable[[], Catalog] | None = None,
-) -> None:
-    """Loop until `stop` is set: process batches back to back, sleep the poll interval when idle."""
-    worker = worker or new_worker_id()
-    while not stop.is_set():
-        try:
-            claimed = process_due(container, limit=limit, worker=worker, load_catalog=load_catalog)
-        except Exception:  # e.g. the database restarting: log, wait, try again
-            log.exception("webhook worker loop failed; retrying", extra={"worker": worker})
-            claimed = 0
-        if claimed == 0:
-            stop.wait(container.settings.worker_poll_interval_s)
-
-
-def start_in_process_worker(container: Container) -> Callable[[], None] | None:
-    """For the SQLite demo (`run_worker_in_process`): one worker thread beside the API."""
-    if not container.settings.run_worker_in_process:
-        return None
-    return leases.start_loop_thread("coinslot-webhook-worker", lambda stop: run_worker(container, stop=stop))

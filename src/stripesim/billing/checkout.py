@@ -131,7 +131,12 @@ def _save_address(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
 
 def _setup(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
            pm: dict[str, Any]) -> str:
-    """Setup mode: a SetupIntent for the card, confirmed at once (3DS cards wait)."""
+    """Setup mode: a SetupIntent for the card, confirmed at once (3DS cards wait). As with
+    payments, the session keeps one SetupIntent: a retry after a failure confirms it again."""
+    earlier = ctx.store.get("setup_intent", str(session.get("setup_intent")))
+    if earlier is not None and earlier["status"] in ("requires_payment_method",
+                                                     "requires_action"):
+        return "paid" if confirm_setup(ctx, earlier, pm).succeeds else "requires_action"
     data = session["_setup_intent_data"]
     customer_id = customer["id"] if customer else None
     si = new_setup_intent(ctx, customer_id=customer_id, created=ctx.now(customer_id),
@@ -143,8 +148,21 @@ def _setup(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
     return "paid" if result.succeeds else "requires_action"
 
 
+def _waiting_subscription(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any] | None:
+    """The subscription an earlier attempt on this session left incomplete (3D Secure failed
+    or abandoned): a new card pays its open invoice instead of starting a second one."""
+    sub = ctx.store.get("subscription", str(session.get("subscription")))
+    return sub if sub is not None and sub["status"] == "incomplete" else None
+
+
 def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
                pm: dict[str, Any] | None) -> str:
+    waiting = _waiting_subscription(ctx, session)
+    if waiting is not None:
+        assert pm is not None  # an incomplete subscription had something to pay
+        waiting["default_payment_method"] = pm["id"]
+        invoice = ctx.store.require("invoice", waiting["latest_invoice"])
+        return payment.pay_invoice(ctx, invoice, pm=pm, off_session=False)
     data = session["_subscription_data"]
     now = ctx.now(customer["id"])
     days = data.get("trial_period_days")
@@ -174,6 +192,10 @@ def _subscribe(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any],
 
 def _pay(ctx: Ctx, session: dict[str, Any], customer: dict[str, Any] | None,
          pm: dict[str, Any]) -> str:
+    earlier = ctx.store.get("payment_intent", str(session.get("payment_intent")))
+    if earlier is not None and earlier["status"] in ("requires_payment_method", "requires_action"):
+        # As on Stripe, the session keeps one PaymentIntent: a retry confirms it again.
+        return "paid" if payment.confirm(ctx, earlier, pm).succeeds else "requires_action"
     data = session["_payment_intent_data"]
     if int(session["amount_total"]) == 0:
         return "paid"  # a discount took it all: nothing to charge

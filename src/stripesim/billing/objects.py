@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..expand import register_current
+from ..money import format_minor
 from ..store import new_id
 
 if TYPE_CHECKING:
@@ -77,12 +78,6 @@ def subscription_item(price: dict[str, Any], *, subscription_id: str, quantity: 
     return item
 
 
-def _money(amount: int, currency: str) -> str:
-    symbol = {"usd": "$", "eur": "€", "gbp": "£"}.get(currency, "")
-    value = f"{abs(amount) / 100:.2f}"
-    return f"{symbol}{value}" if symbol else f"{value} {currency.upper()}"
-
-
 def product_name(store: Store, price: dict[str, Any]) -> str:
     product = store.get("product", str(price.get("product")))
     return str(product.get("name") or "Product") if product else "Product"
@@ -92,7 +87,7 @@ def describe_price(store: Store, price: dict[str, Any], quantity: int) -> str:
     """Stripe's line wording: "1 × Pro (at $20.00 / month)"."""
     name = product_name(store, price)
     recurring = price.get("recurring")
-    amount = _money(int(price.get("unit_amount") or 0), price["currency"])
+    amount = format_minor(int(price.get("unit_amount") or 0), price["currency"])
     if not recurring:
         return f"{quantity} × {name}"
     every = recurring["interval"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..cards import Charge as Outcome
-from ..cards import card_behaviour
+from ..cards import card_behaviour, mark_authenticated
 from ..store import new_id
 from . import dunning
 from .account_balance import record_charge
@@ -67,16 +67,20 @@ def _error(pi: dict[str, Any], pm: dict[str, Any], result: Outcome,
 
 
 def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
-            authenticated: bool = False, off_session: bool = False) -> Outcome:
-    """Charge `pm` for `pi`. `authenticated` = the customer passed 3DS for this intent.
-    `off_session` = the customer is not there to authenticate: a card asking for it is
-    declined with `authentication_required` (the intent goes back to
-    `requires_payment_method`), as Stripe does for off-session payments."""
+            authenticated: bool = False, off_session: bool = False,
+            decline_if_action: bool = False) -> Outcome:
+    """Charge `pm` for `pi`. `authenticated` = the customer passed 3DS for this intent;
+    `off_session` = the customer is not there (a card set up for it may skip 3DS).
+    `decline_if_action`: a card still asking for authentication is declined with
+    `authentication_required` (the intent back to `requires_payment_method`), as Stripe does
+    for a PaymentIntent confirmed with `off_session=true` or `error_on_requires_action`;
+    otherwise the intent waits in `requires_action` (invoices: `payment_action_required`)."""
     at = ctx.now(pi.get("customer"))
-    result = card_behaviour(pm)
+    result = card_behaviour(pm, off_session=off_session)
     if authenticated and result.outcome == "requires_action":
         result = Outcome("succeed")
-    if off_session and result.outcome == "requires_action":
+        mark_authenticated(pm)
+    if decline_if_action and result.outcome == "requires_action":
         result = Outcome("decline", code=result.code, decline_code=result.decline_code,
                          message=result.message)
     pi["payment_method"] = pm["id"]
@@ -117,11 +121,11 @@ def _save_for_later(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
 
     if not pi.get("setup_future_usage") or not pi.get("customer"):
         return
-    if authenticated:
-        pm["_setup_authenticated"] = True
     if pm.get("customer") is None:
         attach_payment_method(ctx.as_call("/v1/payment_intents"), pm["id"],
                               ctx.customer(pi["customer"]))
+    if authenticated:
+        mark_authenticated(pm)
 
 
 def _after_success(ctx: Ctx, pi: dict[str, Any], at: int) -> None:
@@ -203,7 +207,7 @@ def pay_invoice(ctx: Ctx, invoice: dict[str, Any], *, pm: dict[str, Any] | None 
         ctx.store.touch()
         _failed(ctx, invoice, before, at)
         return "failed"
-    result = confirm(ctx, pi, pm, authenticated=authenticated)
+    result = confirm(ctx, pi, pm, authenticated=authenticated, off_session=off_session)
     if result.succeeds:
         return "paid"
     if result.outcome == "requires_action":

@@ -5,7 +5,7 @@ will not attach decline (`setup_intent.setup_failed`, status back to
 `requires_payment_method`), 3D Secure cards wait for the customer
 (`requires_action`, answered by `authenticate`), the others succeed: the
 card is attached to the intent's customer and `setup_intent.succeeded` is
-sent. A card authenticated here is remembered (`_setup_authenticated`):
+sent. A card authenticated here is set up (`cards.mark_authenticated`):
 `pm_card_authenticationRequiredOnSetup` then pays off-session without a
 challenge, as on Stripe.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..cards import Charge as Outcome
-from ..cards import setup_behaviour
+from ..cards import mark_authenticated, setup_behaviour
 from ..store import new_id
 from .context import Ctx
 
@@ -141,10 +141,10 @@ def authenticate_setup(ctx: Ctx, si: dict[str, Any], succeed: bool) -> None:
     if attempt is not None:
         attempt["payment_method_details"]["card"]["three_d_secure"] = _three_d_secure(succeed)
     if succeed:
-        pm["_setup_authenticated"] = True
         if attempt is not None:
             attempt["status"] = "succeeded"
         _succeeded(ctx, si, pm)
+        mark_authenticated(pm)  # after `_succeeded` attached it to the customer
         return
     error = {
         "advice_code": None, "code": "setup_intent_authentication_failure",

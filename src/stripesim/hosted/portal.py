@@ -1,251 +1,179 @@
-"""The hosted billing portal page at a portal session's `url`.
+"""The hosted billing portal at a portal session's `url` (`/p/session/{secret}`).
 
-Actions (HTML form posts) go through `update_subscription` / `lifecycle`, so
-they emit the same `customer.subscription.*` events as the API.
+Pages, as Stripe's portal has them: the homepage (subscriptions, payment
+methods, billing information, invoice history, "Return to <business>"), and
+the steps reached from it: cancel (a confirmation), update plan (choose, then
+confirm a proration preview), add a card, edit billing information. Every
+step is a GET page whose form POSTs one action back to the session URL; the
+answer is a redirect (POST-redirect-GET) or, on a refusal, the same step again
+with the error and what the person chose.
 
-A `subscription_update_confirm` flow opens on a confirmation step instead of
-the homepage: the proposed price and the proration the change would cause
-(`billing.preview`, the arithmetic of the real update). Nothing changes until
-the person confirms; cancelling the step ends the flow with no change.
+A session created with `flow_data` opens on its step instead of the homepage
+(`subscription_cancel`, `subscription_update`, `subscription_update_confirm`,
+`payment_method_update`, `customer_update`); completing it follows
+`after_completion` (redirect, hosted confirmation, or the homepage); leaving it
+("Cancel") goes back to `return_url` with nothing changed.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from jinja2 import DictLoader, Environment, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..billing import lifecycle
-from ..billing.context import Ctx, ensure_writable
-from ..billing.objects import product_name
-from ..billing.preview import preview_invoice
-from ..errors import InvalidRequestError, StripeError
-from ..routing import Call
+from ..billing.context import ensure_writable
+from ..errors import StripeError
 from ..sim import Sim
-from .pages import CARDS
-from .templates import TEMPLATES
+from .portal_actions import NOTICES, Portal, pending_flow, perform
+from .portal_steps import (
+    base,
+    cancel_step,
+    card_step,
+    confirm_step,
+    customer_step,
+    flow_step,
+    home,
+    update_step,
+)
+from .render import business_name, message
 
 __all__ = ["asgi_routes"]
 
-_env = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+# Which action completes which flow.
+_FLOW_ACTIONS = {"subscription_update_confirm": "confirm_update", "subscription_update": "switch",
+                 "subscription_cancel": "cancel", "payment_method_update": "add_card",
+                 "customer_update": "customer"}
 
 
-def _session(sim: Sim, secret: str) -> dict[str, Any] | None:
-    return next((s for s in sim.store.all("billing_portal.session") if s["_secret"] == secret), None)
-
-
-def _prices(sim: Sim, config: dict[str, Any]) -> list[dict[str, Any]]:
-    update = config["features"]["subscription_update"]
-    if not update.get("enabled"):
-        return []
-    found = []
-    for product in update.get("products") or []:
-        for price_id in product.get("prices") or []:
-            price = sim.store.get("price", price_id)
-            if price is not None:
-                amount = int(price.get("unit_amount") or 0) / 100
-                every = (price.get("recurring") or {}).get("interval", "")
-                found.append({"id": price_id, "label": f"{product_name(sim.store, price)} — "
-                                                       f"{amount:.2f} {price['currency'].upper()} / {every}"})
-    return found
-
-
-def _money(amount: int, currency: str) -> str:
-    """Minor units as "12.34 USD", in integers (no float rounding of cents)."""
-    sign = "-" if amount < 0 else ""
-    whole, cents = divmod(abs(amount), 100)
-    return f"{sign}{whole}.{cents:02d} {currency.upper()}"
-
-
-def _pending_confirm(session: dict[str, Any]) -> dict[str, Any] | None:
-    """The confirm flow's block while its step is still open (neither confirmed nor cancelled)."""
-    flow = session.get("flow") or {}
-    if flow.get("type") != "subscription_update_confirm" or session.get("_flow_done"):
+def _open(sim: Sim, secret: str) -> Portal | None:
+    session = next((s for s in sim.store.all("billing_portal.session")
+                    if s["_secret"] == secret), None)
+    customer = sim.store.get("customer", str(session["customer"])) if session else None
+    if session is None or customer is None or customer.get("deleted"):
         return None
-    block: dict[str, Any] | None = flow.get("subscription_update_confirm")
-    return block
+    config = sim.store.require("billing_portal.configuration", session["configuration"])
+    return Portal(sim, session, config)
 
 
-def _proposed(sim: Sim, session: dict[str, Any],
-              block: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], int]:
-    """(subscription, its item, the proposed price, quantity) named by the flow."""
-    sub = sim.store.require("subscription", block["subscription"])
-    if sub["customer"] != session["customer"]:
-        raise InvalidRequestError("That subscription is not yours.")
-    if sub["status"] in ("canceled", "incomplete_expired"):
-        raise InvalidRequestError("This subscription has ended; its plan can no longer change.")
-    wanted = (block.get("items") or [{}])[0]
-    items = sub["items"]["data"]
-    # Stripe requires items[0][id]; without one the single-item subscription's item is meant.
-    item = next((i for i in items if i["id"] == wanted.get("id")), None) if wanted.get("id") \
-        else items[0]
-    if item is None:
-        raise InvalidRequestError(f"No such subscription item: '{wanted.get('id')}'")
-    price = sim.store.require("price", wanted.get("price") or item["price"]["id"], param="price")
-    return sub, item, price, int(wanted.get("quantity") or item.get("quantity") or 1)
+def _expired() -> HTMLResponse:
+    return message("This portal session has expired",
+                   "Go back to the site you came from and open the billing portal again.", 404)
 
 
-def _confirm_view(sim: Sim, session: dict[str, Any], config: dict[str, Any],
-                  block: dict[str, Any]) -> dict[str, Any]:
-    """What the confirmation step shows: the proposed price and the preview of the change."""
-    sub, item, price, quantity = _proposed(sim, session, block)
-    customer = sim.store.require("customer", sub["customer"])
-    behaviour = config["features"]["subscription_update"]["proration_behavior"]
-    preview = preview_invoice(Ctx(sim), customer, sub, changes=[("change", item["id"], price, quantity)],
-                              behaviour=behaviour, at=sim.store.now_for(sub["customer"]))
-    proration = sum(int(line["amount"]) for line in preview["lines"]["data"] if _is_proration(line))
-    every = (price.get("recurring") or {}).get("interval", "")
-    return {
-        "subscription": sub["id"], "price_id": price["id"],
-        "current": product_name(sim.store, item["price"]),
-        "price": f"{product_name(sim.store, price)} — "
-                 f"{_money(int(price.get('unit_amount') or 0) * quantity, price['currency'])} / {every}",
-        "proration": _money(proration, preview["currency"]),
-        # billing_reason subscription_update: the change is invoiced at once (always_invoice, or
-        # a new interval); otherwise the prorations ride on the next renewal invoice.
-        "total_label": ("Amount due today" if preview["billing_reason"] == "subscription_update"
-                        else "Next invoice"),
-        "total": _money(int(preview["amount_due"]), preview["currency"]),
-    }
-
-
-def _is_proration(line: dict[str, Any]) -> bool:
-    parent = line.get("parent") or {}
-    details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
-    return bool(details.get("proration"))
-
-
-def _render(sim: Sim, session: dict[str, Any], *, message: str | None = None,
-            error: str | None = None, status: int = 200) -> HTMLResponse:
-    store = sim.store
-    block = _pending_confirm(session)
-    if block is not None:
-        config = store.require("billing_portal.configuration", session["configuration"])
-        try:
-            confirm = _confirm_view(sim, session, config, block)
-        except StripeError as exc:
-            # The proposal no longer stands (price gone, subscription ended): say so on the homepage.
-            session["_flow_done"] = True
-            store.touch()
-            return _render(sim, session, error=exc.message, status=400)
-        html = _env.get_template("portal_confirm.html").render(confirm=confirm, error=error)
-        return HTMLResponse(html, status_code=status)
-    config = store.require("billing_portal.configuration", session["configuration"])
-    subs = [s for s in store.all("subscription") if s["customer"] == session["customer"]
-            and s["status"] not in ("canceled", "incomplete_expired")]
-    flow = session.get("flow") or {}
-    focus = next((flow[k]["subscription"] for k in ("subscription_update", "subscription_cancel",
-                                                     "subscription_update_confirm")
-                  if flow.get(k)), None)
-    if focus:
-        subs = [s for s in subs if s["id"] == focus]
-    views = [{"id": s["id"], "status": s["status"], "cancel_at_period_end": s["cancel_at_period_end"],
-              "price_id": s["items"]["data"][0]["price"]["id"],
-              "plan_name": product_name(store, s["items"]["data"][0]["price"])} for s in subs]
-    invoices = [i for i in reversed(store.all("invoice")) if i.get("customer") == session["customer"]
-                and i.get("status") != "draft"]
-    html = _env.get_template("portal.html").render(
-        customer=store.require("customer", session["customer"]), subscriptions=views,
-        invoices=invoices if config["features"]["invoice_history"]["enabled"] else [],
-        prices=_prices(sim, config), cancel_enabled=config["features"]["subscription_cancel"]["enabled"],
-        card_update=config["features"]["payment_method_update"]["enabled"], cards=CARDS,
-        return_url=session["return_url"], message=message, error=error)
-    return HTMLResponse(html, status_code=status)
-
-
-async def portal_page(request: Request) -> Response:
-    sim: Sim = request.app.state.sim
+def _show(sim: Sim, secret: str, step: str, params: dict[str, str]) -> Response:
     with sim.store.lock:
-        session = _session(sim, request.path_params["secret"])
-        if session is None:
-            return HTMLResponse("<h1>This portal session has expired.</h1>", status_code=404)
-        return _render(sim, session)
+        portal = _open(sim, secret)
+        if portal is None:
+            return _expired()
+        flow = pending_flow(portal.session)
+        try:
+            if flow is not None and step == "home":
+                shown = flow_step(portal, flow)
+                if shown is not None:
+                    return shown
+            if step == "cancel":
+                return cancel_step(portal, params["sub"])
+            if step == "update":
+                return update_step(portal, params["sub"])
+            if step == "confirm":
+                return confirm_step(portal, params["sub"], params.get("price", ""))
+            if step == "card":
+                return card_step(portal)
+            if step == "customer":
+                return customer_step(portal)
+        except StripeError as exc:
+            if flow is not None and step == "home":
+                # The proposal no longer stands (price gone, subscription ended): the flow is
+                # over; say why on the homepage.
+                portal.session["_flow_done"] = True
+                sim.store.touch()
+            return home(portal, error=exc.message, status=400)
+        return home(portal, notice=params.get("notice"))
+
+
+def _step_for_error(portal: Portal, form: dict[str, str], error: str,
+                    status: int) -> HTMLResponse:
+    """After a refusal: the step the action came from, with the error and the person's choices
+    (the homepage when that step cannot be shown any more)."""
+    flow = pending_flow(portal.session)
+    action = form.get("action", "")
+    sub_id = form.get("subscription", "")
+    try:
+        if flow is not None and _FLOW_ACTIONS.get(flow["type"]) == _alias(action):
+            shown = flow_step(portal, flow, error=error, status=status, form=form)
+            if shown is not None:
+                return shown
+        if action == "cancel" and sub_id:
+            return cancel_step(portal, sub_id, error=error, status=status, form=form)
+        if action == "switch" and sub_id and form.get("price"):
+            return confirm_step(portal, sub_id, form["price"], error=error, status=status)
+        if _alias(action) == "add_card":
+            return card_step(portal, error=error, status=status, form=form)
+        if action == "customer":
+            return customer_step(portal, error=error, status=status, form=form)
+    except StripeError:
+        pass
+    return home(portal, error=error, status=status)
+
+
+def _alias(action: str) -> str:
+    return "add_card" if action == "card" else action
+
+
+def _after_flow(portal: Portal, notice: str) -> Response:
+    """A flow's step is done: `after_completion` says where the person goes."""
+    after = (portal.session.get("flow") or {}).get("after_completion") or {}
+    if after.get("type") == "redirect" and after.get("redirect"):
+        return RedirectResponse(after["redirect"]["return_url"], status_code=303)
+    if after.get("type") == "hosted_confirmation":
+        custom = (after.get("hosted_confirmation") or {}).get("custom_message")
+        business = business_name(portal.sim.store)
+        return message("All done", custom or NOTICES[notice],
+                       link=portal.session.get("return_url"), link_text=f"Return to {business}",
+                       business=business)
+    return RedirectResponse(f"{base(portal)}?{urlencode({'notice': notice})}", status_code=303)
 
 
 def _act(sim: Sim, secret: str, form: dict[str, str]) -> Response:
-    from ..resources.payment_methods import attach_payment_method
-    from ..resources.subscriptions import update_subscription
-
     with sim.store.lock:
-        session = _session(sim, secret)
-        if session is None:
-            return HTMLResponse("<h1>This portal session has expired.</h1>", status_code=404)
-        call = Call(sim, "POST", "/p/session", {}, {}, None, None, {})
-        config = sim.store.require("billing_portal.configuration", session["configuration"])
+        portal = _open(sim, secret)
+        if portal is None:
+            return _expired()
+        flow = pending_flow(portal.session)
         action = form.get("action", "")
-        if action == "cancel_update" and _pending_confirm(session) is not None:
-            session["_flow_done"] = True
+        if action in ("cancel_update", "leave_flow") and flow is not None:
+            portal.session["_flow_done"] = True
             sim.store.save()
-            if session["return_url"]:
-                return RedirectResponse(session["return_url"], status_code=303)
-            return _render(sim, session, message="Plan change cancelled; nothing was changed.")
+            if portal.session.get("return_url"):
+                return RedirectResponse(portal.session["return_url"], status_code=303)
+            return RedirectResponse(f"{base(portal)}?notice=flow_left", status_code=303)
         try:
-            ensure_writable(sim.store, session["customer"])
-            message = _perform(sim, call, session, config, form, update_subscription,
-                               attach_payment_method)
+            ensure_writable(sim.store, portal.customer_id)
+            notice = perform(portal, form)
         except StripeError as exc:
-            return _render(sim, session, error=exc.message, status=400)
+            status = 400 if exc.http_status == 404 else exc.http_status
+            return _step_for_error(portal, form, exc.message, status)
+        completes = flow is not None and _FLOW_ACTIONS.get(flow["type"]) == _alias(action)
+        if completes:
+            portal.session["_flow_done"] = True
+            sim.store.touch()
         sim.store.save()
-        after = ((session.get("flow") or {}).get("after_completion") or {})
-        if after.get("type") == "redirect" and after.get("redirect"):
-            return RedirectResponse(after["redirect"]["return_url"], status_code=303)
-        return _render(sim, session, message=message)
+        if completes:
+            return _after_flow(portal, notice)
+        return RedirectResponse(f"{base(portal)}?{urlencode({'notice': notice})}",
+                                status_code=303)
 
 
-def _perform(sim: Sim, call: Call, session: dict[str, Any], config: dict[str, Any],
-             form: dict[str, str], update_subscription: Any, attach: Any) -> str:
-    action = form.get("action", "")
-    features = config["features"]
-    block = _pending_confirm(session)
-    if action == "confirm_update" and block is not None:
-        sub, item, price, quantity = _proposed(sim, session, block)
-        update_subscription(call, sub, {
-            "items": [{"id": item["id"], "price": price["id"], "quantity": str(quantity)}],
-            "proration_behavior": features["subscription_update"]["proration_behavior"]})
-        session["_flow_done"] = True
-        return "Plan updated."
-    if action == "card":
-        customer = sim.store.require("customer", session["customer"])
-        pm = attach(call, form.get("payment_method") or "pm_card_visa", customer)
-        update_subscription_default = {"invoice_settings": {"default_payment_method": pm["id"]}}
-        from ..resources.customers import update as update_customer
-
-        update_customer(Call(sim, "POST", f"/v1/customers/{customer['id']}",
-                             update_subscription_default, {"id": customer["id"]}, None, None, {}))
-        for sub in sim.store.all("subscription"):
-            if sub["customer"] == customer["id"] and sub["status"] not in ("canceled",):
-                update_subscription(call, sub, {"default_payment_method": pm["id"]})
-        return "Payment method updated."
-    sub = sim.store.require("subscription", form.get("subscription"))
-    if sub["customer"] != session["customer"]:
-        raise InvalidRequestError("That subscription is not yours.")
-    if action == "cancel" and features["subscription_cancel"]["enabled"]:
-        if features["subscription_cancel"]["mode"] == "immediately":
-            lifecycle.cancel(Ctx(sim, call), sub, sim.store.now_for(sub["customer"]),
-                             reason="cancellation_requested")
-            return "Subscription canceled."
-        update_subscription(call, sub, {"cancel_at_period_end": "true"})
-        return "Subscription will cancel at the end of the period."
-    if action == "resume":
-        update_subscription(call, sub, {"cancel_at_period_end": "false"})
-        return "Subscription renewed."
-    if action == "unpause" and sub["status"] == "paused":
-        lifecycle.resume(Ctx(sim, call), sub, sim.store.now_for(sub["customer"]))
-        return "Subscription resumed."
-    if action == "switch" and features["subscription_update"]["enabled"]:
-        allowed = {p["id"] for p in _prices(sim, config)}
-        if form.get("price") not in allowed:
-            raise InvalidRequestError("That plan is not offered here.")
-        item = sub["items"]["data"][0]
-        update_subscription(call, sub, {
-            "items": [{"id": item["id"], "price": form["price"]}],
-            "proration_behavior": features["subscription_update"]["proration_behavior"]})
-        return "Plan updated."
-    raise InvalidRequestError(f"Unknown or disabled portal action: {action}.")
+def _route(step: str) -> Any:
+    async def show(request: Request) -> Response:
+        params = {**request.path_params, **dict(request.query_params)}
+        return await run_in_threadpool(_show, request.app.state.sim,
+                                       request.path_params["secret"], step, params)
+    return show
 
 
 async def portal_submit(request: Request) -> Response:
@@ -253,7 +181,13 @@ async def portal_submit(request: Request) -> Response:
     return await run_in_threadpool(_act, request.app.state.sim, request.path_params["secret"], form)
 
 
+_BASE = "/p/session/{secret}"
 asgi_routes = [
-    Route("/p/session/{secret}", portal_page, methods=["GET"]),
-    Route("/p/session/{secret}", portal_submit, methods=["POST"]),
+    Route(_BASE, _route("home"), methods=["GET"]),
+    Route(_BASE, portal_submit, methods=["POST"]),
+    Route(_BASE + "/subscriptions/{sub}/cancel", _route("cancel"), methods=["GET"]),
+    Route(_BASE + "/subscriptions/{sub}/update", _route("update"), methods=["GET"]),
+    Route(_BASE + "/subscriptions/{sub}/update/confirm", _route("confirm"), methods=["GET"]),
+    Route(_BASE + "/payment-methods/new", _route("card"), methods=["GET"]),
+    Route(_BASE + "/customer", _route("customer"), methods=["GET"]),
 ]

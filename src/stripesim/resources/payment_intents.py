@@ -74,8 +74,8 @@ def create(call: Call) -> dict[str, Any]:
         pi["payment_method"] = pm["id"]
         pi["status"] = "requires_confirmation"
     if get_bool(params, "confirm"):
-        _confirm(call, pi, None, off_session=off_session or bool(
-            get_bool(params, "error_on_requires_action")))
+        _confirm(call, pi, None, off_session=off_session,
+                 strict=bool(get_bool(params, "error_on_requires_action")))
     return pi
 
 
@@ -102,7 +102,9 @@ def _owned_card(call: Call, pm_id: Any, customer_id: str | None) -> dict[str, An
 
 
 def _confirm(call: Call, pi: dict[str, Any], pm_param: str | None, *,
-             off_session: bool = False) -> None:
+             off_session: bool = False, strict: bool = False) -> None:
+    """Confirm with the card; off-session (or `error_on_requires_action`, `strict`) a card
+    that needs 3D Secure is declined instead of waiting for the customer."""
     if pi["status"] not in _CONFIRMABLE:
         raise InvalidRequestError(
             f"This PaymentIntent's status is {pi['status']}, but it must be one of "
@@ -115,7 +117,8 @@ def _confirm(call: Call, pi: dict[str, Any], pm_param: str | None, *,
             code="payment_intent_unexpected_state")
     pm = _owned_card(call, pm_id, pi.get("customer"))
     assert pm is not None
-    result = confirm_intent(Ctx(call.sim, call), pi, pm, off_session=off_session)
+    result = confirm_intent(Ctx(call.sim, call), pi, pm, off_session=off_session,
+                            decline_if_action=off_session or strict)
     if result.outcome == "decline":
         # Stripe answers a declined confirmation with a 402 carrying the (updated) intent.
         raise decline_error(result, extra={"charge": pi["latest_charge"],
@@ -134,8 +137,8 @@ def confirm(call: Call) -> dict[str, Any]:
     if future:
         pi["setup_future_usage"] = future
     _confirm(call, pi, get_str(call.params, "payment_method"),
-             off_session=_off_session(call.params)
-             or bool(get_bool(call.params, "error_on_requires_action")))
+             off_session=_off_session(call.params),
+             strict=bool(get_bool(call.params, "error_on_requires_action")))
     return pi
 
 

@@ -204,6 +204,7 @@ def list_attempts(call: Call) -> dict[str, Any]:
 
 @control_router.post("/_sim/setup_intents/{id}/authenticate")
 def authenticate_route(call: Call) -> dict[str, Any]:
+    """Answer the 3D Secure challenge of a card set-up: {"outcome": "succeed" | "fail"}."""
     si = call.store.require(NOUN, call.path_params["id"])
     outcome = get_str(call.params, "outcome", "succeed", choices=("succeed", "fail"))
     authenticate(call, si, outcome == "succeed")

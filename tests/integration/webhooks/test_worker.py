@@ -14,7 +14,6 @@ from coinslot.deps import Container
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.webhooks.worker import (
-    LEASE_S,
     apply_claimed,
     backoff_s,
     claim,
@@ -115,7 +114,7 @@ def test_a_worker_killed_mid_event_loses_nothing_and_applies_nothing_twice(
     [claimed] = claim(container, worker="A", limit=10)
     fetched = fetch_claimed(claimed, reader)
     assert process_due(container, worker="B", reader=reader, load_catalog=lambda: catalog) == 0  # leased to A
-    later(container, LEASE_S + 1)
+    later(container, container.settings.worker_lease_s + 1)
     # B reclaims the expired lease and applies it.
     assert process_due(container, worker="B", reader=reader, load_catalog=lambda: catalog) == 1
     assert grants(container, "in_1") == 1
