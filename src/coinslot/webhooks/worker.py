@@ -164,8 +164,10 @@ def apply_claimed(
     worker: str,
     load_catalog: Callable[[], Catalog],
     started_at: dt.datetime,
+    test_clock: tuple[str, int] | None = None,
 ) -> str:
-    """Phase 2: the effects and the processed mark, committed together. Returns the outcome."""
+    """Phase 2: the effects and the processed mark, committed together. Returns the outcome.
+    `test_clock`: (id, time) of the Stripe test clock the event's object runs on, read in phase 1."""
     now = container.clock.now()
     with container.db.unit_of_work() as session:
         row = repository.held_lease(session, event_id=claimed.id, worker=worker)
@@ -175,7 +177,7 @@ def apply_claimed(
         outcome = "ignored"
         if handler is not None:
             grace = dt.timedelta(days=container.settings.past_due_grace_days)
-            event_now = _event_time(session, claimed.event, now=now)
+            event_now = _event_time(session, claimed.event, now=now, test_clock=test_clock)
             outcome = handler.apply(ApplyContext(session, event_now, load_catalog, grace), claimed.event,
                                     fetched)
         elif claimed.other_mode:
@@ -189,17 +191,27 @@ def apply_claimed(
     return outcome
 
 
-def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime) -> dt.datetime:
+def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime,
+                test_clock: tuple[str, int] | None) -> dt.datetime:
     """The time an event's effects happen at: in test mode, the time of the Stripe test clock its customer
-    lives on (customers/test_clocks.py: moved by the clock's own events), else `now`."""
+    lives on (customers/test_clocks.py), moved on by the clock's time read with the event, else `now`."""
     if event.livemode:
         return now
+    if test_clock is not None:
+        clock_id, clock_s = test_clock
+        test_clocks.advance_clock(session, test_clock_id=clock_id,
+                                  frozen_at=dt.datetime.fromtimestamp(clock_s, dt.UTC), now=now)
     customer_ref = event.object.get("id") if event.object.get("object") == "customer" else event.object.get(
         "customer")
     stripe_customer_id = customer_ref.get("id") if isinstance(customer_ref, dict) else customer_ref
     customer = (customers_service.get_by_stripe_id(session, str(stripe_customer_id))
                 if stripe_customer_id else None)
-    if customer is None or customer.stripe_test_clock_id is None:
+    if customer is None:
+        return now
+    if customer.stripe_test_clock_id is None and test_clock is not None:  # linked before it knew the clock
+        test_clocks.attach_clock(session, customer=customer, test_clock_id=test_clock[0], frozen_at=None,
+                                 now=now)
+    if customer.stripe_test_clock_id is None:
         return now
     return test_clocks.time_of(session, customer_id=customer.id, now=now)
 
@@ -277,13 +289,25 @@ def record_failure(
 class _Fetched:
     value: Any = None
     error: Exception | None = None
+    test_clock: tuple[str, int] | None = None  # (clock id, its time now): the object lives on it
 
 
 def _fetch_one(claimed: Claimed, reader: StripeReader) -> _Fetched:
     try:
-        return _Fetched(fetch_claimed(claimed, reader))
+        return _Fetched(fetch_claimed(claimed, reader), test_clock=_read_test_clock(claimed, reader))
     except Exception as exc:  # recorded on the row when the event's turn to apply comes
         return _Fetched(error=exc)
+
+
+def _read_test_clock(claimed: Claimed, reader: StripeReader) -> tuple[str, int] | None:
+    """Test mode: the time now of the Stripe test clock the event's object runs on (customers, subscriptions
+    and invoices name it), read with the batch's other reads. The clock's own `ready` event may come after
+    the renewal it ran; read now, the renewal is applied at the time it happened after, as in production."""
+    clock_id = claimed.event.object.get("test_clock")
+    read = getattr(reader, "test_clock_time", None)  # a test's scripted reader may not know clocks
+    if claimed.event.livemode or not isinstance(clock_id, str) or read is None:
+        return None
+    return clock_id, int(read(clock_id))
 
 
 def _fetch_batch(claimed: list[Claimed], reader: StripeReader) -> list[_Fetched]:
@@ -338,7 +362,8 @@ def _apply_or_record(
         if fetched.error is not None:
             raise fetched.error
         return apply_claimed(
-            container, claimed, fetched.value, worker=worker, load_catalog=load_catalog, started_at=started_at
+            container, claimed, fetched.value, worker=worker, load_catalog=load_catalog,
+            started_at=started_at, test_clock=fetched.test_clock,
         )
     except Exception as exc:  # every failure is kept on the row and retried; nothing is half-applied
         return record_failure(container, claimed, exc, worker=worker, started_at=started_at)
