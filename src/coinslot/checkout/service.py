@@ -290,11 +290,11 @@ def _customer_of(session: Session, checkout: StripeCheckoutSessionData) -> Custo
     if customer is None and checkout.customer:
         customer = customers_service.get_by_stripe_id(session, checkout.customer)
     if customer is None:
-        # Never a silent drop: the webhook worker turns this into a retry, then an alert.
+        # Never a silent drop: not retriable, so the webhook worker dead-letters it at once with an alert.
         raise InvalidInput(
             f"paid checkout session {checkout.id} names no known user "
             f"(metadata {METADATA_USER}={host_user_id!r}, customer {checkout.customer!r})",
-            code="missing_metadata",
+            code="missing_metadata", retriable=False,
             field=METADATA_USER,
         )
     return customer
@@ -315,7 +315,7 @@ def _item_of(
     raise InvalidInput(
         f"paid checkout session {checkout.id} names no catalog item "
         f"(metadata {METADATA_ITEM} missing, no line item price in the catalog)",
-        code="missing_metadata",
+        code="missing_metadata", retriable=False,
         field=METADATA_ITEM,
     )
 
@@ -338,7 +338,7 @@ def _pay_order(
         if public_id:
             raise NotFound(
                 f"paid checkout session {checkout.id} names order {public_id}, which does not exist",
-                code="missing_metadata",
+                code="missing_metadata", retriable=False,
             )
         return None
     if order.status == "draft":
@@ -355,7 +355,7 @@ def _pay_order(
         raise Conflict(
             f"order {order.public_id} is already {order.status} (paid by session {paid_by}); "
             f"session {checkout.id} paid it too: refund it",
-            code="order_paid_twice",
+            code="order_paid_twice", retriable=False,
         )
     return order.public_id
 

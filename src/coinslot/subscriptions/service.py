@@ -118,7 +118,7 @@ def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemR
             f"subscription {snapshot.id} ({snapshot.status}) bills price {item.price_id}, which no plan "
             "of the catalog stands for: add the plan back to the catalog (or move the subscription to a "
             "catalog price), then replay the event",
-            code=PRICE_NOT_IN_CATALOG,
+            code=PRICE_NOT_IN_CATALOG, retriable=False,
         )
     return ref
 
@@ -225,7 +225,7 @@ def record_paid_invoice(
         raise NotFound(
             f"invoice {invoice.id} was paid for subscription {row.stripe_subscription_id}, but its price "
             f"{line.price_id if line else None} stands for no plan of the catalog: no credits granted",
-            code=PRICE_NOT_IN_CATALOG,
+            code=PRICE_NOT_IN_CATALOG, retriable=False,
         )
     if _interval_of(row, line) == "year":
         # `credits_per_period` is a monthly allowance: the invoice grants the month it pays from
