@@ -32,6 +32,7 @@ from coinslot.customers import test_clocks
 from coinslot.entitlements import core, repository
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError, Conflict, FeatureNotAllowed, InsufficientCredits, InvalidInput
+from coinslot.ledger import ids as ledger_ids
 from coinslot.ledger import service as ledger
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
@@ -115,7 +116,7 @@ def _lazy_period(
         return None
     if plan.kind == "free":
         start = ledger.month_start(now)
-        return _LazyPeriod(f"free:{customer_id}:{now.astimezone(dt.UTC):%Y-%m}", f"plan:{plan.key}",
+        return _LazyPeriod(ledger_ids.free_month(customer_id, now), ledger_ids.plan_source(plan.key),
                            plan.credits_per_period, plan.rollover_cap, start,
                            ledger.month_start(start + dt.timedelta(days=32)), dt.timedelta(0))
     if subscription is None:
@@ -134,13 +135,13 @@ def _yearly_month(
     month = ledger.period_month(period_start=start, period_end=end, at=now)
     if month.number == 1:
         return None  # the year's invoice grants it
-    source = f"subscription:{subscription.stripe_subscription_id}"
+    source = ledger_ids.subscription_source(subscription.stripe_subscription_id)
     opening = ledger.period_opening_entry_id(session, customer_id=customer_id, period_start=start,
                                              source=source)
     if opening is None:
         return None  # the year is not paid (yet): no month of it is handed out
-    return _LazyPeriod(f"{opening}:m{month.number}", source, plan.credits_per_period, plan.rollover_cap,
-                       month.start, month.end, grace if month.last else dt.timedelta(0))
+    return _LazyPeriod(ledger_ids.yearly_month(opening, month.number), source, plan.credits_per_period,
+                       plan.rollover_cap, month.start, month.end, grace if month.last else dt.timedelta(0))
 
 
 def _granted(session: Session, *, customer_id: int, period: _LazyPeriod) -> bool:

@@ -17,6 +17,7 @@ from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
+from coinslot.ledger import ids as ledger_ids
 from coinslot.ledger import service as ledger_service
 from coinslot.models import Customer, Subscription
 from coinslot.outbound import service as outbox
@@ -238,14 +239,14 @@ def record_paid_invoice(
     ledger_service.grant_period(
         session,
         customer_id=row.customer_id,
-        entry_id=f"invoice:{invoice.id}",
+        entry_id=ledger_ids.invoice_grant(invoice.id),
         credits=plan.credits_per_period,
         period_start=period_start,
         period_end=period_end,
         rollover_cap=plan.rollover_cap,
         unlimited=plan.unlimited,
         now=now,
-        source=f"subscription:{row.stripe_subscription_id}",
+        source=ledger_ids.subscription_source(row.stripe_subscription_id),
         renewal_grace=renewal_grace,
     )
 
