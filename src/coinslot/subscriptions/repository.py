@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from coinslot.models import Customer, Subscription
+from coinslot.subscriptions import statuses
 
 __all__ = [
     "LIVE_STATUSES",
@@ -57,7 +58,7 @@ def stripe_customers(session: Session) -> Sequence[tuple[int, str]]:
 
 
 # Statuses of a subscription that still belongs to the customer's present (not ended, not abandoned).
-LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
+LIVE_STATUSES = tuple(sorted(statuses.LIVE))  # as a bind-friendly tuple: subscriptions.statuses
 
 
 def current_for_customer(session: Session, customer_id: int) -> Subscription | None:
