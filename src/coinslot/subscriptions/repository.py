@@ -12,6 +12,7 @@ from coinslot.subscriptions import statuses
 
 __all__ = [
     "LIVE_STATUSES",
+    "by_id",
     "current_for_customer",
     "for_customer",
     "get_by_stripe_id",
@@ -70,3 +71,7 @@ def current_for_customer(session: Session, customer_id: int) -> Subscription | N
         .limit(1)
     )
     return session.scalars(query).one_or_none()
+
+
+def by_id(session: Session, subscription_id: int) -> Subscription | None:
+    return session.get(Subscription, subscription_id)

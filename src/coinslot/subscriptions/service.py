@@ -36,6 +36,7 @@ __all__ = [
     "PRICE_NOT_IN_CATALOG",
     "apply_paid_invoice",
     "find_by_stripe_id",
+    "get_by_id",
     "latest_for_customer",
     "list_for_customer",
     "plan_access_for",
@@ -340,6 +341,11 @@ def latest_for_customer(session: Session, *, customer_id: int) -> Subscription |
         return live
     history = repository.for_customer(session, customer_id)
     return history[0] if history else None
+
+
+def get_by_id(session: Session, *, subscription_id: int) -> Subscription | None:
+    """A mirrored subscription by local id (free when plan access has just loaded it)."""
+    return repository.by_id(session, subscription_id)
 
 
 def find_by_stripe_id(session: Session, *, stripe_subscription_id: str) -> Subscription | None:

@@ -25,7 +25,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coinslot.deps import Container
@@ -69,9 +68,7 @@ class BackfillReport:
 
 
 def _take_run(session: Session, *, worker: str, now: dt.datetime, min_interval_s: float) -> SyncCursor | None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(SyncCursor).values(name=CURSOR).on_conflict_do_nothing(index_elements=["name"]))
-    row = session.get(SyncCursor, CURSOR, with_for_update=True, populate_existing=True)
+    row = repository.cursor_for_update(session, name=CURSOR, create=True)
     assert row is not None
     if row.locked_until is not None and row.locked_until > now and row.locked_by != worker:
         return None  # another run is listing
@@ -145,7 +142,7 @@ def _finish(
 ) -> None:
     now = container.clock.now()
     with container.db.unit_of_work() as session:
-        row = session.get(SyncCursor, CURSOR, with_for_update=True, populate_existing=True)
+        row = repository.cursor_for_update(session, name=CURSOR)
         if row is None or row.locked_by != worker:
             return  # our lease ran out and another run took over: it moves the cursor
         if completed:
