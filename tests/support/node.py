@@ -74,6 +74,7 @@ def node_env(running: NodeStack) -> dict[str, str]:
         "COINSLOT_API_KEY": running.stack.api_key,
         "STRIPESIM_URL": running.stack.sim_server.url,
         "COINSLOT_RETURN_ORIGIN": RETURN_ORIGIN,
+        "APP_URL": RETURN_ORIGIN,  # the Next.js example's own origin
         "COINSLOT_WEBHOOK_PORT": str(running.webhook_port),
         "COINSLOT_WEBHOOK_SECRET": running.webhook_secret,
         # The generator's check runs `python -m coinslot.cli openapi` with this interpreter.

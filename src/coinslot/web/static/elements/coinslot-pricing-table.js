@@ -116,7 +116,7 @@ class CoinslotPricingTable extends Base {
   }
 
   #show(...nodes) {
-    this.#root.replaceChildren(element("style", {}, STYLE), ...nodes);
+    this.#root.replaceChildren(element("style", {}, STYLE), ...nodes.filter((node) => node !== null));
   }
 
   #render() {
