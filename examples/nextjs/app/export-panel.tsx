@@ -8,8 +8,10 @@ import { exportReport } from "./actions";
 export function ExportPanel() {
   const [result, action, pending] = useActionState(exportReport, null);
   const [requestId, setRequestId] = useState(() => crypto.randomUUID());
-  const state = useCustomerState({ url: "/api/billing/state" });
-  const check = useCheck({ url: "/api/billing/check", feature: "export" });
+  // snippet:hooks
+  const state = useCustomerState({ url: "/api/billing/state" }); // state.data?.credits.available
+  const check = useCheck({ url: "/api/billing/check", feature: "export" }); // check.data?.allowed
+  // snippet:end
   const { refresh: refreshState } = state;
   const { refresh: refreshCheck } = check;
 
