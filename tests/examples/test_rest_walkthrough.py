@@ -32,8 +32,8 @@ def answers(tmp_path: Path) -> Iterator[dict[str, tuple[int, Any]]]:
         pytest.skip("curl is not installed")
     running = NodeStack(tmp_path)
     try:
-        env = {**os.environ, "COINSLOT": running.stack.url, "KEY": running.stack.api_key, "APP": RETURN_ORIGIN,
-               "STRIPESIM": running.stack.sim_server.url}
+        env = {**os.environ, "COINSLOT": running.stack.url, "KEY": running.stack.api_key,
+               "APP": RETURN_ORIGIN, "STRIPESIM": running.stack.sim_server.url}
         done = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120,
                               check=False)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -55,9 +55,10 @@ def parse(output: str) -> dict[str, tuple[int, Any]]:
 def test_the_rest_walkthrough_answers_as_the_page_says(answers: dict[str, tuple[int, Any]]) -> None:
     status = {name: code for name, (code, _) in answers.items()}
     body = {name: answer for name, (_, answer) in answers.items()}
-    assert status == {"plans": 200, "state-new-user": 200, "check-free-plan": 200, "checkout": 201, "pay": 200,
-                      "fulfil": 200, "check-subscribed": 200, "consume": 200, "consume-retried": 200,
-                      "consume-refused": 402, "hold": 200, "capture": 200, "hold-again": 200, "release": 200,
+    assert status == {"plans": 200, "state-new-user": 200, "check-free-plan": 200, "checkout": 201,
+                      "pay": 200, "fulfil": 200, "check-subscribed": 200, "consume": 200,
+                      "consume-retried": 200, "consume-refused": 402, "hold": 200, "capture": 200,
+                      "hold-again": 200, "release": 200,
                       "link": 200, "state": 200, "events": 200, "invalid": 422, "unauthorized": 401}
     assert (body["state-new-user"]["known"], body["state-new-user"]["plan"]) == (False, "free")
     assert body["check-subscribed"]["remaining"] == 22

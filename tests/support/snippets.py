@@ -43,7 +43,8 @@ def region(reference: str) -> str:
     path, _, name = reference.partition("#")
     lines = (REPO / path).read_text(encoding="utf-8").splitlines()
     if name:
-        start = next((i for i, line in enumerate(lines) if re.search(rf"snippet:{re.escape(name)}\b", line)), None)
+        marker = re.compile(rf"snippet:{re.escape(name)}\b")
+        start = next((i for i, line in enumerate(lines) if marker.search(line)), None)
         assert start is not None, f"no `snippet:{name}` marker in {path}"
         end = next(i for i in range(start + 1, len(lines)) if "snippet:end" in lines[i])
         lines = lines[start + 1:end]
