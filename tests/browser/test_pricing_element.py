@@ -45,6 +45,7 @@ class HostApp:
     def page_html(self, request: Request) -> HTMLResponse:
         coinslot = self.web.url
         current = request.query_params.get("current", "")
+        api = request.query_params.get("api", coinslot)
         return HTMLResponse(f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pricing · QuantiPackAI</title>
 <script type="module" src="{coinslot}/static/elements/coinslot-pricing-table.js"></script>
@@ -54,7 +55,7 @@ class HostApp:
                             --coinslot-font: Georgia, serif; }}
 </style></head>
 <body><h1>Pricing</h1><h2>Plans for every team</h2>
-<coinslot-pricing-table api-base="{coinslot}" checkout-url="/checkout" current-plan="{current}">
+<coinslot-pricing-table api-base="{api}" checkout-url="/checkout" current-plan="{current}">
 </coinslot-pricing-table></body></html>""")
 
     async def checkout(self, request: Request) -> JSONResponse:
@@ -98,6 +99,8 @@ def catalog_prices(plan: str) -> dict[str, str]:
 
 def test_the_element_shows_the_catalogs_prices_switches_interval_and_starts_checkout(host: HostApp) -> None:
     page = host.web.new_page(width=1100)
+    catalog_reads: list[str] = []
+    page.on("request", lambda sent: catalog_reads.append(sent.url) if "/v1/plans" in sent.url else None)
     page.goto(f"{host.url}/pricing?current=free")
     table = page.locator("coinslot-pricing-table")
     starter = table.locator("li[data-plan=starter]")
@@ -114,6 +117,7 @@ def test_the_element_shows_the_catalogs_prices_switches_interval_and_starts_chec
     expect(table.locator("li[data-plan=free]")).to_contain_text("Your current plan")
     expect(table.locator("li[data-plan=free]").get_by_role("button")).to_be_disabled()
     expect(professional).to_contain_text("Most popular")
+    assert catalog_reads == [f"{host.web.url}/v1/plans"]  # read once, from coinslot, across origins
 
     # The toggle, by keyboard: Tab from Monthly to Yearly, Enter. Prices and savings follow the API's figures.
     plans = {plan["key"]: plan for plan in host.web.stack.api.get("/v1/plans").json()["plans"]}
@@ -161,3 +165,10 @@ def test_a_checkout_the_host_refuses_is_said_on_the_page_and_the_button_works_ag
     expect(table.get_by_role("alert")).to_have_text("Checkout could not start: you already have this plan")
     expect(choose).to_be_enabled()
     assert page.url == f"{host.url}/pricing?current=professional"
+
+
+def test_plans_that_cannot_be_loaded_are_said_so(host: HostApp) -> None:
+    page = host.web.new_page()
+    page.goto(f"{host.url}/pricing?api=http://127.0.0.1:9")
+    expect(page.locator("coinslot-pricing-table").get_by_role("alert")).to_have_text(
+        "The plans could not be loaded. Please try again later.")

@@ -99,17 +99,22 @@ class CoinslotPricingTable extends Base {
 
   async #load() {
     const base = (this.getAttribute("api-base") || "").replace(/\/+$/, "");
-    if (this.#loadedFrom === base && this.#catalog) return this.#render();
+    // An upgrade calls attributeChangedCallback and connectedCallback one after the other: one fetch.
+    if (this.#loadedFrom === base) return this.#render();
     this.#loadedFrom = base;
     this.#catalog = null;
     this.#show(element("p", { role: "status" }, "Loading plans…"));
     try {
       const answer = await fetch(`${base}/v1/plans`, { headers: { accept: "application/json" } });
       if (!answer.ok) throw new Error(`coinslot answered ${answer.status}`);
-      this.#catalog = await answer.json();
+      const catalog = await answer.json();
+      if (this.#loadedFrom !== base) return; // api-base changed meanwhile: that answer is not wanted
+      this.#catalog = catalog;
       this.#render();
       this.dispatchEvent(new CustomEvent("coinslot-loaded", { detail: { catalog: this.#catalog } }));
     } catch (error) {
+      if (this.#loadedFrom !== base) return;
+      this.#loadedFrom = null; // reconnecting or a new api-base tries again
       this.#show(element("p", { role: "alert", part: "message" }, "The plans could not be loaded. Please try again later."));
       console.error("coinslot-pricing-table: GET /v1/plans failed", error);
     }
