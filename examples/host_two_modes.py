@@ -3,7 +3,7 @@
 * library mode: coinslot is mounted at /coinslot in this FastAPI app and called in-process
   (`billing.start_checkout(...)`) - the upgrade button and the return page;
 * service mode: the consultation routes talk to a coinslot running elsewhere through
-  `CoinslotClient` (set COINSLOT_URL and COINSLOT_API_KEY) - here, the same process.
+  `AsyncCoinslotClient` (set COINSLOT_URL and COINSLOT_API_KEY) - here, the same process.
 
 Run it: `uvicorn examples.host_two_modes:app --port 5000` with the COINSLOT_* settings of `.env.example`.
 """
@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from coinslot import library
-from coinslot.client import CoinslotClient
+from coinslot.client import AsyncCoinslotClient
 from coinslot.config import Settings
 
 
@@ -31,8 +31,8 @@ def create_host_app(
     app = FastAPI(title="Patch-Hive (example host)")
     library.mount(app, settings or Settings(), path="/coinslot")
 
-    def remote() -> CoinslotClient:
-        return CoinslotClient(
+    def remote() -> AsyncCoinslotClient:
+        return AsyncCoinslotClient(
             coinslot_url or os.environ.get("COINSLOT_URL", "http://127.0.0.1:5000/coinslot"),
             api_key or os.environ.get("COINSLOT_API_KEY", ""),
         )
@@ -73,14 +73,14 @@ def create_host_app(
         }
 
     @app.post("/consultations/{user_id}")
-    def request_consultation(user_id: str, form: dict[str, Any], request: Request) -> JSONResponse:
+    async def request_consultation(user_id: str, form: dict[str, Any], request: Request) -> JSONResponse:
         """Service mode: the form is saved as a DRAFT order first, then the user goes to pay."""
-        with remote() as client:
-            order = client.create_order(host_user_id=user_id, product="consultation", payload=form)
-            link = client.checkout_order(
-                order["id"], success_url=here(request, "/account"), cancel_url=here(request, "/consultations")
+        async with remote() as client:
+            order = await client.create_order(host_user_id=user_id, product="consultation", payload=form)
+            link = await client.start_order_checkout(
+                order.id, success_url=here(request, "/account"), cancel_url=here(request, "/consultations")
             )
-        return JSONResponse({"order_id": order["id"], "checkout_url": link.url})
+        return JSONResponse({"order_id": order.id, "checkout_url": link.url})
 
     return app
 

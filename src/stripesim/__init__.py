@@ -145,7 +145,14 @@ Helpers other resources reuse
     missing or deleted customers); `resources.payment_methods.
     resolve_payment_method(store, id_or_pm_card_alias)` and
     `attach_payment_method(call, pm_id, customer)`; `resources.prices.
-    create_price(call, params)`; `resources.products.create_product(call, params)`.
+    create_price(call, params)`; `resources.products.create_product(call, params)`;
+    `resources.subscription_item_changes.item_ops(call, sub, items)` (the rules
+    of `items[]`); `billing.balance.adjust_balance(ctx, customer, amount,
+    kind=...)` (the only way to move `customer.balance`: it writes the
+    customer balance transaction); `billing.discounts.resolve(...)` /
+    `redeem(...)` (coupons and promotion codes); `billing.metering.usage(store,
+    meter, customer_id, start, end)`; `events.muted(sim)` (objects made
+    inside send no event: fixtures of history).
 
 Webhooks and control  (stripesim.webhooks, stripesim.control)
     Delivery is automatic. Tests: `POST /_sim/flush` waits until every queued

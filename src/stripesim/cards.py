@@ -13,7 +13,7 @@ from typing import Any
 from .errors import CardError
 
 __all__ = ["HARD_DECLINES", "TEST_CARDS", "CardSpec", "Charge", "card_behaviour", "decline_error",
-           "lookup_card", "mark_authenticated"]
+           "lookup_card", "mark_authenticated", "setup_behaviour"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class CardSpec:
     outcome: str = "succeed"
     code: str | None = None
     decline_code: str | None = None
-    # Stripe refuses to attach some declining cards to a customer at all.
+    # Stripe refuses to attach some declining cards to a customer at all (and so to set them up).
     attachable: bool = True
     # 3155: once the customer authenticated it on-session (the card is then set up for
     # future use), off-session charges go through without a new challenge.
@@ -46,6 +46,7 @@ TEST_CARDS: dict[str, CardSpec] = {
     "pm_card_chargeCustomerFail": CardSpec("visa", "0341", outcome="decline",
                                            code="card_declined", decline_code="generic_decline"),
     "pm_card_threeDSecure2Required": CardSpec("visa", "3220", outcome="requires_action"),
+    "pm_card_authenticationRequired": CardSpec("visa", "3184", outcome="requires_action"),
     "pm_card_authenticationRequiredOnSetup": CardSpec("visa", "3155", outcome="requires_action",
                                                       setup_skips_auth=True),
     "pm_card_visa_chargeDeclinedInsufficientFunds": CardSpec(
@@ -115,6 +116,22 @@ def card_behaviour(pm: dict[str, Any], *, off_session: bool = False) -> Charge:
                       message=_MESSAGES["authentication_required"])
     return Charge("decline", code=card.code, decline_code=card.decline_code,
                   message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
+
+
+def setup_behaviour(pm: dict[str, Any]) -> Charge:
+    """How setting the card up for later (a SetupIntent) goes: cards Stripe will not attach
+    decline, 3D Secure cards ask for authentication, the others (0341 too) succeed."""
+    card = TEST_CARDS.get(str(pm.get("_test_card", "")))
+    if card is None:
+        return Charge("succeed")
+    if not card.attachable:
+        return Charge("decline", code=card.code, decline_code=card.decline_code,
+                      message=_MESSAGES.get(card.decline_code or "", "Your card was declined."))
+    if card.outcome == "requires_action":
+        return Charge("requires_action", code="authentication_required",
+                      decline_code="authentication_required",
+                      message=_MESSAGES["authentication_required"])
+    return Charge("succeed")
 
 
 def mark_authenticated(pm: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from . import API_VERSION
@@ -25,7 +27,7 @@ from .store import new_id
 if TYPE_CHECKING:
     from .sim import Sim
 
-__all__ = ["API_VERSION", "emit", "event_matches", "previous_attributes", "router"]
+__all__ = ["API_VERSION", "emit", "event_matches", "muted", "previous_attributes", "router"]
 
 router = Router()
 EVENTS_KEPT_S = 30 * 86400
@@ -42,6 +44,8 @@ def emit(sim: Sim, event_type: str, obj: dict[str, Any],
     """
     store = sim.store
     with store.lock:
+        if sim.events_muted:  # read under the lock: `muted` holds it for its whole span
+            return {"id": None, "object": "event", "type": event_type}
         endpoints = [
             ep for ep in store.all("webhook_endpoint")
             if ep.get("status") == "enabled" and event_matches(ep.get("enabled_events", []), event_type)
@@ -66,6 +70,19 @@ def emit(sim: Sim, event_type: str, obj: dict[str, Any],
         store.insert(event)
         sim.dispatcher.enqueue(event_id, [ep["id"] for ep in endpoints])
         return event
+
+
+@contextmanager
+def muted(sim: Sim) -> Iterator[None]:
+    """Objects made inside send no event: they stand for history the integration never saw
+    (a fixture of an existing account). Holds `store.lock` throughout, so no other thread's
+    event is lost meanwhile."""
+    with sim.store.lock:
+        sim.events_muted += 1
+        try:
+            yield
+        finally:
+            sim.events_muted -= 1
 
 
 def _request_info(request: Call | dict[str, Any] | None) -> dict[str, Any]:

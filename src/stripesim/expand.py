@@ -104,7 +104,10 @@ def _expand_in(store: Store, node: Any, parts: list[str], path: str) -> None:
         stored = store.get(str(node.get("object")), str(node.get("id")))
         node[name] = show_current(store, public(expander(store, stored or node)))
     value = node[name]
-    if isinstance(value, str) and _is_id(value):
+    if isinstance(value, list):
+        # A list of ids (`discounts`): each one that names a stored object is expanded.
+        value = node[name] = [_expanded(store, item) for item in value]
+    elif isinstance(value, str) and _is_id(value):
         target = store.find(value)
         if target is None:
             # Stripe keeps the id when the target is gone (e.g. deleted).
@@ -115,5 +118,14 @@ def _expand_in(store: Store, node: Any, parts: list[str], path: str) -> None:
         _expand_in(store, value, rest, path)
 
 
+def _expanded(store: Store, item: Any) -> Any:
+    if isinstance(item, str) and _is_id(item):
+        target = store.find(item)
+        if target is not None:
+            return show_current(store, public(target))
+    return item
+
+
 def _is_id(value: str) -> bool:
-    return "_" in value and " " not in value
+    # Most ids carry a prefix (`cus_`), but coupon ids are whatever the account chose ("SUMMER25").
+    return bool(value) and not any(c.isspace() for c in value)

@@ -42,6 +42,8 @@ class Sim:
         self.workers: dict[str, threading.Thread] = {}
         # Endpoints given at start-up (CLI flags) survive /_sim/reset.
         self.startup_endpoints: list[tuple[str, str | None]] = []
+        # > 0 while objects are made that predate the integration (fixtures): no events.
+        self.events_muted = 0
 
     def configure_startup_endpoint(self, url: str, secret: str | None) -> dict[str, Any]:
         self.startup_endpoints.append((url, secret))

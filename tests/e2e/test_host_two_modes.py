@@ -7,7 +7,7 @@ import pytest
 
 from coinslot.catalog import flows as catalog_flows
 from coinslot.catalog.parser import load_catalog
-from coinslot.client import CoinslotClient, CoinslotClientError
+from coinslot.client import CoinslotClient, CoinslotError
 from examples.host_two_modes import create_host_app
 from tests.support.servers import ServerThread, free_port
 from tests.support.stack import CATALOGS, Stack
@@ -51,7 +51,7 @@ def test_a_skinova_host_sells_pro_in_process_and_consultations_through_the_clien
 
 def test_the_client_raises_coinslot_errors_with_code_and_field(stack: Stack) -> None:
     with CoinslotClient(stack.url, stack.api_key) as client:
-        with pytest.raises(CoinslotClientError) as caught:
+        with pytest.raises(CoinslotError) as caught:
             client.start_checkout(
                 host_user_id="u1",
                 pack="credits",
@@ -61,12 +61,12 @@ def test_the_client_raises_coinslot_errors_with_code_and_field(stack: Stack) -> 
             )
         assert (caught.value.status, caught.value.field) == (422, "quantity")
         assert "minimum of $5.00" in caught.value.message
-    with CoinslotClient(stack.url, "cs_wrong") as client, pytest.raises(CoinslotClientError) as caught:
-        client.customer("u1")
+    with CoinslotClient(stack.url, "cs_wrong") as client, pytest.raises(CoinslotError) as caught:
+        client.get_customer("u1")
     assert caught.value.status == 401
     with (
         CoinslotClient(f"http://127.0.0.1:{free_port()}", "cs_x") as client,
-        pytest.raises(CoinslotClientError) as caught,
+        pytest.raises(CoinslotError) as caught,
     ):
-        client.customer("u1")
+        client.get_customer("u1")
     assert caught.value.code == "unreachable"

@@ -149,7 +149,7 @@ def test_a_host_route_is_guarded_in_one_line(db: Database, settings: Settings) -
 def test_a_service_mode_host_guards_an_export_in_one_call_with_the_python_client(
     db: Database, settings: Settings
 ) -> None:
-    from coinslot.client import CoinslotClient, CoinslotClientError
+    from coinslot.client import CoinslotClient, CoinslotError
     from tests.support.servers import ServerThread
 
     with db.unit_of_work() as session:
@@ -159,14 +159,19 @@ def test_a_service_mode_host_guards_an_export_in_one_call_with_the_python_client
         ledger.spend(session, customer_id=maya, entry_id="key:setup", credits=20, feature="export", now=NOW)
     app = create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False)
     with ServerThread(app) as server, CoinslotClient(server.url, secret) as billing:
-        assert billing.check(user_id="maya", feature="export")["remaining"] == 2
-        used = billing.consume(user_id="maya", feature="export", idempotency_key="export-1")
-        assert (used["allowed"], used["remaining"]) == (True, 2)
-        retried = billing.consume(user_id="maya", feature="export", idempotency_key="export-1")
-        assert (retried["replayed"], retried["remaining"]) == (True, 2)
-        with pytest.raises(CoinslotClientError) as refused:
-            billing.consume(user_id="maya", feature="export", idempotency_key="export-2")
+        assert billing.check(host_user_id="maya", feature="export").remaining == 2
+        used = billing.consume(host_user_id="maya", feature="export", idempotency_key="export-1")
+        assert (used.allowed, used.remaining) == (True, 2)
+        retried = billing.consume(host_user_id="maya", feature="export", idempotency_key="export-1")
+        assert (retried.replayed, retried.remaining) == (True, 2)
+        with pytest.raises(CoinslotError) as refused:
+            billing.consume(host_user_id="maya", feature="export", idempotency_key="export-2")
         assert (refused.value.status, refused.value.code) == (402, "insufficient_credits")
         assert refused.value.message == "insufficient credits: need 3, have 2"
-        assert billing.credits("maya")["available_credits"] == 2
+        assert billing.get_credits("maya").available_credits == 2
+        # The 0.1 names still work, with a warning, for one release.
+        with pytest.warns(DeprecationWarning, match="user_id= is deprecated"):
+            assert billing.check(user_id="maya", feature="export").remaining == 2  # type: ignore[call-arg]
+        with pytest.warns(DeprecationWarning, match=r"credits\(\) is deprecated"):
+            assert billing.credits("maya").available_credits == 2
     assert_verified(db)

@@ -78,7 +78,18 @@ def assert_stripe_shape(obj: Any, *, where: str | None = None) -> None:
         return
     cls = sdk_class(object_name)
     example = fixtures().get(f"deleted_{object_name}" if data.get("deleted") else object_name)
-    _check_fields(data, cls, example, label, optional=_ONLY_WHEN_EXPANDED.get(object_name, frozenset()))
+    optional = _ONLY_WHEN_EXPANDED.get(object_name, frozenset()) | _conditional(object_name, data)
+    _check_fields(data, cls, example, label, optional=optional)
+
+
+def _conditional(object_name: str, data: dict[str, Any]) -> frozenset[str]:
+    """Example fields an object of this kind lacks by its nature: a metered subscription item
+    has no quantity (its meter's usage decides what it bills)."""
+    if object_name == "subscription_item":
+        recurring = (data.get("price") or {}).get("recurring") or {}
+        if recurring.get("usage_type") == "metered":
+            return frozenset({"quantity"})
+    return frozenset()
 
 
 def _check_envelope(data: dict[str, Any], kind: str, label: str) -> None:

@@ -17,9 +17,13 @@ from tests.stripesim.receiver import WebhookReceiver
 
 EVERY_KIND = {
     "billing_portal.configuration", "billing_portal.session", "charge", "checkout.session",
-    "customer", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
-    "payment_intent", "payment_method", "plan", "price", "product", "refund", "subscription",
-    "subscription_item", "test_helpers.test_clock", "webhook_endpoint",
+    "coupon", "credit_note", "credit_note_line_item", "customer", "customer_balance_transaction",
+    "discount", "event", "invoice", "invoice_payment", "invoiceitem", "item", "line_item",
+    "promotion_code", "billing.meter", "billing.meter_event", "billing.meter_event_adjustment",
+    "billing.meter_event_summary",
+    "payment_intent", "payment_method", "plan", "price", "product", "refund", "setup_attempt",
+    "setup_intent", "subscription", "subscription_item", "test_helpers.test_clock",
+    "webhook_endpoint",
 }
 
 
@@ -62,6 +66,9 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
         "product_data": {"name": "Plus"}}))
     credits = check(v1.prices.create(params={
         "currency": "usd", "unit_amount": 500, "product_data": {"name": "Credits"}}))
+    addon = check(v1.prices.create(params={
+        "currency": "usd", "unit_amount": 300, "recurring": {"interval": "month"},
+        "product_data": {"name": "Extra tokens"}}))
     check(v1.products.retrieve(product.id, params={"expand": ["default_price"]}))
     check(v1.prices.list(params={"lookup_keys": ["pro_m"], "expand": ["data.product"]}))
     check(v1.prices.search(params={"query": "active:'true'"}))
@@ -69,7 +76,7 @@ def _catalog(sim: SimHelper, check: Walker) -> dict[str, Any]:
     throwaway = check(v1.products.create(params={"name": "Gone"}))
     check(v1.products.delete(throwaway.id))
     return {"product": product, "monthly": monthly, "yearly": yearly, "plus": plus,
-            "credits": credits}
+            "credits": credits, "addon": addon}
 
 
 def _checkout(sim: SimHelper, check: Walker, customer_id: str, prices: dict[str, Any]) -> None:
@@ -119,6 +126,142 @@ def _payments(sim: SimHelper, check: Walker, customer_id: str) -> None:
     check(v1.charges.search(params={"query": "status:'failed'"}))
 
 
+def _setup(sim: SimHelper, check: Walker, customer_id: str) -> None:
+    v1 = sim.client.v1
+    saved = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_visa", "confirm": True,
+        "expand": ["latest_attempt", "payment_method"]}))
+    check(v1.setup_attempts.list(params={"setup_intent": saved.id}))
+    check(v1.payment_intents.create(params={
+        "amount": 500, "currency": "usd", "customer": customer_id, "confirm": True,
+        "payment_method": saved.payment_method.id, "off_session": True}))
+    strict = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_authenticationRequired",
+        "confirm": True}))
+    check(sim.control("POST", f"/_sim/setup_intents/{strict.id}/authenticate", {}))
+    with pytest.raises(stripe.CardError) as needs_auth:
+        v1.payment_intents.create(params={
+            "amount": 500, "currency": "usd", "customer": customer_id, "confirm": True,
+            "payment_method": strict.payment_method, "off_session": True})
+    check(needs_auth.value.json_body["error"]["payment_intent"])
+    three_ds = check(v1.setup_intents.create(params={
+        "customer": customer_id, "payment_method": "pm_card_authenticationRequiredOnSetup",
+        "confirm": True}))
+    check(sim.control("POST", f"/_sim/setup_intents/{three_ds.id}/authenticate", {}))
+    with pytest.raises(stripe.CardError) as declined:
+        v1.setup_intents.create(params={"customer": customer_id, "confirm": True,
+                                        "payment_method": "pm_card_visa_chargeDeclined"})
+    check(declined.value.json_body["error"]["setup_intent"])
+    dropped = check(v1.setup_intents.create(params={"customer": customer_id}))
+    check(v1.setup_intents.update(dropped.id, params={"metadata": {"k": "v"}}))
+    check(v1.setup_intents.cancel(dropped.id))
+    check(v1.setup_intents.list(params={"customer": customer_id}))
+    session = check(v1.checkout.sessions.create(params={
+        "mode": "setup", "customer": customer_id, "currency": "usd",
+        "success_url": "https://app.example/saved"}))
+    check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {}))
+    check(v1.checkout.sessions.retrieve(session.id, params={"expand": ["setup_intent"]}))
+
+
+def _discounts_and_credits(sim: SimHelper, check: Walker, customer_id: str,
+                           prices: dict[str, Any]) -> None:
+    v1 = sim.client.v1
+    coupon = check(v1.coupons.create(params={"percent_off": 20, "duration": "repeating",
+                                             "duration_in_months": 2, "name": "Walk 20%"}))
+    check(v1.coupons.update(coupon.id, params={"metadata": {"k": "v"}}))
+    check(v1.coupons.retrieve(coupon.id, params={"expand": ["applies_to"]}))
+    code = check(v1.promotion_codes.create(params={
+        "promotion": {"type": "coupon", "coupon": coupon.id}, "code": "WALK20",
+        "restrictions": {"minimum_amount": 100, "minimum_amount_currency": "usd"}}))
+    check(v1.promotion_codes.update(code.id, params={"metadata": {"k": "v"}}))
+    check(v1.promotion_codes.list(params={"code": "walk20"}))
+    check(v1.coupons.list())
+    sub = check(v1.subscriptions.create(params={
+        "customer": customer_id, "items": [{"price": prices["addon"].id, "quantity": 3}],
+        "discounts": [{"promotion_code": code.id}],
+        "expand": ["discounts.source.coupon", "discounts.promotion_code", "latest_invoice"]}))
+    invoice = check(v1.invoices.retrieve(sub.latest_invoice.id, params={
+        "expand": ["discounts", "total_discount_amounts.discount"]}))
+    check(v1.subscriptions.update(sub.id, params={"discounts": ""}))
+    line = invoice.lines.data[0]
+    params = {"invoice": invoice.id, "refund_amount": 300, "credit_amount": 100,
+              "lines": [{"type": "invoice_line_item", "invoice_line_item": line.id, "amount": 400}]}
+    check(v1.credit_notes.preview(params=params))
+    check(v1.credit_notes.preview_lines.list(params=params))
+    note = check(v1.credit_notes.create(params={**params, "memo": "Walk",
+                                                "expand": ["customer_balance_transaction"]}))
+    check(v1.credit_notes.line_items.list(note.id))
+    check(v1.credit_notes.update(note.id, params={"metadata": {"k": "v"}}))
+    doomed = check(v1.credit_notes.create(params={"invoice": invoice.id, "amount": 100,
+                                                  "credit_amount": 100}))
+    check(v1.credit_notes.void_credit_note(doomed.id))
+    check(v1.credit_notes.list(params={"invoice": invoice.id}))
+    adjustment = check(v1.customers.balance_transactions.create(customer_id, params={
+        "amount": -250, "currency": "usd", "description": "Walk credit"}))
+    check(v1.customers.balance_transactions.update(customer_id, adjustment.id, params={
+        "metadata": {"k": "v"}}))
+    check(v1.customers.balance_transactions.retrieve(customer_id, adjustment.id, params={
+        "expand": ["credit_note", "invoice"]}))
+    check(v1.customers.balance_transactions.list(customer_id))
+    session = check(v1.checkout.sessions.create(params={
+        "mode": "payment", "customer": customer_id, "allow_promotion_codes": True,
+        "line_items": [{"price": prices["credits"].id, "quantity": 2}],
+        "success_url": "https://app.example/ok"}))
+    check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/promotion_code",
+                      {"code": "walk20"}))
+    check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {}))
+    check(v1.checkout.sessions.retrieve(session.id, params={"expand": ["line_items"]}))
+    check(v1.subscriptions.cancel(sub.id))
+    check(v1.coupons.delete(coupon.id))
+
+
+def _meters(sim: SimHelper, check: Walker, customer_id: str) -> None:
+    billing = sim.client.v1.billing
+    meter = check(billing.meters.create(params={
+        "display_name": "Walk tokens", "event_name": "walk_tokens",
+        "default_aggregation": {"formula": "sum"},
+        "customer_mapping": {"type": "by_id", "event_payload_key": "stripe_customer_id"},
+        "value_settings": {"event_payload_key": "value"}}))
+    check(billing.meters.update(meter.id, params={"display_name": "Walk tokens (v2)"}))
+    check(billing.meters.deactivate(meter.id))
+    check(billing.meters.reactivate(meter.id))
+    check(billing.meters.list())
+    overage = check(sim.client.v1.prices.create(params={
+        "currency": "usd", "unit_amount": 2, "product_data": {"name": "Walk overage"},
+        "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}}))
+    sub = check(sim.client.v1.subscriptions.create(params={
+        "customer": customer_id, "items": [{"price": overage.id}],
+        "expand": ["latest_invoice"]}))
+    event = check(billing.meter_events.create(params={
+        "event_name": "walk_tokens", "identifier": "walk-1",
+        "payload": {"stripe_customer_id": customer_id, "value": "42"}}))
+    check(billing.meter_events.create(params={
+        "event_name": "walk_tokens", "payload": {"stripe_customer_id": customer_id, "value": "8"},
+        "timestamp": event.timestamp - 60}))
+    check(billing.meter_event_adjustments.create(params={
+        "event_name": "walk_tokens", "type": "cancel", "cancel": {"identifier": "walk-1"}}))
+    start = event.timestamp - event.timestamp % 86_400
+    check(billing.meters.event_summaries.list(meter.id, params={
+        "customer": customer_id, "start_time": start, "end_time": start + 86_400,
+        "value_grouping_window": "hour"}))
+    check(sim.client.v1.invoices.create_preview(params={"subscription": sub.id}))
+    check(sim.client.v1.subscription_items.list(params={"subscription": sub.id}))
+    check(sim.client.v1.subscriptions.cancel(sub.id))
+
+
+def _trials(sim: SimHelper, check: Walker, prices: dict[str, Any]) -> None:
+    v1 = sim.client.v1
+    trialist = check(v1.customers.create(params={"email": "trial@example.com"}))
+    session = check(v1.checkout.sessions.create(params={
+        "mode": "subscription", "customer": trialist.id, "payment_method_collection": "if_required",
+        "line_items": [{"price": prices["addon"].id}], "success_url": "https://app.example/ok",
+        "subscription_data": {"trial_period_days": 7, "trial_settings": {
+            "end_behavior": {"missing_payment_method": "pause"}}}}))
+    done = check(sim.control("POST", f"/_sim/checkout/sessions/{session.id}/complete", {}))
+    check(v1.subscriptions.update(done["subscription"], params={
+        "trial_settings": {"end_behavior": {"missing_payment_method": "cancel"}}}))
+
+
 def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str,
                   prices: dict[str, Any]) -> Any:
     v1 = sim.client.v1
@@ -144,6 +287,15 @@ def _subscription(sim: SimHelper, check: Walker, clock_id: str, customer_id: str
         "subscription": sub.id, "subscription_details": {
             "items": [{"id": item.id, "price": prices["plus"].id}]}}))
     check(v1.subscription_items.update(item.id, params={"quantity": 3}))
+    check(v1.invoices.create_preview(params={
+        "subscription": sub.id, "subscription_details": {
+            "items": [{"price": prices["addon"].id, "quantity": 2}]}}))
+    addon = check(v1.subscription_items.create(params={
+        "subscription": sub.id, "price": prices["addon"].id, "quantity": 2}))
+    check(v1.invoices.create_preview(params={
+        "subscription": sub.id, "subscription_details": {
+            "items": [{"id": addon.id, "deleted": True}]}}))
+    check(v1.subscription_items.delete(addon.id, params={"proration_behavior": "always_invoice"}))
     check(v1.subscriptions.update(sub.id, params={
         "items": [{"id": item.id, "price": prices["plus"].id}],
         "proration_behavior": "always_invoice", "expand": ["latest_invoice"]}))
@@ -198,6 +350,10 @@ def test_every_object_and_every_event_payload_has_stripes_shape(
     check(v1.customers.search(params={"query": "email:'walk@example.com'"}))
     _checkout(sim, check, customer.id, prices)
     _payments(sim, check, customer.id)
+    _setup(sim, check, customer.id)
+    _discounts_and_credits(sim, check, customer.id, prices)
+    _meters(sim, check, customer.id)
+    _trials(sim, check, prices)
     sub = _subscription(sim, check, clock.id, customer.id, prices)
     _portal(sim, check, customer.id, sub, prices)
     check(v1.invoices.list(params={"customer": customer.id, "expand": ["data.payments"]}))

@@ -204,14 +204,14 @@ def test_promotion_codes_field_shows_when_allowed_and_refuses_an_unknown_code(si
     assert 'value="SUMMER25"' in refused.text
     assert _checked(refused.text) == ["pm_card_mastercard"]
     assert sim.client.v1.checkout.sessions.retrieve(session.id).status == "open"
-    # A code that exists is refused out loud until the engine applies discounts to sessions.
-    with sim.engine.store.lock:
-        sim.engine.store.insert({"id": "promo_test", "object": "promotion_code", "code": "SUMMER25",
-                                 "active": True, "coupon": None})
+    # A code that exists is applied: the summary shows its discount row.
+    coupon = sim.client.v1.coupons.create(params={"percent_off": 25, "duration": "forever"})
+    sim.client.v1.promotion_codes.create(params={
+        "promotion": {"type": "coupon", "coupon": coupon.id}, "code": "SUMMER25"})
     known = sim.http.post(_path(session.url), data={"action": "apply_promotion_code",
                                                     "promotion_code": "summer25"})
-    assert known.status_code == 400
-    assert "does not apply promotion codes to Checkout yet" in known.text
+    assert known.status_code == 200
+    assert "<dt>SUMMER25 (25% off)</dt><dd>-$5.00</dd>" in known.text
     without = _session(sim, mode="subscription", line_items=[{"price": price(sim).id}])
     assert 'id="promotion_code"' not in sim.http.get(_path(without.url)).text
 

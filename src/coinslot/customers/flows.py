@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 
-from coinslot.customers import service
+from coinslot.clock import from_unix
+from coinslot.customers import service, test_clocks
 from coinslot.deps import Container
 from coinslot.models import Customer
 from coinslot.stripe_gateway.customers import RequestInFlight, StripeCustomerData
@@ -41,14 +42,15 @@ def ensure_stripe_customer(
         found = _create(container, customer)
     elif found.metadata.get(METADATA_USER_KEY) != customer.host_user_id:
         gateway.customers.add_metadata(found.id, {METADATA_USER_KEY: customer.host_user_id})
+    # Test mode: the customer lives on Stripe's test clock from now on (customers/test_clocks.py).
+    frozen_s = gateway.test_clocks.frozen_time(found.test_clock_id) if found.test_clock_id else None
     with container.db.unit_of_work() as session:
+        now = container.clock.now()
         linked = service.link_stripe_customer(
-            session,
-            customer_id=customer.id,
-            stripe_customer_id=found.id,
-            livemode=gateway.livemode,
-            now=container.clock.now(),
+            session, customer_id=customer.id, stripe_customer_id=found.id, livemode=gateway.livemode, now=now,
         )
+        test_clocks.attach_clock(session, customer=linked, test_clock_id=found.test_clock_id,
+                                 frozen_at=from_unix(frozen_s), now=now)
         session.expunge(linked)
     return linked
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from coinslot.models import Customer
+from coinslot.models import Customer, StripeTestClock
 
-__all__ = ["by_host_user_id", "by_id", "by_stripe_id", "link_stripe_id", "search"]
+__all__ = ["by_host_user_id", "by_id", "by_stripe_id", "clock_time", "link_stripe_id", "search", "test_clock"]
 
 
 # Built once: every consume starts here (docs/benchmarks.md, consume).
@@ -58,3 +58,20 @@ def search(session: Session, *, text: str, limit: int) -> Sequence[Customer]:
             func.lower(func.coalesce(Customer.stripe_customer_id, "")).like(pattern, escape="\\"),
         ))
     return session.scalars(query).all()
+
+
+def test_clock(session: Session, *, test_clock_id: str) -> StripeTestClock | None:
+    """A test clock's row, locked for the rest of the transaction (its time only moves forward)."""
+    return session.get(StripeTestClock, test_clock_id, with_for_update=True)
+
+
+def clock_time(session: Session, *, customer_id: int | None = None,
+               host_user_id: str | None = None) -> dt.datetime | None:
+    """The time of the test clock a customer lives on, or None (no clock)."""
+    query = (select(StripeTestClock.frozen_at)
+             .join(Customer, Customer.stripe_test_clock_id == StripeTestClock.id))
+    if customer_id is not None:
+        query = query.where(Customer.id == customer_id)
+    else:
+        query = query.where(Customer.host_user_id == host_user_id)
+    return session.scalar(query)

@@ -20,7 +20,7 @@ from sqlalchemy import Table, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from coinslot.db import UtcDateTime
-from coinslot.models import CreditBalance, CreditHold, CreditLot, Customer, Subscription
+from coinslot.models import CreditBalance, CreditHold, CreditLot, Customer, StripeTestClock, Subscription
 
 __all__ = ["CheckSnapshot", "SubscriptionView", "check_snapshot", "subscription"]
 
@@ -29,6 +29,7 @@ _balances = cast(Table, CreditBalance.__table__)
 _subscriptions = cast(Table, Subscription.__table__)
 _lots = cast(Table, CreditLot.__table__)
 _holds = cast(Table, CreditHold.__table__)
+_clocks = cast(Table, StripeTestClock.__table__)
 
 _now = bindparam("now", type_=UtcDateTime())
 # The same conditions as ledger.repository.due_lots / due_holds: when neither matches, the
@@ -44,6 +45,7 @@ _CHECK_SNAPSHOT = (
         _customers.c.id.label("customer_id"),
         _balances.c.available_credits,
         _expiry_due.label("expiry_due"),
+        _clocks.c.frozen_at.label("test_clock_at"),
         _subscriptions.c.id,
         _subscriptions.c.status,
         _subscriptions.c.plan_key,
@@ -55,6 +57,7 @@ _CHECK_SNAPSHOT = (
     )
     .select_from(_customers)
     .outerjoin(_balances, _balances.c.customer_id == _customers.c.id)
+    .outerjoin(_clocks, _clocks.c.id == _customers.c.stripe_test_clock_id)
     .outerjoin(_subscriptions, _subscriptions.c.customer_id == _customers.c.id)
     .where(_customers.c.host_user_id == bindparam("host_user_id"))
     .order_by(_subscriptions.c.id.desc())  # newest first, as plan access expects
@@ -81,6 +84,7 @@ class CheckSnapshot:
     available_credits: int  # the balance cache (0 without a balance row)
     expiry_due: bool  # a lot or hold past its expiry not yet written: the cache is not the answer
     subscriptions: list[SubscriptionView]  # newest first
+    test_clock_at: dt.datetime | None  # test mode: the customer lives at this Stripe test clock's time
 
 
 def check_snapshot(session: Session, *, host_user_id: str, now: dt.datetime) -> CheckSnapshot | None:
@@ -94,7 +98,7 @@ def check_snapshot(session: Session, *, host_user_id: str, now: dt.datetime) -> 
                                       row.stripe_subscription_id, row.interval)
                      for row in rows if row.id is not None]
     return CheckSnapshot(first.customer_id, first.available_credits or 0, bool(first.expiry_due),
-                         subscriptions)
+                         subscriptions, first.test_clock_at)
 
 
 def subscription(session: Session, *, subscription_id: int) -> Subscription | None:

@@ -1,9 +1,9 @@
-"""HTTP routes of the credits ledger (API key): the entries, the usage history, raw spends and operators'
-adjustments.
+"""HTTP routes of the credits ledger (API key): the entries, raw spends and operators' adjustments.
 
-The balance (`GET /v1/credits/{host_user_id}`) is read with the customer's whole state in `overview/api.py`;
+The balance (`GET /v1/credits/{host_user_id}`) and the usage history, read at the customer's time, are in
+`overview/api.py`;
 feature-level use (check, consume, holds) lives in `entitlements/api.py`. A user coinslot has not seen yet
-has an empty ledger and history (as a new user would), never a 404.
+has an empty ledger (as a new user would), never a 404.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from coinslot.api_contract import errors
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.ledger import service
-from coinslot.ledger.schemas import AdjustBody, EntryOut, LedgerLineOut, LedgerPage, SpendBody, UsageOut
+from coinslot.ledger.schemas import AdjustBody, EntryOut, LedgerLineOut, LedgerPage, SpendBody
 from coinslot.ledger.service import EntryResult
 from coinslot.limits import BIGINT_MAX
 
@@ -53,20 +53,6 @@ def list_entries(
                       has_more=len(lines) > limit)
 
 
-@router.get("/credits/{host_user_id}/history", response_model=list[UsageOut], operation_id="getUsageHistory",
-            summary="Usage per month and feature", responses=errors())
-def get_history(
-    host_user_id: str, container: ContainerDep,
-    months: Annotated[int, Query(ge=1, le=120, description="how many months back, this one included")] = 6,
-) -> list[UsageOut]:
-    """Usage per month and feature, newest month first."""
-    with container.db.unit_of_work(read_only=True) as session:
-        customer_id = service.find_customer_id(session, host_user_id=host_user_id)
-        rows = [] if customer_id is None else service.history(
-            session, customer_id=customer_id, months=months, now=container.clock.now())
-    return [UsageOut(month=r.month, feature=r.feature, uses=r.uses, credits=r.credits) for r in rows]
-
-
 @router.post("/credits/{host_user_id}/spend", response_model=EntryOut, operation_id="spendCredits",
              summary="Spend credits without a plan check", responses=errors(402, 404, 409))
 def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryOut:
@@ -83,7 +69,7 @@ def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryO
 
 
 @router.post("/credits/{host_user_id}/adjustments", response_model=EntryOut, operation_id="adjustCredits",
-             summary="An operator's correction of a balance", responses=errors(404, 409))
+             summary="An operator's correction of a balance", responses=errors(402, 404, 409))
 def adjust(host_user_id: str, body: AdjustBody, container: ContainerDep) -> EntryOut:
     """An operator's correction, with a required reason; it never takes the balance below zero."""
     with container.db.unit_of_work() as session:

@@ -17,6 +17,7 @@ from coinslot.models.outbox import OutboxMessage
 from coinslot.models.signed_link import UsedSignedLink
 from coinslot.models.subscription import Subscription
 from coinslot.models.sync_cursor import SyncCursor
+from coinslot.models.test_clock import StripeTestClock
 from coinslot.models.webhook_event import WebhookAttempt, WebhookEvent
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "LedgerEntry",
     "Order",
     "OutboxMessage",
+    "StripeTestClock",
     "Subscription",
     "SyncCursor",
     "UsedSignedLink",

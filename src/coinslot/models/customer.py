@@ -26,5 +26,8 @@ class Customer(Base):
     name: Mapped[str | None] = mapped_column(String(255))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     livemode: Mapped[bool] = mapped_column(default=False)
+    # Test mode: the Stripe test clock the Stripe customer lives on; coinslot's time for the customer
+    # follows it (models/test_clock.py).
+    stripe_test_clock_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -8,10 +8,13 @@ may ask before the user's first use.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from coinslot.api_contract import errors
 from coinslot.deps import ContainerDep, require_api_key
+from coinslot.ledger.schemas import UsageOut
 from coinslot.overview.schemas import (
     BalanceOut,
     CustomerStateOut,
@@ -20,7 +23,7 @@ from coinslot.overview.schemas import (
     state_out,
     summary_out,
 )
-from coinslot.overview.service import read_customer_state
+from coinslot.overview.service import read_customer_state, read_usage_history
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
 
@@ -39,6 +42,18 @@ def customer_state(host_user_id: str, container: ContainerDep) -> CustomerStateO
     """Plan, status, access, period, the balance with its parts and this period's use, each feature's
     allowance and use, pending holds and open orders: the one call a host page needs."""
     return state_out(read_customer_state(container, host_user_id=host_user_id))
+
+
+@router.get("/credits/{host_user_id}/history", response_model=list[UsageOut], tags=["credits"],
+            operation_id="getUsageHistory", summary="Usage per month and feature", responses=errors())
+def get_history(
+    host_user_id: str, container: ContainerDep,
+    months: Annotated[int, Query(ge=1, le=120, description="how many months back, this one included")] = 6,
+) -> list[UsageOut]:
+    """Usage per month and feature, newest month first (months of the user's time: their Stripe test
+    clock's, in test mode). A user coinslot has not seen yet has none."""
+    return [UsageOut(month=row.month, feature=row.feature, uses=row.uses, credits=row.credits)
+            for row in read_usage_history(container, host_user_id=host_user_id, months=months)]
 
 
 @router.get("/credits/{host_user_id}", response_model=BalanceOut, tags=["credits"], operation_id="getCredits",

@@ -16,6 +16,7 @@ from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog, Plan
 from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
+from coinslot.customers import test_clocks
 from coinslot.deps import Container
 from coinslot.entitlements import service as entitlements
 from coinslot.ledger import service as ledger
@@ -25,7 +26,10 @@ from coinslot.subscriptions.core import PlanAccess, plan_access
 
 OPEN_ORDER_STATUSES = ("draft", "paid")
 
-__all__ = ["CreditsState", "CustomerState", "FeatureUse", "customer_state", "read_customer_state"]
+__all__ = [
+    "CreditsState", "CustomerState", "FeatureUse", "customer_state", "read_customer_state",
+    "read_usage_history",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,7 @@ class CreditsState:
 class CustomerState:
     host_user_id: str
     known: bool  # False: coinslot has not seen the user yet; the state is the one they start with
+    now: dt.datetime  # the customer's time (their Stripe test clock's, in test mode), the state's moment
     display_name: str  # the host's name for the user (sent with links and checkouts), else the id
     email: str | None
     customer_id: int | None  # None for a user coinslot has not seen yet
@@ -85,6 +90,8 @@ def customer_state(
     customer = customers.get_by_host_user_id(session, host_user_id)
     if customer is None:
         return _new_user(host_user_id, catalog=catalog, now=now)
+    if customer.stripe_test_clock_id is not None:
+        now = test_clocks.time_of(session, customer_id=customer.id, now=now)
     access = subscriptions.plan_access_for(session, customer_id=customer.id, catalog=catalog, now=now,
                                            grace=grace)
     subscription = (session.get(Subscription, access.subscription_id) if access.subscription_id is not None
@@ -110,7 +117,8 @@ def customer_state(
         for feature in catalog.features.values()
     ]
     return CustomerState(
-        host_user_id=customer.host_user_id, known=True, display_name=customer.name or customer.host_user_id,
+        host_user_id=customer.host_user_id, known=True, now=now,
+        display_name=customer.name or customer.host_user_id,
         email=customer.email, customer_id=customer.id,
         stripe_customer_id=customer.stripe_customer_id,
         plan=plan, access=access, subscription=subscription, pending_plan=pending, credits=credits,
@@ -133,7 +141,8 @@ def _new_user(host_user_id: str, *, catalog: Catalog, now: dt.datetime) -> Custo
     features = [FeatureUse(feature.key, feature.name, feature.credits, feature.key in plan.features, 0, 0,
                            feature.limit_per_period) for feature in catalog.features.values()]
     return CustomerState(
-        host_user_id=host_user_id, known=False, display_name=host_user_id, email=None, customer_id=None,
+        host_user_id=host_user_id, known=False, now=now, display_name=host_user_id, email=None,
+        customer_id=None,
         stripe_customer_id=None, plan=plan, access=access, subscription=None, pending_plan=None,
         credits=credits, features=features, holds=[], open_orders=[], ledger_position=0,
     )
@@ -145,3 +154,14 @@ def read_customer_state(container: Container, *, host_user_id: str) -> CustomerS
     with container.db.unit_of_work(read_only=True) as session:
         return customer_state(session, host_user_id=host_user_id, catalog=catalog, now=container.clock.now(),
                               grace=dt.timedelta(days=container.settings.past_due_grace_days))
+
+
+def read_usage_history(container: Container, *, host_user_id: str, months: int) -> list[ledger.UsageRow]:
+    """Usage per month and feature over the user's last `months` months, at the user's time (their Stripe
+    test clock's, in test mode); none for a user coinslot has not seen yet."""
+    with container.db.unit_of_work(read_only=True) as session:
+        customer = customers.get_by_host_user_id(session, host_user_id)
+        if customer is None:
+            return []
+        now = test_clocks.time_of(session, customer_id=customer.id, now=container.clock.now())
+        return ledger.history(session, customer_id=customer.id, months=months, now=now)

@@ -26,6 +26,7 @@ class StripeCustomerData:
     name: str | None
     metadata: dict[str, str]
     livemode: bool
+    test_clock_id: str | None = None  # test mode: the test clock the customer lives on
 
 
 def _customer(obj: Any) -> StripeCustomerData:
@@ -37,7 +38,14 @@ def _customer(obj: Any) -> StripeCustomerData:
         name=data.get("name"),
         metadata=dict(data.get("metadata") or {}),
         livemode=bool(data.get("livemode")),
+        test_clock_id=_clock_id(data.get("test_clock")),
     )
+
+
+def _clock_id(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return str(value["id"])
 
 
 def _quoted(value: str) -> str:

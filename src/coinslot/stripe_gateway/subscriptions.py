@@ -71,6 +71,7 @@ class StripeSubscriptionData:
     livemode: bool
     metadata: Mapping[str, str]
     latest_invoice_id: str | None = None  # the invoice of the last change or period
+    test_clock_id: str | None = None  # test mode: the test clock it runs on
 
     @property
     def first_item(self) -> StripeSubscriptionItemData | None:
@@ -113,6 +114,7 @@ def subscription_from_dict(data: Mapping[str, Any]) -> StripeSubscriptionData:
         livemode=bool(data.get("livemode")),
         metadata=dict(data.get("metadata") or {}),
         latest_invoice_id=_id(data.get("latest_invoice")),
+        test_clock_id=_id(data.get("test_clock")),
     )
 
 

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from coinslot.catalog.core import Catalog, CatalogItemRef
 from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
+from coinslot.ledger import ids as ledger_ids
 from coinslot.ledger import service as ledger_service
 from coinslot.models import Customer, Subscription
 from coinslot.outbound import service as outbox
@@ -61,6 +63,10 @@ def sync_subscription(
     """
     customer = _customer_of(session, snapshot)
     repository.lock_customer(session, customer.id)
+    if snapshot.test_clock_id is not None and customer.stripe_test_clock_id is None:
+        # A subscription made before the link knew of the clock: the customer lives on it too.
+        test_clocks.attach_clock(session, customer=customer, test_clock_id=snapshot.test_clock_id,
+                                 frozen_at=None, now=now)
     row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
     if row is not None and seen_at_ms < row.snapshot_at_ms:
         return row
@@ -113,7 +119,7 @@ def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemR
             f"subscription {snapshot.id} ({snapshot.status}) bills price {item.price_id}, which no plan "
             "of the catalog stands for: add the plan back to the catalog (or move the subscription to a "
             "catalog price), then replay the event",
-            code=PRICE_NOT_IN_CATALOG,
+            code=PRICE_NOT_IN_CATALOG, retriable=False,
         )
     return ref
 
@@ -130,7 +136,10 @@ def _copy_snapshot(
     elif row.pending_plan_key is not None and plan_key == row.pending_plan_key:
         plan_key = row.plan_key  # downgrade at period end: the paid-for plan lasts until then
     if snapshot.status == "past_due" and row.status != "past_due":
-        row.past_due_since = now
+        # Never before the period whose payment failed began: on a Stripe test clock, an advance's
+        # events may be applied before the clock's own time has moved (customers/test_clocks.py).
+        period_start = from_unix(item.current_period_start) if item else None
+        row.past_due_since = max(now, period_start) if period_start else now
     elif snapshot.status != "past_due":
         row.past_due_since = None
     row.status = snapshot.status
@@ -217,7 +226,7 @@ def record_paid_invoice(
         raise NotFound(
             f"invoice {invoice.id} was paid for subscription {row.stripe_subscription_id}, but its price "
             f"{line.price_id if line else None} stands for no plan of the catalog: no credits granted",
-            code=PRICE_NOT_IN_CATALOG,
+            code=PRICE_NOT_IN_CATALOG, retriable=False,
         )
     if _interval_of(row, line) == "year":
         # `credits_per_period` is a monthly allowance: the invoice grants the month it pays from
@@ -230,14 +239,14 @@ def record_paid_invoice(
     ledger_service.grant_period(
         session,
         customer_id=row.customer_id,
-        entry_id=f"invoice:{invoice.id}",
+        entry_id=ledger_ids.invoice_grant(invoice.id),
         credits=plan.credits_per_period,
         period_start=period_start,
         period_end=period_end,
         rollover_cap=plan.rollover_cap,
         unlimited=plan.unlimited,
         now=now,
-        source=f"subscription:{row.stripe_subscription_id}",
+        source=ledger_ids.subscription_source(row.stripe_subscription_id),
         renewal_grace=renewal_grace,
     )
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from coinslot.alerts import service as alerts
 from coinslot.analytics import console
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
 from coinslot.errors import NotFound
 from coinslot.models import Alert, Customer, LedgerEntry, Order, Subscription
-from coinslot.outbound import service as outbound
 from coinslot.overview import service as overview
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
@@ -81,5 +81,5 @@ class Pulse:
 
 
 def pulse(session: Session) -> Pulse:
-    open_alerts = outbound.list_alerts(session, unacknowledged_only=True, limit=10)
+    open_alerts = alerts.list_alerts(session, unacknowledged_only=True, limit=10)
     return Pulse(events.counts(session), open_alerts)

@@ -132,6 +132,7 @@ def load_billing(container: Container, *, host_user_id: str, catalog: Catalog) -
     with container.db.unit_of_work(read_only=True) as session:
         state = overview.customer_state(session, host_user_id=host_user_id, catalog=catalog, now=now,
                                         grace=grace)
+        now = state.now  # the customer's time (their Stripe test clock's, in test mode)
         usage = [] if state.customer_id is None else ledger.history(
             session, customer_id=state.customer_id, months=USAGE_MONTHS, now=now)
         orders = checkout.list_orders(session, host_user_id=host_user_id, limit=20)

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from coinslot import leases
 from coinslot.deps import Container
 from coinslot.models import SyncCursor
 from coinslot.outbound import service as outbox
+from coinslot.queue.runner import new_worker_id, start_loop_thread
 from coinslot.webhooks import repository
 from coinslot.webhooks.handlers import HANDLERS
 from coinslot.webhooks.inbox import store_event
@@ -97,7 +97,7 @@ def backfill_events(
 
     `min_interval_s`: skip (report `ran=False`) when a run finished less than this long ago.
     """
-    worker = worker or leases.new_worker_id()
+    worker = worker or new_worker_id()
     report = BackfillReport()
     livemode = container.gateway.livemode
     with container.db.unit_of_work() as session:
@@ -175,7 +175,7 @@ def start_backfill_loop(container: Container) -> Callable[[], None] | None:
     interval_s = container.settings.reconcile_interval_s
     if interval_s <= 0:
         return None
-    worker = leases.new_worker_id()
+    worker = new_worker_id()
 
     def loop(stop: threading.Event) -> None:
         while not stop.wait(min(interval_s, _LOOP_CHECK_S)):
@@ -184,4 +184,4 @@ def start_backfill_loop(container: Container) -> Callable[[], None] | None:
             except Exception:  # Stripe or the database unreachable: the next turn tries again
                 log.exception("backfill from Stripe's events list failed; trying again later")
 
-    return leases.start_loop_thread("coinslot-backfill", loop)
+    return start_loop_thread("coinslot-backfill", loop)

@@ -14,12 +14,17 @@ from typing import Any
 from ..hosted import base_url
 from ..pagination import list_object
 from ..store import new_id
+from .balance import adjust_balance
 from .context import Ctx
-from .objects import line_from_invoice_item, line_from_sub_item, price_of
+from .discount_math import apply_rules
+from .discounts import attach_to_invoice, consume_once
+from .metering import usage
+from .objects import is_metered, line_from_invoice_item, line_from_sub_item, line_from_usage, price_of
 from .periods import HOUR_S
 
-__all__ = ["add_pending_items", "finalize", "mark_paid", "mark_uncollectible", "new_invoice",
-           "recompute", "subscription_of", "void"]
+__all__ = ["Period", "add_item_lines", "add_pending_items", "finalize", "mark_paid",
+           "mark_uncollectible", "new_invoice", "recompute", "subscription_of", "usage_line",
+           "void"]
 
 # Stripe waits about an hour after invoice.created before finalizing a renewal.
 FINALIZE_DELAY_S = HOUR_S
@@ -37,7 +42,7 @@ def new_invoice(ctx: Ctx, customer: dict[str, Any], *, billing_reason: str, curr
                   "subscription_details": {"metadata": dict(subscription.get("metadata") or {}),
                                            "subscription": subscription["id"],
                                            "subscription_proration_date": None}}
-    return {
+    invoice: dict[str, Any] = {
         "id": invoice_id, "object": "invoice", "account_country": "US",
         "account_name": "stripesim", "account_tax_ids": None, "amount_due": 0,
         "amount_overpaid": 0, "amount_paid": 0, "amount_remaining": 0, "amount_shipping": 0,
@@ -76,6 +81,9 @@ def new_invoice(ctx: Ctx, customer: dict[str, Any], *, billing_reason: str, curr
         "total": 0, "total_discount_amounts": [], "total_excluding_tax": 0,
         "total_pretax_credit_amounts": [], "total_taxes": [], "webhooks_delivered_at": None,
     }
+    if subscription is not None:
+        attach_to_invoice(ctx, invoice, subscription, created)
+    return invoice
 
 
 def subscription_of(invoice: dict[str, Any]) -> str | None:
@@ -84,10 +92,32 @@ def subscription_of(invoice: dict[str, Any]) -> str | None:
     return sub_id if isinstance(sub_id, str) else None
 
 
-def add_item_lines(ctx: Ctx, invoice: dict[str, Any], items: list[dict[str, Any]]) -> None:
+Period = tuple[int, int]
+
+
+def add_item_lines(ctx: Ctx, invoice: dict[str, Any], items: list[dict[str, Any]],
+                   ended: dict[str, Period] | None = None) -> None:
+    """A line per item: licensed items bill their current period in advance; metered items
+    bill the usage of the period that just `ended` (by item id), or nothing yet."""
     for item in items:
+        lines = invoice["lines"]["data"]
+        if is_metered(item["price"]):
+            period = (ended or {}).get(item["id"])
+            lines.append(usage_line(ctx, invoice, item, period))
+            continue
         period = (item["current_period_start"], item["current_period_end"])
-        invoice["lines"]["data"].append(line_from_sub_item(ctx.store, invoice["id"], item, period))
+        lines.append(line_from_sub_item(ctx.store, invoice["id"], item, period))
+
+
+def usage_line(ctx: Ctx, invoice: dict[str, Any], item: dict[str, Any],
+               period: Period | None) -> dict[str, Any]:
+    """A metered item's line for the usage of `period` (None: a zero line for its period)."""
+    if period is None:
+        own = (int(item["current_period_start"]), int(item["current_period_end"]))
+        return line_from_usage(ctx.store, invoice["id"], item, own, 0)
+    meter = ctx.store.get("billing.meter", str(item["price"]["recurring"]["meter"]))
+    used = usage(ctx.store, meter, invoice["customer"], *period) if meter else 0
+    return line_from_usage(ctx.store, invoice["id"], item, period, used)
 
 
 def add_pending_items(ctx: Ctx, invoice: dict[str, Any], subscription_id: str | None) -> None:
@@ -104,12 +134,19 @@ def add_pending_items(ctx: Ctx, invoice: dict[str, Any], subscription_id: str | 
 
 
 def recompute(invoice: dict[str, Any]) -> None:
-    """Totals from the lines (no tax, no discounts: stripesim does not emulate them)."""
-    subtotal = sum(int(line["amount"]) for line in invoice["lines"]["data"])
-    invoice.update(subtotal=subtotal, subtotal_excluding_tax=subtotal, total=subtotal,
-                   total_excluding_tax=subtotal)
+    """Totals from the lines, less the invoice's discounts (`_discount_rules`, see
+    `billing.discounts`); no tax: stripesim does not emulate it."""
+    lines = invoice["lines"]["data"]
+    subtotal = sum(int(line["amount"]) for line in lines)
+    rules = invoice.get("_discount_rules") or []
+    taken = apply_rules(lines, rules, invoice["currency"])
+    invoice["total_discount_amounts"] = [{"amount": amount, "discount": rule["discount"]}
+                                         for rule, amount in zip(rules, taken, strict=True)]
+    total = subtotal - sum(taken)
+    invoice.update(subtotal=subtotal, subtotal_excluding_tax=subtotal, total=total,
+                   total_excluding_tax=total)
     if invoice["status"] == "draft":
-        invoice["amount_due"] = max(0, subtotal + invoice["starting_balance"])
+        invoice["amount_due"] = max(0, total + invoice["starting_balance"])
     invoice["amount_remaining"] = max(0, invoice["amount_due"] - invoice["amount_paid"])
 
 
@@ -128,7 +165,10 @@ def finalize(ctx: Ctx, invoice: dict[str, Any], at: int) -> None:
     sequence = int(customer.get("next_invoice_sequence") or 1)
     invoice["number"] = f"{customer.get('invoice_prefix', 'SIM')}-{sequence:04d}"
     customer["next_invoice_sequence"] = int(customer.get("next_invoice_sequence") or 1) + 1
-    customer["balance"] = invoice["ending_balance"]
+    applied = invoice["ending_balance"] - balance
+    if applied:
+        adjust_balance(ctx, customer, applied, kind="applied_to_invoice",
+                       currency=invoice["currency"], invoice=invoice["id"], at=at, announce=False)
     invoice["status"] = "open"
     invoice["automatically_finalizes_at"] = None
     invoice["status_transitions"]["finalized_at"] = at
@@ -140,6 +180,7 @@ def finalize(ctx: Ctx, invoice: dict[str, Any], at: int) -> None:
     if customer["balance"] != before["balance"]:
         ctx.emit_update("customer.updated", customer, before)
     ctx.emit("invoice.finalized", invoice)
+    consume_once(ctx, invoice, ctx.store.get("subscription", subscription_of(invoice) or ""))
     if invoice["amount_due"] == 0:
         mark_paid(ctx, invoice, at)
 
@@ -157,6 +198,12 @@ def mark_paid(ctx: Ctx, invoice: dict[str, Any], at: int, *, amount_paid: int | 
 
 
 def void(ctx: Ctx, invoice: dict[str, Any], at: int) -> None:
+    """→ void; a customer balance the invoice had used is given back."""
+    applied = int(invoice.get("ending_balance") or 0) - int(invoice["starting_balance"])
+    if applied and invoice["status"] in ("open", "uncollectible"):
+        adjust_balance(ctx, ctx.customer(invoice["customer"]), -applied,
+                       kind="unapplied_from_invoice", currency=invoice["currency"],
+                       invoice=invoice["id"], at=at)
     invoice["status"] = "void"
     invoice["next_payment_attempt"] = None
     invoice["amount_remaining"] = 0

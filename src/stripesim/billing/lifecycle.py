@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from .context import Ctx
-from .invoicing import add_item_lines, add_pending_items, finalize, new_invoice, recompute, void
-from .objects import product_name
+from .invoicing import (
+    Period,
+    add_item_lines,
+    add_pending_items,
+    finalize,
+    new_invoice,
+    recompute,
+    void,
+)
+from .objects import is_metered, product_name
 from .payment import ensure_intent, pay_invoice
 from .periods import HOUR_S
 from .subscription_shape import item_period_end, period_end_of
@@ -59,9 +67,37 @@ def _roll_items(sub: dict[str, Any], at: int) -> None:
         item["current_period_end"] = item_period_end(sub["billing_cycle_anchor"], item["price"], at)
 
 
+def _ended_periods(sub: dict[str, Any], at: int) -> dict[str, Period]:
+    """The period each metered item ends at `at` (its usage is billed now, in arrears)."""
+    return {item["id"]: (int(item["current_period_start"]), at)
+            for item in sub["items"]["data"] if is_metered(item["price"])}
+
+
+def _final_usage_invoice(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
+    """A subscription ending at its period end still bills that period's metered usage."""
+    ended = _ended_periods(sub, at)
+    if sub["status"] not in ("active", "past_due") or not ended:
+        return
+    customer = ctx.customer(sub["customer"])
+    previous_start = min(int(i["current_period_start"]) for i in sub["items"]["data"])
+    invoice = new_invoice(ctx, customer, billing_reason="subscription_cycle",
+                          currency=sub["currency"], created=at, period=(previous_start, at),
+                          subscription=sub, auto_finalize=True)
+    metered = [i for i in sub["items"]["data"] if i["id"] in ended]
+    add_item_lines(ctx, invoice, metered, ended)
+    add_pending_items(ctx, invoice, sub["id"])
+    recompute(invoice)
+    if invoice["total"] <= 0:
+        return
+    ctx.store.insert(invoice)
+    sub["latest_invoice"] = invoice["id"]
+    ctx.emit("invoice.created", invoice)
+
+
 def renew(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
     """The period ends at `at`: cancel, end the trial, or roll over and draft the invoice."""
     if sub["cancel_at_period_end"] or (sub["cancel_at"] is not None and sub["cancel_at"] <= at):
+        _final_usage_invoice(ctx, sub, at)
         cancel(ctx, sub, at, reason="cancellation_requested")
         return
     before = ctx.snapshot(sub)
@@ -81,6 +117,7 @@ def renew(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
             ctx.emit("customer.subscription.paused", sub)
             return
         sub["status"] = "active"
+    ended = _ended_periods(sub, at)
     _roll_items(sub, at)
     ctx.store.touch()
     ctx.emit_update("customer.subscription.updated", sub, before)
@@ -90,7 +127,7 @@ def renew(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
                           currency=sub["currency"], created=at, period=(previous_start, at),
                           subscription=sub, auto_finalize=auto)
     invoice["auto_advance"] = auto
-    add_item_lines(ctx, invoice, sub["items"]["data"])
+    add_item_lines(ctx, invoice, sub["items"]["data"], ended)
     add_pending_items(ctx, invoice, sub["id"])
     recompute(invoice)
     ctx.store.insert(invoice)

@@ -15,8 +15,9 @@ from ..store import new_id
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["describe_price", "invoice_item", "line_from_invoice_item", "line_from_sub_item",
-           "plan_from_price", "price_of", "pricing", "subscription_item"]
+__all__ = ["describe_price", "invoice_item", "is_metered", "line_from_invoice_item",
+           "line_from_sub_item", "line_from_usage", "plan_from_price", "price_of", "pricing",
+           "quantity_of", "subscription_item"]
 
 
 def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
@@ -52,16 +53,29 @@ register_current("price", _current_price)
 register_current("plan", _current_plan)
 
 
+def is_metered(price: dict[str, Any]) -> bool:
+    """A price billed in arrears from a meter's usage (no quantity of its own)."""
+    return (price.get("recurring") or {}).get("usage_type") == "metered"
+
+
+def quantity_of(item: dict[str, Any]) -> int:
+    """A subscription item's quantity; metered items have none (0 for the arithmetic)."""
+    return int(item.get("quantity") or 0)
+
+
 def subscription_item(price: dict[str, Any], *, subscription_id: str, quantity: int,
                       created: int, period_start: int, period_end: int,
                       metadata: dict[str, str] | None = None) -> dict[str, Any]:
-    return {
+    item: dict[str, Any] = {
         "id": new_id("si", 14), "object": "subscription_item", "billing_thresholds": None,
         "created": created, "current_period_end": period_end,
         "current_period_start": period_start, "discounts": [], "metadata": metadata or {},
         "plan": plan_from_price(price), "price": copy.deepcopy(price), "quantity": quantity,
         "subscription": subscription_id, "tax_rates": [],
     }
+    if is_metered(price):
+        del item["quantity"]  # usage, not a quantity, decides what a metered item bills
+    return item
 
 
 def product_name(store: Store, price: dict[str, Any]) -> str:
@@ -157,7 +171,7 @@ def line_from_sub_item(store: Store, invoice_id: str, item: dict[str, Any],
                        period: tuple[int, int]) -> dict[str, Any]:
     """A subscription line billing `item` for `period` (no proration)."""
     price = item["price"]
-    quantity = int(item["quantity"])
+    quantity = quantity_of(item)
     return _line(
         invoice_id=invoice_id, amount=int(price.get("unit_amount") or 0) * quantity,
         currency=price["currency"], description=describe_price(store, price, quantity),
@@ -167,6 +181,17 @@ def line_from_sub_item(store: Store, invoice_id: str, item: dict[str, Any],
                 "subscription_item_details": {
                     "invoice_item": None, "proration": False, "proration_details": None,
                     "subscription": item["subscription"], "subscription_item": item["id"]}})
+
+
+def line_from_usage(store: Store, invoice_id: str, item: dict[str, Any],
+                    period: tuple[int, int], usage: int) -> dict[str, Any]:
+    """A metered item's line: the usage of `period` (billed in arrears) × the unit amount."""
+    line = line_from_sub_item(store, invoice_id, item, period)
+    price = item["price"]
+    amount = int(price.get("unit_amount") or 0) * usage
+    line.update(amount=amount, subtotal=amount, quantity=usage, quantity_decimal=str(usage),
+                description=describe_price(store, price, usage))
+    return line
 
 
 def line_from_invoice_item(invoice_id: str, ii: dict[str, Any],

@@ -66,13 +66,22 @@ def _error(pi: dict[str, Any], pm: dict[str, Any], result: Outcome,
 
 
 def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
-            authenticated: bool = False, off_session: bool = False) -> Outcome:
-    """Charge `pm` for `pi`. `authenticated` = the customer passed 3DS for this intent."""
+            authenticated: bool = False, off_session: bool = False,
+            decline_if_action: bool = False) -> Outcome:
+    """Charge `pm` for `pi`. `authenticated` = the customer passed 3DS for this intent;
+    `off_session` = the customer is not there (a card set up for it may skip 3DS).
+    `decline_if_action`: a card still asking for authentication is declined with
+    `authentication_required` (the intent back to `requires_payment_method`), as Stripe does
+    for a PaymentIntent confirmed with `off_session=true` or `error_on_requires_action`;
+    otherwise the intent waits in `requires_action` (invoices: `payment_action_required`)."""
     at = ctx.now(pi.get("customer"))
     result = card_behaviour(pm, off_session=off_session)
     if authenticated and result.outcome == "requires_action":
         result = Outcome("succeed")
         mark_authenticated(pm)
+    if decline_if_action and result.outcome == "requires_action":
+        result = Outcome("decline", code=result.code, decline_code=result.decline_code,
+                         message=result.message)
     pi["payment_method"] = pm["id"]
     if result.outcome == "requires_action":
         pi.update(status="requires_action", last_payment_error=None, next_action={
@@ -88,6 +97,7 @@ def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
     if result.succeeds:
         pi.update(status="succeeded", amount_received=pi["amount"], last_payment_error=None)
         ctx.store.touch()
+        _save_for_later(ctx, pi, pm, authenticated=authenticated)
         ctx.emit("charge.succeeded", charge)
         ctx.emit("payment_intent.succeeded", pi)
         _after_success(ctx, pi, at)
@@ -98,6 +108,21 @@ def confirm(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
         ctx.emit("charge.failed", charge)
         ctx.emit("payment_intent.payment_failed", pi)
     return result
+
+
+def _save_for_later(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
+                    authenticated: bool) -> None:
+    """`setup_future_usage`: a successful payment also saves the card on the intent's
+    customer (and, once authenticated, sets it up for later off-session payments)."""
+    from ..resources.payment_methods import attach_payment_method
+
+    if not pi.get("setup_future_usage") or not pi.get("customer"):
+        return
+    if pm.get("customer") is None:
+        attach_payment_method(ctx.as_call("/v1/payment_intents"), pm["id"],
+                              ctx.customer(pi["customer"]))
+    if authenticated:
+        mark_authenticated(pm)
 
 
 def _after_success(ctx: Ctx, pi: dict[str, Any], at: int) -> None:

@@ -7,6 +7,10 @@ once (billing_reason subscription_update). none: no proration. Amounts are
 prorated to the second and rounded to the nearest minor unit.
 A change of interval restarts the billing cycle now and bills the new
 period in full at once, minus the credit.
+
+Items added mid-period are debited for the rest of the period, items removed
+are credited for the unused time; each item prorates on its own (one pending
+invoice item per item), as Stripe does.
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ from typing import Any
 
 from .context import Ctx
 from .lifecycle import invoice_now
-from .objects import invoice_item, plan_from_price
+from .objects import invoice_item, plan_from_price, quantity_of
 from .subscription_shape import item_period_end
 
-__all__ = ["BEHAVIOURS", "Proration", "change_item", "invoice_change", "proration_amounts",
-           "same_cycle"]
+__all__ = ["BEHAVIOURS", "INTERVAL_MISMATCH", "Proration", "add_item", "addition_amount",
+           "change_item", "cycle_of", "invoice_change", "proration_amounts", "removal_amount",
+           "remove_item", "same_cycle"]
 
 BEHAVIOURS = ("create_prorations", "always_invoice", "none")
+# stripesim bills one cycle per subscription (Stripe's classic rule); mixed intervals need
+# flexible-mode item periods, which it does not emulate.
+INTERVAL_MISMATCH = ("Currency and interval fields must match across all plans on this "
+                     "subscription. Found mismatch in interval field.")
 
 
 def _share(amount: int, remaining: int, length: int) -> int:
@@ -61,7 +70,7 @@ def proration_amounts(item: dict[str, Any], price: dict[str, Any], quantity: int
                       at: int) -> list[Proration]:
     """The credit for the unused time of the item's current price and, on the same
     cycle, the debit for the rest of the period on `price` × `quantity`."""
-    old_price, old_quantity = item["price"], int(item["quantity"])
+    old_price, old_quantity = item["price"], quantity_of(item)
     start, end = int(item["current_period_start"]), int(item["current_period_end"])
     found: list[Proration] = []
     credit = -_share(_unit(old_price) * old_quantity, end - at, end - start)
@@ -104,3 +113,54 @@ def invoice_change(ctx: Ctx, sub: dict[str, Any], at: int, what: str | None) -> 
         invoice_now(ctx, sub, at, billing_reason="subscription_update", with_item_lines=True)
 
 
+
+
+def cycle_of(sub: dict[str, Any]) -> tuple[int, int]:
+    """The subscription's current billing period (its items share it)."""
+    items = sub["items"]["data"]
+    return (min(int(i["current_period_start"]) for i in items),
+            min(int(i["current_period_end"]) for i in items))
+
+
+def addition_amount(price: dict[str, Any], quantity: int, cycle: tuple[int, int], at: int) -> int:
+    """What an item added at `at` costs for the rest of the period."""
+    start, end = cycle
+    return _share(_unit(price) * quantity, end - at, end - start)
+
+
+def removal_amount(item: dict[str, Any], at: int) -> int:
+    """The credit (negative) for the unused time of an item removed at `at`."""
+    start, end = int(item["current_period_start"]), int(item["current_period_end"])
+    return -_share(_unit(item["price"]) * quantity_of(item), end - at, end - start)
+
+
+def _prorates(sub: dict[str, Any], behaviour: str) -> bool:
+    return behaviour != "none" and sub["status"] in ("active", "past_due")
+
+
+def add_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], *, at: int,
+             behaviour: str) -> str | None:
+    """Put `item` (built by the caller, on the subscription's cycle) on `sub`; debit the rest
+    of the period. Returns "prorations" when the change is to be invoiced now."""
+    cycle = cycle_of(sub)
+    item.update(current_period_start=cycle[0], current_period_end=cycle[1])
+    sub["items"]["data"].append(item)
+    if not _prorates(sub, behaviour):
+        return None
+    amount = addition_amount(item["price"], quantity_of(item), cycle, at)
+    if amount:
+        _proration_item(ctx, sub, item, item["price"], quantity_of(item), amount, at,
+                        unused=False)
+    return "prorations" if behaviour == "always_invoice" else None
+
+
+def remove_item(ctx: Ctx, sub: dict[str, Any], item: dict[str, Any], *, at: int,
+                behaviour: str) -> str | None:
+    """Take `item` off `sub`; credit its unused time."""
+    if _prorates(sub, behaviour):
+        amount = removal_amount(item, at)
+        if amount:
+            _proration_item(ctx, sub, item, item["price"], quantity_of(item), amount, at,
+                            unused=True)
+    sub["items"]["data"] = [i for i in sub["items"]["data"] if i["id"] != item["id"]]
+    return "prorations" if _prorates(sub, behaviour) and behaviour == "always_invoice" else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from . import discounts
 from .context import Ctx
 from .dunning import end_of_window
 from .invoicing import finalize
@@ -32,7 +33,8 @@ def _on_clock(obj: dict[str, Any], clock_id: str | None) -> bool:
     return obj.get("test_clock") == clock_id
 
 
-def _subscription_due(sub: dict[str, Any]) -> list[Due]:
+def _subscription_due(sub: dict[str, Any], expiry_due_of: Callable[[dict[str, Any]],
+                      list[tuple[int, str]]]) -> list[Due]:
     due: list[Due] = []
     status = sub["status"]
     if status in _LIVE:
@@ -43,10 +45,18 @@ def _subscription_due(sub: dict[str, Any]) -> list[Due]:
     if status == "incomplete":
         due.append((int(sub["created"]) + INCOMPLETE_EXPIRY_S, 3,
                     lambda ctx, at: expire_incomplete(ctx, sub, at)))
+    if status in _LIVE or status == "paused":
+        for end, discount_id in expiry_due_of(sub):
+            due.append((end, 5, _discount_ender(sub, discount_id)))
     if status == "trialing" and sub["trial_end"] and not sub.get("_trial_will_end_sent"):
         when = max(int(sub["trial_end"]) - TRIAL_WILL_END_S, int(sub["created"]))
         due.append((when, 4, lambda ctx, at: trial_will_end(ctx, sub)))
     return due
+
+
+def _discount_ender(sub: dict[str, Any], discount_id: str) -> Callable[[Ctx, int], None]:
+    """A repeating discount ends before the renewal due at the same moment (order 5 < 6)."""
+    return lambda ctx, at: discounts.remove(ctx, sub, discount_id)
 
 
 def _invoice_due(invoice: dict[str, Any]) -> list[Due]:
@@ -77,7 +87,7 @@ def due_items(ctx: Ctx, clock_id: str | None) -> list[Due]:
     due: list[Due] = []
     for sub in store.all("subscription"):
         if _on_clock(sub, clock_id):
-            due.extend(_subscription_due(sub))
+            due.extend(_subscription_due(sub, lambda s: discounts.expiry_due(ctx, s)))
     for invoice in store.all("invoice"):
         if _on_clock(invoice, clock_id) and invoice.get("status") in ("draft", "open"):
             due.extend(_invoice_due(invoice))

@@ -124,7 +124,7 @@ def _line(item: dict[str, Any], trial_days: int) -> LineView:
     currency = str(item["currency"])
     recurring = price.get("recurring")
     return LineView(
-        name=str(item.get("description") or "Item"), quantity=int(item["quantity"]),
+        name=str(item.get("description") or "Item"), quantity=int(item.get("quantity") or 1),
         unit_amount=format_minor(int(price.get("unit_amount") or 0), currency),
         amount=format_minor(int(item["amount_subtotal"]), currency),
         billed=billed_text(recurring),

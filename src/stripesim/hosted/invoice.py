@@ -19,7 +19,7 @@ from ..sim import Sim
 from .card_tiles import card_label
 from .render import business_name, format_date, locked, message, page
 
-__all__ = ["asgi_routes", "invoice_pdf"]
+__all__ = ["asgi_routes", "invoice_pdf", "pdf_document"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,11 @@ def invoice_pdf(invoice: dict[str, Any]) -> bytes:
     text += ["", f"Total: {format_minor(int(invoice['total']), currency)}",
              f"Amount due: {format_minor(int(invoice['amount_due']), currency)}",
              f"Amount paid: {format_minor(int(invoice['amount_paid']), currency)}"]
+    return pdf_document(text)
+
+
+def pdf_document(text: list[str]) -> bytes:
+    """A minimal valid PDF 1.4 of one page showing `text`, one line each (credit notes too)."""
     shown = " ".join(f"({_escape(line)}) Tj T*" for line in text)
     # WinAnsiEncoding is Windows-1252: "€" and "•" have a byte there, which latin-1 lacks.
     stream = f"BT /F1 11 Tf 14 TL 50 800 Td {shown} ET".encode("cp1252", "replace")

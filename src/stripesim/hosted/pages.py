@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..billing import checkout as flow
+from ..billing.checkout_discounts import enter_code
 from ..billing.context import Ctx, ensure_writable
 from ..errors import StripeError
 from ..routing import Call
@@ -109,21 +110,25 @@ def _pay(sim: Sim, session_id: str, form: dict[str, str]) -> Response:
             return _closed(sim, session)
         if form.get("action") == "apply_promotion_code":
             return _apply_promotion_code(sim, session, form)
+        # An empty choice means "no card": a session collecting one only if required.
+        chosen = form.get("payment_method")
         try:
             ensure_writable(sim.store, session["customer"])
             outcome = flow.complete(Ctx(sim, _call(sim, "/c/pay")), session,
-                                    form.get("payment_method") or PAY_CARDS[0].alias,
+                                    None if chosen == "" else chosen or PAY_CARDS[0].alias,
                                     email=form.get("email") or None, name=form.get("name") or None)
         except StripeError as exc:
             return _pay_page(sim, session, status=exc.http_status, form=form, error=exc.message)
         sim.store.save()
         if outcome == "complete":
             return RedirectResponse(_success_url(session), status_code=303)
-        pi_id = session["payment_intent"] or _invoice_intent(sim, session)
-        if pi_id is None:  # e.g. a setup-mode session whose card needs authenticating
+        # The intent waiting for 3D Secure: the SetupIntent (setup mode) or the PaymentIntent.
+        intent_id = (session["setup_intent"] or session["payment_intent"]
+                     or _invoice_intent(sim, session))
+        if intent_id is None:
             return message("Authentication needed", "This card needs authentication, which "
                            "stripesim cannot show for this session.", 409)
-        return RedirectResponse(f"/c/3ds/{pi_id}?{urlencode({'session': session_id})}",
+        return RedirectResponse(f"/c/3ds/{intent_id}?{urlencode({'session': session_id})}",
                                 status_code=303)
 
 
@@ -141,10 +146,14 @@ def _apply_promotion_code(sim: Sim, session: dict[str, Any], form: dict[str, str
              if str(p.get("code", "")).lower() == code.lower() and p.get("active", True)]
     if not code or not found:
         return _pay_page(sim, session, status=400, form=form, field_error="This code is invalid.")
-    # The discount arithmetic belongs to the billing engine (coupons on Checkout, issue 16):
-    # until it applies promotion codes to sessions, a valid code is refused out loud.
-    return _pay_page(sim, session, status=400, form=form,
-                     field_error="stripesim does not apply promotion codes to Checkout yet.")
+    try:
+        # The code's restrictions and the discount's arithmetic: the billing engine's.
+        enter_code(Ctx(sim, _call(sim, "/c/pay")), session, code)
+    except StripeError as exc:
+        return _pay_page(sim, session, status=exc.http_status, form=form,
+                         field_error=exc.message)
+    sim.store.save()
+    return _pay_page(sim, session, form=form)
 
 
 def _invoice_intent(sim: Sim, session: dict[str, Any]) -> str | None:
@@ -167,11 +176,17 @@ def pay_cancel(request: Request) -> Response:
     return RedirectResponse(session.get("cancel_url") or "/", status_code=303)
 
 
+def _intent(sim: Sim, intent_id: str) -> dict[str, Any] | None:
+    """A PaymentIntent, or a SetupIntent (`seti_`: a card being set up in setup mode)."""
+    kind = "setup_intent" if intent_id.startswith("seti_") else "payment_intent"
+    return sim.store.get(kind, intent_id)
+
+
 @locked
 def three_ds_page(request: Request) -> Response:
     """Stripe's test 3D Secure page: the bank's challenge, passed or failed with one click."""
     sim = _sim(request)
-    pi = sim.store.get("payment_intent", request.path_params["id"])
+    pi = _intent(sim, request.path_params["id"])
     if pi is None:
         return message("Not found", "There is no payment at this address.", 404)
     business = business_name(sim.store)
@@ -189,14 +204,15 @@ def three_ds_page(request: Request) -> Response:
 
 
 def _authenticate(sim: Sim, pi_id: str, session_id: str, succeed: bool) -> Response:
-    from ..resources.payment_intents import authenticate
+    from ..resources import payment_intents, setup_intents
 
     with sim.store.lock:
-        pi = sim.store.get("payment_intent", pi_id)
+        pi = _intent(sim, pi_id)
         if pi is None:
             return message("Not found", "There is no payment at this address.", 404)
+        resource = setup_intents if pi["object"] == "setup_intent" else payment_intents
         try:
-            authenticate(_call(sim, "/c/3ds"), pi, succeed)
+            resource.authenticate(_call(sim, "/c/3ds"), pi, succeed)
         except StripeError as exc:
             return message("Cannot authenticate", exc.message, 400)
         sim.store.save()

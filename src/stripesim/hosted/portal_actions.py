@@ -90,7 +90,7 @@ def proposed_change(portal: Portal) -> tuple[dict[str, Any], dict[str, Any], dic
         raise InvalidRequestError(f"No such subscription item: '{wanted.get('id')}'")
     price = portal.sim.store.require("price", wanted.get("price") or item["price"]["id"],
                                      param="price")
-    return sub, item, price, int(wanted.get("quantity") or item["quantity"])
+    return sub, item, price, int(wanted.get("quantity") or item.get("quantity") or 1)
 
 
 def _update(portal: Portal, sub: dict[str, Any], params: dict[str, Any]) -> None:
@@ -127,7 +127,7 @@ def _switch(portal: Portal, form: dict[str, str]) -> str:
     item = sub["items"]["data"][0]
     if item["price"]["id"] == form["price"]:
         raise InvalidRequestError("You are already on this plan.", param="price")
-    _change_items(portal, sub, item, form["price"], int(item["quantity"]))
+    _change_items(portal, sub, item, form["price"], int(item.get("quantity") or 1))
     return "plan_updated"
 
 

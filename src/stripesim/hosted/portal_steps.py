@@ -83,7 +83,7 @@ def confirm_step(portal: Portal, sub_id: str, price_id: str, *, error: str | Non
         return update_step(portal, sub_id, error="That is already your plan.", status=400)
     price = store.require("price", price_id)
     preview = views.preview_change(portal.sim, portal.config, sub, item, price,
-                                   int(item["quantity"]))
+                                   int(item.get("quantity") or 1))
     return _render(portal, "portal/confirm.html", status=status, confirm=preview,
                    action="switch", back=f"{base(portal)}/subscriptions/{sub_id}/update",
                    error=error)

@@ -141,7 +141,7 @@ def subscription_view(store: Store, sub: dict[str, Any]) -> SubscriptionView:
     return SubscriptionView(
         id=sub["id"], status=sub["status"], status_label=label,
         plan_name=product_name(store, item["price"]), price_id=item["price"]["id"],
-        item_id=item["id"], price_text=_price_text(item["price"], int(item["quantity"])),
+        item_id=item["id"], price_text=_price_text(item["price"], int(item.get("quantity") or 1)),
         period_text=period, cancel_at_period_end=bool(sub["cancel_at_period_end"]),
         card=card_label(str(card["brand"]), str(card["last4"])) if card else "",
         card_brand=str(card.get("brand") or ""), cancel_date=format_date(end))
@@ -179,7 +179,7 @@ def preview_change(sim: Sim, config: dict[str, Any], sub: dict[str, Any], item: 
     store = sim.store
     customer = store.require("customer", sub["customer"])
     behaviour = config["features"]["subscription_update"]["proration_behavior"]
-    preview = preview_invoice(Ctx(sim), customer, sub, changes=[(item["id"], price, quantity)],
+    preview = preview_invoice(Ctx(sim), customer, sub, changes=[("change", item["id"], price, quantity)],
                               behaviour=behaviour, at=store.now_for(sub["customer"]))
     currency = str(preview["currency"])
     prorations = [line for line in preview["lines"]["data"] if _is_proration(line)]

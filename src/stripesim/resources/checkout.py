@@ -7,7 +7,10 @@ import copy
 from typing import Any
 
 from ..billing import checkout as flow
+from ..billing import discounts
+from ..billing.checkout_discounts import enter_code, set_session_discounts
 from ..billing.context import Ctx, clock_of, ensure_writable
+from ..billing.objects import is_metered
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..expand import register_expander
 from ..hosted import remember_base_url
@@ -17,6 +20,7 @@ from ..routing import Call, Router
 from ..store import new_id
 from .customers import live_customer
 from .prices import create_price
+from .subscriptions import missing_payment_method
 
 __all__ = ["control_router", "router"]
 
@@ -29,7 +33,7 @@ _CREATE = {"mode", "line_items", "customer", "customer_email", "client_reference
            "ui_mode", "locale", "billing_address_collection", "discounts", "invoice_creation",
            "phone_number_collection", "submit_type", "return_url", "tax_id_collection",
            "consent_collection", "customer_update", "payment_method_collection",
-           "saved_payment_method_options", "currency"}
+           "saved_payment_method_options", "currency", "setup_intent_data"}
 _MIN_EXPIRY_S, _MAX_EXPIRY_S = 30 * 60, 24 * 3600
 
 
@@ -48,11 +52,18 @@ def _line_items(call: Call, mode: str, raw_items: list[Any]) -> list[dict[str, A
         else:
             price = call.store.require("price", require(raw, "price") if "price" in raw else
                                        require({}, f"{param}[price]"), param=f"{param}[price]")
-        quantity = get_int(raw, "quantity", 1, minimum=1, param=f"{param}[quantity]") or 1
+        quantity: int | None = get_int(raw, "quantity", 1, minimum=1,
+                                       param=f"{param}[quantity]") or 1
         if mode == "payment" and price.get("recurring"):
             raise InvalidRequestError(
                 "You must specify `mode=subscription` to use recurring prices.", param=param)
-        amount = int(price.get("unit_amount") or 0) * quantity
+        if is_metered(price):  # billed later from its meter: nothing to pay now
+            if raw.get("quantity") not in (None, ""):
+                raise InvalidRequestError(
+                    f"Quantity should not be specified where usage_type is `metered`. Remove "
+                    f"quantity from `{param}`.", param=f"{param}[quantity]")
+            quantity = None
+        amount = int(price.get("unit_amount") or 0) * (quantity or 0)
         product = call.store.get("product", str(price.get("product"))) or {}
         items.append({
             "id": new_id("li"), "object": "item", "adjustable_quantity": None,
@@ -84,9 +95,6 @@ def create(call: Call) -> dict[str, Any]:
     mode = get_str(params, "mode", choices=("payment", "subscription", "setup"))
     if mode is None:
         require(params, "mode")
-    if mode == "setup":
-        raise InvalidRequestError("stripesim does not emulate setup-mode Checkout Sessions.",
-                                  param="mode")
     customer_id = get_str(params, "customer") or None
     if customer_id:
         live_customer(call.store, customer_id, param="customer")
@@ -94,15 +102,33 @@ def create(call: Call) -> dict[str, Any]:
         if params.get("customer_email"):
             raise InvalidRequestError("You may only specify one of these parameters: customer, "
                                       "customer_email.", param="customer_email")
-    items = _line_items(call, str(mode), get_list(params, "line_items") or [])
+    if mode == "setup":
+        items = _no_line_items(params)
+        currency = (get_str(params, "currency") or "").lower() or None
+        total: int | None = None
+    else:
+        items = _line_items(call, str(mode), get_list(params, "line_items") or [])
+        currency = items[0]["currency"]
+        total = sum(i["amount_total"] for i in items)
     now = call.store.now_for(customer_id)
     session_id = new_id("cs_test", 58)
-    total = sum(i["amount_total"] for i in items)
+    ctx = Ctx(call.sim, call)
+    allow_codes = get_bool(params, "allow_promotion_codes")
+    if allow_codes and params.get("discounts"):
+        raise InvalidRequestError("You may only specify one of these parameters: "
+                                  "allow_promotion_codes, discounts.", param="discounts")
+    raw_discounts = get_list(params, "discounts") or []
+    if len(raw_discounts) > 1 or (raw_discounts and mode == "setup"):
+        raise InvalidRequestError("A Checkout Session takes at most one discount, and none in "
+                                  "setup mode.", param="discounts")
+    redemptions = discounts.resolve(ctx, raw_discounts, param="discounts",
+                                    customer_id=customer_id, currency=currency,
+                                    amount=total, at=now)
     tax = get_dict(params, "automatic_tax") or {}
     session: dict[str, Any] = {
         "id": session_id, "object": NOUN,
         "adaptive_pricing": {"enabled": False}, "after_expiration": None,
-        "allow_promotion_codes": get_bool(params, "allow_promotion_codes"),
+        "allow_promotion_codes": allow_codes,
         "amount_subtotal": total, "amount_total": total,
         "automatic_tax": {"enabled": bool(get_bool(tax, "enabled", False,
                                                    param="automatic_tax[enabled]")),
@@ -112,33 +138,39 @@ def create(call: Call) -> dict[str, Any]:
         "client_reference_id": get_str(params, "client_reference_id") or None,
         "client_secret": None, "collected_information": None,
         "consent": None, "consent_collection": None, "created": now,
-        "currency": items[0]["currency"], "currency_conversion": None, "custom_fields": [],
+        "currency": currency, "currency_conversion": None, "custom_fields": [],
         "custom_text": {"after_submit": None, "shipping_address": None, "submit": None,
                         "terms_of_service_acceptance": None},
         "customer": customer_id, "customer_account": None,
-        "customer_creation": (get_str(params, "customer_creation") or "if_required")
-        if mode == "payment" and not customer_id else None,
+        "customer_creation": get_str(params, "customer_creation", "if_required",
+                                     choices=("always", "if_required"))
+        if mode in ("payment", "setup") and not customer_id else None,
         "customer_details": None, "customer_email": get_str(params, "customer_email") or None,
         "discounts": [], "expires_at": _expires_at(params, now),
         "integration_identifier": None, "invoice": None, "invoice_creation": None,
         "livemode": False, "locale": get_str(params, "locale") or None,
         "managed_payments": None, "metadata": merge_metadata({}, params.get("metadata")),
         "mode": mode, "origin_context": None, "payment_intent": None, "payment_link": None,
-        "payment_method_collection": "always" if mode == "subscription" else None,
+        "payment_method_collection": _collection(params, mode),
         "payment_method_configuration_details": None, "payment_method_options": {},
-        "payment_method_types": ["card"], "payment_status": "unpaid", "permissions": None,
+        "payment_method_types": ["card"],
+        "payment_status": "no_payment_required" if mode == "setup" else "unpaid",
+        "permissions": None,
         "phone_number_collection": {"enabled": False}, "recovered_from": None,
         "saved_payment_method_options": None, "setup_intent": None,
         "shipping_address_collection": None, "shipping_cost": None, "shipping_options": [],
         "status": "open", "submit_type": get_str(params, "submit_type") or None,
         "subscription": None, "success_url": get_str(params, "success_url") or None,
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "total_details": None if mode == "setup" else {"amount_discount": 0, "amount_shipping": 0,
+                                                        "amount_tax": 0},
         "ui_mode": "hosted_page",
         "url": f"{remember_base_url(call.store, call.headers)}/c/pay/{session_id}",
         "wallet_options": None,
         "_line_items": items, "_clock": clock_of(call.store, customer_id),
         "_subscription_data": _sub_data(params), "_payment_intent_data": _pi_data(params),
+        "_setup_intent_data": _setup_data(params),
     }
+    set_session_discounts(ctx, session, redemptions)
     call.store.insert(session)
     return session
 
@@ -149,7 +181,40 @@ def _sub_data(params: dict[str, Any]) -> dict[str, Any]:
                    param="subscription_data[trial_period_days]")
     return {"metadata": merge_metadata({}, data.get("metadata"),
                                        param="subscription_data[metadata]"),
-            "trial_period_days": days, "description": data.get("description") or None}
+            "trial_period_days": days, "description": data.get("description") or None,
+            "missing_payment_method": missing_payment_method(data, "trial_settings",
+                                                             "subscription_data")}
+
+
+def _collection(params: dict[str, Any], mode: str | None) -> str | None:
+    """`payment_method_collection`: `if_required` lets a subscription with nothing due now
+    (a trial, a 100% discount) start without a card."""
+    chosen = get_str(params, "payment_method_collection", choices=("always", "if_required"))
+    if chosen and mode != "subscription":
+        raise InvalidRequestError("`payment_method_collection` can only be used in "
+                                  "`subscription` mode.", param="payment_method_collection")
+    return (chosen or "always") if mode == "subscription" else None
+
+
+def _no_line_items(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Setup mode saves a card: it has nothing to sell."""
+    if params.get("line_items"):
+        raise InvalidRequestError("You cannot pass `line_items` in `setup` mode.",
+                                  param="line_items")
+    for key in ("subscription_data", "payment_intent_data"):
+        if params.get(key):
+            raise InvalidRequestError(f"You cannot pass `{key}` in `setup` mode.", param=key)
+    return []
+
+
+def _setup_data(params: dict[str, Any]) -> dict[str, Any]:
+    data = get_dict(params, "setup_intent_data") or {}
+    if data and params.get("mode") != "setup":
+        raise InvalidRequestError("You can only pass `setup_intent_data` in `setup` mode.",
+                                  param="setup_intent_data")
+    return {"metadata": merge_metadata({}, data.get("metadata"),
+                                       param="setup_intent_data[metadata]"),
+            "description": data.get("description") or None}
 
 
 def _pi_data(params: dict[str, Any]) -> dict[str, Any]:
@@ -216,15 +281,28 @@ def list_sessions(call: Call) -> dict[str, Any]:
 
 @control_router.post("/_sim/checkout/sessions/{id}/complete")
 def complete(call: Call) -> dict[str, Any]:
-    """Pay as the customer would on the hosted page: `payment_method` (default pm_card_visa),
-    optional `email`, `name`. Declines answer 402 like the page shows them."""
+    """Pay as the customer would on the hosted page: `payment_method` (default pm_card_visa;
+    none when the session collects a card only if required and nothing is due now), optional
+    `email`, `name`. Declines answer 402 like the page shows them."""
     session = _session(call)
     if session["status"] != "open":
         raise InvalidRequestError(f"This Checkout Session is {session['status']}, not open.")
     ensure_writable(call.store, session["customer"])
-    pm = get_str(call.params, "payment_method", "pm_card_visa") or "pm_card_visa"
-    flow.complete(Ctx(call.sim, call), session, pm, email=get_str(call.params, "email"),
+    ctx = Ctx(call.sim, call)
+    pm = get_str(call.params, "payment_method")
+    if pm is None and not flow.card_optional(ctx, session):
+        pm = "pm_card_visa"
+    flow.complete(ctx, session, pm or None, email=get_str(call.params, "email"),
                   name=get_str(call.params, "name"))
+    return session
+
+
+@control_router.post("/_sim/checkout/sessions/{id}/promotion_code")
+def promotion_code(call: Call) -> dict[str, Any]:
+    """The customer types a promotion code on the pay page: `{"code": "SUMMER"}` (`""` takes it
+    off). Needs `allow_promotion_codes`; an invalid code answers 400 and changes nothing."""
+    session = _session(call)
+    enter_code(Ctx(call.sim, call), session, str(call.params.get("code") or ""))
     return session
 
 

@@ -6,7 +6,8 @@ import copy
 import secrets
 from typing import Any
 
-from ..billing.context import ensure_clock_writable, ensure_writable
+from ..billing.balance import adjust_balance
+from ..billing.context import Ctx, ensure_clock_writable, ensure_writable
 from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
 from ..expand import register_expander
 from ..pagination import filter_created, list_object, paginate
@@ -72,8 +73,6 @@ def _apply(store: Store, customer: dict[str, Any], params: dict[str, Any]) -> No
     for field in ("business_name", "description", "email", "individual_name", "name", "phone"):
         if field in params:
             customer[field] = get_str(params, field) or None
-    if "balance" in params:
-        customer["balance"] = get_int(params, "balance")
     if "invoice_prefix" in params:
         prefix = get_str(params, "invoice_prefix") or ""
         if not (3 <= len(prefix) <= 12 and prefix.isalnum() and prefix.isupper()):
@@ -130,6 +129,7 @@ def create(call: Call) -> dict[str, Any]:
     if clock is not None:
         call.store.require(TEST_CLOCK_TYPE, clock, param="test_clock", noun="test_clock")
         ensure_clock_writable(call.store, clock)
+    balance = get_int(params, "balance")
     customer = call.store.insert(_new_customer(call.store, clock))
     pm_id = get_str(params, "payment_method")
     pm: dict[str, Any] | None = None
@@ -148,6 +148,8 @@ def create(call: Call) -> dict[str, Any]:
         elif pm is not None:
             pm["customer"] = None
         raise
+    if balance:
+        adjust_balance(Ctx(call.sim, call), customer, balance, kind="initial", announce=False)
     call.emit("customer.created", customer)
     if pm is not None:
         call.emit("payment_method.attached", pm)
@@ -183,12 +185,16 @@ def update(call: Call) -> dict[str, Any]:
     reject_unknown(params, _UPDATE)
     ensure_writable(call.store, customer["id"])
     before = copy.deepcopy(customer)
+    balance = get_int(params, "balance")
     try:
         _apply(call.store, customer, params)
     except Exception:
         customer.clear()
         customer.update(before)
         raise
+    if balance is not None and balance != int(customer.get("balance") or 0):
+        adjust_balance(Ctx(call.sim, call), customer, balance - int(customer.get("balance") or 0),
+                       kind="adjustment", announce=False)
     call.store.touch()
     call.emit_update("customer.updated", customer, before)
     return customer

@@ -11,7 +11,7 @@ from ..errors import InvalidRequestError, ParameterInvalid
 from ..params import get_dict, get_int, get_list, get_str, reject_unknown, require
 from ..routing import Call, Router
 from .customers import live_customer
-from .subscriptions import recurring_price
+from .subscription_item_changes import item_ops
 
 __all__ = ["router"]
 
@@ -20,21 +20,15 @@ _DETAILS = {"items", "proration_date", "proration_behavior"}
 
 
 def _changes(call: Call, sub: dict[str, Any], raw_items: list[Any]) -> list[Change]:
+    """`subscription_details[items]`, checked by the same rules as a real update."""
     changes: list[Change] = []
-    for index, raw in enumerate(raw_items):
-        param = f"subscription_details[items][{index}]"
-        if not isinstance(raw, dict):
-            raise ParameterInvalid(param, f"Invalid hash: {param}")
-        item = next((i for i in sub["items"]["data"] if i["id"] == raw.get("id")), None)
-        if item is None:
-            raise InvalidRequestError("stripesim previews changes of existing items only: pass "
-                                      f"{param}[id] of an item of this subscription.",
-                                      param=f"{param}[id]")
-        price = (recurring_price(call, raw["price"], f"{param}[price]") if raw.get("price")
-                 else item["price"])
-        quantity = get_int(raw, "quantity", int(item["quantity"]), minimum=0,
-                           param=f"{param}[quantity]")
-        changes.append((item["id"], price, int(quantity or 0)))
+    for op in item_ops(call, sub, raw_items, prefix="subscription_details[items]"):
+        if op[0] == "remove":
+            changes.append(("remove", op[1]["id"], None, 0))
+        elif op[0] == "add":
+            changes.append(("add", None, op[1], int(op[2])))
+        else:
+            changes.append(("change", op[1]["id"], op[2], int(op[3])))
     return changes
 
 

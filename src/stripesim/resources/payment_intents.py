@@ -1,5 +1,12 @@
 """/v1/payment_intents: create, confirm (3DS retry with another card), cancel, list.
 
+Off-session payments (`off_session=true`, `confirm=true`, a card saved on the
+customer) go as the test card says: success; a decline answers 402 with the
+intent in the error; a card asking for 3D Secure is declined with
+`authentication_required` and the intent goes back to
+`requires_payment_method` (on-session it would wait in `requires_action`).
+`setup_future_usage` saves the paying card on the customer.
+
 `POST /_sim/payment_intents/{id}/authenticate` plays the customer's 3DS
 challenge: `{"outcome": "succeed"}` (default) or `"fail"`.
 """
@@ -36,7 +43,8 @@ def create(call: Call) -> dict[str, Any]:
     reject_unknown(params, {"amount", "currency", "customer", "payment_method", "confirm",
                             "metadata", "description", "off_session", "receipt_email",
                             "setup_future_usage", "payment_method_types", "statement_descriptor",
-                            "automatic_payment_methods", "capture_method", "return_url"})
+                            "automatic_payment_methods", "capture_method", "return_url",
+                            "error_on_requires_action"})
     amount = get_int(params, "amount", minimum=1)
     if amount is None:
         require(params, "amount")
@@ -45,6 +53,15 @@ def create(call: Call) -> dict[str, Any]:
     if customer_id:
         live_customer(call.store, customer_id, param="customer")
         ensure_writable(call.store, customer_id)
+    off_session = _off_session(params)
+    if off_session and not get_bool(params, "confirm"):
+        raise InvalidRequestError("`off_session` can only be used when `confirm=true`.",
+                                  param="off_session")
+    future = get_str(params, "setup_future_usage", choices=("off_session", "on_session"))
+    if future and off_session:
+        raise InvalidRequestError("You may only specify one of these parameters: off_session, "
+                                  "setup_future_usage.", param="setup_future_usage")
+    pm = _owned_card(call, params.get("payment_method"), customer_id)
     ctx = Ctx(call.sim, call)
     pi = new_payment_intent(ctx, amount=int(amount or 0), currency=currency,
                             customer_id=customer_id,
@@ -52,17 +69,42 @@ def create(call: Call) -> dict[str, Any]:
                             description=get_str(params, "description") or None,
                             metadata=merge_metadata({}, params.get("metadata")))
     pi["receipt_email"] = get_str(params, "receipt_email") or None
-    pi["setup_future_usage"] = get_str(params, "setup_future_usage") or None
-    pm_id = get_str(params, "payment_method")
-    if pm_id:
-        pi["payment_method"] = resolve_payment_method(call.store, pm_id)["id"]
+    pi["setup_future_usage"] = future or None
+    if pm is not None:
+        pi["payment_method"] = pm["id"]
         pi["status"] = "requires_confirmation"
     if get_bool(params, "confirm"):
-        _confirm(call, pi, None)
+        _confirm(call, pi, None, off_session=off_session,
+                 strict=bool(get_bool(params, "error_on_requires_action")))
     return pi
 
 
-def _confirm(call: Call, pi: dict[str, Any], pm_param: str | None) -> None:
+def _off_session(params: dict[str, Any]) -> bool:
+    """`off_session`: true/false, or Stripe's "one_off" / "recurring" (both mean true)."""
+    value = params.get("off_session")
+    if value in ("one_off", "recurring"):
+        return True
+    return bool(get_bool(params, "off_session", False))
+
+
+def _owned_card(call: Call, pm_id: Any, customer_id: str | None) -> dict[str, Any] | None:
+    """The card to charge; a card saved on a customer is charged only for that customer."""
+    if not pm_id:
+        return None
+    pm = resolve_payment_method(call.store, pm_id, created=call.store.now_for(customer_id))
+    owner = pm.get("customer")
+    if owner is not None and owner != customer_id:
+        raise InvalidRequestError(
+            f"The PaymentMethod {pm['id']} is attached to another Customer than the one given "
+            "(or none was given): pass `customer` with the Customer it belongs to.",
+            code="payment_method_unexpected_state", param="payment_method")
+    return pm
+
+
+def _confirm(call: Call, pi: dict[str, Any], pm_param: str | None, *,
+             off_session: bool = False, strict: bool = False) -> None:
+    """Confirm with the card; off-session (or `error_on_requires_action`, `strict`) a card
+    that needs 3D Secure is declined instead of waiting for the customer."""
     if pi["status"] not in _CONFIRMABLE:
         raise InvalidRequestError(
             f"This PaymentIntent's status is {pi['status']}, but it must be one of "
@@ -73,8 +115,10 @@ def _confirm(call: Call, pi: dict[str, Any], pm_param: str | None) -> None:
         raise InvalidRequestError(
             "You cannot confirm this PaymentIntent because it's missing a payment method.",
             code="payment_intent_unexpected_state")
-    pm = resolve_payment_method(call.store, pm_id)
-    result = confirm_intent(Ctx(call.sim, call), pi, pm)
+    pm = _owned_card(call, pm_id, pi.get("customer"))
+    assert pm is not None
+    result = confirm_intent(Ctx(call.sim, call), pi, pm, off_session=off_session,
+                            decline_if_action=off_session or strict)
     if result.outcome == "decline":
         # Stripe answers a declined confirmation with a 402 carrying the (updated) intent.
         raise decline_error(result, extra={"charge": pi["latest_charge"],
@@ -85,10 +129,16 @@ def _confirm(call: Call, pi: dict[str, Any], pm_param: str | None) -> None:
 @router.post("/v1/payment_intents/{id}/confirm")
 def confirm(call: Call) -> dict[str, Any]:
     reject_unknown(call.params, {"payment_method", "return_url", "off_session",
-                                 "setup_future_usage", "receipt_email", "mandate_data"})
+                                 "setup_future_usage", "receipt_email", "mandate_data",
+                                 "error_on_requires_action"})
     pi = call.store.require(NOUN, call.path_params["id"])
     ensure_writable(call.store, pi.get("customer"))
-    _confirm(call, pi, get_str(call.params, "payment_method"))
+    future = get_str(call.params, "setup_future_usage", choices=("off_session", "on_session"))
+    if future:
+        pi["setup_future_usage"] = future
+    _confirm(call, pi, get_str(call.params, "payment_method"),
+             off_session=_off_session(call.params),
+             strict=bool(get_bool(call.params, "error_on_requires_action")))
     return pi
 
 

@@ -31,6 +31,8 @@ _BY_NUMBER = {"4242424242424242": "pm_card_visa", "4000056655665556": "pm_card_v
               "4000000000000002": "pm_card_visa_chargeDeclined",
               "4000000000000341": "pm_card_chargeCustomerFail",
               "4000000000003220": "pm_card_threeDSecure2Required",
+              "4000002760003184": "pm_card_authenticationRequired",
+              "4000002500003155": "pm_card_authenticationRequiredOnSetup",
               "4000000000009995": "pm_card_visa_chargeDeclinedInsufficientFunds",
               "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
               "4000000000009987": "pm_card_visa_chargeDeclinedLostCard",

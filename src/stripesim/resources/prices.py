@@ -61,6 +61,7 @@ def create_price(call: Call, params: dict[str, Any], *, param_prefix: str = "") 
         "type": "one_time", "unit_amount": None, "unit_amount_decimal": None,
     }
     price["type"] = "recurring" if price["recurring"] else "one_time"
+    _check_meter(call, price["recurring"], name)
     _amounts(price, params, name)
     key = get_str(params, "lookup_key", param=name("lookup_key"))
     transfer = get_bool(params, "transfer_lookup_key", False, param=name("transfer_lookup_key"))
@@ -94,6 +95,18 @@ def _recurring(spec: dict[str, Any] | None, name: Any) -> dict[str, Any] | None:
             "trial_period_days": get_int(spec, "trial_period_days", minimum=1,
                                          param=name("recurring[trial_period_days]")),
             "usage_type": usage}
+
+
+def _check_meter(call: Call, recurring: dict[str, Any] | None, name: Any) -> None:
+    """A metered price bills a meter that exists; only metered prices name one."""
+    meter = (recurring or {}).get("meter")
+    if not meter:
+        return
+    if recurring and recurring["usage_type"] != "metered":
+        raise ParameterInvalid(name("recurring[meter]"),
+                               "`recurring[meter]` goes with `recurring[usage_type]=metered` only.")
+    call.store.require("billing.meter", meter, param=name("recurring[meter]"),
+                       noun="billing.meter")
 
 
 def _transform(params: dict[str, Any], name: Any) -> dict[str, Any] | None:

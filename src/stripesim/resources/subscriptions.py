@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..billing import lifecycle, proration
+from ..billing import discounts, lifecycle, proration
 from ..billing.context import Ctx, ensure_writable
+from ..billing.objects import quantity_of
 from ..billing.subscription_shape import ItemSpec, new_subscription, period_end_of
 from ..cards import card_behaviour, decline_error
-from ..errors import InvalidRequestError, ParameterInvalid
+from ..errors import InvalidRequestError, ParameterInvalid, StripeError
 from ..pagination import filter_created, paginate
 from ..params import get_bool, get_dict, get_int, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..search import search
 from .customers import live_customer
+from .subscription_item_changes import item_specs, update_items
 
-__all__ = ["live_subscription", "recurring_price", "router", "update_subscription"]
+__all__ = ["live_subscription", "missing_payment_method", "router", "update_subscription"]
 
 router = Router()
 NOUN = "subscription"
@@ -24,10 +26,11 @@ _BEHAVIOURS = ("allow_incomplete", "default_incomplete", "error_if_incomplete",
 _CREATE = {"customer", "items", "trial_period_days", "trial_end", "payment_behavior",
            "default_payment_method", "metadata", "cancel_at_period_end", "cancel_at",
            "description", "collection_method", "proration_behavior", "off_session",
-           "trial_settings", "billing_mode", "payment_settings", "trial_from_plan"}
+           "trial_settings", "billing_mode", "payment_settings", "trial_from_plan", "discounts"}
 _UPDATE = {"items", "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at",
            "metadata", "default_payment_method", "payment_behavior", "description",
-           "cancellation_details", "trial_end", "off_session", "payment_settings"}
+           "cancellation_details", "trial_end", "off_session", "payment_settings", "discounts",
+           "trial_settings"}
 _ENDED = ("canceled", "incomplete_expired")
 
 
@@ -35,34 +38,18 @@ def live_subscription(call: Call, sub_id: Any, *, param: str = "id") -> dict[str
     return call.store.require(NOUN, sub_id, param=param)
 
 
-def recurring_price(call: Call, price_id: Any, param: str) -> dict[str, Any]:
-    price = call.store.require("price", price_id, param=param)
-    if not price.get("recurring"):
-        raise InvalidRequestError(
-            "The price specified is set to `type=one_time` but this field only accepts prices "
-            "with `type=recurring`.", param=param)
-    if not price.get("active", True):
-        raise InvalidRequestError(f"The price specified is inactive: {price_id}.", param=param)
-    return price
+_MISSING_PM = ("cancel", "create_invoice", "pause")
 
 
-def _item_specs(call: Call, items: list[Any]) -> list[ItemSpec]:
-    if not items:
-        require({}, "items")
-    specs: list[ItemSpec] = []
-    for index, raw in enumerate(items):
-        if not isinstance(raw, dict):
-            raise ParameterInvalid(f"items[{index}]", f"Invalid hash: items[{index}]")
-        price = recurring_price(call, require(raw, "price") if "price" in raw else
-                                require({}, f"items[{index}][price]"), f"items[{index}][price]")
-        quantity = get_int(raw, "quantity", 1, minimum=0, param=f"items[{index}][quantity]")
-        specs.append((price, quantity if quantity is not None else 1,
-                      merge_metadata({}, raw.get("metadata"), param=f"items[{index}][metadata]")))
-    currencies = {spec[0]["currency"] for spec in specs}
-    if len(currencies) > 1:
-        raise InvalidRequestError("All prices on a subscription must have the same currency.",
-                                  param="items")
-    return specs
+def missing_payment_method(params: dict[str, Any], name: str,
+                           prefix: str = "") -> str | None:
+    """`trial_settings[end_behavior][missing_payment_method]`: what the trial's end does to a
+    subscription without a payment method (cancel, create_invoice, pause); None if not given."""
+    label = f"{prefix}[{name}]" if prefix else name
+    settings = get_dict(params, name, param=label) or {}
+    behavior = get_dict(settings, "end_behavior", param=f"{label}[end_behavior]") or {}
+    return get_str(behavior, "missing_payment_method", choices=_MISSING_PM,
+                   param=f"{label}[end_behavior][missing_payment_method]")
 
 
 def _owned_pm(call: Call, customer: dict[str, Any], pm_id: Any, param: str) -> str | None:
@@ -96,15 +83,13 @@ def create(call: Call) -> dict[str, Any]:
     reject_unknown(params, _CREATE)
     customer = live_customer(call.store, require(params, "customer"), param="customer")
     ensure_writable(call.store, customer["id"])
-    specs = _item_specs(call, get_list(params, "items") or [])
+    specs = item_specs(call, get_list(params, "items") or [])
     now = call.store.now_for(customer["id"])
     behaviour = get_str(params, "payment_behavior", "allow_incomplete", choices=_BEHAVIOURS)
     default_pm = _owned_pm(call, customer, get_str(params, "default_payment_method"),
                            "default_payment_method")
     trial_end = _trial_end(params, now, specs)
-    settings = get_dict(params, "trial_settings") or {}
-    missing = ((settings.get("end_behavior") or {}).get("missing_payment_method")
-               or "create_invoice")
+    missing = missing_payment_method(params, "trial_settings") or "create_invoice"
     sub = new_subscription(customer, created=now, items=specs, trial_end=trial_end,
                            metadata=merge_metadata({}, params.get("metadata")),
                            default_payment_method=default_pm,
@@ -112,11 +97,18 @@ def create(call: Call) -> dict[str, Any]:
                            missing_payment_method=str(missing))
     sub["cancel_at_period_end"] = bool(get_bool(params, "cancel_at_period_end", False))
     sub["cancel_at"] = get_int(params, "cancel_at", param="cancel_at")
-    due = 0 if trial_end else sum(int(p.get("unit_amount") or 0) * q for p, q, _ in specs)
+    ctx = Ctx(call.sim, call)
+    amounts = [(int(p.get("unit_amount") or 0) * q, p.get("product")) for p, q, _ in specs]
+    redemptions = discounts.resolve(ctx, get_list(params, "discounts") or [], param="discounts",
+                                    customer_id=customer["id"], currency=sub["currency"],
+                                    amount=sum(a for a, _ in amounts), at=now)
+    due = 0 if trial_end else discounts.discounted(amounts, redemptions, sub["currency"])
     due += int(customer.get("balance") or 0)
     if due > 0 and behaviour != "default_incomplete":
         _check_payable(call, customer, default_pm, behaviour)
-    lifecycle.start(Ctx(call.sim, call), sub, payment_behavior=str(behaviour))
+    created, _ = discounts.set_on_subscription(ctx, sub, redemptions, now)
+    lifecycle.start(ctx, sub, payment_behavior=str(behaviour))
+    discounts.announce(ctx, created, [])
     return sub
 
 
@@ -157,12 +149,39 @@ def update_subscription(call: Call, sub: dict[str, Any], params: dict[str, Any])
     ctx = Ctx(call.sim, call)
     at = call.store.now_for(sub["customer"])
     before = ctx.snapshot(sub)
+    try:
+        return _apply_update(call, ctx, sub, customer, params, at, before)
+    except StripeError:
+        # A refused update changes nothing (every check runs before the first side effect).
+        sub.clear()
+        sub.update(before)
+        raise
+
+
+def _new_discounts(ctx: Ctx, sub: dict[str, Any], params: dict[str, Any],
+                   at: int) -> list[discounts.Redemption] | None:
+    """`discounts` of an update, checked: None when not given, [] to remove them all."""
+    if "discounts" not in params:
+        return None
+    amount = sum(int(i["price"].get("unit_amount") or 0) * quantity_of(i)
+                 for i in sub["items"]["data"])
+    return discounts.resolve(ctx, get_list(params, "discounts") or [], param="discounts",
+                             customer_id=sub["customer"], currency=sub["currency"],
+                             amount=amount, at=at, kept=list(sub["discounts"]))
+
+
+def _apply_update(call: Call, ctx: Ctx, sub: dict[str, Any], customer: dict[str, Any],
+                  params: dict[str, Any], at: int, before: dict[str, Any]) -> dict[str, Any]:
+    redemptions = _new_discounts(ctx, sub, params, at)
     sub["metadata"] = merge_metadata(sub["metadata"], params.get("metadata"))
     if "default_payment_method" in params:
         sub["default_payment_method"] = _owned_pm(call, customer, params["default_payment_method"],
                                                   "default_payment_method")
     if "description" in params:
         sub["description"] = get_str(params, "description") or None
+    missing = missing_payment_method(params, "trial_settings")
+    if missing:
+        sub["trial_settings"]["end_behavior"]["missing_payment_method"] = missing
     _update_cancellation(sub, params, at)
     if sub["status"] == "trialing" and params.get("trial_end") == "now":
         for item in sub["items"]["data"]:
@@ -171,10 +190,13 @@ def update_subscription(call: Call, sub: dict[str, Any], params: dict[str, Any])
     behaviour = get_str(params, "proration_behavior", "create_prorations",
                         choices=proration.BEHAVIOURS) or "create_prorations"
     prorate_at = get_int(params, "proration_date", at, param="proration_date")
-    what = _update_items(call, ctx, sub, get_list(params, "items") or [],
+    what = update_items(call, ctx, sub, get_list(params, "items") or [],
                          int(prorate_at if prorate_at is not None else at), behaviour)
+    created, removed = (discounts.set_on_subscription(ctx, sub, redemptions, at)
+                        if redemptions is not None else ([], []))
     call.store.touch()
     ctx.emit_update("customer.subscription.updated", sub, before)
+    discounts.announce(ctx, created, removed)
     proration.invoice_change(ctx, sub, at, what)
     if sub["status"] == "trialing" and params.get("trial_end") == "now":
         lifecycle.renew(ctx, sub, at)
@@ -200,39 +222,6 @@ def _update_cancellation(sub: dict[str, Any], params: dict[str, Any], at: int) -
         value = get_int(params, "cancel_at", param="cancel_at") if params["cancel_at"] != "" else None
         sub["cancel_at"] = value
         sub["canceled_at"] = at if value else None
-
-
-def _update_items(call: Call, ctx: Ctx, sub: dict[str, Any], items: list[Any], at: int,
-                  behaviour: str) -> str | None:
-    what: str | None = None
-    for index, raw in enumerate(items):
-        if not isinstance(raw, dict):
-            raise ParameterInvalid(f"items[{index}]", f"Invalid hash: items[{index}]")
-        if sub["status"] == "incomplete":
-            raise InvalidRequestError(
-                "You cannot update the items of an incomplete subscription: pay its first "
-                "invoice or let it expire.", param="items")
-        item = next((i for i in sub["items"]["data"] if i["id"] == raw.get("id")), None)
-        if item is None:
-            if raw.get("id"):
-                raise InvalidRequestError(
-                    f"Subscription item {raw['id']} does not belong to this subscription.",
-                    param=f"items[{index}][id]")
-            if len(sub["items"]["data"]) == 1 and "price" in raw:
-                raise InvalidRequestError(
-                    "Pass items[0][id] to change the price of the existing item.",
-                    param=f"items[{index}][id]")
-            raise InvalidRequestError("stripesim supports changing existing items only.",
-                                      param=f"items[{index}]")
-        price = (recurring_price(call, raw["price"], f"items[{index}][price]")
-                 if raw.get("price") else item["price"])
-        quantity = get_int(raw, "quantity", int(item["quantity"]), minimum=0,
-                           param=f"items[{index}][quantity]")
-        item["metadata"] = merge_metadata(item["metadata"], raw.get("metadata"))
-        if price["id"] != item["price"]["id"] or quantity != item["quantity"]:
-            what = proration.change_item(ctx, sub, item, price=price, quantity=int(quantity or 0),
-                                         at=at, behaviour=behaviour) or what
-    return what
 
 
 @router.post("/v1/subscriptions/{id}")
