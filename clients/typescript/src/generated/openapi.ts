@@ -284,26 +284,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/credits/{host_user_id}/history": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Usage per month and feature
-         * @description Usage per month and feature, newest month first.
-         */
-        get: operations["getUsageHistory"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/credits/{host_user_id}/spend": {
         parameters: {
             query?: never;
@@ -481,6 +461,27 @@ export interface paths {
          *     allowance and use, pending holds and open orders: the one call a host page needs.
          */
         get: operations["getCustomerState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credits/{host_user_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage per month and feature
+         * @description Usage per month and feature, newest month first (months of the user's time: their Stripe test
+         *     clock's, in test mode). A user coinslot has not seen yet has none.
+         */
+        get: operations["getUsageHistory"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3523,58 +3524,6 @@ export interface operations {
             };
         };
     };
-    getUsageHistory: {
-        parameters: {
-            query?: {
-                /** @description how many months back, this one included */
-                months?: number;
-            };
-            header?: never;
-            path: {
-                host_user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UsageOut"][];
-                };
-            };
-            /** @description API key missing, malformed, unknown or revoked. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description A value is invalid: `field` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     spendCredits: {
         parameters: {
             query?: never;
@@ -3681,6 +3630,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused by the user's plan or balance: the `code` says why (e.g. `insufficient_credits`). */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4129,6 +4087,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerStateOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getUsageHistory: {
+        parameters: {
+            query?: {
+                /** @description how many months back, this one included */
+                months?: number;
+            };
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"][];
                 };
             };
             /** @description API key missing, malformed, unknown or revoked. */
