@@ -31,11 +31,21 @@ NEXT_EXAMPLE = REPO / "examples" / "nextjs"
 RETURN_ORIGIN = "http://127.0.0.1:5000"
 
 
+MIN_NODE_MAJOR = 20
+
+
+def _node_major() -> int:
+    version = subprocess.run(["node", "--version"], capture_output=True, text=True, check=False).stdout
+    return int(version.strip().lstrip("v").split(".")[0] or 0)
+
+
 def require_npm_suite(directory: Path) -> None:
     """Node, npm and the suite's installed node_modules, or a skip naming the fix (a failure in CI)."""
     problem = None
     if shutil.which("node") is None or shutil.which("npm") is None:
         problem = "Node.js and npm are not installed (apt-get install nodejs npm)"
+    elif _node_major() < MIN_NODE_MAJOR:
+        problem = f"Node.js {MIN_NODE_MAJOR} or newer is needed (Next.js 16); this is {_node_major()}"
     elif not (directory / "node_modules" / ".package-lock.json").exists():
         problem = f"{directory.relative_to(REPO)}/node_modules is not installed: run ./dev setup (npm ci)"
     if problem is None:
