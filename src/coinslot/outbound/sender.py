@@ -30,9 +30,9 @@ from coinslot.clock import Clock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import InvalidInput
-from coinslot.hostwebhooks import secret_key
 from coinslot.observability import OUTBOUND_DELIVERIES
 from coinslot.outbound.delivery import Answer, Delivery, envelope, post
+from coinslot.outbound.signing import secret_key
 from coinslot.queue import policy
 from coinslot.queue import repository as queue
 from coinslot.queue.kinds import HOST_WEBHOOKS
