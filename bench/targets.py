@@ -59,7 +59,7 @@ def find_consume() -> Consume:
     catalog = load_catalog(CATALOG)
 
     def consume(session: Session, user: str, key: str, now: dt.datetime) -> object:
-        return service.consume(session, customer=user, feature="export", idempotency_key=key, catalog=catalog,
-                               now=now)
+        return service.consume(session, host_user_id=user, feature="export", idempotency_key=key,
+                               catalog=catalog, now=now)
 
     return Consume("entitlements.service.consume (feature export, 3 credits)", consume)

@@ -48,7 +48,7 @@ def _measure(kind: str, url: str, service: Any, ctx: Context) -> Row:
 
     def one_check(i: int) -> None:
         with database.unit_of_work(read_only=True) as session:
-            decision = service.check(session, customer=f"user-{i % customers + 1}", feature="export",
+            decision = service.check(session, host_user_id=f"user-{i % customers + 1}", feature="export",
                                      catalog=catalog, now=dt.datetime.now(dt.UTC))
         if not decision.allowed:
             raise RuntimeError(f"check refused a seeded customer: {decision}")

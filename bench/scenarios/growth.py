@@ -36,12 +36,12 @@ def _measure(url: str, user: str, calls: int) -> dict[str, Sample]:
 
     def check(_i: int) -> None:
         with database.unit_of_work(read_only=True) as session:
-            service.check(session, customer=user, feature="export", catalog=catalog,
+            service.check(session, host_user_id=user, feature="export", catalog=catalog,
                           now=dt.datetime.now(dt.UTC))
 
     def consume(i: int) -> None:
         with database.unit_of_work() as session:
-            service.consume(session, customer=user, feature="export", idempotency_key=f"{run_id}-{i}",
+            service.consume(session, host_user_id=user, feature="export", idempotency_key=f"{run_id}-{i}",
                             catalog=catalog, now=dt.datetime.now(dt.UTC))
 
     try:

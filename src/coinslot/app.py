@@ -22,18 +22,6 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from coinslot import (
-    analytics,
-    catalog,
-    checkout,
-    customers,
-    entitlements,
-    ledger,
-    outbound,
-    subscriptions,
-    webhooks,
-)
-from coinslot.analytics import api as analytics_api
 from coinslot.catalog import api as catalog_api
 from coinslot.catalog import service as catalog_service
 from coinslot.checkout import api as checkout_api
@@ -55,7 +43,6 @@ from coinslot.observability import (
     registry_for_scrape,
     request_id_var,
 )
-from coinslot.outbound import api as outbound_api
 from coinslot.outbound.sender import start_sender
 from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
@@ -65,7 +52,6 @@ from coinslot.webhooks.loop import start_in_process_worker
 
 __all__ = ["create_app"]
 
-_ = (analytics, catalog, checkout, customers, entitlements, ledger, outbound, subscriptions, webhooks)
 log = logging.getLogger("coinslot.http")
 
 DOMAIN_ROUTERS = [
@@ -78,8 +64,6 @@ DOMAIN_ROUTERS = [
     overview_api.router,
     webhooks_api.router,
     webhooks_api.events_router,
-    outbound_api.router,
-    analytics_api.router,
 ]
 
 

@@ -43,12 +43,16 @@ class CoinslotError(Exception):
     code: str = "error"
     http_status: int = 400
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None,
+                 retriable: bool = True) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
         self.field = field
+        # False when the work cannot be done as sent, however often it is tried (a paid session naming no
+        # user, an order paid twice): a queue's worker then dead-letters it at once, with an alert.
+        self.retriable = retriable
 
     def to_dict(self) -> dict[str, object]:
         body: dict[str, object] = {"code": self.code, "message": self.message}

@@ -99,6 +99,7 @@ def test_an_operator_adjusts_credits_with_a_reason(web: Web) -> None:
 
 
 def test_an_operator_acknowledges_an_alert_and_replays_a_dead_webhook_to_the_host(web: Web) -> None:
+    from coinslot.alerts import service as alerts
     from coinslot.outbound import service as outbound
 
     with web.stack.container.db.unit_of_work() as session:
@@ -107,9 +108,8 @@ def test_an_operator_acknowledges_an_alert_and_replays_a_dead_webhook_to_the_hos
         message.status, message.attempts, message.last_status_code = "dead", 14, 503
         session.flush()
         webhook_id = message.webhook_id
-        outbound.raise_alert(session, code="outbound.dead", message=f"webhook {webhook_id} is dead",
-                             now=web.now(), subject_type="outbox_message", subject_id=webhook_id,
-                             notify_host=False)
+        alerts.record(session, code="outbound.dead", message=f"webhook {webhook_id} is dead",
+                      now=web.now(), subject_type="outbox_message", subject_id=webhook_id)
 
     admin = admin_login(web)
     alerts_link = admin.get_by_role("link", name=re.compile(r"^Alerts"))

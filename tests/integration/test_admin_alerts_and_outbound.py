@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from coinslot.alerts import service as alerts
 from coinslot.app import create_app
 from coinslot.clock import FixedClock
 from coinslot.config import Settings
@@ -53,10 +54,9 @@ def nav_count(html: str) -> str | None:
 
 def raise_alerts(db: Database, *codes: str) -> list[int]:
     with db.unit_of_work() as session:
-        alerts = [outbound.raise_alert(session, code=code, message=f"{code} happened", now=NOW,
-                                       notify_host=False) for code in codes]
+        raised = [alerts.record(session, code=code, message=f"{code} happened", now=NOW) for code in codes]
         session.flush()
-        return [alert.id for alert in alerts]
+        return [alert.id for alert in raised]
 
 
 def audit_actions(db: Database) -> list[tuple[str, str | None]]:
@@ -71,18 +71,18 @@ def audit_actions(db: Database) -> list[tuple[str, str | None]]:
 def test_acknowledging_an_alert_is_idempotent_and_unknown_ones_are_not_found(db: Database) -> None:
     [alert_id] = raise_alerts(db, "refund.unmapped")
     with db.unit_of_work() as session:
-        assert outbound.count_open_alerts(session) == 1
-        first = outbound.acknowledge_alert(session, alert_id=alert_id, actor="admin@test", now=NOW)
+        assert alerts.count_open(session) == 1
+        first = alerts.acknowledge(session, alert_id=alert_id, actor="admin@test", now=NOW)
         assert first.acknowledged_at == NOW
     with db.unit_of_work() as session:
-        again = outbound.acknowledge_alert(session, alert_id=alert_id, actor="admin@other", now=LATER)
+        again = alerts.acknowledge(session, alert_id=alert_id, actor="admin@other", now=LATER)
         assert again.acknowledged_at == NOW  # the first acknowledgement stands
-        assert outbound.count_open_alerts(session) == 0
-        assert [a.id for a in outbound.list_alerts(session, state="acknowledged")] == [alert_id]
-        assert outbound.list_alerts(session, state="open") == []
+        assert alerts.count_open(session) == 0
+        assert [a.id for a in alerts.list_alerts(session, state="acknowledged")] == [alert_id]
+        assert alerts.list_alerts(session, state="open") == []
         for unknown in (alert_id + 1, 0, 2**70):
             with pytest.raises(NotFound):
-                outbound.acknowledge_alert(session, alert_id=unknown, actor="admin@test", now=NOW)
+                alerts.acknowledge(session, alert_id=unknown, actor="admin@test", now=NOW)
 
 
 def test_an_operator_acknowledges_alerts_from_the_console(admin: TestClient, db: Database) -> None:
@@ -196,8 +196,8 @@ def test_the_console_lists_outbound_webhooks_and_replays_a_dead_one(admin: TestC
 def test_an_outbound_dead_alert_links_to_its_message(admin: TestClient, db: Database) -> None:
     _, webhook_id = queue(db, "credits.low", "dead")
     with db.unit_of_work() as session:
-        outbound.raise_alert(session, code="outbound.dead", message="dead", now=NOW,
-                             subject_type="outbox_message", subject_id=webhook_id, notify_host=False)
+        alerts.record(session, code="outbound.dead", message="dead", now=NOW,
+                      subject_type="outbox_message", subject_id=webhook_id)
     page = admin.get("/admin/alerts")
     assert f'href="/admin/outbound/{webhook_id}"' in page.text
     assert admin.get(f"/admin/outbound/{webhook_id}").status_code == 200

@@ -110,7 +110,7 @@ def consume(
     with db.unit_of_work() as session:
         return entitlements.consume(
             session,
-            customer=user,
+            host_user_id=user,
             feature=feature,
             idempotency_key=key,
             catalog=catalog,
@@ -124,7 +124,7 @@ def check(
 ) -> entitlements.Decision:
     with db.unit_of_work(read_only=True) as session:
         return entitlements.check(
-            session, customer=user, feature=feature, catalog=catalog, now=now, params=params
+            session, host_user_id=user, feature=feature, catalog=catalog, now=now, params=params
         )
 
 
@@ -206,7 +206,7 @@ def hold(
     timeout_s: int = 600, credits: int | None = None,
 ) -> entitlements.Consumed:
     with db.unit_of_work() as session:
-        return entitlements.hold(session, customer=user, feature=feature, idempotency_key=key,
+        return entitlements.hold(session, host_user_id=user, feature=feature, idempotency_key=key,
                                  timeout_s=timeout_s, catalog=catalog, now=now, credits=credits)
 
 

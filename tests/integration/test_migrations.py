@@ -64,14 +64,17 @@ def _at_first_revision(url: str) -> Database:
 
 
 def _with_data(database: Database) -> None:
-    # Rows as 0.1 wrote them (the tables of revision 0001 only).
-    with database.unit_of_work() as session:
-        session.add(Customer(host_user_id="user_1", email="u1@example.com", stripe_customer_id="cus_1",
-                             livemode=False, created_at=NOW, updated_at=NOW))
+    # Rows as 0.1 wrote them: the columns of revision 0001 only, in plain SQL (today's models have more).
+    with database.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+            "updated_at) VALUES ('user_1', 'u1@example.com', 'cus_1', :no, :now, :now)"),
+            {"no": False, "now": NOW})
         for n in range(3):
-            session.add(WebhookEvent(stripe_event_id=f"evt_{n}", type="invoice.paid", livemode=False,
-                                     payload="{}", stripe_created=1_700_000_000 + n, received_at=NOW,
-                                     status="processed", attempts=1))
+            connection.execute(text(
+                "INSERT INTO webhook_events (stripe_event_id, type, livemode, payload, stripe_created, "
+                "received_at, status, attempts) VALUES (:id, 'invoice.paid', :no, '{}', :created, :now, "
+                "'processed', 1)"), {"id": f"evt_{n}", "no": False, "created": 1_700_000_000 + n, "now": NOW})
 
 
 def test_a_database_with_data_at_the_first_revision_upgrades_and_keeps_it(empty_url: str) -> None:

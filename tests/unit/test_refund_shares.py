@@ -1,9 +1,9 @@
-"""How much of a credit pack each refund takes back: `webhooks.handlers.refunded_credits`."""
+"""How much of a credit pack each refund takes back: `ledger.core.refunded_credits`."""
 
 from __future__ import annotations
 
+from coinslot.ledger.core import refunded_credits
 from coinslot.stripe_gateway.charges import StripeRefundData
-from coinslot.webhooks.handlers import refunded_credits
 
 
 def refunds(*amounts: int, status: str = "succeeded") -> tuple[StripeRefundData, ...]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from coinslot.catalog.core import Catalog
+from coinslot.subscriptions.statuses import SERVING
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 PAYING_STATUSES = frozenset({"active", "past_due"})
-ACTIVE_STATUSES = frozenset({"active", "trialing", "past_due"})
+ACTIVE_STATUSES = SERVING  # the subscriptions counted: subscriptions.statuses
 
 
 @dataclass(frozen=True, slots=True)

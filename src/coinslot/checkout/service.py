@@ -15,9 +15,12 @@ from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
 from coinslot.errors import Conflict, InvalidInput, NotFound
+from coinslot.ledger import core as ledger_core
+from coinslot.ledger import ids as ledger_ids
 from coinslot.ledger import service as ledger_service
 from coinslot.models import CheckoutSession, Customer, Order
 from coinslot.outbound import service as outbound
+from coinslot.stripe_gateway.charges import StripeChargeData
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.subscriptions import service as subscriptions_service
 
@@ -31,6 +34,7 @@ __all__ = [
     "live_order_checkout",
     "live_subscription_checkout",
     "mark_expired",
+    "record_refunds",
     "record_session_created",
     "record_session_failed",
     "set_order_status",
@@ -290,11 +294,11 @@ def _customer_of(session: Session, checkout: StripeCheckoutSessionData) -> Custo
     if customer is None and checkout.customer:
         customer = customers_service.get_by_stripe_id(session, checkout.customer)
     if customer is None:
-        # Never a silent drop: the webhook worker turns this into a retry, then an alert.
+        # Never a silent drop: not retriable, so the webhook worker dead-letters it at once with an alert.
         raise InvalidInput(
             f"paid checkout session {checkout.id} names no known user "
             f"(metadata {METADATA_USER}={host_user_id!r}, customer {checkout.customer!r})",
-            code="missing_metadata",
+            code="missing_metadata", retriable=False,
             field=METADATA_USER,
         )
     return customer
@@ -315,7 +319,7 @@ def _item_of(
     raise InvalidInput(
         f"paid checkout session {checkout.id} names no catalog item "
         f"(metadata {METADATA_ITEM} missing, no line item price in the catalog)",
-        code="missing_metadata",
+        code="missing_metadata", retriable=False,
         field=METADATA_ITEM,
     )
 
@@ -338,7 +342,7 @@ def _pay_order(
         if public_id:
             raise NotFound(
                 f"paid checkout session {checkout.id} names order {public_id}, which does not exist",
-                code="missing_metadata",
+                code="missing_metadata", retriable=False,
             )
         return None
     if order.status == "draft":
@@ -355,7 +359,7 @@ def _pay_order(
         raise Conflict(
             f"order {order.public_id} is already {order.status} (paid by session {paid_by}); "
             f"session {checkout.id} paid it too: refund it",
-            code="order_paid_twice",
+            code="order_paid_twice", retriable=False,
         )
     return order.public_id
 
@@ -395,12 +399,41 @@ def _credit_pack(
     ledger_service.credit(
         session,
         customer_id=customer.id,
-        entry_id=f"checkout:{checkout.id}",
+        entry_id=ledger_ids.pack_purchase(checkout.id),
         kind="purchase",
         credits=credits,
         now=now,
         expires_at=expires_at,
-        source=f"checkout:{checkout.id}",
+        source=ledger_ids.pack_purchase(checkout.id),
         reason=f"pack:{pack_key}",
     )
     return credits
+
+
+def record_refunds(session: Session, *, charge: StripeChargeData, checkout: StripeCheckoutSessionData | None,
+                   now: dt.datetime) -> None:
+    """Take back a refunded pack's credits, in proportion: each refund on the charge (oldest first) its
+    share (`ledger.core.refunded_credits`), a full refund all that is left; spent credits become debt.
+    Each refund is one entry keyed by its id, so however often and in whatever order the refunds' events
+    arrive, each share is taken once. A refund of a charge coinslot cannot map to a purchase raises
+    alert `refund.unmapped`; a refunded one-time product (an order) has no credits to take back."""
+    customer = customers_service.get_by_stripe_id(session, charge.customer_id) if charge.customer_id else None
+    if checkout is None or customer is None:
+        outbound.raise_alert(
+            session, code="refund.unmapped", now=now, subject_type="charge", subject_id=charge.id,
+            message=f"charge {charge.id} was refunded ({charge.amount_refunded_minor} {charge.currency}) "
+            "but coinslot cannot tell which purchase it paid for: review the customer's credits by hand",
+        )
+        return
+    if not checkout.metadata.get(METADATA_ITEM, "").startswith("pack:"):
+        return  # an order's product: no credits were granted for it
+    source = ledger_ids.pack_purchase(checkout.id)
+    granted = ledger_service.find_entry(session, entry_id=source)
+    if granted is None:
+        # The refund overtook the purchase's own event: retried until the pack is credited.
+        raise NotFound(f"the credits of {source} are not granted yet; charge {charge.id} waits for them")
+    shares = ledger_core.refunded_credits(
+        pack_credits=granted.credits, charge_amount_minor=charge.amount_minor, refunds=charge.refunds)
+    for refund_id, credits in shares:
+        ledger_service.claw_back(session, customer_id=customer.id, entry_id=ledger_ids.refund(refund_id),
+                                 source=source, credits=credits, now=now)

@@ -10,6 +10,7 @@ from coinslot.cli import (
     demo,
     events,
     keys,
+    openapi,
     outbound,
     reconcile,
     server,
@@ -23,6 +24,7 @@ app.registered_commands.extend(server.app.registered_commands)
 app.registered_commands.extend(worker.app.registered_commands)
 app.registered_commands.extend(reconcile.app.registered_commands)
 app.registered_commands.extend(demo.app.registered_commands)
+app.registered_commands.extend(openapi.app.registered_commands)
 app.add_typer(keys.app, name="keys")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(credits.app, name="credits")

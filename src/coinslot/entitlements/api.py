@@ -53,7 +53,7 @@ def check(body: CheckBody, container: ContainerDep) -> DecisionOut:
     Advisory: `consume` decides for real."""
     catalog, grace = _context(container)
     with container.db.unit_of_work(read_only=True) as session:
-        decision = service.check(session, customer=body.host_user_id, feature=body.feature,
+        decision = service.check(session, host_user_id=body.host_user_id, feature=body.feature,
                                  quantity=body.quantity, params=body.params, catalog=catalog,
                                  now=container.clock.now(), grace=grace)
     return decision_out(decision)
@@ -68,9 +68,9 @@ def consume(body: ConsumeBody, container: ContainerDep) -> UseOut:
     catalog, grace = _context(container)
     with container.db.unit_of_work() as session:
         used = service.consume(
-            session, customer=body.host_user_id, feature=body.feature, idempotency_key=body.idempotency_key,
-            quantity=body.quantity, params=body.params, catalog=catalog, now=container.clock.now(),
-            grace=grace, low_balance_pct=container.settings.low_balance_pct,
+            session, host_user_id=body.host_user_id, feature=body.feature,
+            idempotency_key=body.idempotency_key, quantity=body.quantity, params=body.params, catalog=catalog,
+            now=container.clock.now(), grace=grace, low_balance_pct=container.settings.low_balance_pct,
         )
     return UseOut(**decision_out(used.decision).model_dump(), entry_id=used.entry.entry_id,
                   replayed=used.entry.replayed)
@@ -84,9 +84,10 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
     now = container.clock.now()
     with container.db.unit_of_work() as session:
         held = service.hold(
-            session, customer=body.host_user_id, feature=body.feature, idempotency_key=body.idempotency_key,
-            timeout_s=body.timeout_s, quantity=body.quantity, params=body.params, credits=body.credits,
-            catalog=catalog, now=now, grace=grace, low_balance_pct=container.settings.low_balance_pct,
+            session, host_user_id=body.host_user_id, feature=body.feature,
+            idempotency_key=body.idempotency_key, timeout_s=body.timeout_s, quantity=body.quantity,
+            params=body.params, credits=body.credits, catalog=catalog, now=now, grace=grace,
+            low_balance_pct=container.settings.low_balance_pct,
         )
         assert held.entry.hold_id is not None
         pending = ledger_service.get_hold(session, hold_id=held.entry.hold_id, now=now)

@@ -64,8 +64,9 @@ class FeatureGuard:
         """May the user do it now? Reads only."""
         catalog = catalog_service.get_catalog(self.container.settings)
         with self.container.db.unit_of_work(read_only=True) as session:
-            return service.check(session, customer=user_id, feature=feature, quantity=quantity, params=params,
-                                 catalog=catalog, now=self.container.clock.now(), grace=self._grace())
+            return service.check(session, host_user_id=user_id, feature=feature, quantity=quantity,
+                                 params=params, catalog=catalog, now=self.container.clock.now(),
+                                 grace=self._grace())
 
     def consume(self, user_id: str, feature: str, *, idempotency_key: str, quantity: int = 1,
                 params: Mapping[str, str] | None = None) -> Decision:
@@ -73,7 +74,7 @@ class FeatureGuard:
         catalog = catalog_service.get_catalog(self.container.settings)
         with self.container.db.unit_of_work() as session:
             used = service.consume(
-                session, customer=user_id, feature=feature, idempotency_key=idempotency_key,
+                session, host_user_id=user_id, feature=feature, idempotency_key=idempotency_key,
                 quantity=quantity, params=params, catalog=catalog, now=self.container.clock.now(),
                 grace=self._grace(), low_balance_pct=self.container.settings.low_balance_pct,
             )

@@ -32,6 +32,7 @@ from coinslot.customers import test_clocks
 from coinslot.entitlements import core, repository
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError, Conflict, FeatureNotAllowed, InsufficientCredits, InvalidInput
+from coinslot.ledger import ids as ledger_ids
 from coinslot.ledger import service as ledger
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
@@ -115,7 +116,7 @@ def _lazy_period(
         return None
     if plan.kind == "free":
         start = ledger.month_start(now)
-        return _LazyPeriod(f"free:{customer_id}:{now.astimezone(dt.UTC):%Y-%m}", f"plan:{plan.key}",
+        return _LazyPeriod(ledger_ids.free_month(customer_id, now), ledger_ids.plan_source(plan.key),
                            plan.credits_per_period, plan.rollover_cap, start,
                            ledger.month_start(start + dt.timedelta(days=32)), dt.timedelta(0))
     if subscription is None:
@@ -134,13 +135,13 @@ def _yearly_month(
     month = ledger.period_month(period_start=start, period_end=end, at=now)
     if month.number == 1:
         return None  # the year's invoice grants it
-    source = f"subscription:{subscription.stripe_subscription_id}"
+    source = ledger_ids.subscription_source(subscription.stripe_subscription_id)
     opening = ledger.period_opening_entry_id(session, customer_id=customer_id, period_start=start,
                                              source=source)
     if opening is None:
         return None  # the year is not paid (yet): no month of it is handed out
-    return _LazyPeriod(f"{opening}:m{month.number}", source, plan.credits_per_period, plan.rollover_cap,
-                       month.start, month.end, grace if month.last else dt.timedelta(0))
+    return _LazyPeriod(ledger_ids.yearly_month(opening, month.number), source, plan.credits_per_period,
+                       plan.rollover_cap, month.start, month.end, grace if month.last else dt.timedelta(0))
 
 
 def _granted(session: Session, *, customer_id: int, period: _LazyPeriod) -> bool:
@@ -173,7 +174,7 @@ def _subscription_view(found: repository.CheckSnapshot, access: PlanAccess) -> _
 def check(
     session: Session,
     *,
-    customer: str,
+    host_user_id: str,
     feature: str,
     catalog: Catalog,
     now: dt.datetime,
@@ -181,13 +182,13 @@ def check(
     params: Mapping[str, str] | None = None,
     grace: dt.timedelta = DEFAULT_GRACE,
 ) -> Decision:
-    """May host user `customer` use `feature` now, at what cost, with what left, and why (no write)."""
+    """May host user `host_user_id` use `feature` now, at what cost, with what left, and why (no write)."""
     feature_def = _feature(catalog, feature)
-    found = repository.check_snapshot(session, host_user_id=customer, now=now)
+    found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
     if found is not None and found.test_clock_at is not None and found.test_clock_at != now:
         # Test mode: the customer lives at their Stripe test clock's time (customers/test_clocks.py).
         now = found.test_clock_at
-        found = repository.check_snapshot(session, host_user_id=customer, now=now)
+        found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
     access = best_plan_access(found.subscriptions if found is not None else (), catalog=catalog, now=now,
                               grace=grace)
     plan = catalog.plans.get(access.plan_key)
@@ -263,12 +264,12 @@ def _uses(
 
 
 def _prepare(
-    session: Session, *, customer: str, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
+    session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
 ) -> tuple[int, PlanAccess, Plan | None, dt.datetime]:
     """Create the customer if new, take its ledger lock, grant the lazy period (free or yearly month)
     if due: under the lock, so concurrent first uses of a month grant it once. Returns the customer's
     time too (their Stripe test clock's, in test mode: customers/test_clocks.py)."""
-    row = customers.ensure_customer(session, host_user_id=customer, now=now)
+    row = customers.ensure_customer(session, host_user_id=host_user_id, now=now)
     customer_id = row.id
     if row.stripe_test_clock_id is not None:
         now = test_clocks.time_of(session, customer_id=customer_id, now=now)
@@ -306,7 +307,7 @@ def _decide_locked(
 def consume(
     session: Session,
     *,
-    customer: str,
+    host_user_id: str,
     feature: str,
     idempotency_key: str,
     catalog: Catalog,
@@ -323,7 +324,7 @@ def consume(
     """
     feature_def = _feature(catalog, feature)
     cost = core.cost_of(feature_def, quantity=quantity, params=params or {})
-    customer_id, access, plan, now = _prepare(session, customer=customer, catalog=catalog, now=now,
+    customer_id, access, plan, now = _prepare(session, host_user_id=host_user_id, catalog=catalog, now=now,
                                               grace=grace)
     entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
     first = ledger.find_entry(session, entry_id=entry_id)
@@ -352,7 +353,7 @@ def _replayed(first: ledger.EntryResult, *, kind: str, customer_id: int, feature
 def hold(
     session: Session,
     *,
-    customer: str,
+    host_user_id: str,
     feature: str,
     idempotency_key: str,
     timeout_s: int,
@@ -371,7 +372,7 @@ def hold(
     if timeout_s < 1:
         raise InvalidInput("timeout_s must be >= 1", field="timeout_s")
     feature_def = _feature(catalog, feature)
-    customer_id, access, plan, now = _prepare(session, customer=customer, catalog=catalog, now=now,
+    customer_id, access, plan, now = _prepare(session, host_user_id=host_user_id, catalog=catalog, now=now,
                                               grace=grace)
     entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
     # A retry replays before deciding: the first hold may have used the very credits a fresh

@@ -11,7 +11,7 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from coinslot.errors import InsufficientCredits
 
@@ -22,6 +22,7 @@ __all__ = [
     "LotView",
     "PeriodChange",
     "PeriodMonth",
+    "Refund",
     "add_months",
     "available_credits",
     "capture_split",
@@ -34,6 +35,7 @@ __all__ = [
     "period_change",
     "period_lots_expire_at",
     "period_month",
+    "refunded_credits",
     "repaid_debt_credits",
     "rollover_credits",
     "spend_order",
@@ -249,3 +251,44 @@ def crossed_thresholds(
     if before_credits > 0 and after_credits == 0:
         crossed.append("exhausted")
     return crossed
+
+
+class Refund(Protocol):
+    """A refund of the charge that bought a pack, as the rule reads it (Stripe's refund data is one)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def amount_minor(self) -> int: ...
+    @property
+    def counts(self) -> bool: ...  # succeeded or pending: money on its way back
+
+
+def refunded_credits(
+    *, pack_credits: int, charge_amount_minor: int, refunds: Sequence[Refund]
+) -> list[tuple[str, int | None]]:
+    """Each refund's share of a pack's credits, oldest refund first: `(refund id, credits)`.
+
+    A refund takes back the credits its money bought: the share of the pack in
+    proportion to the amount, rounded down on the running total (the customer
+    keeps a fraction until the refunds complete it), so refunds of 1/3 + 1/3 +
+    1/3 take exactly the pack. The refund that makes the charge fully refunded
+    takes `None`: all that is left of the pack. A refund worth less than one
+    credit takes nothing (and writes no entry).
+    """
+    shares: list[tuple[str, int | None]] = []
+    before_minor = 0
+    for refund in refunds:
+        if not refund.counts:
+            continue
+        after_minor = before_minor + refund.amount_minor
+        if after_minor >= charge_amount_minor:
+            shares.append((refund.id, None))
+            break
+        credits = (pack_credits * after_minor) // charge_amount_minor - (
+            pack_credits * before_minor
+        ) // charge_amount_minor
+        if credits > 0:
+            shares.append((refund.id, credits))
+        before_minor = after_minor
+    return shares

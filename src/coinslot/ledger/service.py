@@ -21,7 +21,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from coinslot.errors import Conflict, InsufficientCredits, InvalidInput, NotFound
-from coinslot.ledger import core
+from coinslot.ledger import core, ids
 from coinslot.ledger import repository as repo
 from coinslot.ledger.core import PeriodMonth, period_month
 from coinslot.ledger.periods import grant_period
@@ -104,12 +104,8 @@ CreditKind = Literal["purchase", "adjustment", "grant"]
 
 
 def caller_entry_id(*, customer_id: int, idempotency_key: str) -> str:
-    """The entry id for a host's idempotency key, scoped to the customer.
-
-    Hosts pick keys like "export-42" per user; unscoped, two users' keys
-    would collide and one would be answered with the other's entry.
-    """
-    return f"key:{customer_id}:{idempotency_key}"
+    """The entry id for a host's idempotency key, scoped to the customer (`ids.caller`)."""
+    return ids.caller(customer_id, idempotency_key)
 
 
 def lock(session: Session, *, customer_id: int, now: dt.datetime) -> None:

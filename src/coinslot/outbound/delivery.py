@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 
 from coinslot.clock import to_unix
-from coinslot.hostwebhooks import sign_headers
+from coinslot.outbound.signing import sign_headers
 
 __all__ = ["Answer", "Delivery", "envelope", "post"]
 

@@ -6,7 +6,7 @@
                                          too many  -> dead + alert (console, log; never an outbound
                                                       alert: it would travel the failing channel)
 
-Claims are leases (`coinslot.leases`, like the Stripe-event worker): several
+The outbox is a queue (`coinslot.queue`, kind HOST_WEBHOOKS, like the Stripe-event inbox): several
 senders in several processes share the outbox, and a sender killed
 mid-delivery leaves its messages to be sent again, with the same `webhook-id`,
 once the lease runs out. Delivery is therefore at least once; hosts dedupe on
@@ -25,15 +25,18 @@ from typing import Protocol
 
 import httpx
 
-from coinslot import leases
+from coinslot.alerts import service as alerts
 from coinslot.clock import Clock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import InvalidInput
-from coinslot.hostwebhooks import secret_key
 from coinslot.observability import OUTBOUND_DELIVERIES
-from coinslot.outbound import repository, service
 from coinslot.outbound.delivery import Answer, Delivery, envelope, post
+from coinslot.outbound.signing import secret_key
+from coinslot.queue import policy
+from coinslot.queue import repository as queue
+from coinslot.queue.kinds import HOST_WEBHOOKS
+from coinslot.queue.runner import new_worker_id, run_loop, start_loop_thread
 
 __all__ = [
     "BATCH_SIZE",
@@ -66,6 +69,12 @@ class Runtime(Protocol):
     def clock(self) -> Clock: ...
 
 
+def retry_policy(settings: Settings) -> policy.RetryPolicy:
+    return policy.RetryPolicy(base_s=settings.host_webhook_retry_base_s,
+                              cap_s=settings.host_webhook_retry_cap_s,
+                              max_attempts=settings.host_webhook_max_attempts)
+
+
 def lease_s(settings: Settings, *, limit: int) -> float:
     """Long enough for a whole batch of timed-out POSTs: a lease that ran out mid-batch would let
     another sender send the same message while this one still might."""
@@ -90,7 +99,8 @@ def claim(runtime: Runtime, *, sender: str, limit: int) -> list[Delivery]:
     now = runtime.clock.now()
     lease_until = now + dt.timedelta(seconds=lease_s(runtime.settings, limit=limit))
     with runtime.db.unit_of_work() as session:
-        rows = repository.claim_due(session, now=now, sender=sender, lease_until=lease_until, limit=limit)
+        rows = queue.claim_due(session, HOST_WEBHOOKS, now=now, worker=sender, lease_until=lease_until,
+                               limit=limit)
         return [
             Delivery(
                 message_id=row.id,
@@ -108,35 +118,26 @@ def record(runtime: Runtime, delivery: Delivery, answer: Answer, *, sender: str)
     settings = runtime.settings
     now = runtime.clock.now()
     with runtime.db.unit_of_work() as session:
-        row = repository.held_lease(session, message_id=delivery.message_id, sender=sender)
+        row = queue.held_lease(session, HOST_WEBHOOKS, row_id=delivery.message_id, worker=sender)
         if row is None:
             return "lease_lost"  # another sender reclaimed it and sends it (same webhook-id)
-        row.locked_by = row.locked_until = None
         row.last_status_code = answer.status_code
         row.last_error = answer.error
         if answer.is_delivered:
             row.status, row.delivered_at, row.next_attempt_at = "delivered", now, None
-        elif row.attempts >= settings.host_webhook_max_attempts:
-            row.status, row.next_attempt_at = "dead", None
-            service.raise_alert(
+            row.locked_by = row.locked_until = None
+        elif policy.fail(row, policy=retry_policy(settings), seed=row.webhook_id, now=now) == "dead":
+            # Recorded, never announced to the host: it would travel the failing channel.
+            alerts.record(
                 session,
                 code="outbound.dead",
                 now=now,
                 subject_type="outbox_message",
                 subject_id=row.webhook_id,
-                notify_host=False,
                 message=f"webhook {row.webhook_id} ({row.event_type}) to the host is dead after "
                 f"{row.attempts} attempt(s): {answer.error}. Fix the host, then "
                 f"`coinslot outbound replay {row.webhook_id}`.",
             )
-        else:
-            delay_s = leases.backoff_s(
-                base_s=settings.host_webhook_retry_base_s,
-                cap_s=settings.host_webhook_retry_cap_s,
-                attempts=row.attempts,
-                seed=row.webhook_id,
-            )
-            row.status, row.next_attempt_at = "failed", now + dt.timedelta(seconds=delay_s)
         outcome = row.status
     OUTBOUND_DELIVERIES.labels(delivery.event_type, outcome).inc()
     if outcome != "delivered":
@@ -160,7 +161,7 @@ def deliver_due(
     if not url:
         return 0
     secret = signing_secret(runtime.settings)
-    sender = sender or leases.new_worker_id()
+    sender = sender or new_worker_id()
     batch = claim(runtime, sender=sender, limit=limit)
     if not batch:
         return 0
@@ -182,16 +183,10 @@ def new_client(settings: Settings) -> httpx.Client:
 
 def run_sender(runtime: Runtime, *, stop: threading.Event, sender: str | None = None) -> None:
     """Loop until `stop` is set: deliver batches back to back, sleep the poll interval when idle."""
-    sender = sender or leases.new_worker_id()
+    sender = sender or new_worker_id()
     with new_client(runtime.settings) as client:
-        while not stop.is_set():
-            try:
-                claimed = deliver_due(runtime, sender=sender, client=client)
-            except Exception:  # e.g. the database restarting: log, wait, try again
-                log.exception("outbound sender loop failed; retrying", extra={"sender": sender})
-                claimed = 0
-            if claimed == 0:
-                stop.wait(runtime.settings.worker_poll_interval_s)
+        run_loop(f"outbound sender {sender}", lambda: deliver_due(runtime, sender=sender, client=client),
+                 stop=stop, poll_s=runtime.settings.worker_poll_interval_s)
 
 
 def start_sender(runtime: Runtime) -> Callable[[], None] | None:
@@ -200,4 +195,4 @@ def start_sender(runtime: Runtime) -> Callable[[], None] | None:
         log.info("outbound webhooks off (COINSLOT_HOST_WEBHOOK_URL unset): events wait in the outbox")
         return None
     signing_secret(runtime.settings)  # a missing or malformed secret stops start-up, not each delivery
-    return leases.start_loop_thread("coinslot-outbound-sender", lambda stop: run_sender(runtime, stop=stop))
+    return start_loop_thread("coinslot-outbound-sender", lambda stop: run_sender(runtime, stop=stop))

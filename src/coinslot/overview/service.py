@@ -94,7 +94,8 @@ def customer_state(
         now = test_clocks.time_of(session, customer_id=customer.id, now=now)
     access = subscriptions.plan_access_for(session, customer_id=customer.id, catalog=catalog, now=now,
                                            grace=grace)
-    subscription = (session.get(Subscription, access.subscription_id) if access.subscription_id is not None
+    subscription = (subscriptions.get_by_id(session, subscription_id=access.subscription_id)
+                    if access.subscription_id is not None
                     else subscriptions.latest_for_customer(session, customer_id=customer.id))
     plan = catalog.plans.get(access.plan_key, catalog.default)
     pending = (catalog.plans.get(subscription.pending_plan_key or "") if subscription is not None else None)

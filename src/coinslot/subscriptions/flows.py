@@ -20,7 +20,7 @@ from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
 from coinslot.models import Subscription
 from coinslot.stripe_gateway.portal import PortalFlow, PortalSessionData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
-from coinslot.subscriptions import repository, service
+from coinslot.subscriptions import repository, service, statuses
 from coinslot.subscriptions.core import is_upgrade
 
 __all__ = [
@@ -278,7 +278,7 @@ def refresh(container: Container, *, host_user_id: str) -> list[SubscriptionView
     catalog = catalog_service.get_catalog(container.settings)
     views = []
     for snapshot in container.gateway.subscriptions.list_for_customer(stripe_customer_id):
-        if snapshot.status in repository.LIVE_STATUSES and snapshot.latest_invoice_id is not None:
+        if statuses.is_live(snapshot.status) and snapshot.latest_invoice_id is not None:
             views.append(_apply_invoice(container, snapshot, snapshot.latest_invoice_id, catalog))
         else:
             views.append(_mirror(container, snapshot, catalog))

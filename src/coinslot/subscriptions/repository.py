@@ -8,9 +8,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from coinslot.models import Customer, Subscription
+from coinslot.subscriptions import statuses
 
 __all__ = [
     "LIVE_STATUSES",
+    "by_id",
     "current_for_customer",
     "for_customer",
     "get_by_stripe_id",
@@ -57,7 +59,7 @@ def stripe_customers(session: Session) -> Sequence[tuple[int, str]]:
 
 
 # Statuses of a subscription that still belongs to the customer's present (not ended, not abandoned).
-LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
+LIVE_STATUSES = tuple(sorted(statuses.LIVE))  # as a bind-friendly tuple: subscriptions.statuses
 
 
 def current_for_customer(session: Session, customer_id: int) -> Subscription | None:
@@ -69,3 +71,7 @@ def current_for_customer(session: Session, customer_id: int) -> Subscription | N
         .limit(1)
     )
     return session.scalars(query).one_or_none()
+
+
+def by_id(session: Session, subscription_id: int) -> Subscription | None:
+    return session.get(Subscription, subscription_id)

@@ -17,6 +17,7 @@ from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
+from coinslot.ledger import ids as ledger_ids
 from coinslot.ledger import service as ledger_service
 from coinslot.models import Customer, Subscription
 from coinslot.outbound import service as outbox
@@ -35,6 +36,7 @@ __all__ = [
     "PRICE_NOT_IN_CATALOG",
     "apply_paid_invoice",
     "find_by_stripe_id",
+    "get_by_id",
     "latest_for_customer",
     "list_for_customer",
     "plan_access_for",
@@ -118,7 +120,7 @@ def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemR
             f"subscription {snapshot.id} ({snapshot.status}) bills price {item.price_id}, which no plan "
             "of the catalog stands for: add the plan back to the catalog (or move the subscription to a "
             "catalog price), then replay the event",
-            code=PRICE_NOT_IN_CATALOG,
+            code=PRICE_NOT_IN_CATALOG, retriable=False,
         )
     return ref
 
@@ -225,7 +227,7 @@ def record_paid_invoice(
         raise NotFound(
             f"invoice {invoice.id} was paid for subscription {row.stripe_subscription_id}, but its price "
             f"{line.price_id if line else None} stands for no plan of the catalog: no credits granted",
-            code=PRICE_NOT_IN_CATALOG,
+            code=PRICE_NOT_IN_CATALOG, retriable=False,
         )
     if _interval_of(row, line) == "year":
         # `credits_per_period` is a monthly allowance: the invoice grants the month it pays from
@@ -238,14 +240,14 @@ def record_paid_invoice(
     ledger_service.grant_period(
         session,
         customer_id=row.customer_id,
-        entry_id=f"invoice:{invoice.id}",
+        entry_id=ledger_ids.invoice_grant(invoice.id),
         credits=plan.credits_per_period,
         period_start=period_start,
         period_end=period_end,
         rollover_cap=plan.rollover_cap,
         unlimited=plan.unlimited,
         now=now,
-        source=f"subscription:{row.stripe_subscription_id}",
+        source=ledger_ids.subscription_source(row.stripe_subscription_id),
         renewal_grace=renewal_grace,
     )
 
@@ -339,6 +341,11 @@ def latest_for_customer(session: Session, *, customer_id: int) -> Subscription |
         return live
     history = repository.for_customer(session, customer_id)
     return history[0] if history else None
+
+
+def get_by_id(session: Session, *, subscription_id: int) -> Subscription | None:
+    """A mirrored subscription by local id (free when plan access has just loaded it)."""
+    return repository.by_id(session, subscription_id)
 
 
 def find_by_stripe_id(session: Session, *, stripe_subscription_id: str) -> Subscription | None:

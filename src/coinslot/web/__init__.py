@@ -14,8 +14,12 @@ only adds progress on buttons, the pricing toggle, live totals and toasts.
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from coinslot.web.admin import router as admin_router
 from coinslot.web.admin_events import router as admin_events_router
@@ -30,10 +34,22 @@ from coinslot.web.pricing import router as pricing_router
 __all__ = ["install"]
 
 
+class ElementFiles(StaticFiles):
+    """`/static/elements/`: scripts other sites load (`<script type="module" src=...>` of the
+    `<coinslot-pricing-table>` element). A module script from another origin is fetched with CORS, so
+    without this header the browser refuses it; public code and no cookies, so any origin may load it."""
+
+    def file_response(self, full_path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(full_path, *args, **kwargs)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
 def install(app: FastAPI) -> None:
     """Mount every page router, the host's link endpoint and the static files on `app`."""
     for router in (links_router, pricing_router, billing_router, credits_router, admin_router,
                    admin_events_router, admin_outbound_router):
         app.include_router(router)
     install_home(app)  # before /static: /static/api-docs is its own mount
+    app.mount("/static/elements", ElementFiles(directory=STATIC_DIR / "elements"), name="elements")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

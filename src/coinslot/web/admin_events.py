@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from coinslot.alerts import service as alerts
 from coinslot.deps import ContainerDep, RowId
 from coinslot.models.webhook_event import EVENT_STATUSES
-from coinslot.outbound import service as outbound
 from coinslot.web import audit
 from coinslot.web.admin_views import admin_page
 from coinslot.web.auth import AdminDep, AdminFormDep
@@ -74,7 +74,7 @@ def _alerts_path(state: AlertFilter, **query: str) -> str:
 def alerts_page(admin: AdminDep, container: ContainerDep, state: Annotated[AlertFilter, Query()] = "",
                 done: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
-        rows = outbound.list_alerts(session, state=state or None, limit=200)
+        rows = alerts.list_alerts(session, state=state or None, limit=200)
     return render("admin/alerts.html", {
         **admin_page(admin, "/admin/alerts"), "rows": rows, "state": state, "done": done,
     })
@@ -86,7 +86,7 @@ def acknowledge_alert(alert_id: RowId, admin: AdminFormDep, container: Container
     """Mark an alert as seen (again: no change); back to the list with the same filter."""
     now = container.clock.now()
     with container.db.unit_of_work() as session:
-        alert = outbound.acknowledge_alert(session, alert_id=alert_id, actor=admin.actor, now=now)
+        alert = alerts.acknowledge(session, alert_id=alert_id, actor=admin.actor, now=now)
         audit.record(session, actor=admin.actor, action="acknowledge_alert", target=f"alert:{alert.id}",
                      detail=f"{alert.code}: {alert.message}"[:500], now=now)
     return redirect(_alerts_path(state, done="acknowledged"))

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coinslot.analytics import console
+from coinslot.alerts import service as alerts
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
 from coinslot.errors import NotFound
-from coinslot.models import Alert, Customer, LedgerEntry, Order, Subscription
-from coinslot.outbound import service as outbound
+from coinslot.ledger import service as ledger
+from coinslot.models import Alert, Customer, Order, Subscription
 from coinslot.overview import service as overview
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
@@ -53,7 +53,7 @@ class CustomerDetail:
     access: PlanAccess
     subscriptions: Sequence[Subscription]
     credits: overview.CreditsState  # the balance the customer's pages and the API show
-    entries: Sequence[LedgerEntry]
+    entries: Sequence[ledger.LedgerLine]  # newest first
     orders: Sequence[Order]
 
 
@@ -69,7 +69,7 @@ def customer_detail(session: Session, *, customer_id: int, catalog: Catalog, now
         subscriptions=subscriptions.list_for_customer(session, customer_id=customer_id),
         credits=overview.customer_state(session, host_user_id=customer.host_user_id, catalog=catalog, now=now,
                                         grace=dt.timedelta(days=grace_days)).credits,
-        entries=console.ledger_entries(session, customer_id=customer_id, limit=100),
+        entries=ledger.entries(session, customer_id=customer_id, limit=100),
         orders=checkout.list_orders(session, host_user_id=customer.host_user_id, limit=50),
     )
 
@@ -81,5 +81,5 @@ class Pulse:
 
 
 def pulse(session: Session) -> Pulse:
-    open_alerts = outbound.list_alerts(session, unacknowledged_only=True, limit=10)
+    open_alerts = alerts.list_alerts(session, unacknowledged_only=True, limit=10)
     return Pulse(events.counts(session), open_alerts)

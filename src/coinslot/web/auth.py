@@ -22,10 +22,10 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Form, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from coinslot.alerts import service as alerts
 from coinslot.config import Settings
 from coinslot.deps import ContainerDep
 from coinslot.errors import BillingDisabled, Forbidden, Unauthorized
-from coinslot.outbound import service as outbound
 from coinslot.urls import check_redirect_url
 from coinslot.web.pages import RedirectTo, url
 
@@ -228,7 +228,7 @@ def current_admin(request: Request, container: ContainerDep) -> AdminSession:
     if not isinstance(tag, str) or not hmac.compare_digest(tag, _password_tag(container.settings)):
         raise RedirectTo("/admin/login")  # opened with a password that has changed since
     with container.db.unit_of_work(read_only=True) as session:
-        open_alerts = outbound.count_open_alerts(session)
+        open_alerts = alerts.count_open(session)
     return AdminSession(csrf=str(data["x"]), actor=str(data["a"]), open_alerts=open_alerts)
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DataError
 from coinslot.errors import CoinslotError
 from coinslot.money import format_minor
 from coinslot.observability import request_id_var
+from coinslot.subscriptions import statuses
 
 __all__ = ["STATIC_DIR", "PageRoute", "RedirectTo", "mount_path", "redirect", "render", "url"]
 
@@ -105,6 +106,7 @@ def environment() -> Environment:
     env.filters["datetime"] = _datetime
     env.filters["humanize"] = _humanize
     env.filters["unix_date"] = _unix_date
+    env.tests["serving"] = statuses.is_serving  # `{% if sub.status is serving %}`: subscriptions.statuses
     env.globals["static_url"] = static_url
     env.globals["url"] = url
     return env

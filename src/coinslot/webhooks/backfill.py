@@ -25,13 +25,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from coinslot import leases
 from coinslot.deps import Container
 from coinslot.models import SyncCursor
 from coinslot.outbound import service as outbox
+from coinslot.queue.runner import new_worker_id, start_loop_thread
 from coinslot.webhooks import repository
 from coinslot.webhooks.handlers import HANDLERS
 from coinslot.webhooks.inbox import store_event
@@ -69,9 +68,7 @@ class BackfillReport:
 
 
 def _take_run(session: Session, *, worker: str, now: dt.datetime, min_interval_s: float) -> SyncCursor | None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(SyncCursor).values(name=CURSOR).on_conflict_do_nothing(index_elements=["name"]))
-    row = session.get(SyncCursor, CURSOR, with_for_update=True, populate_existing=True)
+    row = repository.cursor_for_update(session, name=CURSOR, create=True)
     assert row is not None
     if row.locked_until is not None and row.locked_until > now and row.locked_by != worker:
         return None  # another run is listing
@@ -97,7 +94,7 @@ def backfill_events(
 
     `min_interval_s`: skip (report `ran=False`) when a run finished less than this long ago.
     """
-    worker = worker or leases.new_worker_id()
+    worker = worker or new_worker_id()
     report = BackfillReport()
     livemode = container.gateway.livemode
     with container.db.unit_of_work() as session:
@@ -145,7 +142,7 @@ def _finish(
 ) -> None:
     now = container.clock.now()
     with container.db.unit_of_work() as session:
-        row = session.get(SyncCursor, CURSOR, with_for_update=True, populate_existing=True)
+        row = repository.cursor_for_update(session, name=CURSOR)
         if row is None or row.locked_by != worker:
             return  # our lease ran out and another run took over: it moves the cursor
         if completed:
@@ -175,7 +172,7 @@ def start_backfill_loop(container: Container) -> Callable[[], None] | None:
     interval_s = container.settings.reconcile_interval_s
     if interval_s <= 0:
         return None
-    worker = leases.new_worker_id()
+    worker = new_worker_id()
 
     def loop(stop: threading.Event) -> None:
         while not stop.wait(min(interval_s, _LOOP_CHECK_S)):
@@ -184,4 +181,4 @@ def start_backfill_loop(container: Container) -> Callable[[], None] | None:
             except Exception:  # Stripe or the database unreachable: the next turn tries again
                 log.exception("backfill from Stripe's events list failed; trying again later")
 
-    return leases.start_loop_thread("coinslot-backfill", loop)
+    return start_loop_thread("coinslot-backfill", loop)

@@ -23,12 +23,9 @@ from sqlalchemy.orm import Session
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import service as checkout_service
 from coinslot.clock import from_unix
-from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
-from coinslot.ledger import service as ledger_service
-from coinslot.outbound import service as outbox
-from coinslot.stripe_gateway.charges import StripeChargeData, StripeRefundData
+from coinslot.stripe_gateway.charges import StripeChargeData
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.stripe_gateway.events import StripeEventData
 from coinslot.stripe_gateway.invoices import StripeInvoiceData
@@ -36,7 +33,7 @@ from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, subscr
 from coinslot.subscriptions import service as subscriptions_service
 from coinslot.webhooks.reader import Read, StripeReader
 
-__all__ = ["HANDLERS", "ApplyContext", "Handler", "Outcome", "refunded_credits"]
+__all__ = ["HANDLERS", "ApplyContext", "Handler", "Outcome"]
 
 Outcome = Literal["processed", "ignored"]
 
@@ -191,41 +188,11 @@ class RefundReads:
     checkout: StripeCheckoutSessionData | None
 
 
-def refunded_credits(
-    *, pack_credits: int, charge_amount_minor: int, refunds: tuple[StripeRefundData, ...]
-) -> list[tuple[str, int | None]]:
-    """Each refund's share of a pack's credits, oldest refund first: `(refund id, credits)`.
-
-    A refund takes back the credits its money bought: the share of the pack in
-    proportion to the amount, rounded down on the running total (the customer
-    keeps a fraction until the refunds complete it), so refunds of 1/3 + 1/3 +
-    1/3 take exactly the pack. The refund that makes the charge fully refunded
-    takes `None`: all that is left of the pack. A refund worth less than one
-    credit takes nothing (and writes no entry).
-    """
-    shares: list[tuple[str, int | None]] = []
-    before_minor = 0
-    for refund in refunds:
-        if not refund.counts:
-            continue
-        after_minor = before_minor + refund.amount_minor
-        if after_minor >= charge_amount_minor:
-            shares.append((refund.id, None))
-            break
-        credits = (pack_credits * after_minor) // charge_amount_minor - (
-            pack_credits * before_minor
-        ) // charge_amount_minor
-        if credits > 0:
-            shares.append((refund.id, credits))
-        before_minor = after_minor
-    return shares
-
-
 class ChargeRefunded:
     """charge.refunded: claw back the credits of the pack the charge paid for, in proportion.
 
     The rule: every refund on the charge (re-read, oldest first) takes back the
-    share of the pack's credits its amount paid for (`refunded_credits`); a full
+    share of the pack's credits its amount paid for (`ledger.core.refunded_credits`); a full
     refund takes back all that is left. Each refund is one ledger entry keyed by
     its id (`refund:<re_...>`), so the events of several partial refunds, in any
     order and however often delivered, take back each share once. Spent credits
@@ -242,42 +209,8 @@ class ChargeRefunded:
         return RefundReads(charge, checkout)
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: RefundReads) -> Outcome:
-        charge, checkout = fetched.charge, fetched.checkout
-        customer = (
-            customers_service.get_by_stripe_id(ctx.session, charge.customer_id)
-            if charge.customer_id
-            else None
-        )
-        if checkout is None or customer is None:
-            outbox.raise_alert(
-                ctx.session,
-                code="refund.unmapped",
-                now=ctx.now,
-                subject_type="charge",
-                subject_id=charge.id,
-                message=f"charge {charge.id} was refunded ({charge.amount_refunded_minor} {charge.currency}) "
-                "but coinslot cannot tell which purchase it paid for: review the customer's credits by hand",
-            )
-            return "processed"
-        if not checkout.metadata.get("coinslot_item", "").startswith("pack:"):
-            return "processed"  # an order's product: no credits were granted for it
-        source = f"checkout:{checkout.id}"
-        granted = ledger_service.find_entry(ctx.session, entry_id=source)
-        if granted is None:
-            # The refund overtook the purchase's own event: retried until the pack is credited.
-            raise NotFound(f"the credits of {source} are not granted yet; charge {charge.id} waits for them")
-        shares = refunded_credits(
-            pack_credits=granted.credits, charge_amount_minor=charge.amount_minor, refunds=charge.refunds
-        )
-        for refund_id, credits in shares:
-            ledger_service.claw_back(
-                ctx.session,
-                customer_id=customer.id,
-                entry_id=f"refund:{refund_id}",
-                source=source,
-                credits=credits,
-                now=ctx.now,
-            )
+        checkout_service.record_refunds(ctx.session, charge=fetched.charge, checkout=fetched.checkout,
+                                        now=ctx.now)
         return "processed"
 
 

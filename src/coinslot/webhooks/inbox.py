@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coinslot.errors import CoinslotError
-from coinslot.models import WebhookEvent
 from coinslot.stripe_gateway.events import StripeEventData
+from coinslot.webhooks import repository
 
 __all__ = ["WebhooksNotConfigured", "store_event"]
 
@@ -42,12 +41,4 @@ def store_event(session: Session, *, event: StripeEventData, payload: bytes, now
         "attempts": 0,
         "next_attempt_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(WebhookEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["stripe_event_id"])
-        .returning(WebhookEvent.id)
-    )
-    return session.execute(statement).scalar_one_or_none() is not None
+    return repository.insert_event(session, values=values)

@@ -10,11 +10,12 @@ import logging
 import threading
 from collections.abc import Callable
 
-from coinslot import leases
 from coinslot.catalog.core import Catalog
 from coinslot.deps import Container
-from coinslot.webhooks import repository
-from coinslot.webhooks.worker import lease_until, new_worker_id, process_due
+from coinslot.queue import repository as queue
+from coinslot.queue.kinds import STRIPE_EVENTS
+from coinslot.queue.runner import Heartbeat, new_worker_id, run_loop, start_loop_thread
+from coinslot.webhooks.worker import lease_until, process_due
 
 __all__ = ["renew_leases", "run_worker", "start_in_process_worker"]
 
@@ -24,7 +25,7 @@ log = logging.getLogger("coinslot.webhooks")
 def renew_leases(container: Container, *, worker: str) -> int:
     """The heartbeat of a running worker: push its leases one `worker_lease_s` ahead."""
     with container.db.unit_of_work() as session:
-        return repository.renew_leases(session, worker=worker, lease_until=lease_until(container))
+        return queue.renew(session, STRIPE_EVENTS, worker=worker, lease_until=lease_until(container))
 
 
 def run_worker(
@@ -41,21 +42,17 @@ def run_worker(
     """
     worker = worker or new_worker_id()
     beat_s = container.settings.worker_lease_s / 3
-    with leases.Heartbeat(f"coinslot-heartbeat-{worker}", lambda: renew_leases(container, worker=worker),
-                          interval_s=beat_s):
-        while not stop.is_set():
-            try:
-                claimed = process_due(container, limit=limit, worker=worker, load_catalog=load_catalog,
-                                      stop=stop)
-            except Exception:  # e.g. the database restarting: log, wait, try again
-                log.exception("webhook worker loop failed; retrying", extra={"worker": worker})
-                claimed = 0
-            if claimed == 0:
-                stop.wait(container.settings.worker_poll_interval_s)
+    with Heartbeat(f"coinslot-heartbeat-{worker}", lambda: renew_leases(container, worker=worker),
+                   interval_s=beat_s):
+        def batch() -> int:
+            return process_due(container, limit=limit, worker=worker, load_catalog=load_catalog, stop=stop)
+
+        run_loop(f"webhook worker {worker}", batch, stop=stop,
+                 poll_s=container.settings.worker_poll_interval_s)
 
 
 def start_in_process_worker(container: Container) -> Callable[[], None] | None:
     """For the SQLite demo (`run_worker_in_process`): one worker thread beside the API."""
     if not container.settings.run_worker_in_process:
         return None
-    return leases.start_loop_thread("coinslot-webhook-worker", lambda stop: run_worker(container, stop=stop))
+    return start_loop_thread("coinslot-webhook-worker", lambda stop: run_worker(container, stop=stop))

@@ -82,6 +82,12 @@ class GatewayReader:
     def charge(self, charge_id: str) -> Read[StripeChargeData]:
         return self._read("charge", charge_id, lambda: self._gateway().charges.retrieve(charge_id))
 
+    def test_clock_time(self, test_clock_id: str) -> int:
+        """A Stripe test clock's time now (unix seconds): the time of the customers on it."""
+        found = self._read("test_clock", test_clock_id,
+                           lambda: self._gateway().test_clocks.frozen_time(test_clock_id))
+        return found.value
+
     def checkout_session_id_for_payment_intent(self, payment_intent_id: str) -> str | None:
         found = self._read(
             "session_of_payment_intent",

@@ -1,4 +1,8 @@
-"""What operators ask of the inbox: list, show, find the dead (the CLI and the admin console call these)."""
+"""What operators ask of the inbox: list, show, find the dead (the CLI, the API and the admin console).
+
+The inbox is a queue (`coinslot.queue`, kind STRIPE_EVENTS): these are its reads, with the attempts a
+Stripe event keeps beside it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from coinslot import leases
 from coinslot.errors import NotFound
 from coinslot.models import WebhookAttempt, WebhookEvent
+from coinslot.queue import repository as queue_repository
+from coinslot.queue import service as queue
+from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.webhooks import repository
 
 __all__ = ["EventDetail", "backlog", "counts", "dead_event_ids", "get_event", "list_events"]
@@ -26,26 +32,26 @@ def list_events(
     object_id: str | None = None, before_id: int | None = None, limit: int = 50,
 ) -> Sequence[WebhookEvent]:
     """Newest first, filtered by status, type and/or the Stripe object they are about; `before_id` pages."""
-    return repository.search(session, status=status, event_type=event_type, object_id=object_id,
-                             before_id=before_id, limit=min(max(limit, 1), 1001))
+    return queue.list_rows(session, STRIPE_EVENTS, status=status, type_=event_type, before_id=before_id,
+                           limit=limit, object_id=object_id)
 
 
 def get_event(session: Session, *, event_ref: str) -> EventDetail:
     """One event by local id or Stripe id (evt_...), with its attempts."""
-    event = repository.get(session, event_ref=event_ref)
+    event = queue_repository.get(session, STRIPE_EVENTS, ref=event_ref)
     if event is None:
         raise NotFound(f"no stored Stripe event {event_ref}")
     return EventDetail(event, repository.attempts_of(session, event_id=event.id))
 
 
 def dead_event_ids(session: Session) -> list[int]:
-    return repository.ids_with_status(session, status="dead")
+    return queue.dead_ids(session, STRIPE_EVENTS)
 
 
 def counts(session: Session) -> dict[str, int]:
-    return repository.count_by_status(session)
+    return queue.counts(session, STRIPE_EVENTS)
 
 
-def backlog(session: Session) -> leases.Backlog:
+def backlog(session: Session) -> queue_repository.Backlog:
     """Events received and not applied yet (new, being applied, waiting to retry), and the oldest's age."""
-    return repository.backlog(session)
+    return queue_repository.backlog(session, STRIPE_EVENTS)

@@ -26,24 +26,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from coinslot import leases
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
 from coinslot.deps import Container, refresh_clock
-from coinslot.errors import CoinslotError, Conflict, NotFound
+from coinslot.errors import CoinslotError
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.observability import WEBHOOK_EVENTS, log_context
 from coinslot.outbound import service as outbox
+from coinslot.queue import policy
+from coinslot.queue import repository as queue
+from coinslot.queue import service as queue_service
+from coinslot.queue.kinds import STRIPE_EVENTS
+from coinslot.queue.runner import new_worker_id
 from coinslot.stripe_gateway.events import StripeEventData, parse_verified_event
-from coinslot.webhooks import repository
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.reader import GatewayReader, StripeReader
 
 __all__ = [
-    "UNPROCESSABLE_CODES",
     "Claimed",
     "apply_claimed",
     "backoff_s",
@@ -60,13 +62,6 @@ __all__ = [
 log = logging.getLogger("coinslot.webhooks")
 _ERROR_MAX_CHARS = 2000
 _FETCH_THREADS = 4  # concurrent Stripe reads per batch: well under Stripe's rate limits
-# Error codes that say the event cannot apply as sent, so retrying only delays the alert: dead at once.
-# An operator fixes the cause (a refund, the catalog), then replays. Every other error is retried.
-UNPROCESSABLE_CODES = frozenset({
-    "missing_metadata",  # a paid Checkout Session naming no known user, item or order
-    "order_paid_twice",  # a second session paid an order already paid: money to refund
-    "price_not_in_catalog",  # a paying subscription / paid invoice whose price stands for no plan
-})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +78,15 @@ class Claimed:
     other_mode: bool = False
 
 
-new_worker_id = leases.new_worker_id
+def retry_policy(settings: Settings) -> policy.RetryPolicy:
+    return policy.RetryPolicy(base_s=settings.webhook_retry_base_s, cap_s=settings.webhook_retry_cap_s,
+                              max_attempts=settings.webhook_max_attempts)
 
 
 def backoff_s(settings: Settings, *, stripe_event_id: str, attempts: int) -> float:
-    """Exponential delay before retry `attempts`+1, capped, with jitter (see `leases.backoff_s`)."""
-    return leases.backoff_s(
-        base_s=settings.webhook_retry_base_s,
-        cap_s=settings.webhook_retry_cap_s,
-        attempts=attempts,
-        seed=stripe_event_id,
-    )
+    """Exponential delay before retry `attempts`+1, capped, with jitter (see `queue.policy.backoff_s`)."""
+    return policy.backoff_s(base_s=settings.webhook_retry_base_s, cap_s=settings.webhook_retry_cap_s,
+                            attempts=attempts, seed=stripe_event_id)
 
 
 def lease_until(container: Container) -> dt.datetime:
@@ -104,17 +97,16 @@ def lease_until(container: Container) -> dt.datetime:
 def release(container: Container, claimed: list[Claimed], *, worker: str) -> int:
     """Hand back events claimed but not applied (a stopping worker): due again now, attempt uncounted."""
     with container.db.unit_of_work() as session:
-        return repository.release(session, event_ids=[item.id for item in claimed], worker=worker,
-                                  now=container.clock.now())
+        return queue.release(session, STRIPE_EVENTS, row_ids=[item.id for item in claimed], worker=worker,
+                             now=container.clock.now())
 
 
 def claim(container: Container, *, worker: str, limit: int) -> list[Claimed]:
     now = container.clock.now()
     key_mode = container.settings.stripe_mode  # None without a key: nothing to compare with
     with container.db.unit_of_work() as session:
-        rows = repository.claim_due(
-            session, now=now, worker=worker, lease_until=lease_until(container), limit=limit
-        )
+        rows = queue.claim_due(session, STRIPE_EVENTS, now=now, worker=worker,
+                               lease_until=lease_until(container), limit=limit)
         return [
             Claimed(
                 row.id,
@@ -164,18 +156,20 @@ def apply_claimed(
     worker: str,
     load_catalog: Callable[[], Catalog],
     started_at: dt.datetime,
+    test_clock: tuple[str, int] | None = None,
 ) -> str:
-    """Phase 2: the effects and the processed mark, committed together. Returns the outcome."""
+    """Phase 2: the effects and the processed mark, committed together. Returns the outcome.
+    `test_clock`: (id, time) of the Stripe test clock the event's object runs on, read in phase 1."""
     now = container.clock.now()
     with container.db.unit_of_work() as session:
-        row = repository.held_lease(session, event_id=claimed.id, worker=worker)
+        row = queue.held_lease(session, STRIPE_EVENTS, row_id=claimed.id, worker=worker)
         if row is None:
             return "lease_lost"  # another worker reclaimed it: it applies, we do not
         handler = _handler_for(claimed)
         outcome = "ignored"
         if handler is not None:
             grace = dt.timedelta(days=container.settings.past_due_grace_days)
-            event_now = _event_time(session, claimed.event, now=now)
+            event_now = _event_time(session, claimed.event, now=now, test_clock=test_clock)
             outcome = handler.apply(ApplyContext(session, event_now, load_catalog, grace), claimed.event,
                                     fetched)
         elif claimed.other_mode:
@@ -189,17 +183,27 @@ def apply_claimed(
     return outcome
 
 
-def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime) -> dt.datetime:
+def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime,
+                test_clock: tuple[str, int] | None) -> dt.datetime:
     """The time an event's effects happen at: in test mode, the time of the Stripe test clock its customer
-    lives on (customers/test_clocks.py: moved by the clock's own events), else `now`."""
+    lives on (customers/test_clocks.py), moved on by the clock's time read with the event, else `now`."""
     if event.livemode:
         return now
+    if test_clock is not None:
+        clock_id, clock_s = test_clock
+        test_clocks.advance_clock(session, test_clock_id=clock_id,
+                                  frozen_at=dt.datetime.fromtimestamp(clock_s, dt.UTC), now=now)
     customer_ref = event.object.get("id") if event.object.get("object") == "customer" else event.object.get(
         "customer")
     stripe_customer_id = customer_ref.get("id") if isinstance(customer_ref, dict) else customer_ref
     customer = (customers_service.get_by_stripe_id(session, str(stripe_customer_id))
                 if stripe_customer_id else None)
-    if customer is None or customer.stripe_test_clock_id is None:
+    if customer is None:
+        return now
+    if customer.stripe_test_clock_id is None and test_clock is not None:  # linked before it knew the clock
+        test_clocks.attach_clock(session, customer=customer, test_clock_id=test_clock[0], frozen_at=None,
+                                 now=now)
+    if customer.stripe_test_clock_id is None:
         return now
     return test_clocks.time_of(session, customer_id=customer.id, now=now)
 
@@ -234,17 +238,16 @@ def record_failure(
     now = container.clock.now()
     error = f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]
     with container.db.unit_of_work() as session:
-        row = repository.held_lease(session, event_id=claimed.id, worker=worker)
+        row = queue.held_lease(session, STRIPE_EVENTS, row_id=claimed.id, worker=worker)
         if row is None:
             return "lease_lost"
-        unprocessable = isinstance(exc, CoinslotError) and exc.code in UNPROCESSABLE_CODES
-        dead = unprocessable or row.attempts >= container.settings.webhook_max_attempts
-        row.status = "dead" if dead else "failed"
+        # An error that says the event cannot apply as sent (`retriable=False`: a paid session naming no
+        # user, a price no plan stands for): retrying only delays the alert. Every other error is retried.
+        unprocessable = isinstance(exc, CoinslotError) and not exc.retriable
+        dead = policy.fail(row, policy=retry_policy(container.settings), seed=row.stripe_event_id, now=now,
+                           retriable=not unprocessable) == "dead"
         row.last_error = error
         row.last_traceback = "".join(traceback.format_exception(exc))[-20_000:]
-        row.locked_by = row.locked_until = None
-        delay_s = backoff_s(container.settings, stripe_event_id=row.stripe_event_id, attempts=row.attempts)
-        row.next_attempt_at = None if dead else now + dt.timedelta(seconds=delay_s)
         _add_attempt(
             session, row, worker=worker, started_at=started_at, now=now, outcome=row.status, error=error
         )
@@ -277,13 +280,25 @@ def record_failure(
 class _Fetched:
     value: Any = None
     error: Exception | None = None
+    test_clock: tuple[str, int] | None = None  # (clock id, its time now): the object lives on it
 
 
 def _fetch_one(claimed: Claimed, reader: StripeReader) -> _Fetched:
     try:
-        return _Fetched(fetch_claimed(claimed, reader))
+        return _Fetched(fetch_claimed(claimed, reader), test_clock=_read_test_clock(claimed, reader))
     except Exception as exc:  # recorded on the row when the event's turn to apply comes
         return _Fetched(error=exc)
+
+
+def _read_test_clock(claimed: Claimed, reader: StripeReader) -> tuple[str, int] | None:
+    """Test mode: the time now of the Stripe test clock the event's object runs on (customers, subscriptions
+    and invoices name it), read with the batch's other reads. The clock's own `ready` event may come after
+    the renewal it ran; read now, the renewal is applied at the time it happened after, as in production."""
+    clock_id = claimed.event.object.get("test_clock")
+    read = getattr(reader, "test_clock_time", None)  # a test's scripted reader may not know clocks
+    if claimed.event.livemode or not isinstance(clock_id, str) or read is None:
+        return None
+    return clock_id, int(read(clock_id))
 
 
 def _fetch_batch(claimed: list[Claimed], reader: StripeReader) -> list[_Fetched]:
@@ -338,7 +353,8 @@ def _apply_or_record(
         if fetched.error is not None:
             raise fetched.error
         return apply_claimed(
-            container, claimed, fetched.value, worker=worker, load_catalog=load_catalog, started_at=started_at
+            container, claimed, fetched.value, worker=worker, load_catalog=load_catalog,
+            started_at=started_at, test_clock=fetched.test_clock,
         )
     except Exception as exc:  # every failure is kept on the row and retried; nothing is half-applied
         return record_failure(container, claimed, exc, worker=worker, started_at=started_at)
@@ -379,17 +395,5 @@ def process_due(
 
 def replay(container: Container, *, event_ref: str | int) -> WebhookEvent:
     """Make an event due again now, with a fresh count of attempts (its history is kept)."""
-    now = container.clock.now()
     with container.db.unit_of_work() as session:
-        row = repository.get(session, event_ref=event_ref, for_update=True)
-        if row is None:
-            raise NotFound(f"no stored Stripe event {event_ref}")
-        if row.status == "processing" and row.locked_until is not None and row.locked_until > now:
-            raise Conflict(f"event {row.stripe_event_id} is being processed by {row.locked_by}")
-        row.status = "received"
-        row.attempts = 0
-        # Due at once for every worker, whatever its clock: an operator's CLI runs on the wall clock,
-        # while a worker in test mode may run on a Stripe test clock's earlier time.
-        row.next_attempt_at = min(now, row.received_at)
-        row.locked_by = row.locked_until = None
-        return row
+        return queue_service.replay(session, STRIPE_EVENTS, ref=event_ref, now=container.clock.now())

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
 from coinslot.deps import Container
-from coinslot.models import WebhookAttempt, WebhookEvent
+from coinslot.models import CheckoutSession, LedgerEntry, Order, WebhookAttempt, WebhookEvent
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.webhooks.worker import (
     apply_claimed,
@@ -98,10 +98,16 @@ def test_a_paid_session_with_no_user_is_dead_at_once_with_an_alert_and_nothing_a
     event_id = store(container, "checkout.session.completed", {"id": "cs_orphan"})
     process(container, reader, catalog)
     row = event_row(container, event_id)
-    assert row.status in ("failed", "dead")
-    assert row.last_error
-    if row.status == "dead":
-        assert [a.code for a in alerts(container)] == ["webhook.unprocessable"]
+    # Dead after its first attempt (retrying cannot name the user), with an alert saying why.
+    assert (row.status, row.attempts, row.next_attempt_at) == ("dead", 1, None)
+    assert "names no known user" in (row.last_error or "")
+    assert [a.code for a in alerts(container)] == ["webhook.unprocessable"]
+    # Nothing applied: no credits, no order paid, the session not marked fulfilled.
+    with container.db.unit_of_work(read_only=True) as session:
+        assert session.scalars(select(LedgerEntry.entry_id)).all() == []
+        assert session.scalars(select(Order.status).where(Order.status != "draft")).all() == []
+        assert session.scalars(select(CheckoutSession.id).where(
+            CheckoutSession.fulfilled_at.is_not(None))).all() == []
 
 
 def test_a_worker_killed_mid_event_loses_nothing_and_applies_nothing_twice(

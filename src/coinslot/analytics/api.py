@@ -1,7 +1,0 @@
-"""HTTP routes of analytics."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-router = APIRouter(tags=["analytics"])
