@@ -60,6 +60,7 @@ from coinslot.outbound.sender import start_sender
 from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.web import install as install_pages
+from coinslot.web.headers import SecurityHeadersMiddleware
 from coinslot.webhooks import api as webhooks_api
 from coinslot.webhooks.loop import start_in_process_worker
 
@@ -291,6 +292,7 @@ def create_app(
     app = FastAPI(title="coinslot", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: the 500 the one above writes gets them too
     _install_error_handlers(app)
     _install_operations_routes(app, container)
     for router in DOMAIN_ROUTERS:

@@ -80,6 +80,7 @@ def enter(container: ContainerDep, token: Annotated[str, Query(max_length=4096)]
         use_once(session, nonce=claims.nonce, now=now,
                  expires_at=now + dt.timedelta(seconds=container.settings.signed_link_ttl_s))
     response = redirect(PAGE_PATHS[claims.page])
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this URL: never pass it on
     issue_customer_session(response, container.settings, customer_id=customer_id,
                            host_user_id=claims.host_user_id, return_url=claims.return_url, name=name)
     return response

@@ -115,12 +115,8 @@ def render(template: str, context: Mapping[str, Any], *, status_code: int = 200)
     defaults: dict[str, Any] = {"nav": None, "csrf_token": "", "toast": None, "back_url": None,
                                 "admin": False, "signed_in": None}
     html = environment().get_template(template).render({**defaults, **context})
-    response = HTMLResponse(html, status_code=status_code)
-    # Pages show one customer's billing: never cache them in shared caches, nor let them be framed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
+    # Cache-Control: no-store, the CSP, X-Frame-Options and the rest: web/headers.py, on every answer.
+    return HTMLResponse(html, status_code=status_code)
 
 
 def redirect(location: str) -> RedirectResponse:
