@@ -8,11 +8,12 @@ an OpenAPI fuzzer (schemathesis) checks the server against it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["ERROR_DESCRIPTIONS", "ErrorBody", "ErrorEnvelope", "errors"]
+__all__ = ["ERROR_DESCRIPTIONS", "ErrorBody", "ErrorEnvelope", "document_body_limits", "errors"]
 
 
 class ErrorBody(BaseModel):
@@ -62,3 +63,20 @@ def errors(*statuses: int, public: bool = False) -> dict[int | str, dict[str, An
     always = {status for status in _ALWAYS if not (public and status == 401)}
     return {status: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[status]}
             for status in sorted({*statuses, *always})}
+
+
+
+def document_body_limits(doc: dict[str, Any], *, max_bytes_of: Callable[[str], int]) -> dict[str, Any]:
+    """Add its 413 to every operation of the OpenAPI document `doc` that takes a body, with the route's
+    limit (`body_limit.py` refuses a larger body before parsing it): one rule, not a 413 on each route."""
+    for path, operations in doc.get("paths", {}).items():
+        for operation in operations.values():
+            if "requestBody" not in operation:
+                continue
+            limit_bytes = max_bytes_of(path)
+            operation["responses"]["413"] = {
+                "description": f"The body is over this route's limit of {limit_bytes} bytes (refused "
+                               "before it is read), or a payload in it is over its own limit.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
+            }
+    return doc

@@ -20,6 +20,7 @@ from coinslot.checkout.schemas import (
 )
 from coinslot.customers import service as customers_service
 from coinslot.deps import ContainerDep, require_api_key
+from coinslot.stripe_ids import checked_stripe_id
 
 router = APIRouter(prefix="/v1", tags=["checkout"], dependencies=[Depends(require_api_key)])
 
@@ -71,6 +72,7 @@ def fulfil_checkout(
     session_id: str, container: ContainerDep, host_user_id: str | None = Query(default=None)
 ) -> FulfilAnswer:
     """Call when the user lands on the success URL: applies the purchase now if Stripe says it is paid."""
+    checked_stripe_id(session_id, "cs", field="session_id")
     checkout, result = flows.fulfil_return(container, session_id=session_id, host_user_id=host_user_id)
     return FulfilAnswer(
         session_id=checkout.id,

@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
 from coinslot.errors import CoinslotError
 from coinslot.money import format_minor
@@ -131,6 +132,7 @@ def redirect(location: str) -> RedirectResponse:
 
 
 _TITLES = {
+    400: "That form could not be read",
     401: "Please open the link again",
     403: "Not yours to see",
     404: "Not found",
@@ -151,6 +153,15 @@ def error_page(status: int, message: str, *, admin: bool = False) -> HTMLRespons
     if status == 503:  # a database or Stripe outage, billing switched off: browsers and proxies retry later
         response.headers["Retry-After"] = "30"
     return response
+
+
+def _unreadable(exc: HTTPException) -> str:
+    if exc.status_code == 413:
+        return "That form is larger than this page accepts. Reload the page and try again."
+    if exc.status_code == 400:
+        # Starlette's reason ("Too many fields...", "Missing boundary in multipart.") helps whoever sent it.
+        return f"The form could not be read ({exc.detail}). Reload the page and try again."
+    return str(exc.detail)
 
 
 class RedirectTo(Exception):
@@ -178,6 +189,8 @@ class PageRoute(APIRoute):
                 return error_page(exc.http_status, exc.message, admin=is_admin)
             except DataError:  # e.g. a NUL character in a form, which PostgreSQL cannot store
                 return error_page(422, "Please check what you entered and try again.", admin=is_admin)
+            except HTTPException as exc:  # a form that cannot be read (400) or is over the limit (413)
+                return error_page(exc.status_code, _unreadable(exc), admin=is_admin)
             except RequestValidationError as exc:
                 fields = ", ".join(
                     str(error.get("loc", ("", "?"))[-1]) for error in exc.errors()
