@@ -15,8 +15,13 @@ from coinslot.api_contract import errors
 from coinslot.deps import ContainerDep, require_api_key
 from coinslot.errors import PayloadTooLarge
 from coinslot.limits import BIGINT_MAX
-from coinslot.observability import WEBHOOK_EVENTS
-from coinslot.stripe_gateway.events import parse_verified_event, verify_signature
+from coinslot.observability import WEBHOOK_EVENTS, WEBHOOK_MALFORMED, WEBHOOK_SIGNATURE_FAILURES
+from coinslot.stripe_gateway.events import (
+    InvalidSignature,
+    MalformedEvent,
+    parse_verified_event,
+    verify_signature,
+)
 from coinslot.webhooks import service
 from coinslot.webhooks.group_commit import inbox_writer
 from coinslot.webhooks.inbox import WebhooksNotConfigured
@@ -51,8 +56,16 @@ async def receive_stripe_event(request: Request, container: ContainerDep) -> dic
             "(comma-separated during a rotation)"
         )
     body = await _read_body(request, container.settings.webhook_max_body_bytes)
-    verify_signature(body, request.headers.get("stripe-signature"), secrets)
-    event = parse_verified_event(body)
+    try:
+        verify_signature(body, request.headers.get("stripe-signature"), secrets)
+    except InvalidSignature:
+        WEBHOOK_SIGNATURE_FAILURES.inc()
+        raise
+    try:
+        event = parse_verified_event(body)
+    except MalformedEvent as exc:
+        WEBHOOK_MALFORMED.labels(exc.field or "body").inc()
+        raise
 
     # Committed (with the deliveries that arrived alongside) before the answer: see group_commit.
     stored = inbox_writer(container.db).submit(event=event, payload=body, now=container.clock.now())

@@ -35,7 +35,7 @@ from coinslot.errors import CoinslotError, Conflict, NotFound
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.observability import WEBHOOK_EVENTS, log_context
 from coinslot.outbound import service as outbox
-from coinslot.stripe_gateway.events import StripeEventData, parse_verified_event
+from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
 from coinslot.webhooks import repository
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.reader import GatewayReader, StripeReader
@@ -119,7 +119,7 @@ def claim(container: Container, *, worker: str, limit: int) -> list[Claimed]:
                 row.stripe_event_id,
                 row.type,
                 row.attempts,
-                parse_verified_event(row.payload.encode()),
+                parse_stored_event(row.payload),
                 other_mode=key_mode is not None and row.livemode != (key_mode == "live"),
             )
             for row in rows
