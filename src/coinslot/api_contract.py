@@ -41,7 +41,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     400: "The request is malformed (a body that cannot be parsed).",
     401: "API key missing, malformed, unknown or revoked.",
     402: "Refused by the user's plan or balance: the `code` says why (e.g. `insufficient_credits`).",
-    403: "The key may not do this.",
+    403: "The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them).",
     404: "Not found: the `code` names what (e.g. `no_subscription`).",
     409: "Conflicts with what is stored: an idempotency key reused with other fields, an order in "
          "another state, a Stripe price that differs from the catalog.",
@@ -53,14 +53,15 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
          "`Retry-After` seconds.",
 }
 
-# What every API-key route can answer, whatever it does.
-_ALWAYS = (401, 422, 503)
+# What every API-key route can answer, whatever it does: 403 when the key lacks the route's scope.
+_ALWAYS = (401, 403, 422, 503)
+_KEY_ONLY = (401, 403)
 
 
 def errors(*statuses: int, public: bool = False) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` of a route: its own error statuses plus the ones every route can answer (401 only
-    where an API key is asked for), each with the envelope as its body."""
-    always = {status for status in _ALWAYS if not (public and status == 401)}
+    """The `responses=` of a route: its own error statuses plus the ones every route can answer (401 and
+    403 only where an API key is asked for), each with the envelope as its body."""
+    always = {status for status in _ALWAYS if not (public and status in _KEY_ONLY)}
     return {status: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[status]}
             for status in sorted({*statuses, *always})}
 

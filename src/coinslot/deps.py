@@ -16,27 +16,32 @@ from fastapi import Depends, Path, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from coinslot.apikeys.service import verify_key
+from coinslot.apikeys import service as apikeys
+from coinslot.apikeys.scopes import SCOPES
 from coinslot.clock import Clock, FollowingClock, SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
-from coinslot.errors import BillingDisabled, Unauthorized
+from coinslot.errors import BillingDisabled, DatabaseUnavailable, Forbidden, Unauthorized
 from coinslot.limits import BIGINT_MAX
 from coinslot.stripe_gateway import StripeGateway
 
 __all__ = [
     "API_KEY_SCHEME",
     "ApiCaller",
+    "ApiCallerDep",
     "Container",
     "ContainerDep",
+    "RequireScope",
     "RowId",
     "get_container",
     "make_clock",
     "refresh_clock",
     "require_api_key",
+    "require_scope",
 ]
 
 log = logging.getLogger("coinslot.clock")
+key_log = logging.getLogger("coinslot.apikeys")
 
 
 @dataclass
@@ -47,7 +52,6 @@ class Container:
     db: Database
     clock: Clock
     _gateway: StripeGateway | None = None
-    _key_cache: dict[str, tuple[int, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -103,21 +107,20 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 # A table's id in a URL path: a number outside BIGINT is a 422 at the edge, not a driver overflow (500).
 RowId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
 
-# Verified keys are remembered briefly: the check endpoint is on the host's hot
-# path and should not pay a database round trip per call for the key alone.
-_KEY_CACHE_TTL_S = 30.0
-
-
 @dataclass(frozen=True, slots=True)
 class ApiCaller:
+    """The key a request came with, and the scopes it holds."""
+
     api_key_id: int
+    scopes: frozenset[str]
 
 
 # Declared to OpenAPI (so /docs and code generators know how to authenticate); `auto_error=False`
 # because a missing key is answered with coinslot's own error envelope, not FastAPI's 403.
 API_KEY_SCHEME = HTTPBearer(
     scheme_name="ApiKey", bearerFormat="cs_...", auto_error=False,
-    description="A coinslot API key (`coinslot keys create`), sent as `Authorization: Bearer cs_...`.",
+    description="A coinslot API key (`coinslot keys create --scope ...`), sent as "
+                "`Authorization: Bearer cs_...`; each route needs one scope (docs/security.md).",
 )
 
 
@@ -125,23 +128,55 @@ async def require_api_key(
     container: ContainerDep,
     credentials: HTTPAuthorizationCredentials | None = Security(API_KEY_SCHEME),
 ) -> ApiCaller:
+    """The caller's live key, read from the database on every request: a key revoked or expired a moment
+    ago is refused by every process at once (it used to live on in a 30-second cache per process)."""
     secret = credentials.credentials if credentials is not None else ""
     if not secret:
         raise Unauthorized(
             "API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)"
         )
-    cached = container._key_cache.get(secret)
-    now_s = time.monotonic()
-    if cached is not None and cached[1] > now_s:
-        return ApiCaller(api_key_id=cached[0])
-    key_id = await run_in_threadpool(_verified_key_id, container, secret)  # the database read, off the loop
-    container._key_cache[secret] = (key_id, now_s + _KEY_CACHE_TTL_S)
-    return ApiCaller(api_key_id=key_id)
+    return await run_in_threadpool(_verified_caller, container, secret)  # the database read, off the loop
 
 
-def _verified_key_id(container: Container, secret: str) -> int:
+def _verified_caller(container: Container, secret: str) -> ApiCaller:
+    now = container.clock.now()
     with container.db.unit_of_work(read_only=True) as session:
-        return verify_key(session, secret=secret).id
+        key = apikeys.verify_key(session, secret=secret, now=now)
+    if apikeys.needs_touch(key, now=now):
+        try:
+            with container.db.unit_of_work() as session:
+                apikeys.touch(session, key_id=key.id, now=now)
+        except DatabaseUnavailable:  # a busy database: the call goes on, the time is written next minute
+            key_log.warning("could not record an API key's last use", extra={"api_key_id": key.id})
+    return ApiCaller(api_key_id=key.id, scopes=key.scopes)
 
 
 ApiCallerDep = Annotated[ApiCaller, Depends(require_api_key)]
+
+
+class RequireScope:
+    """Dependency of a /v1 route: the caller's key, refused with 403 unless it holds `scope`.
+
+    A class rather than a closure so that a route's scope can be read back (`docs/security.md`'s table is
+    checked against the routes by tests/integration/test_scopes.py)."""
+
+    def __init__(self, scope: str) -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}")
+        self.scope = scope
+
+    async def __call__(self, request: Request, caller: ApiCallerDep) -> ApiCaller:
+        if self.scope not in caller.scopes:
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            raise Forbidden(
+                f"this API key may not call {request.method} {route}: it needs the '{self.scope}' scope "
+                f"({SCOPES[self.scope]}); create a key with `coinslot keys create --scope {self.scope}`",
+                code="insufficient_scope",
+            )
+        return caller
+
+
+def require_scope(scope: str) -> RequireScope:
+    """`dependencies=[Depends(require_scope("entitlements"))]` on a route or a router."""
+    return RequireScope(scope)
+

@@ -47,7 +47,7 @@ def app(db: Database) -> FastAPI:
 @pytest.fixture
 def api(app: FastAPI, db: Database) -> TestClient:
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW)
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["admin"])
     return TestClient(app, headers={"Authorization": f"Bearer {key.secret}"}, raise_server_exceptions=False)
 
 
@@ -164,7 +164,7 @@ def test_an_80_mb_order_body_is_refused_before_it_is_parsed(
     app: FastAPI, db: Database, declared_bytes: int | None
 ) -> None:
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW).secret
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["admin"]).secret
     server = ServerThread(app).start()
     try:
         answer, sent = _post_until_answered(server, key, declared_bytes=declared_bytes)

@@ -36,7 +36,7 @@ def app(db: Database) -> FastAPI:
 @pytest.fixture
 def key(db: Database) -> str:
     with db.unit_of_work() as session:
-        return apikeys.create_key(session, name="host", now=NOW).secret
+        return apikeys.create_key(session, name="host", now=NOW, scopes=["links", "read"]).secret
 
 
 @pytest.mark.parametrize("path", ["/", "/pricing", "/admin/login", "/billing", "/billing/enter?token=forged"])

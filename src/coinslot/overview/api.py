@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from coinslot.api_contract import errors
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
 from coinslot.overview.schemas import (
     BalanceOut,
     CustomerStateOut,
@@ -22,7 +22,7 @@ from coinslot.overview.schemas import (
 )
 from coinslot.overview.service import read_customer_state
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope("read"))])
 
 
 @router.get("/customers/{host_user_id}", response_model=CustomerSummary, tags=["customers"],

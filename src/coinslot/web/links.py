@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from coinslot.api_contract import errors
 from coinslot.customers import service as customers
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
 from coinslot.web.auth import (
     PAGE_PATHS,
     Page,
@@ -52,7 +52,7 @@ class LinkAnswer(BaseModel):
     expires_at: dt.datetime = Field(description="unused after this, the link is refused")
 
 
-@router.post("/v1/links", dependencies=[Depends(require_api_key)], operation_id="createLink",
+@router.post("/v1/links", dependencies=[Depends(require_scope("links"))], operation_id="createLink",
              summary="A signed link to a user's billing pages", responses=errors())
 def create_link(body: LinkRequest, request: Request, container: ContainerDep) -> LinkAnswer:
     """A short-lived signed link that opens the user's billing pages in a browser session scoped to them."""

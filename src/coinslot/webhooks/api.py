@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from coinslot.api_contract import errors
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
 from coinslot.errors import PayloadTooLarge
 from coinslot.limits import BIGINT_MAX
 from coinslot.observability import WEBHOOK_EVENTS, WEBHOOK_MALFORMED, WEBHOOK_SIGNATURE_FAILURES
@@ -28,7 +28,7 @@ from coinslot.webhooks.inbox import WebhooksNotConfigured
 from coinslot.webhooks.schemas import EventDetailOut, EventPage, attempt_out, event_out
 
 router = APIRouter(tags=["webhooks"])
-events_router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_api_key)])
+events_router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_scope("read"))])
 
 
 async def _read_body(request: Request, limit_bytes: int) -> bytes:
