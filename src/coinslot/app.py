@@ -45,7 +45,7 @@ from coinslot.customers import api as customers_api
 from coinslot.db import Database, is_unavailable
 from coinslot.deps import Container, make_clock
 from coinslot.entitlements import api as entitlements_api
-from coinslot.errors import CoinslotError, DatabaseUnavailable
+from coinslot.errors import CoinslotError, DatabaseUnavailable, RateLimited
 from coinslot.ledger import api as ledger_api
 from coinslot.metrics import QueueGauges
 from coinslot.observability import (
@@ -188,7 +188,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _coinslot_error(_request: Request, exc: CoinslotError) -> JSONResponse:
         if exc.http_status == 503:
             return unavailable(exc)
-        return _error_response(exc.http_status, exc.to_dict())
+        response = _error_response(exc.http_status, exc.to_dict())
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:

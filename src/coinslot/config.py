@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     # plan), e.g. https://app.example.com/signup?plan={plan}&interval={interval}; unset = no buttons.
     public_pricing_cta_url: str | None = None
 
+    # Rate limits per client address and process, on the public surfaces (coinslot/ratelimit.py); 0 = off.
+    rate_limit_links_per_min: int = 60  # opening signed links (/billing/enter)
+    rate_limit_public_per_min: int = 120  # the public pricing page and GET /v1/plans
+    rate_limit_webhooks_per_min: int = 3000  # POST /webhooks/stripe, per source address
+
     # Outbound webhooks to the host app (Standard Webhooks signing); no URL = messages wait in the outbox
     host_webhook_url: str | None = None
     host_webhook_secret: SecretStr | None = None  # whsec_<base64>; required when a URL is set

@@ -21,8 +21,9 @@ from coinslot.apikeys.scopes import SCOPES
 from coinslot.clock import Clock, FollowingClock, SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
-from coinslot.errors import BillingDisabled, DatabaseUnavailable, Forbidden, Unauthorized
+from coinslot.errors import BillingDisabled, DatabaseUnavailable, Forbidden, RateLimited, Unauthorized
 from coinslot.limits import BIGINT_MAX
+from coinslot.ratelimit import RateLimiter
 from coinslot.stripe_gateway import StripeGateway
 
 __all__ = [
@@ -31,10 +32,12 @@ __all__ = [
     "ApiCallerDep",
     "Container",
     "ContainerDep",
+    "RateLimit",
     "RequireScope",
     "RowId",
     "get_container",
     "make_clock",
+    "rate_limit",
     "refresh_clock",
     "require_api_key",
     "require_scope",
@@ -52,6 +55,7 @@ class Container:
     db: Database
     clock: Clock
     _gateway: StripeGateway | None = None
+    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -180,3 +184,29 @@ def require_scope(scope: str) -> RequireScope:
     """`dependencies=[Depends(require_scope("entitlements"))]` on a route or a router."""
     return RequireScope(scope)
 
+
+_SURFACES = {"links": "opening billing links", "public": "the public pricing",
+             "webhooks": "webhook deliveries"}
+
+
+class RateLimit:
+    """Dependency of a public route: 429 with Retry-After once the client's address is over its surface's
+    limit (settings `rate_limit_<surface>_per_min`; see coinslot/ratelimit.py)."""
+
+    def __init__(self, surface: str) -> None:
+        if surface not in _SURFACES:
+            raise ValueError(f"unknown rate-limited surface {surface!r}")
+        self.surface = surface
+
+    async def __call__(self, request: Request, container: ContainerDep) -> None:
+        per_min: int = getattr(container.settings, f"rate_limit_{self.surface}_per_min")
+        client = request.client.host if request.client else "unknown"
+        wait_s = container.rate_limiter.take(self.surface, client, per_min=per_min)
+        if wait_s is not None:
+            raise RateLimited(f"too many requests for {_SURFACES[self.surface]} from this address: retry in "
+                              f"{wait_s} s", retry_after_s=wait_s)
+
+
+def rate_limit(surface: str) -> RateLimit:
+    """`dependencies=[Depends(rate_limit("public"))]` on a public route."""
+    return RateLimit(surface)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from coinslot.api_contract import errors
 from coinslot.customers import service as customers
-from coinslot.deps import ContainerDep, require_scope
+from coinslot.deps import ContainerDep, rate_limit, require_scope
 from coinslot.web.auth import (
     PAGE_PATHS,
     Page,
@@ -69,7 +69,7 @@ def create_link(body: LinkRequest, request: Request, container: ContainerDep) ->
     return LinkAnswer(url=url, expires_at=now + dt.timedelta(seconds=settings.signed_link_ttl_s))
 
 
-@pages.get("/billing/enter")
+@pages.get("/billing/enter", dependencies=[Depends(rate_limit("links"))])
 def enter(container: ContainerDep, token: Annotated[str, Query(max_length=4096)] = "") -> Response:
     """Open a signed link: set the session cookie for its customer, then a clean URL without the token."""
     claims = read_link_token(container.settings, token)

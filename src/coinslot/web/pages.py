@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from coinslot.errors import CoinslotError
+from coinslot.errors import CoinslotError, RateLimited
 from coinslot.money import format_minor
 from coinslot.observability import request_id_var
 
@@ -139,19 +139,24 @@ _TITLES = {
     402: "Not enough credits",
     409: "That changed meanwhile",
     413: "Too large",
+    429: "Too many requests",
     422: "Please check what you entered",
     502: "The payment provider refused",
     503: "Billing is unavailable right now",
 }
 
 
-def error_page(status: int, message: str, *, admin: bool = False) -> HTMLResponse:
+def error_page(
+    status: int, message: str, *, admin: bool = False, retry_after_s: int | None = None
+) -> HTMLResponse:
     title = _TITLES.get(status, "Something went wrong")
     context = {"title": title, "message": message, "status": status, "request_id": request_id_var.get(),
                "admin": admin}
     response = render("error.html", context, status_code=status)
     if status == 503:  # a database or Stripe outage, billing switched off: browsers and proxies retry later
         response.headers["Retry-After"] = "30"
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
     return response
 
 
@@ -186,7 +191,8 @@ class PageRoute(APIRoute):
             except RedirectTo as exc:
                 return redirect(exc.url)
             except CoinslotError as exc:
-                return error_page(exc.http_status, exc.message, admin=is_admin)
+                wait_s = exc.retry_after_s if isinstance(exc, RateLimited) else None
+                return error_page(exc.http_status, exc.message, admin=is_admin, retry_after_s=wait_s)
             except DataError:  # e.g. a NUL character in a form, which PostgreSQL cannot store
                 return error_page(422, "Please check what you entered and try again.", admin=is_admin)
             except HTTPException as exc:  # a form that cannot be read (400) or is over the limit (413)

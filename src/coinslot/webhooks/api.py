@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from coinslot.api_contract import errors
-from coinslot.deps import ContainerDep, require_scope
+from coinslot.deps import ContainerDep, rate_limit, require_scope
 from coinslot.errors import PayloadTooLarge
 from coinslot.limits import BIGINT_MAX
 from coinslot.observability import WEBHOOK_EVENTS, WEBHOOK_MALFORMED, WEBHOOK_SIGNATURE_FAILURES
@@ -46,7 +46,8 @@ async def _read_body(request: Request, limit_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/webhooks/stripe", include_in_schema=False)  # Stripe's, signed: not an API for hosts
+# Stripe's, signed: not an API for hosts. Limited per source address: Stripe retries a 429 later.
+@router.post("/webhooks/stripe", include_in_schema=False, dependencies=[Depends(rate_limit("webhooks"))])
 async def receive_stripe_event(request: Request, container: ContainerDep) -> dict[str, bool]:
     """Store a signed Stripe event once; answer `{received, duplicate}` at once."""
     secrets = container.settings.webhook_secrets
