@@ -6,6 +6,7 @@ so the commit visibly happens before the answer is sent.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -45,6 +46,7 @@ __all__ = [
 
 log = logging.getLogger("coinslot.clock")
 key_log = logging.getLogger("coinslot.apikeys")
+_KEY_CACHE_MAX = 10_000
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Container:
     db: Database
     clock: Clock
     _gateway: StripeGateway | None = None
+    # secret -> (caller, monotonic time the entry ends): at most `settings.api_key_cache_s` (1 s) old
+    key_cache: dict[str, tuple[ApiCaller, float]] = field(default_factory=dict)
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -117,6 +121,7 @@ class ApiCaller:
 
     api_key_id: int
     scopes: frozenset[str]
+    expires_at: dt.datetime | None = None
 
 
 # Declared to OpenAPI (so /docs and code generators know how to authenticate); `auto_error=False`
@@ -132,19 +137,24 @@ async def require_api_key(
     container: ContainerDep,
     credentials: HTTPAuthorizationCredentials | None = Security(API_KEY_SCHEME),
 ) -> ApiCaller:
-    """The caller's live key, read from the database on every request: a key revoked or expired a moment
-    ago is refused by every process at once (it used to live on in a 30-second cache per process)."""
+    """The caller's live key, read from the database, or trusted for at most `api_key_cache_s` (1 s) after
+    this process last read it: a revoked key is refused by every process within that second (it used to
+    live on for 30 s per process). An expired key is refused at its expiry, cached or not."""
     secret = credentials.credentials if credentials is not None else ""
     if not secret:
         raise Unauthorized(
             "API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)"
         )
+    cached = container.key_cache.get(secret)
+    if cached is not None and cached[1] > time.monotonic() and (
+            cached[0].expires_at is None or cached[0].expires_at > container.clock.now()):
+        return cached[0]
     return await run_in_threadpool(_verified_caller, container, secret)  # the database read, off the loop
 
 
 def _verified_caller(container: Container, secret: str) -> ApiCaller:
     now = container.clock.now()
-    with container.db.unit_of_work(read_only=True) as session:
+    with container.db.single_read() as session:
         key = apikeys.verify_key(session, secret=secret, now=now)
     if apikeys.needs_touch(key, now=now):
         try:
@@ -152,7 +162,13 @@ def _verified_caller(container: Container, secret: str) -> ApiCaller:
                 apikeys.touch(session, key_id=key.id, now=now)
         except DatabaseUnavailable:  # a busy database: the call goes on, the time is written next minute
             key_log.warning("could not record an API key's last use", extra={"api_key_id": key.id})
-    return ApiCaller(api_key_id=key.id, scopes=key.scopes)
+    caller = ApiCaller(api_key_id=key.id, scopes=key.scopes, expires_at=key.expires_at)
+    cache_s = container.settings.api_key_cache_s
+    if cache_s > 0:
+        if len(container.key_cache) >= _KEY_CACHE_MAX:
+            container.key_cache.clear()  # a flood of distinct keys: start again rather than grow
+        container.key_cache[secret] = (caller, time.monotonic() + cache_s)
+    return caller
 
 
 ApiCallerDep = Annotated[ApiCaller, Depends(require_api_key)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,12 @@ CATALOGS = Path(__file__).resolve().parents[2] / "examples" / "catalogs"
 CONSUME = {"host_user_id": "u1", "feature": "scan"}  # free to use on Skinova's free plan: no credits needed
 
 
-def make_app(url: str, clock: FixedClock | None = None) -> FastAPI:
-    """One coinslot process: its own container and database engine (nothing shared but the database)."""
+def make_app(url: str, clock: FixedClock | None = None, *, key_cache_s: float = 0.0) -> FastAPI:
+    """One coinslot process: its own container and database engine (nothing shared but the database).
+    Keys read on every use unless `key_cache_s` says otherwise (the default of a deployment is 1 s)."""
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, database_url=url, catalog_path=CATALOGS / "skinova.toml", stripe_secret_key=None,
-        session_secret="api-keys-session-secret-api-keys-session",
+        session_secret="api-keys-session-secret-api-keys-session", api_key_cache_s=key_cache_s,
     )
     return create_app(settings, db=Database(url), clock=clock or FixedClock(NOW), configure_logs=False)
 
@@ -66,7 +68,9 @@ def test_a_key_does_what_its_scopes_say_and_nothing_else(db: Database) -> None:
             LedgerEntry.kind == "adjustment")) == 0
 
 
-def test_a_revoked_key_is_refused_at_once_by_every_process_writes_included(database_url: str) -> None:
+def test_read_on_every_use_a_revoked_key_is_refused_at_once_by_every_process_writes_included(
+    database_url: str,
+) -> None:
     first, second = make_app(database_url), make_app(database_url)
     operator = Database(database_url)
     key = new_key(operator, "entitlements")
@@ -84,6 +88,24 @@ def test_a_revoked_key_is_refused_at_once_by_every_process_writes_included(datab
     operator.dispose()
 
 
+def test_with_the_default_one_second_cache_a_revoked_key_is_refused_within_the_second(
+    database_url: str,
+) -> None:
+    first, second = make_app(database_url, key_cache_s=1.0), make_app(database_url, key_cache_s=1.0)
+    operator = Database(database_url)
+    key = new_key(operator, "entitlements")
+    assert consume(first, key.secret, "before-1") == 200
+    assert consume(second, key.secret, "before-2") == 200
+    with operator.unit_of_work() as session:
+        apikeys.revoke_key(session, key_id=key.id, now=NOW)
+    revoked_at_s = time.monotonic()
+    time.sleep(1.05)  # the cache's whole life, measured from after the revocation committed
+    assert time.monotonic() - revoked_at_s > 1.0
+    assert consume(first, key.secret, "after-1") == 401
+    assert consume(second, key.secret, "after-2") == 401
+    operator.dispose()
+
+
 def test_a_key_past_its_expiry_is_refused_with_the_reason(db: Database) -> None:
     key = new_key(db, "entitlements", expires_in_days=30)
     assert key.expires_at == NOW + dt.timedelta(days=30)
@@ -93,6 +115,12 @@ def test_a_key_past_its_expiry_is_refused_with_the_reason(db: Database) -> None:
     assert answer.status_code == 401
     assert answer.json()["error"] == {"code": "key_expired", "message": "API key expired at 2026-12-01 12:00 "
                                       "UTC: create a new one with `coinslot keys create`"}
+    # Trusted from the cache a moment ago or not, a key is refused from its expiry on.
+    clock = FixedClock(NOW + dt.timedelta(days=30) - dt.timedelta(seconds=1))
+    cached = make_app(db.url, clock, key_cache_s=1.0)
+    assert consume(cached, key.secret, "k2") == 200
+    clock.advance(dt.timedelta(seconds=1))
+    assert consume(cached, key.secret, "k3") == 401
 
 
 def test_the_last_use_is_recorded_to_the_minute_with_one_write_a_minute(db: Database) -> None:

@@ -5,8 +5,9 @@ A plain hash (not a slow password hash) is right here: the secret has 256
 bits of entropy, so there is nothing to brute-force, and verification sits
 on the hot path of every API call.
 
-A key is looked up on every use (no cache): a revoked or expired key is refused by every process from the
-next request on. The lookup is one indexed read (docs/security.md gives its measured cost).
+A key is read from the database at each use, or trusted for at most a second by the process that read it
+(`api_key_cache_s`): a revoked key is refused by every process within that second; docs/security.md
+gives the measured cost of both.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class VerifiedKey:
     id: int
     scopes: frozenset[str]
     last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
 
 
 def _digest(secret: str) -> str:
@@ -94,7 +96,8 @@ def verify_key(session: Session, *, secret: str, now: dt.datetime) -> VerifiedKe
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthorized(f"API key expired at {row.expires_at:%Y-%m-%d %H:%M} UTC: create a new one with "
                            "`coinslot keys create`", code="key_expired")
-    return VerifiedKey(id=row.id, scopes=granted(row.scopes), last_used_at=row.last_used_at)
+    return VerifiedKey(id=row.id, scopes=granted(row.scopes), last_used_at=row.last_used_at,
+                       expires_at=row.expires_at)
 
 
 def needs_touch(key: VerifiedKey, *, now: dt.datetime) -> bool:
@@ -117,7 +120,7 @@ def list_keys(session: Session) -> list[ApiKey]:
 
 
 def revoke_key(session: Session, *, key_id: int, now: dt.datetime) -> ApiKey:
-    """Revoke a key: refused by every process from its next request on (keys are read on every use)."""
+    """Revoke a key: refused by every process within `api_key_cache_s` (at most a second)."""
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"no API key with id {key_id}")

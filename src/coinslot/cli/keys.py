@@ -78,7 +78,7 @@ def list_(as_json: JsonFlag = False) -> None:
 @app.command("revoke")
 @shows_errors
 def revoke(key_id: int, as_json: JsonFlag = False) -> None:
-    """Revoke a key: every process refuses it from its next request on."""
+    """Revoke a key: every process refuses it within COINSLOT_API_KEY_CACHE_S (at most a second)."""
     container = load_container()
     with container.db.unit_of_work() as session:
         revoked = service.revoke_key(session, key_id=key_id, now=container.clock.now())

@@ -11,7 +11,10 @@ api_keys is read on every API call, and an ALTER TABLE queued behind a long tran
 later reader behind it: on PostgreSQL the ALTER gives up after a few seconds instead (lock_timeout), and
 `coinslot migrate` can be run again.
 
-Revision ID: 0003
+Its id is not plain "0003": written beside main's 0003 (customers' test clocks), both revising 0002; the
+merge puts one after the other.
+
+Revision ID: 0003_security
 Revises: 0002
 Create Date: 2026-12-05 10:00:00.000000
 """
@@ -24,7 +27,7 @@ from alembic import op
 import coinslot.db
 
 
-revision = '0003'
+revision = '0003_security'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
