@@ -88,7 +88,7 @@ def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryO
 
 @router.post("/credits/{host_user_id}/adjustments", response_model=EntryOut,
              dependencies=[Depends(require_scope("admin"))], operation_id="adjustCredits",
-             summary="An operator's correction of a balance", responses=errors(404, 409))
+             summary="An operator's correction of a balance", responses=errors(402, 404, 409))
 def adjust(host_user_id: str, body: AdjustBody, container: ContainerDep) -> EntryOut:
     """An operator's correction, with a required reason; it never takes the balance below zero."""
     with container.db.unit_of_work() as session:
