@@ -19,7 +19,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, literal, or_, select
+from sqlalchemy import case, delete, literal, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -105,8 +105,3 @@ def forget_attempts(session: Session, *, actor: str) -> None:
     """After a correct password: the address starts a fresh window."""
     session.execute(delete(AdminLoginAttempts).where(AdminLoginAttempts.actor == actor[:_ACTOR_MAX]))
 
-
-def attempts_now(session: Session, *, actor: str, now: dt.datetime) -> int:
-    """The attempts counted for `actor` in its current window (for tests and the audit page)."""
-    row = session.scalar(select(AdminLoginAttempts).where(AdminLoginAttempts.actor == actor[:_ACTOR_MAX]))
-    return 0 if row is None or row.window_started_at <= now - LOGIN_WINDOW else row.attempts
