@@ -109,6 +109,11 @@ def coinslot_env(database_url: str) -> dict[str, str]:
         "COINSLOT_STRIPE_WEBHOOK_SECRETS": "whsec_coinslot_bench",
         "COINSLOT_LOG_LEVEL": "WARNING",
         "COINSLOT_LOG_JSON": "false",
+        # The load comes from one address: the per-address limits of the public surfaces would measure
+        # themselves (429s), not coinslot.
+        "COINSLOT_RATE_LIMIT_WEBHOOKS_PER_MIN": "0",
+        "COINSLOT_RATE_LIMIT_PUBLIC_PER_MIN": "0",
+        "COINSLOT_RATE_LIMIT_LINKS_PER_MIN": "0",
     }
 
 

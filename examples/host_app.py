@@ -41,7 +41,7 @@ class DemoUser:
 @dataclass
 class HostAppConfig:
     coinslot_url: str  # where coinslot serves its API and pages
-    api_key: str  # a coinslot API key (`coinslot keys create`)
+    api_key: str  # `coinslot keys create host --scope entitlements,links,billing,read`
     public_url: str  # where this app is reachable (checkout comes back here)
     app_name: str
     users: list[DemoUser]

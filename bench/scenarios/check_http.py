@@ -31,7 +31,8 @@ def create_api_key(database_url: str) -> str:
     database = Database(database_url)
     try:
         with database.unit_of_work() as session:
-            return create_key(session, name="bench", now=dt.datetime.now(dt.UTC)).secret
+            return create_key(session, name="bench", now=dt.datetime.now(dt.UTC),
+                              scopes=["entitlements"]).secret
     finally:
         database.dispose()
 

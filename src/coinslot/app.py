@@ -22,6 +22,8 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from coinslot.api_contract import document_body_limits
+from coinslot.body_limit import BodyLimitMiddleware, body_max_bytes
 from coinslot.catalog import api as catalog_api
 from coinslot.catalog import service as catalog_service
 from coinslot.checkout import api as checkout_api
@@ -31,7 +33,7 @@ from coinslot.customers import api as customers_api
 from coinslot.db import Database, is_unavailable
 from coinslot.deps import Container, make_clock
 from coinslot.entitlements import api as entitlements_api
-from coinslot.errors import CoinslotError, DatabaseUnavailable
+from coinslot.errors import CoinslotError, DatabaseUnavailable, RateLimited
 from coinslot.ledger import api as ledger_api
 from coinslot.metrics import QueueGauges
 from coinslot.observability import (
@@ -47,6 +49,7 @@ from coinslot.outbound.sender import start_sender
 from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.web import install as install_pages
+from coinslot.web.headers import SecurityHeadersMiddleware
 from coinslot.webhooks import api as webhooks_api
 from coinslot.webhooks.loop import start_in_process_worker
 
@@ -157,7 +160,7 @@ def internal_error(request_id: str) -> JSONResponse:
 
 
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-_HTTP_MESSAGES = {
+_HTTP_MESSAGES = {  # 413: the detail says the route's limit
     400: "the request body cannot be parsed: send JSON with Content-Type: application/json",
     404: "no such route: the API reference is at /docs",
     405: "this route does not take that method: see /docs",
@@ -169,7 +172,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _coinslot_error(_request: Request, exc: CoinslotError) -> JSONResponse:
         if exc.http_status == 503:
             return unavailable(exc)
-        return _error_response(exc.http_status, exc.to_dict())
+        response = _error_response(exc.http_status, exc.to_dict())
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
@@ -274,13 +280,29 @@ def create_app(
     # /docs and /redoc are served by the pages (web/home.py) from local assets: no CDN needed.
     app = FastAPI(title="coinslot", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.container = container
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: the 500 the one above writes gets them too
     _install_error_handlers(app)
     _install_operations_routes(app, container)
     for router in DOMAIN_ROUTERS:
         app.include_router(router)
     install_pages(app)  # /billing/..., /admin/..., POST /v1/links, /static
+    _document_statuses_of_the_whole_app(app, settings)
     return app
+
+
+def _document_statuses_of_the_whole_app(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI document, completed with what the middlewares answer (each body route's 413)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_body_limits(
+                build(), max_bytes_of=lambda path: body_max_bytes(settings, path))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
 
 
 # Each entry takes the container and returns a stop function (or None when it has nothing to run).

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     # Orders
     order_payload_max_bytes: int = 64 * 1024
 
+    # API keys: a verified key is trusted this long by the process that verified it, then read again, so a
+    # revoked or expired key is refused everywhere within it. At most 1 s; 0 = read on every request
+    # (docs/security.md gives the cost of each).
+    api_key_cache_s: float = 1.0
+
     # Sessions for the pages (signed links) and the admin console
     session_secret: SecretStr | None = None
     signed_link_ttl_s: int = 300
@@ -101,6 +106,11 @@ class Settings(BaseSettings):
     # The public /pricing page's buttons lead here, {plan} and {interval} filled in (empty for the free
     # plan), e.g. https://app.example.com/signup?plan={plan}&interval={interval}; unset = no buttons.
     public_pricing_cta_url: str | None = None
+
+    # Rate limits per client address and process, on the public surfaces (coinslot/ratelimit.py); 0 = off.
+    rate_limit_links_per_min: int = 60  # opening signed links (/billing/enter)
+    rate_limit_public_per_min: int = 120  # the public pricing page and GET /v1/plans
+    rate_limit_webhooks_per_min: int = 3000  # POST /webhooks/stripe, per source address
 
     # Outbound webhooks to the host app (Standard Webhooks signing); no URL = messages wait in the outbox
     host_webhook_url: str | None = None
@@ -139,6 +149,13 @@ class Settings(BaseSettings):
         # compose and most orchestrators pass `${VAR:-}` as an empty string: that means "not set", never
         # "an admin password of zero characters".
         return None if value == "" else value
+
+    @field_validator("api_key_cache_s")
+    @classmethod
+    def _at_most_a_second(cls, value: float) -> float:
+        if not 0 <= value <= 1:
+            raise ValueError("must be between 0 (read the key on every request) and 1 second")
+        return value
 
     @field_validator("database_schema")
     @classmethod

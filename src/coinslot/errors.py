@@ -10,6 +10,7 @@
      ├── InsufficientCredits     402  "insufficient credits: need N, have M"
      ├── FeatureNotAllowed       402  the plan does not include the feature
      ├── BillingDisabled         503  billing switched off by the operator
+     ├── RateLimited             429  too many requests from one address on a public surface
      ├── StripeUnavailable       503  Stripe unreachable / 5xx / 429; retry later
      ├── DatabaseUnavailable     503  the database is down, read-only or locked; nothing was written
      └── StripeRejected          502  Stripe refused a request we built (a bug or a config error)
@@ -31,6 +32,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PayloadTooLarge",
+    "RateLimited",
     "StripeRejected",
     "StripeUnavailable",
     "Unauthorized",
@@ -123,6 +125,17 @@ class FeatureNotAllowed(CoinslotError):
 
     code = "feature_not_allowed"
     http_status = 402
+
+
+class RateLimited(CoinslotError):
+    """Too many requests from one client address on a public surface; `retry_after_s` says when to retry."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class BillingDisabled(CoinslotError):

@@ -34,6 +34,7 @@ __all__ = [
     "OUTBOUND_DELIVERIES",
     "REGISTRY",
     "WEBHOOK_EVENTS",
+    "WEBHOOK_MALFORMED",
     "WEBHOOK_SIGNATURE_FAILURES",
     "configure_logging",
     "log_context",
@@ -85,6 +86,13 @@ ALERTS_RAISED = Counter("coinslot_alerts_total", "Alerts raised, by code", ["cod
 WEBHOOK_SIGNATURE_FAILURES = Counter(
     "coinslot_webhook_signature_failures_total",
     "Deliveries to /webhooks/stripe refused for a missing, forged or stale signature",
+    registry=REGISTRY,
+)
+WEBHOOK_MALFORMED = Counter(
+    "coinslot_webhook_malformed_total",
+    "Signed deliveries to /webhooks/stripe refused (400, stored nowhere) because the body is not a "
+    "well-formed Stripe event, by the field at fault",
+    ["field"],
     registry=REGISTRY,
 )
 LEASE_TAKEOVERS = Counter(

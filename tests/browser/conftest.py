@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,9 @@ class Web:
     browser: Any
     test_name: str
     contexts: list[Any]
+    # Content-Security-Policy refusals Chromium reported on any page of this test: each is a page that
+    # breaks under the policy (an inline style, a script from elsewhere). `make_web` fails the test on one.
+    csp_violations: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -68,7 +71,13 @@ class Web:
         context = self.browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
         context.set_default_timeout(15_000)
         self.contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", self._watch_csp)
+        return page
+
+    def _watch_csp(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(message.text)
 
     def open_as(self, host_user_id: str, *, page: str = "billing") -> Any:
         """A fresh browser (its own cookies) that opened the user's signed link."""
@@ -121,6 +130,7 @@ def make_web(browser: Any, tmp_path: Path, request: pytest.FixtureRequest) -> It
         for context in running.contexts:
             context.close()
         running.stack.stop()
+    assert [violation for running in started for violation in running.csp_violations] == []
 
 
 @pytest.fixture

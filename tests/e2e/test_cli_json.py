@@ -28,7 +28,7 @@ def test_every_command_that_prints_data_prints_json(stack: Stack) -> None:
     pushed = run(stack, "catalog", "push")
     assert (pushed["applied"], pushed["dry_run"]) == (True, False)
     assert run(stack, "catalog", "push", "--dry-run")["changes"] == []  # pushed already
-    created = run(stack, "keys", "create", "scripted")
+    created = run(stack, "keys", "create", "scripted", "--scope", "read")
     assert created["secret"].startswith("cs_")
     assert created["id"] in [key["id"] for key in run(stack, "keys", "list")]
     assert run(stack, "keys", "revoke", str(created["id"]))["revoked_at"] is not None

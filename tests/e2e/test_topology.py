@@ -163,7 +163,7 @@ def topology(postgres: PostgresServer, tmp_path: Path) -> Iterator[Topology]:
     assert pushed.exit_code == 0, pushed.output
     db = Database(url)
     with db.unit_of_work() as session:
-        api_key = create_key(session, name="topology", now=FROZEN_TIME).secret
+        api_key = create_key(session, name="topology", now=FROZEN_TIME, scopes=["admin"]).secret
     apis = [Process(f"api-{n}", SERVE, environment(API_ENV, {**values, "COINSLOT_PORT": str(port)}),
                     tmp_path / f"api-{n}.log").start() for n, port in enumerate(api_ports)]
     metrics_ports = [free_port(), free_port()]

@@ -53,7 +53,7 @@ def app(db: Database) -> FastAPI:
 @pytest.fixture
 def api(app: FastAPI, db: Database) -> TestClient:
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW)
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["admin"])
     return TestClient(app, headers={"Authorization": f"Bearer {key.secret}"})
 
 

@@ -36,7 +36,7 @@ def make_client(db: Database, catalog: str) -> TestClient:
         order_payload_max_bytes=1024,
     )
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="test", now=NOW)
+        key = apikeys.create_key(session, name="test", now=NOW, scopes=["billing", "read"])
     return TestClient(
         create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False),
         headers={"Authorization": f"Bearer {key.secret}"},

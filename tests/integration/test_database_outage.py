@@ -46,7 +46,7 @@ def start(url: str) -> Running:
     )
     db = Database.for_settings(settings)
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW).secret
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["entitlements", "links"]).secret
         maya = subscribe(session, "maya", "core")
         pay_period(session, maya, PATCH_HIVE, "core", "in_core_nov")
     client = TestClient(create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False))

@@ -31,7 +31,7 @@ def settings(db: Database) -> Settings:
 @pytest.fixture
 def api(db: Database, settings: Settings) -> TestClient:
     with db.unit_of_work() as session:
-        secret = apikeys.create_key(session, name="host", now=NOW).secret
+        secret = apikeys.create_key(session, name="host", now=NOW, scopes=["admin"]).secret
         maya = subscribe(session, "maya", "core")
         pay_period(session, maya, PATCH_HIVE, "core", "in_core_nov")
     client = TestClient(create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False))
@@ -153,7 +153,7 @@ def test_a_service_mode_host_guards_an_export_in_one_call_with_the_python_client
     from tests.support.servers import ServerThread
 
     with db.unit_of_work() as session:
-        secret = apikeys.create_key(session, name="host", now=NOW).secret
+        secret = apikeys.create_key(session, name="host", now=NOW, scopes=["admin"]).secret
         maya = subscribe(session, "maya", "core")
         pay_period(session, maya, PATCH_HIVE, "core", "in_core_nov")
         ledger.spend(session, customer_id=maya, entry_id="key:setup", credits=20, feature="export", now=NOW)

@@ -55,16 +55,16 @@ def test_unknown_route_is_a_404_not_a_500(client: TestClient) -> None:
 
 def test_api_key_is_shown_once_and_verified_by_hash(db: Database) -> None:
     with db.unit_of_work() as session:
-        created = apikeys.create_key(session, name="web-backend", now=NOW)
+        created = apikeys.create_key(session, name="web-backend", now=NOW, scopes=["entitlements"])
     assert created.secret.startswith("cs_")
     with db.unit_of_work(read_only=True) as session:
-        assert apikeys.verify_key(session, secret=created.secret).id == created.id
+        assert apikeys.verify_key(session, secret=created.secret, now=NOW).id == created.id
         with pytest.raises(Unauthorized):
-            apikeys.verify_key(session, secret=created.secret + "x")
+            apikeys.verify_key(session, secret=created.secret + "x", now=NOW)
     with db.unit_of_work() as session:
         apikeys.revoke_key(session, key_id=created.id, now=NOW)
     with db.unit_of_work(read_only=True) as session, pytest.raises(Unauthorized):
-        apikeys.verify_key(session, secret=created.secret)
+        apikeys.verify_key(session, secret=created.secret, now=NOW)
 
 
 def test_an_in_memory_sqlite_database_is_one_database_for_every_unit_of_work() -> None:
@@ -73,7 +73,7 @@ def test_an_in_memory_sqlite_database_is_one_database_for_every_unit_of_work() -
     database = Database("sqlite:///:memory:")
     Base.metadata.create_all(database.engine)
     with database.unit_of_work() as session:
-        apikeys.create_key(session, name="memory", now=NOW)
+        apikeys.create_key(session, name="memory", now=NOW, scopes=["read"])
     with database.unit_of_work(read_only=True) as session:
         assert session.scalar(select(func.count()).select_from(ApiKey)) == 1
     database.dispose()

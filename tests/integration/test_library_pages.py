@@ -56,7 +56,7 @@ def csrf_of(html: str) -> str:
 
 def test_a_user_walks_the_mounted_pages_without_leaving_coinslot(host: TestClient, db: Database) -> None:
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW).secret
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["admin"]).secret
     link = host.post("/coinslot/v1/links", json={"host_user_id": "u1", "page": "pricing"},
                      headers={"Authorization": f"Bearer {key}"})
     assert link.status_code == 200

@@ -83,7 +83,7 @@ def test_test_mode_without_a_session_secret_makes_one_up_and_says_so(
                          configure_logs=False)
     assert any("COINSLOT_SESSION_SECRET is not set" in record.message for record in caplog.records)
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW).secret
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["billing", "links"]).secret
     client = TestClient(app)
     link = client.post("/v1/links", json={"host_user_id": "u1"}, headers={"Authorization": f"Bearer {key}"})
     assert link.status_code == 200  # the pages work out of the box in test mode
@@ -142,7 +142,7 @@ def test_a_customer_linked_in_live_mode_is_never_used_with_a_test_key(db: Databa
 
     app = create_app(config, db=db, clock=FixedClock(NOW), configure_logs=False)
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW).secret
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["billing", "links"]).secret
     api = TestClient(app, headers={"Authorization": f"Bearer {key}"})
     for route in ("subscription/cancel", "subscription/resume"):
         answer = api.post(f"/v1/customers/u_live/{route}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
 import coinslot.models
+from coinslot.apikeys import service as apikeys
+from coinslot.apikeys.scopes import ALL_SCOPES
 from coinslot.cli import app as cli
 from coinslot.db import Database
 from coinslot.migrations import (
@@ -24,7 +27,7 @@ from coinslot.migrations import (
     upgrade_to_head,
     versions_exist,
 )
-from coinslot.models import Customer, SyncCursor, WebhookEvent
+from coinslot.models import AdminLoginAttempts, AdminSession, ApiKey, Customer, SyncCursor, WebhookEvent
 from tests.support.postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -54,11 +57,15 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def _at_first_revision(url: str) -> Database:
+    return _at_revision(url, "0001")
+
+
+def _at_revision(url: str, revision: str) -> Database:
     database = Database(url)
     with database.engine.connect() as connection:
         config = alembic_config(url)
         config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+        command.upgrade(config, revision)
         connection.commit()
     return database
 
@@ -140,3 +147,28 @@ def test_migrate_check_names_the_revision_and_exits_non_zero_until_current(empty
     ahead = runner.invoke(cli, ["migrate", "--check"], env=env)
     assert ahead.exit_code == 1
     assert "revision 0999, which this coinslot does not know" in ahead.output
+
+
+def test_a_key_made_before_0004_keeps_working_with_every_scope_as_a_legacy_key(empty_url: str) -> None:
+    database = _at_revision(empty_url, "0003")
+    secret = "cs_" + "k" * 43
+    try:
+        with database.engine.begin() as connection:  # a key as 0.2 wrote it: no scopes, expiry or last use
+            values = {"name": "web-backend", "prefix": secret[:10], "at": NOW,
+                      "digest": hashlib.sha256(secret.encode()).hexdigest()}
+            connection.execute(text("INSERT INTO api_keys (name, prefix, secret_sha256, created_at) "
+                                    "VALUES (:name, :prefix, :digest, :at)"), values)
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work(read_only=True) as session:
+            key = apikeys.verify_key(session, secret=secret, now=NOW)
+            row = session.get(ApiKey, key.id)
+        assert key.scopes == ALL_SCOPES
+        assert row is not None
+        assert (row.name, row.scopes, row.expires_at, row.last_used_at) == ("web-backend", None, None, None)
+        with database.unit_of_work() as session:  # the two new tables take rows
+            session.add(AdminSession(token_sha256="a" * 64, actor="admin@1", csrf="c", password_tag="t",
+                                     created_at=NOW, expires_at=NOW))
+            session.add(AdminLoginAttempts(actor="admin@1", window_started_at=NOW, attempts=1))
+    finally:
+        database.dispose()

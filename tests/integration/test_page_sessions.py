@@ -47,7 +47,7 @@ def app(db: Database, clock: FixedClock) -> FastAPI:
 
 def new_link(app: FastAPI, db: Database, host_user_id: str = "u1", page: str = "billing") -> str:
     with db.unit_of_work() as session:
-        key = apikeys.create_key(session, name="host", now=NOW).secret
+        key = apikeys.create_key(session, name="host", now=NOW, scopes=["links"]).secret
     answer = TestClient(app).post("/v1/links", json={"host_user_id": host_user_id, "page": page},
                                   headers={"Authorization": f"Bearer {key}"})
     assert answer.status_code == 200

@@ -36,7 +36,7 @@ def client(db: Database) -> TestClient:
 
 def api_key(db: Database) -> str:
     with db.unit_of_work() as session:
-        return apikeys.create_key(session, name="host", now=NOW).secret
+        return apikeys.create_key(session, name="host", now=NOW, scopes=["links"]).secret
 
 
 def test_a_signed_link_opens_a_session_for_that_customer_only(client: TestClient, db: Database) -> None:

@@ -85,7 +85,7 @@ class Stack:
         from coinslot.apikeys.service import create_key
 
         with database.unit_of_work() as session:
-            key = create_key(session, name="e2e", now=dt.datetime.now(dt.UTC))
+            key = create_key(session, name="e2e", now=dt.datetime.now(dt.UTC), scopes=["admin"])
         api = httpx.Client(
             base_url=coinslot_server.url, headers={"Authorization": f"Bearer {key.secret}"}, timeout=30
         )

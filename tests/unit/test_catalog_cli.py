@@ -48,3 +48,17 @@ def test_a_live_key_with_test_only_price_ids_is_refused(
     result = CliRunner().invoke(app, ["catalog", "check", str(pinned)])
     assert result.exit_code == 2
     assert "pins only a test-mode price id" in result.output
+
+
+@pytest.mark.parametrize("number", ['"1e999999999999"', '"1e999999"', "1" + "0" * 5000])
+def test_catalog_check_reports_an_impossible_price_by_line_never_a_traceback(
+    tmp_path: Path, number: str
+) -> None:
+    bad = tmp_path / "catalog.toml"
+    bad.write_text('[catalog]\nname = "X"\n\n[plans.free]\ntype = "free"\n\n'
+                   f"[products.report]\nprice = {number}\n")
+    result = CliRunner().invoke(app, ["catalog", "check", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert f"{bad}:8: products.report.price: " in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -211,3 +211,76 @@ def test_the_documented_example_catalog_parses() -> None:
     assert catalog.plans["studio"].prices["month"].lookup_key == "studio-monthly"
     assert catalog.features["analysis"].multipliers["low"] == Decimal("0.7")
     assert catalog.packs["bundle_100"].credits == 100
+
+
+# --- every number is bounded (issue 13) ----------------------------------------------------------
+
+BOUNDED = """\
+[catalog]
+name = "Bounds"
+
+[features.export]
+credits = {credits}
+multiplier_param = "complexity"
+multipliers = {{ high = {factor} }}
+limit_per_period = {limit}
+
+[plans.free]
+type = "free"
+features = ["export"]
+
+[plans.pro]
+prices = {{ monthly = {amount} }}
+credits_per_period = {per_period}
+rollover_cap = {rollover}
+trial_days = {trial}
+features = ["export"]
+
+[packs.credits]
+type = "per_credit"
+price_per_credit = "0.20"
+minimum_amount = {minimum}
+expires_after_days = {days}
+"""
+FINE = {"credits": 3, "factor": '"1.5"', "limit": 100, "amount": '"9.99"', "per_period": 25, "rollover": 10,
+        "trial": 14, "minimum": '"5.00"', "days": 365}
+
+
+def test_the_bounded_catalog_parses_with_sane_numbers() -> None:
+    catalog = parse_catalog(BOUNDED.format(**FINE), source="catalog.toml")
+    assert catalog.features["export"].multipliers["high"] == Decimal("1.5")
+
+
+@pytest.mark.parametrize(("field", "value", "line", "path", "message"), [
+    ("credits", 2**63, 5, "features.export.credits", "must be at most 1,000,000"),
+    ("credits", 10**40, 5, "features.export.credits", "must be at most 1,000,000"),
+    ("factor", '"1e999999"', 7, "features.export.multipliers.high", 'a positive number such as "1.5"'),
+    ("factor", '"1e-999999"', 7, "features.export.multipliers.high", "at most 1000, 4 decimals"),
+    ("factor", "1e400", 7, "features.export.multipliers.high", "at most 1000"),
+    ("factor", '"1.00001"', 7, "features.export.multipliers.high", "4 decimals"),
+    ("factor", '"' + "9" * 5000 + '"', 7, "features.export.multipliers.high", 'not "' + "9" * 36 + '...'),
+    ("limit", 2**64, 8, "features.export.limit_per_period", "must be at most 1,000,000,000"),
+    ("amount", '"1e999999999999"', 15, "plans.pro.prices.monthly", "larger than any price"),
+    ("amount", '"1e999999"', 15, "plans.pro.prices.monthly", "larger than any price"),
+    ("amount", '"1000000.00"', 15, "plans.pro.prices.monthly", "more than Stripe accepts"),
+    ("amount", "1" + "0" * 400, 15, "plans.pro.prices.monthly", "larger than any price"),
+    ("per_period", 10**13, 16, "plans.pro.credits_per_period", "must be at most 1,000,000,000,000"),
+    ("rollover", 2**70, 17, "plans.pro.rollover_cap", "must be at most 1,000,000,000,000"),
+    ("trial", 10**20, 18, "plans.pro.trial_days", "must be at most"),
+    ("minimum", '"1e99999999"', 24, "packs.credits.minimum_amount", "larger than any price"),
+    ("days", 10**9, 25, "packs.credits.expires_after_days", "must be at most 3,650"),
+])
+def test_a_number_out_of_bounds_is_named_by_file_line_and_field(
+    field: str, value: object, line: int, path: str, message: str
+) -> None:
+    found = problems_of(BOUNDED.format(**{**FINE, field: value}))
+    assert len(found) == 1, found
+    assert found[0].startswith(f"catalog.toml:{line}: {path}: "), found
+    assert message in found[0]
+    assert len(found[0]) < 300  # quotes the value, never a million digits of it
+
+
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a=" * 3000 + "1" + "}" * 3000])
+def test_nesting_no_parser_follows_is_a_problem_on_its_line_not_a_traceback(nested: str) -> None:
+    found = problems_of(MINIMAL + f"\n[extra]\nx = {nested}\n")
+    assert found == ["catalog.toml:8: arrays or tables nested too deeply to be a catalog"]

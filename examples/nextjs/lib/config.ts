@@ -10,7 +10,7 @@ export const config = {
   get coinslotUrl() {
     return required("COINSLOT_URL");
   },
-  /** `coinslot keys create web --json`: server-side only, never NEXT_PUBLIC_. */
+  /** `coinslot keys create web --scope read,entitlements,billing,links --json`: server-side only, never NEXT_PUBLIC_. */
   get apiKey() {
     return required("COINSLOT_API_KEY");
   },

@@ -8,18 +8,18 @@ origins (CORS).
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from coinslot.api_contract import errors
 from coinslot.catalog import service
 from coinslot.catalog.schemas import CatalogOut, catalog_out
-from coinslot.deps import ContainerDep
+from coinslot.deps import ContainerDep, rate_limit
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
 
 @router.get("/plans", response_model=CatalogOut, operation_id="listPlans", summary="What is sold",
-            responses=errors(public=True))
+            dependencies=[Depends(rate_limit("public"))], responses=errors(429, public=True))
 def list_plans(container: ContainerDep, request: Request, response: Response) -> CatalogOut:
     """The catalog's plans with their prices (and display amounts), features, credit packs and products."""
     response.headers["Cache-Control"] = "public, max-age=60"

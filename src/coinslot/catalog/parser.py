@@ -33,6 +33,7 @@ from coinslot.catalog.reader import (
     Reader,
     read_currency,
     read_price,
+    shortened,
     shown,
 )
 
@@ -41,6 +42,32 @@ __all__ = ["CatalogInvalid", "CatalogProblem", "load_catalog", "parse_catalog"]
 _KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 _INTERVALS: dict[str, Interval] = {"monthly": "month", "yearly": "year"}
 _LOOKUP_KEY_MAX = 200  # Stripe's limit
+
+
+# A use's cost is credits x quantity (at most 1,000,000) x factor: bounded so that it stays a small
+# integer, computed at once (10**15 at the very most, far inside BIGINT).
+_USE_CREDITS_MAX = 1_000_000
+_USES_MAX = 1_000_000_000
+_FACTOR_MAX = 1000
+_FACTOR_DECIMALS = 4
+_DAYS_MAX = 3650  # purchased credits' lifetime: ten years
+
+
+def _factor(value: Any) -> Decimal | None:
+    """A multiplier as written ("1.5", 1.5 or 2): positive, at most 1000, at most 4 decimals; else None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        return None
+    try:
+        parsed = Decimal(str(value).strip()) if len(str(value)) <= 40 else Decimal("NaN")
+    except InvalidOperation:
+        return None
+    if not parsed.is_finite() or parsed <= 0 or parsed > _FACTOR_MAX:
+        return None
+    exponent = parsed.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -_FACTOR_DECIMALS and parsed != parsed.quantize(
+            Decimal(1).scaleb(-_FACTOR_DECIMALS)):
+        return None
+    return parsed
 
 
 def _features(reader: Reader, data: dict[str, Any]) -> dict[str, Feature]:
@@ -54,12 +81,11 @@ def _features(reader: Reader, data: dict[str, Any]) -> dict[str, Feature]:
         multipliers: dict[str, Decimal] = {}
         for value_name, factor in reader.table(spec, path, "multipliers").items():
             factor_path = f"{path}.multipliers.{value_name}"
-            try:
-                parsed = Decimal(str(factor)) if not isinstance(factor, bool) else Decimal("NaN")
-            except InvalidOperation:
-                parsed = Decimal("NaN")
-            if not parsed.is_finite() or parsed <= 0 or isinstance(factor, dict | list):
-                reader.problem(factor_path, f'must be a positive number such as "1.5", not {shown(factor)}')
+            parsed = _factor(factor)
+            if parsed is None:
+                bounds = f"at most {_FACTOR_MAX}, {_FACTOR_DECIMALS} decimals"
+                reader.problem(factor_path, f'must be a positive number such as "1.5" ({bounds}), '
+                                            f"not {shortened(factor)}")
                 continue
             multipliers[value_name] = parsed
         param = reader.text(spec, path, "multiplier_param")
@@ -67,15 +93,15 @@ def _features(reader: Reader, data: dict[str, Any]) -> dict[str, Feature]:
             reader.problem(
                 f"{path}.multiplier_param", "missing; name the request parameter the multipliers read"
             )
-        if param and not multipliers:
+        if param and not spec.get("multipliers"):  # (a table whose factors were refused said so above)
             reader.problem(f"{path}.multipliers", f"missing; give a factor for each value of {param}")
         features[key] = Feature(
             key=key,
             name=reader.text(spec, path, "name") or key.replace("_", " ").capitalize(),
-            credits=reader.whole(spec, path, "credits", default=0) or 0,
+            credits=reader.whole(spec, path, "credits", maximum=_USE_CREDITS_MAX, default=0) or 0,
             multiplier_param=param,
             multipliers=multipliers,
-            limit_per_period=reader.whole(spec, path, "limit_per_period", minimum=1),
+            limit_per_period=reader.whole(spec, path, "limit_per_period", minimum=1, maximum=_USES_MAX),
         )
     return features
 
@@ -240,7 +266,7 @@ def _pack(reader: Reader, key: str, spec: dict[str, Any], currency: str) -> Cred
         "name": reader.text(spec, path, "name") or key.capitalize(),
         "currency": currency,
         "description": reader.text(spec, path, "description") or "",
-        "expires_after_days": reader.whole(spec, path, "expires_after_days", minimum=1),
+        "expires_after_days": reader.whole(spec, path, "expires_after_days", minimum=1, maximum=_DAYS_MAX),
         "allow_promotion_codes": reader.flag(spec, path, "allow_promotion_codes"),
         "automatic_tax": reader.flag(spec, path, "automatic_tax"),
     }
@@ -315,6 +341,22 @@ def _check_lookup_keys(reader: Reader, catalog: Catalog) -> None:
         seen.setdefault(price.lookup_key, price.path)
 
 
+def _longest_number_line(text: str) -> int:
+    lengths = [max((len(run) for run in re.findall(r"\d+", line)), default=0) for line in text.splitlines()]
+    return lengths.index(max(lengths)) + 1 if lengths else 1
+
+
+def _deepest_line(text: str) -> int:
+    """The line where the brackets open deepest: where to look for a nesting no parser follows."""
+    depth, deepest, line_of_deepest = 0, 0, 1
+    for number, line in enumerate(text.splitlines(), start=1):
+        for char in line:
+            depth += (char in "[{") - (char in "]}")
+            if depth > deepest:
+                deepest, line_of_deepest = depth, number
+    return line_of_deepest
+
+
 def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
     """Parse and validate a catalog; raise CatalogInvalid listing every problem."""
     try:
@@ -324,6 +366,15 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
         raise CatalogInvalid(
             [CatalogProblem(source, int(line.group(1)) if line else 1, "", f"not valid TOML: {exc}")]
         ) from None
+    except ValueError:  # an integer of more digits than Python converts (a ValueError, not TOML's)
+        at_line = _longest_number_line(text)
+        paths = [path for path, at in LineIndex(text).as_dict().items() if at == at_line]
+        raise CatalogInvalid([CatalogProblem(source, at_line, max(paths, key=len, default=""),
+                                             "a number of thousands of digits; no catalog number needs "
+                                             "that many")]) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise CatalogInvalid([CatalogProblem(source, _deepest_line(text), "",
+                                             "arrays or tables nested too deeply to be a catalog")]) from None
     lines = LineIndex(text)
     reader = Reader(source, lines)
     reader.only(data, "", {"catalog", "features", "plans", "products", "packs"})

@@ -12,9 +12,19 @@ from typing import Any
 
 from coinslot.catalog.lines import LineIndex
 from coinslot.errors import InvalidInput
+from coinslot.limits import CREDITS_MAX
 from coinslot.money import currency_exponent
 
-__all__ = ["CatalogInvalid", "CatalogProblem", "PriceSpec", "Reader", "read_currency", "read_price", "shown"]
+__all__ = [
+    "AMOUNT_MINOR_MAX", "CatalogInvalid", "CatalogProblem", "PriceSpec", "Reader", "read_currency",
+    "read_price", "shortened", "shown",
+]
+
+# Every number of the file is bounded, so that nothing derived from it (a cost times a quantity, a balance
+# that adds grants up) can leave a BIGINT column or take a noticeable time to compute: a cost above 2**63
+# made every consume a 500, a multiplier of "1e999999" a million-digit cost and 108 s of CPU per consume.
+AMOUNT_MINOR_MAX = 99_999_999  # Stripe's largest unit_amount (999,999.99 in a two-decimal currency)
+_DIGITS_MAX = 12  # an amount with more significant digits than this is no price; Decimal stays small
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +91,8 @@ class Reader:
         return value
 
     def whole(
-        self, data: dict[str, Any], path: str, key: str, *, minimum: int = 0, default: int | None = None
+        self, data: dict[str, Any], path: str, key: str, *, minimum: int = 0, maximum: int = CREDITS_MAX,
+        default: int | None = None,
     ) -> int | None:
         value = data.get(key, default)
         if value is None:
@@ -91,6 +102,9 @@ class Reader:
             return default
         if value < minimum:
             self.problem(f"{path}.{key}", f"must be at least {minimum}, not {value}")
+            return default
+        if value > maximum:
+            self.problem(f"{path}.{key}", f"must be at most {maximum:,}, not {value:,}")
             return default
         return value
 
@@ -107,6 +121,11 @@ class Reader:
         if not major.is_finite():
             self.problem(path, f'{shown(value)} is not an amount such as "4.99"')
             return None
+        # Checked before any arithmetic: scaling "1e999999999" overflows Decimal's context (a traceback).
+        if major.adjusted() > _DIGITS_MAX or len(major.as_tuple().digits) > _DIGITS_MAX + 6:
+            self.problem(path, f"{shortened(value)} is larger than any price (at most {AMOUNT_MINOR_MAX:,} "
+                               "minor units)")
+            return None
         scaled = major.scaleb(currency_exponent(currency))
         if scaled != scaled.to_integral_value():
             self.problem(path, f"{shown(value)} has more decimals than {currency.upper()} allows")
@@ -115,7 +134,17 @@ class Reader:
         if minor < 0 or (minor == 0 and not allow_zero):
             self.problem(path, f"{shown(value)} must be more than zero")
             return None
+        if minor > AMOUNT_MINOR_MAX:
+            self.problem(path, f"{shown(value)} is more than Stripe accepts (at most {AMOUNT_MINOR_MAX:,} "
+                               "minor units)")
+            return None
         return minor
+
+
+def shortened(value: Any) -> str:
+    """`shown(value)`, cut to 40 characters (a problem quotes a value, never a million digits of it)."""
+    text = shown(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def shown(value: Any) -> str:

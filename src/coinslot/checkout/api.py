@@ -19,9 +19,12 @@ from coinslot.checkout.schemas import (
     order_out,
 )
 from coinslot.customers import service as customers_service
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
+from coinslot.stripe_ids import checked_stripe_id
 
-router = APIRouter(prefix="/v1", tags=["checkout"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["checkout"])
+_BILLING = [Depends(require_scope("billing"))]
+_READ = [Depends(require_scope("read"))]
 
 
 def _started(started: flows.StartedCheckout) -> JSONResponse:
@@ -37,7 +40,7 @@ def _started(started: flows.StartedCheckout) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=201)
 
 
-@router.post("/checkout/sessions", response_model=CheckoutStarted, status_code=201,
+@router.post("/checkout/sessions", response_model=CheckoutStarted, status_code=201, dependencies=_BILLING,
              operation_id="startCheckout", summary="Start a hosted Checkout", responses=errors(404, 409, 413))
 def start_checkout(body: StartCheckout, container: ContainerDep) -> JSONResponse:
     """Start a hosted Checkout; redirect the user's browser to `url`."""
@@ -65,12 +68,13 @@ def start_checkout(body: StartCheckout, container: ContainerDep) -> JSONResponse
 
 # A POST: it applies the purchase (a side effect), so no prefetch or crawler may trigger it.
 @router.post("/checkout/sessions/{session_id}/fulfil", response_model=FulfilAnswer,
-             operation_id="fulfilCheckout", summary="Apply a Checkout the user came back from",
-             responses=errors(404, 409, 502))
+             dependencies=_BILLING, operation_id="fulfilCheckout",
+             summary="Apply a Checkout the user came back from", responses=errors(404, 409, 502))
 def fulfil_checkout(
     session_id: str, container: ContainerDep, host_user_id: str | None = Query(default=None)
 ) -> FulfilAnswer:
     """Call when the user lands on the success URL: applies the purchase now if Stripe says it is paid."""
+    checked_stripe_id(session_id, "cs", field="session_id")
     checkout, result = flows.fulfil_return(container, session_id=session_id, host_user_id=host_user_id)
     return FulfilAnswer(
         session_id=checkout.id,
@@ -84,8 +88,9 @@ def fulfil_checkout(
     )
 
 
-@router.post("/orders", response_model=OrderOut, status_code=201, operation_id="createOrder",
-             summary="Save a DRAFT order before payment", responses=errors(404, 413))
+@router.post("/orders", response_model=OrderOut, status_code=201, dependencies=_BILLING,
+             operation_id="createOrder", summary="Save a DRAFT order before payment",
+             responses=errors(404, 413))
 def create_order(body: CreateOrder, container: ContainerDep) -> JSONResponse:
     """Save a DRAFT order with the user's form; then start its checkout with POST /v1/orders/{id}/checkout."""
     order = flows.create_order(
@@ -98,8 +103,8 @@ def create_order(body: CreateOrder, container: ContainerDep) -> JSONResponse:
     return JSONResponse(order_out(order, body.host_user_id).model_dump(mode="json"), status_code=201)
 
 
-@router.get("/orders", response_model=list[OrderOut], operation_id="listOrders", summary="List orders",
-            responses=errors())
+@router.get("/orders", response_model=list[OrderOut], dependencies=_READ, operation_id="listOrders",
+            summary="List orders", responses=errors())
 def list_orders(
     container: ContainerDep,
     host_user_id: str | None = None,
@@ -113,8 +118,8 @@ def list_orders(
         return [order_out(order, owners[order.customer_id]) for order in orders]
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut, operation_id="getOrder", summary="One order",
-            responses=errors(404))
+@router.get("/orders/{order_id}", response_model=OrderOut, dependencies=_READ, operation_id="getOrder",
+            summary="One order", responses=errors(404))
 def get_order(order_id: str, container: ContainerDep, host_user_id: str | None = None) -> OrderOut:
     with container.db.unit_of_work(read_only=True) as session:
         order = service.get_order(session, order_id=order_id, host_user_id=host_user_id)
@@ -122,8 +127,8 @@ def get_order(order_id: str, container: ContainerDep, host_user_id: str | None =
 
 
 @router.post("/orders/{order_id}/checkout", response_model=CheckoutStarted, status_code=201,
-             operation_id="startOrderCheckout", summary="Start (or resume) the Checkout of a DRAFT order",
-             responses=errors(404, 409))
+             dependencies=_BILLING, operation_id="startOrderCheckout",
+             summary="Start (or resume) the Checkout of a DRAFT order", responses=errors(404, 409))
 def checkout_order(order_id: str, body: OrderCheckout, container: ContainerDep) -> JSONResponse:
     """Checkout for a DRAFT order: the first one, or a resume after an abandoned or expired one."""
     started = flows.start_order_checkout(
@@ -136,8 +141,9 @@ def checkout_order(order_id: str, body: OrderCheckout, container: ContainerDep) 
     return _started(started)
 
 
-@router.post("/orders/{order_id}/status", response_model=OrderOut, operation_id="setOrderStatus",
-             summary="Move an order to fulfilled or canceled", responses=errors(404, 409))
+@router.post("/orders/{order_id}/status", response_model=OrderOut, dependencies=_BILLING,
+             operation_id="setOrderStatus", summary="Move an order to fulfilled or canceled",
+             responses=errors(404, 409))
 def set_order_status(order_id: str, body: OrderStatusChange, container: ContainerDep) -> OrderOut:
     """Move a PAID order to fulfilled, or a DRAFT/PAID order to canceled."""
     with container.db.unit_of_work() as session:

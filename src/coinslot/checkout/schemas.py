@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from coinslot.limits import QUANTITY_MAX
 from coinslot.models import Order
@@ -40,7 +40,7 @@ class StartCheckout(BaseModel):
                                 description="a one-time product's catalog key")
     pack: str | None = Field(default=None, examples=["credits"], description="a credit pack's catalog key")
     lookup_key: str | None = Field(default=None, description="any catalog price, by its Stripe lookup key")
-    quantity: int = Field(default=1, le=QUANTITY_MAX,
+    quantity: StrictInt = Field(default=1, le=QUANTITY_MAX,
                           description="packs: how many (credits of a per-credit pack, or bundles)")
     mode: Literal["payment", "subscription"] | None = Field(
         default=None, description="optional: when given it must agree with the price"

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends
 from coinslot.api_contract import errors
 from coinslot.customers import flows, service
 from coinslot.customers.schemas import CustomerOut, EnsureCustomer
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
 from coinslot.models import Customer
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1/customers", tags=["customers"],
+                   dependencies=[Depends(require_scope("billing"))])
 
 
 def _out(customer: Customer) -> CustomerOut:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 from coinslot.api_contract import errors
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container, ContainerDep, RowId, require_api_key
+from coinslot.deps import Container, ContainerDep, RowId, require_scope
 from coinslot.entitlements import service
 from coinslot.entitlements.core import Decision
 from coinslot.entitlements.schemas import (
@@ -32,7 +32,7 @@ from coinslot.ledger import service as ledger_service
 from coinslot.ledger.api import entry_out
 from coinslot.ledger.schemas import EntryOut
 
-router = APIRouter(prefix="/v1", tags=["entitlements"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["entitlements"], dependencies=[Depends(require_scope("entitlements"))])
 
 
 def _context(container: Container) -> tuple[Catalog, dt.timedelta]:

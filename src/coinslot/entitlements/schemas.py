@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import AliasChoices, BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field, StrictInt
 
 from coinslot.limits import CREDITS_MAX
 
@@ -20,7 +20,7 @@ class CheckBody(BaseModel):
     )
     feature: str = Field(min_length=1, max_length=100, examples=["export"],
                          description="the catalog key of the feature")
-    quantity: int = Field(default=1, ge=1, le=1_000_000, description="how many uses at once; the cost "
+    quantity: StrictInt = Field(default=1, ge=1, le=1_000_000, description="how many uses at once; the cost "
                                                                      "is the feature's times this")
     params: dict[str, str] = Field(default_factory=dict, examples=[{"complexity": "high"}],
                                    description="request parameters a feature's cost depends on "
@@ -33,15 +33,16 @@ class ConsumeBody(CheckBody):
 
 
 class HoldBody(ConsumeBody):
-    credits: int | None = Field(default=None, ge=0, le=CREDITS_MAX,
+    credits: StrictInt | None = Field(default=None, ge=0, le=CREDITS_MAX,
                                 description="reserve this instead of the feature's cost")
-    timeout_s: int = Field(default=900, ge=1, le=7 * 24 * 3600, description="released by itself after this")
+    timeout_s: StrictInt = Field(default=900, ge=1, le=7 * 24 * 3600,
+                                 description="released by itself after this")
 
 
 class CaptureBody(BaseModel):
     """The actual cost of a held job."""
 
-    credits: int = Field(ge=0, le=CREDITS_MAX,
+    credits: StrictInt = Field(ge=0, le=CREDITS_MAX,
                          description="the actual cost: less than the hold gives the rest back")
 
 

@@ -14,13 +14,14 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from coinslot.api_contract import errors
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
 from coinslot.ledger import service
 from coinslot.ledger.schemas import AdjustBody, EntryOut, LedgerLineOut, LedgerPage, SpendBody
 from coinslot.ledger.service import EntryResult
 from coinslot.limits import BIGINT_MAX
 
-router = APIRouter(prefix="/v1", tags=["credits"], dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", tags=["credits"])
+_READ = [Depends(require_scope("read"))]
 
 Position = Annotated[int | None, Query(ge=0, le=BIGINT_MAX, description="an entry's `position`")]
 
@@ -37,7 +38,8 @@ def _customer_id(session: Session, host_user_id: str) -> int:
     return service.customer_id_for(session, host_user_id=host_user_id)
 
 
-@router.get("/customers/{host_user_id}/ledger", response_model=LedgerPage, operation_id="listLedgerEntries",
+@router.get("/customers/{host_user_id}/ledger", response_model=LedgerPage, dependencies=_READ,
+            operation_id="listLedgerEntries",
             summary="A customer's ledger entries, a page at a time", responses=errors())
 def list_entries(
     host_user_id: str, container: ContainerDep, after: Position = None, before: Position = None,
@@ -53,7 +55,8 @@ def list_entries(
                       has_more=len(lines) > limit)
 
 
-@router.post("/credits/{host_user_id}/spend", response_model=EntryOut, operation_id="spendCredits",
+@router.post("/credits/{host_user_id}/spend", response_model=EntryOut,
+             dependencies=[Depends(require_scope("entitlements"))], operation_id="spendCredits",
              summary="Spend credits without a plan check", responses=errors(402, 404, 409))
 def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryOut:
     """Spend credits directly (no plan check; see `consume`). 402 when short, nothing spent."""
@@ -68,7 +71,8 @@ def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryO
     return entry_out(result)
 
 
-@router.post("/credits/{host_user_id}/adjustments", response_model=EntryOut, operation_id="adjustCredits",
+@router.post("/credits/{host_user_id}/adjustments", response_model=EntryOut,
+             dependencies=[Depends(require_scope("admin"))], operation_id="adjustCredits",
              summary="An operator's correction of a balance", responses=errors(402, 404, 409))
 def adjust(host_user_id: str, body: AdjustBody, container: ContainerDep) -> EntryOut:
     """An operator's correction, with a required reason; it never takes the balance below zero."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from coinslot.limits import CREDITS_MAX
 
@@ -75,7 +75,7 @@ class UsageOut(BaseModel):
 class SpendBody(BaseModel):
     """A raw spend, with no plan check (see `POST /v1/consume` for the checked one)."""
 
-    credits: int = Field(ge=0, le=CREDITS_MAX, description="how many credits to spend")
+    credits: StrictInt = Field(ge=0, le=CREDITS_MAX, description="how many credits to spend")
     idempotency_key: str = IdempotencyKey
     feature: str | None = Field(default=None, max_length=100,
                                 description="the feature, for the usage history")
@@ -84,7 +84,7 @@ class SpendBody(BaseModel):
 class AdjustBody(BaseModel):
     """An operator's correction, kept with its reason."""
 
-    credits: int = Field(ge=-CREDITS_MAX, le=CREDITS_MAX,
+    credits: StrictInt = Field(ge=-CREDITS_MAX, le=CREDITS_MAX,
                          description="positive adds credits that never expire; negative takes credits")
     reason: str = Field(min_length=3, max_length=500, description="why, kept on the entry")
     idempotency_key: str = IdempotencyKey

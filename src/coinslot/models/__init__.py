@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from coinslot.db import Base
 from coinslot.models.admin_audit import AdminAudit
+from coinslot.models.admin_session import AdminLoginAttempts, AdminSession
 from coinslot.models.alert import Alert
 from coinslot.models.api_key import ApiKey
 from coinslot.models.checkout_session import CheckoutSession
@@ -22,6 +23,8 @@ from coinslot.models.webhook_event import WebhookAttempt, WebhookEvent
 
 __all__ = [
     "AdminAudit",
+    "AdminLoginAttempts",
+    "AdminSession",
     "Alert",
     "ApiKey",
     "Base",

@@ -12,6 +12,13 @@ from coinslot.models.types import BigId
 
 
 class ApiKey(Base):
+    """A key, what it may do (`scopes`), until when, and when it was last used.
+
+    `scopes` is a space-separated list (`entitlements read`); NULL marks a key made before scopes existed
+    (revision 0003), which keeps every scope so that an upgrade breaks no backend: `keys list` flags it
+    legacy, and the operator replaces it with a scoped key.
+    """
+
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -20,3 +27,6 @@ class ApiKey(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    scopes: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # to the minute

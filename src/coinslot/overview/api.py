@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from coinslot.api_contract import errors
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
 from coinslot.ledger.schemas import UsageOut
 from coinslot.overview.schemas import (
     BalanceOut,
@@ -25,7 +25,7 @@ from coinslot.overview.schemas import (
 )
 from coinslot.overview.service import read_customer_state, read_usage_history
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_scope("read"))])
 
 
 @router.get("/customers/{host_user_id}", response_model=CustomerSummary, tags=["customers"],

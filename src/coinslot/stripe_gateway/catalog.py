@@ -8,6 +8,7 @@ from typing import Any
 import stripe
 
 from coinslot.stripe_gateway.errors import translate_stripe_errors
+from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = ["StripeCatalog", "StripePriceData", "StripeProductData"]
 
@@ -93,6 +94,7 @@ class StripeCatalog:
     def update_product(self, product_id: str, *, name: str, description: str) -> StripeProductData:
         """Set the display fields and make sure the product is active."""
         params: dict[str, Any] = {"name": name, "description": description, "active": True}
+        checked_stripe_id(product_id, "prod", field="product_id")
         with translate_stripe_errors(f"update product {product_id}"):
             obj = self._client.v1.products.update(product_id, params=params)  # type: ignore[arg-type]
         return _product(obj)
@@ -113,6 +115,7 @@ class StripeCatalog:
         return found
 
     def retrieve_price(self, price_id: str) -> StripePriceData:
+        checked_stripe_id(price_id, "price", field="price_id")
         with translate_stripe_errors(f"retrieve price {price_id}"):
             return _price(self._client.v1.prices.retrieve(price_id))
 
@@ -146,5 +149,6 @@ class StripeCatalog:
         return _price(obj)
 
     def deactivate_price(self, price_id: str) -> StripePriceData:
+        checked_stripe_id(price_id, "price", field="price_id")
         with translate_stripe_errors(f"deactivate price {price_id}"):
             return _price(self._client.v1.prices.update(price_id, params={"active": False}))

@@ -10,6 +10,7 @@ import stripe
 
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import as_dict
+from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = ["StripeChargeData", "StripeCharges", "StripeRefundData", "charge_from_dict", "refund_from_dict"]
 
@@ -83,6 +84,7 @@ class StripeCharges:
 
     def retrieve(self, charge_id: str) -> StripeChargeData:
         """The charge with every refund made on it (listed: a charge's embedded list is partial)."""
+        checked_stripe_id(charge_id, "ch", "py", field="charge_id")
         with translate_stripe_errors(f"read charge {charge_id}"):
             found = self._client.v1.charges.retrieve(charge_id)
             listed = self._client.v1.refunds.list(params={"charge": charge_id, "limit": 100})

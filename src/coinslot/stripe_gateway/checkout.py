@@ -8,6 +8,7 @@ from typing import Any, Literal
 import stripe
 
 from coinslot.stripe_gateway.errors import translate_stripe_errors
+from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = ["CheckoutSessionRequest", "StripeCheckout", "StripeCheckoutSessionData", "StripeLineItem"]
 
@@ -143,11 +144,13 @@ class StripeCheckout:
 
     def retrieve_session(self, session_id: str) -> StripeCheckoutSessionData:
         """Stripe's current copy of the session, with its line items and their prices."""
+        checked_stripe_id(session_id, "cs", field="session_id")
         with translate_stripe_errors(f"retrieve checkout session {session_id}"):
             obj = self._client.v1.checkout.sessions.retrieve(session_id, params={"expand": _EXPAND})
         return _session(obj)
 
     def expire_session(self, session_id: str) -> StripeCheckoutSessionData:
+        checked_stripe_id(session_id, "cs", field="session_id")
         with translate_stripe_errors(f"expire checkout session {session_id}"):
             obj = self._client.v1.checkout.sessions.expire(session_id, params={"expand": _EXPAND})
         return _session(obj)

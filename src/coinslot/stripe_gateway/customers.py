@@ -9,6 +9,7 @@ import stripe
 
 from coinslot.errors import StripeUnavailable
 from coinslot.stripe_gateway.errors import translate_stripe_errors
+from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = ["RequestInFlight", "StripeCustomerData", "StripeCustomers"]
 
@@ -93,10 +94,12 @@ class StripeCustomers:
         return _customer(obj)
 
     def add_metadata(self, customer_id: str, metadata: dict[str, str]) -> StripeCustomerData:
+        checked_stripe_id(customer_id, "cus", field="customer_id")
         with translate_stripe_errors(f"update customer {customer_id}"):
             obj = self._client.v1.customers.update(customer_id, params={"metadata": metadata})
         return _customer(obj)
 
     def retrieve(self, customer_id: str) -> StripeCustomerData:
+        checked_stripe_id(customer_id, "cus", field="customer_id")
         with translate_stripe_errors(f"retrieve customer {customer_id}"):
             return _customer(self._client.v1.customers.retrieve(customer_id))

@@ -8,6 +8,7 @@ signing secrets).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +18,16 @@ import stripe
 from coinslot.errors import CoinslotError
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import as_dict
+from coinslot.stripe_ids import checked_stripe_id, is_stripe_id
 
 __all__ = [
     "InvalidSignature",
+    "MalformedEvent",
     "StripeEventData",
     "StripeEvents",
     "StripeTestClocks",
     "event_from_dict",
+    "parse_stored_event",
     "parse_verified_event",
     "verify_signature",
 ]
@@ -36,6 +40,19 @@ class InvalidSignature(CoinslotError):
 
     code = "invalid_signature"
     http_status = 400
+
+
+class MalformedEvent(CoinslotError):
+    """A correctly signed body that is not a well-formed Stripe event: refused (400) and stored nowhere.
+
+    Signed means it came from someone holding the secret, not that its fields are sound: `"data": [1]`,
+    `"created": 1e30` and `"id": null` all used to reach the inbox (a 500, or an event stored as "None")."""
+
+    code = "malformed_event"
+    http_status = 400
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"signed body is not a well-formed Stripe event: {field} {problem}", field=field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,28 +94,67 @@ def verify_signature(
     raise InvalidSignature(f"Stripe-Signature rejected: {last_reason}")
 
 
+_TYPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
+_CREATED_MAX = 10**11  # unix seconds: the year 5138; anything above is not a time Stripe sent
+_API_VERSION_MAX_CHARS = 64  # the inbox's column
+_TYPE_MAX_CHARS = 100
+
+
 def event_from_dict(data: dict[str, Any]) -> StripeEventData:
-    body = data.get("data") or {}
-    return StripeEventData(
-        id=str(data["id"]),
-        type=str(data["type"]),
-        created=int(data.get("created") or 0),
-        livemode=bool(data.get("livemode")),
-        api_version=data.get("api_version"),
-        object=dict(body.get("object") or {}),
-        previous_attributes=body.get("previous_attributes"),
-    )
+    """The envelope of an event, each field checked for the type and bounds the inbox stores; MalformedEvent
+    naming the first field that is not."""
+    event_id = data.get("id")
+    if not isinstance(event_id, str) or not is_stripe_id(event_id, "evt"):
+        raise MalformedEvent("id", "must be a Stripe event id (evt_...)")
+    event_type = data.get("type")
+    if not isinstance(event_type, str) or len(event_type) > _TYPE_MAX_CHARS or not _TYPE.fullmatch(
+            event_type):
+        raise MalformedEvent("type", "must be an event type such as invoice.paid")
+    created = data.get("created")
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 <= created <= _CREATED_MAX:
+        raise MalformedEvent("created", "must be a whole number of unix seconds")
+    livemode = data.get("livemode", False)
+    if not isinstance(livemode, bool):
+        raise MalformedEvent("livemode", "must be true or false")
+    api_version = data.get("api_version")
+    if api_version is not None and (not isinstance(api_version, str)
+                                    or len(api_version) > _API_VERSION_MAX_CHARS):
+        raise MalformedEvent("api_version", f"must be a string of at most {_API_VERSION_MAX_CHARS} "
+                                            "characters")
+    body = data.get("data")
+    if not isinstance(body, dict) or not isinstance(body.get("object"), dict):
+        raise MalformedEvent("data", "must be an object holding the event's object")
+    previous = body.get("previous_attributes")
+    if previous is not None and not isinstance(previous, dict):
+        raise MalformedEvent("data.previous_attributes", "must be an object")
+    object_id = body["object"].get("id")
+    if object_id is not None and (not isinstance(object_id, str) or not 0 < len(object_id) <= 255):
+        raise MalformedEvent("data.object.id", "must be a string of at most 255 characters")
+    return StripeEventData(id=event_id, type=event_type, created=created, livemode=livemode,
+                           api_version=api_version, object=body["object"], previous_attributes=previous)
 
 
 def parse_verified_event(payload: bytes) -> StripeEventData:
-    """The envelope of a body whose signature was verified; InvalidSignature if it is not an event."""
+    """The envelope of a body whose signature was verified; MalformedEvent if it is not an event."""
     try:
         data = json.loads(payload)
-        if not isinstance(data, dict) or data.get("object") != "event":
-            raise ValueError("not an event object")
-        return event_from_dict(data)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidSignature(f"signed body is not a Stripe event: {exc}") from exc
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
+        raise MalformedEvent("body", "is not JSON") from None
+    if not isinstance(data, dict) or data.get("object") != "event":
+        raise MalformedEvent("object", 'must be "event"')
+    return event_from_dict(data)
+
+
+def parse_stored_event(payload: str) -> StripeEventData:
+    """An event the inbox stored. Checked when it arrived; read leniently here, so a row an older release
+    stored (before the envelope was checked field by field) is still processed as it was then."""
+    data = json.loads(payload)
+    body = data.get("data") if isinstance(data.get("data"), dict) else {}
+    return StripeEventData(
+        id=str(data["id"]), type=str(data["type"]), created=int(data.get("created") or 0),
+        livemode=bool(data.get("livemode")), api_version=data.get("api_version"),
+        object=dict(body.get("object") or {}), previous_attributes=body.get("previous_attributes"),
+    )
 
 
 class StripeEvents:
@@ -135,5 +191,6 @@ class StripeTestClocks:
 
     def frozen_time(self, test_clock_id: str) -> int:
         """A test clock's time (unix seconds): what "now" is for the customers on it."""
+        checked_stripe_id(test_clock_id, "clock", field="test_clock_id")
         with translate_stripe_errors("read the test clock"):
             return int(self._client.v1.test_helpers.test_clocks.retrieve(test_clock_id).frozen_time)

@@ -16,6 +16,7 @@ import stripe
 
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import as_dict
+from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = [
     "StripeInvoiceData",
@@ -145,12 +146,14 @@ class StripeInvoices:
         self._client = client
 
     def retrieve(self, invoice_id: str) -> StripeInvoiceData:
+        checked_stripe_id(invoice_id, "in", field="invoice_id")
         with translate_stripe_errors(f"read invoice {invoice_id}"):
             found = invoice_from_dict(as_dict(self._client.v1.invoices.retrieve(invoice_id)))
             # A line names its price by id only, and expanding it is one level deeper than Stripe
             # allows: read each price once to learn its metadata and lookup key (the links to the catalog).
             prices = {
-                price_id: as_dict(self._client.v1.prices.retrieve(price_id))
+                price_id: as_dict(self._client.v1.prices.retrieve(checked_stripe_id(price_id, "price",
+                                                                                    field="price_id")))
                 for price_id in {line.price_id for line in found.lines if line.price_id}
             }
         lines = tuple(_with_price(line, prices.get(line.price_id or "")) for line in found.lines)

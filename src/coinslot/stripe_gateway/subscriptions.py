@@ -14,6 +14,7 @@ from typing import Any, Literal
 import stripe
 
 from coinslot.stripe_gateway.errors import translate_stripe_errors
+from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = [
     "ProrationBehavior",
@@ -123,6 +124,7 @@ class StripeSubscriptions:
         self._client = client
 
     def retrieve(self, subscription_id: str) -> StripeSubscriptionData:
+        checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"read subscription {subscription_id}"):
             found = self._client.v1.subscriptions.retrieve(subscription_id)
         return subscription_from_dict(as_dict(found))
@@ -140,6 +142,7 @@ class StripeSubscriptions:
         self, subscription_id: str, *, cancel: bool, idempotency_key: str
     ) -> StripeSubscriptionData:
         """Cancel at the end of the paid period (cancel=True), or take that back (resume)."""
+        checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"update subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(
                 subscription_id,
@@ -166,6 +169,7 @@ class StripeSubscriptions:
         }
         if proration_date is not None:
             params["proration_date"] = proration_date
+        checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(
                 subscription_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from coinslot.api_contract import errors
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, require_scope
 from coinslot.subscriptions import flows
 from coinslot.subscriptions.schemas import (
     ChangePlan,
@@ -18,7 +18,8 @@ from coinslot.subscriptions.schemas import (
 from coinslot.urls import check_redirect_url
 
 router = APIRouter(
-    prefix="/v1/customers/{host_user_id}", tags=["subscriptions"], dependencies=[Depends(require_api_key)]
+    prefix="/v1/customers/{host_user_id}", tags=["subscriptions"],
+    dependencies=[Depends(require_scope("billing"))],
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 __all__ = ["ChangePlan", "ChangePreviewOut", "OpenPortal", "PortalOut", "PreviewLineOut", "SubscriptionOut"]
 
@@ -30,7 +30,7 @@ class ChangePlan(BaseModel):
     timing: Literal["now", "period_end"] | None = Field(
         default=None, description="default: upgrades now (prorated), downgrades at the period end"
     )
-    proration_date: int | None = Field(
+    proration_date: StrictInt | None = Field(
         default=None, ge=0, description="a preview's `proration_date` (unix seconds, under 30 minutes old): "
                                         "charge exactly what the preview showed")
 

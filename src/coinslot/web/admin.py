@@ -7,7 +7,6 @@ Webhook events, dead letters and alerts live in `admin_events.py`.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Annotated
 
@@ -21,7 +20,8 @@ from coinslot.deps import Container, ContainerDep, RowId
 from coinslot.errors import InvalidInput, NotFound
 from coinslot.ledger import service as ledger
 from coinslot.limits import CREDITS_MAX
-from coinslot.web import audit
+from coinslot.web import admin_sessions, audit
+from coinslot.web.admin_sessions import LOGIN_ATTEMPTS_ALLOWED, LOGIN_WINDOW
 from coinslot.web.admin_views import admin_page, customer_detail, customer_search
 from coinslot.web.admin_views import pulse as admin_pulse
 from coinslot.web.auth import (
@@ -31,8 +31,9 @@ from coinslot.web.auth import (
     admin_password_matches,
     check_login_csrf,
     client_actor,
-    issue_admin_session,
     new_login_csrf,
+    password_tag,
+    set_admin_cookie,
     set_login_csrf,
 )
 from coinslot.web.pages import PageRoute, redirect, render, url
@@ -42,20 +43,15 @@ __all__ = ["router"]
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-# Failed logins allowed per client address in the window, counted in `admin_audit` (in the database,
-# so every process of a deployment counts the same attempts). Behind a proxy that hides client
-# addresses, all operators share one count: give uvicorn --forwarded-allow-ips.
-LOGIN_FAILURES_ALLOWED = 5
-LOGIN_FAILURE_WINDOW = dt.timedelta(minutes=15)
-
-
 def _login_page(container: Container, *, failed: bool = False, throttled: bool = False) -> HTMLResponse:
     token = new_login_csrf()
     response = render("admin/login.html", {
         "admin": True, "failed": failed, "throttled": throttled, "csrf_token": token,
         "configured": container.settings.admin_password is not None,
-        "window_minutes": int(LOGIN_FAILURE_WINDOW.total_seconds() // 60),
+        "window_minutes": int(LOGIN_WINDOW.total_seconds() // 60),
     }, status_code=429 if throttled else 200)
+    if throttled:
+        response.headers["Retry-After"] = str(int(LOGIN_WINDOW.total_seconds()))
     set_login_csrf(response, container.settings, token)
     return response
 
@@ -68,29 +64,36 @@ def login_page(container: ContainerDep, failed: Annotated[bool, Query()] = False
 @router.post("/admin/login")
 def login(request: Request, container: ContainerDep, password: Annotated[str, Form()] = "",
           csrf_token: Annotated[str, Form()] = "") -> Response:
+    """Sign the operator in. The attempt is counted (atomically, see admin_sessions.py) before the password
+    is compared, so at most LOGIN_ATTEMPTS_ALLOWED passwords per address and window are ever compared."""
     check_login_csrf(request, csrf_token)
     actor = client_actor(request)
     now = container.clock.now()
+    opened = None
     with container.db.unit_of_work() as session:
-        failures = audit.count_since(session, actor=actor, action="login_failed",
-                                     since=now - LOGIN_FAILURE_WINDOW)
-        # Refused before the password is even compared: guessing stops counting, right or wrong.
-        throttled = failures >= LOGIN_FAILURES_ALLOWED
+        attempt = admin_sessions.take_attempt(session, actor=actor, now=now)
+        throttled = attempt > LOGIN_ATTEMPTS_ALLOWED
         ok = not throttled and admin_password_matches(container.settings, password)
         action = "login_throttled" if throttled else "login" if ok else "login_failed"
         audit.record(session, actor=actor, action=action, target=None, detail="", now=now)
+        if ok:
+            admin_sessions.forget_attempts(session, actor=actor)
+            opened = admin_sessions.open_session(
+                session, actor=actor, password_tag=password_tag(container.settings), now=now)
     if throttled:
         return _login_page(container, throttled=True)
-    if not ok:
+    if opened is None:
         return redirect("/admin/login?failed=true")
     response = redirect("/admin")
-    issue_admin_session(response, container.settings, actor=actor)
+    set_admin_cookie(response, container.settings, opened.token)
     return response
 
 
 @router.post("/admin/logout")
 def logout(admin: AdminFormDep, container: ContainerDep) -> Response:
+    """End this session on the server: the cookie, saved anywhere, opens nothing any more."""
     with container.db.unit_of_work() as session:
+        admin_sessions.end_session(session, token=admin.token)
         audit.record(session, actor=admin.actor, action="logout", target=None, detail="",
                      now=container.clock.now())
     response = redirect("/admin/login")

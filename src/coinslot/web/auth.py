@@ -27,6 +27,8 @@ from coinslot.config import Settings
 from coinslot.deps import ContainerDep
 from coinslot.errors import BillingDisabled, Forbidden, Unauthorized
 from coinslot.urls import check_redirect_url
+from coinslot.web import admin_sessions
+from coinslot.web.admin_sessions import ADMIN_SESSION_TTL
 from coinslot.web.pages import RedirectTo, url
 
 __all__ = [
@@ -38,17 +40,18 @@ __all__ = [
     "CustomerSession",
     "Page",
     "check_csrf",
-    "issue_admin_session",
+    "current_admin",
     "issue_customer_session",
     "make_link_token",
+    "password_tag",
     "read_link_token",
+    "set_admin_cookie",
 ]
 
 SESSION_COOKIE = "coinslot_session"
 ADMIN_COOKIE = "coinslot_admin"
 LOGIN_CSRF_COOKIE = "coinslot_login_csrf"
 SESSION_TTL_S = 2 * 3600  # a customer's page session; the host hands out a new link after that
-ADMIN_SESSION_TTL_S = 8 * 3600
 
 Page = Literal["billing", "pricing", "credits"]
 PAGE_PATHS: dict[str, str] = {
@@ -58,7 +61,6 @@ PAGE_PATHS: dict[str, str] = {
 _SESSION_ENDED = "Your billing session has ended. Go back to the app and open billing again."
 _LINK_SALT = "coinslot.link.v1"
 _SESSION_SALT = "coinslot.session.v1"
-_ADMIN_SALT = "coinslot.admin.v1"
 
 
 def _serializer(settings: Settings, salt: str) -> URLSafeTimedSerializer:
@@ -188,6 +190,7 @@ class AdminSession:
     csrf: str
     actor: str
     open_alerts: int = 0
+    token: str = ""  # the cookie's, to end this session at logout
 
 
 def admin_password_matches(settings: Settings, password: str) -> bool:
@@ -197,39 +200,35 @@ def admin_password_matches(settings: Settings, password: str) -> bool:
     return hmac.compare_digest(settings.admin_password.get_secret_value().encode(), password.encode())
 
 
-def _password_tag(settings: Settings) -> str:
+def password_tag(settings: Settings) -> str:
     """Names the admin password a session was opened with, so changing the password ends every session.
 
-    Keyed with the session secret: the cookie is signed, not encrypted, and a plain hash of the
-    password in it could be brute-forced offline.
+    Keyed with the session secret: stored beside the session, a plain hash of the password could be
+    brute-forced offline by whoever reads the table.
     """
-    # Both are set whenever a session is issued or read (the serializer and the callers check first).
     secret = settings.session_secret.get_secret_value() if settings.session_secret else ""
     password = settings.admin_password.get_secret_value() if settings.admin_password else ""
     return hmac.new(secret.encode(), password.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def issue_admin_session(response: Response, settings: Settings, *, actor: str) -> None:
-    serializer = _serializer(settings, _ADMIN_SALT)
-    value = serializer.dumps({"a": actor, "x": secrets.token_urlsafe(24), "p": _password_tag(settings)})
-    response.set_cookie(ADMIN_COOKIE, str(value), max_age=ADMIN_SESSION_TTL_S, path=url("/admin"),
-                        httponly=True, samesite="strict", secure=_secure(settings))
+def set_admin_cookie(response: Response, settings: Settings, token: str) -> None:
+    """The session's token in a cookie only the console's paths receive, never sent cross-site."""
+    response.set_cookie(ADMIN_COOKIE, token, max_age=int(ADMIN_SESSION_TTL.total_seconds()),
+                        path=url("/admin"), httponly=True, samesite="strict", secure=_secure(settings))
 
 
 def current_admin(request: Request, container: ContainerDep) -> AdminSession:
-    raw = request.cookies.get(ADMIN_COOKIE)
-    if not raw or container.settings.admin_password is None:
+    """The signed-in operator, from the server-side session the cookie names; else to the login page."""
+    token = request.cookies.get(ADMIN_COOKIE, "")
+    if not token or container.settings.admin_password is None:
         raise RedirectTo("/admin/login")
-    try:
-        data: Any = _serializer(container.settings, _ADMIN_SALT).loads(raw, max_age=ADMIN_SESSION_TTL_S)
-    except BadSignature:
-        raise RedirectTo("/admin/login") from None
-    tag = data.get("p") if isinstance(data, dict) else None
-    if not isinstance(tag, str) or not hmac.compare_digest(tag, _password_tag(container.settings)):
-        raise RedirectTo("/admin/login")  # opened with a password that has changed since
     with container.db.unit_of_work(read_only=True) as session:
+        row = admin_sessions.find_session(session, token=token, password_tag=password_tag(container.settings),
+                                          now=container.clock.now())
+        if row is None:  # logged out, expired, or opened with a password that has changed since
+            raise RedirectTo("/admin/login")
         open_alerts = alerts.count_open(session)
-    return AdminSession(csrf=str(data["x"]), actor=str(data["a"]), open_alerts=open_alerts)
+        return AdminSession(csrf=row.csrf, actor=row.actor, open_alerts=open_alerts, token=token)
 
 
 AdminDep = Annotated[AdminSession, Depends(current_admin)]

@@ -19,6 +19,7 @@ from coinslot.checkout import flows as checkout_flows
 from coinslot.checkout.core import ItemRequest
 from coinslot.deps import Container, ContainerDep
 from coinslot.errors import StripeUnavailable
+from coinslot.stripe_ids import checked_stripe_id
 from coinslot.subscriptions import flows as subscription_flows
 from coinslot.web.auth import CustomerDep, CustomerFormDep
 from coinslot.web.billing_view import load_billing
@@ -84,6 +85,7 @@ def checkout_return(
     purchase shows on the next page at once; the toast names what happened."""
     if checkout_status != "success" or not session_id:
         return redirect(f"{_BACK_PATHS[back]}?toast=canceled")
+    checked_stripe_id(session_id, "cs", field="session_id")  # from a URL: refused before any Stripe call
     try:
         checkout, result = checkout_flows.fulfil_return(container, session_id=session_id,
                                                         host_user_id=customer.host_user_id)

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from coinslot.catalog import service as catalog_service
 from coinslot.deps import ContainerDep
 from coinslot.errors import CoinslotError
+from coinslot.web.headers import api_docs_policy
 from coinslot.web.pages import STATIC_DIR, PageRoute, mount_path, render
 
 __all__ = ["install_home"]
@@ -59,16 +60,20 @@ def install_home(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
         root = mount_path(request)
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=f"{root}/openapi.json", title="coinslot API",
             swagger_js_url=f"{root}/static/api-docs/swagger-ui-bundle.js",
             swagger_css_url=f"{root}/static/api-docs/swagger-ui.css",
             swagger_favicon_url=f"{root}/favicon.ico",
         )
+        page.headers["Content-Security-Policy"] = api_docs_policy(bytes(page.body).decode())
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
         root = mount_path(request)
-        return get_redoc_html(openapi_url=f"{root}/openapi.json", title="coinslot API",
+        page = get_redoc_html(openapi_url=f"{root}/openapi.json", title="coinslot API",
                               redoc_js_url=f"{root}/static/api-docs/redoc.standalone.js",
                               redoc_favicon_url=f"{root}/favicon.ico", with_google_fonts=False)
+        page.headers["Content-Security-Policy"] = api_docs_policy(bytes(page.body).decode(), redoc=True)
+        return page

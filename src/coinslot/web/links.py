@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from coinslot.api_contract import errors
 from coinslot.customers import service as customers
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, rate_limit, require_scope
 from coinslot.web.auth import (
     PAGE_PATHS,
     Page,
@@ -52,7 +52,7 @@ class LinkAnswer(BaseModel):
     expires_at: dt.datetime = Field(description="unused after this, the link is refused")
 
 
-@router.post("/v1/links", dependencies=[Depends(require_api_key)], operation_id="createLink",
+@router.post("/v1/links", dependencies=[Depends(require_scope("links"))], operation_id="createLink",
              summary="A signed link to a user's billing pages", responses=errors())
 def create_link(body: LinkRequest, request: Request, container: ContainerDep) -> LinkAnswer:
     """A short-lived signed link that opens the user's billing pages in a browser session scoped to them."""
@@ -69,7 +69,7 @@ def create_link(body: LinkRequest, request: Request, container: ContainerDep) ->
     return LinkAnswer(url=url, expires_at=now + dt.timedelta(seconds=settings.signed_link_ttl_s))
 
 
-@pages.get("/billing/enter")
+@pages.get("/billing/enter", dependencies=[Depends(rate_limit("links"))])
 def enter(container: ContainerDep, token: Annotated[str, Query(max_length=4096)] = "") -> Response:
     """Open a signed link: set the session cookie for its customer, then a clean URL without the token."""
     claims = read_link_token(container.settings, token)
@@ -80,6 +80,7 @@ def enter(container: ContainerDep, token: Annotated[str, Query(max_length=4096)]
         use_once(session, nonce=claims.nonce, now=now,
                  expires_at=now + dt.timedelta(seconds=container.settings.signed_link_ttl_s))
     response = redirect(PAGE_PATHS[claims.page])
+    response.headers["Referrer-Policy"] = "no-referrer"  # the token is in this URL: never pass it on
     issue_customer_session(response, container.settings, customer_id=customer_id,
                            host_user_id=claims.host_user_id, return_url=claims.return_url, name=name)
     return response

@@ -24,8 +24,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
-from coinslot.errors import CoinslotError
+from coinslot.errors import CoinslotError, RateLimited
 from coinslot.money import format_minor
 from coinslot.observability import request_id_var
 from coinslot.subscriptions import statuses
@@ -117,12 +118,8 @@ def render(template: str, context: Mapping[str, Any], *, status_code: int = 200)
     defaults: dict[str, Any] = {"nav": None, "csrf_token": "", "toast": None, "back_url": None,
                                 "admin": False, "signed_in": None}
     html = environment().get_template(template).render({**defaults, **context})
-    response = HTMLResponse(html, status_code=status_code)
-    # Pages show one customer's billing: never cache them in shared caches, nor let them be framed.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
+    # Cache-Control: no-store, the CSP, X-Frame-Options and the rest: web/headers.py, on every answer.
+    return HTMLResponse(html, status_code=status_code)
 
 
 def redirect(location: str) -> RedirectResponse:
@@ -137,26 +134,41 @@ def redirect(location: str) -> RedirectResponse:
 
 
 _TITLES = {
+    400: "That form could not be read",
     401: "Please open the link again",
     403: "Not yours to see",
     404: "Not found",
     402: "Not enough credits",
     409: "That changed meanwhile",
     413: "Too large",
+    429: "Too many requests",
     422: "Please check what you entered",
     502: "The payment provider refused",
     503: "Billing is unavailable right now",
 }
 
 
-def error_page(status: int, message: str, *, admin: bool = False) -> HTMLResponse:
+def error_page(
+    status: int, message: str, *, admin: bool = False, retry_after_s: int | None = None
+) -> HTMLResponse:
     title = _TITLES.get(status, "Something went wrong")
     context = {"title": title, "message": message, "status": status, "request_id": request_id_var.get(),
                "admin": admin}
     response = render("error.html", context, status_code=status)
     if status == 503:  # a database or Stripe outage, billing switched off: browsers and proxies retry later
         response.headers["Retry-After"] = "30"
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
     return response
+
+
+def _unreadable(exc: HTTPException) -> str:
+    if exc.status_code == 413:
+        return "That form is larger than this page accepts. Reload the page and try again."
+    if exc.status_code == 400:
+        # Starlette's reason ("Too many fields...", "Missing boundary in multipart.") helps whoever sent it.
+        return f"The form could not be read ({exc.detail}). Reload the page and try again."
+    return str(exc.detail)
 
 
 class RedirectTo(Exception):
@@ -181,9 +193,12 @@ class PageRoute(APIRoute):
             except RedirectTo as exc:
                 return redirect(exc.url)
             except CoinslotError as exc:
-                return error_page(exc.http_status, exc.message, admin=is_admin)
+                wait_s = exc.retry_after_s if isinstance(exc, RateLimited) else None
+                return error_page(exc.http_status, exc.message, admin=is_admin, retry_after_s=wait_s)
             except DataError:  # e.g. a NUL character in a form, which PostgreSQL cannot store
                 return error_page(422, "Please check what you entered and try again.", admin=is_admin)
+            except HTTPException as exc:  # a form that cannot be read (400) or is over the limit (413)
+                return error_page(exc.status_code, _unreadable(exc), admin=is_admin)
             except RequestValidationError as exc:
                 fields = ", ".join(
                     str(error.get("loc", ("", "?"))[-1]) for error in exc.errors()

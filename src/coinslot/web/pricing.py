@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog, Plan
-from coinslot.deps import ContainerDep
+from coinslot.deps import ContainerDep, rate_limit
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
 from coinslot.web.auth import CustomerDep
@@ -120,7 +120,7 @@ def pricing_page(
     })
 
 
-@router.get("/pricing")
+@router.get("/pricing", dependencies=[Depends(rate_limit("public"))])
 def public_pricing_page(
     container: ContainerDep,
     interval: Annotated[Literal["month", "year"] | None, Query()] = None,

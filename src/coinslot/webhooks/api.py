@@ -12,18 +12,23 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from coinslot.api_contract import errors
-from coinslot.deps import ContainerDep, require_api_key
+from coinslot.deps import ContainerDep, rate_limit, require_scope
 from coinslot.errors import PayloadTooLarge
 from coinslot.limits import BIGINT_MAX
-from coinslot.observability import WEBHOOK_EVENTS
-from coinslot.stripe_gateway.events import parse_verified_event, verify_signature
+from coinslot.observability import WEBHOOK_EVENTS, WEBHOOK_MALFORMED, WEBHOOK_SIGNATURE_FAILURES
+from coinslot.stripe_gateway.events import (
+    InvalidSignature,
+    MalformedEvent,
+    parse_verified_event,
+    verify_signature,
+)
 from coinslot.webhooks import service
 from coinslot.webhooks.group_commit import inbox_writer
 from coinslot.webhooks.inbox import WebhooksNotConfigured
 from coinslot.webhooks.schemas import EventDetailOut, EventPage, attempt_out, event_out
 
 router = APIRouter(tags=["webhooks"])
-events_router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_api_key)])
+events_router = APIRouter(prefix="/v1/events", tags=["events"], dependencies=[Depends(require_scope("read"))])
 
 
 async def _read_body(request: Request, limit_bytes: int) -> bytes:
@@ -41,7 +46,8 @@ async def _read_body(request: Request, limit_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/webhooks/stripe", include_in_schema=False)  # Stripe's, signed: not an API for hosts
+# Stripe's, signed: not an API for hosts. Limited per source address: Stripe retries a 429 later.
+@router.post("/webhooks/stripe", include_in_schema=False, dependencies=[Depends(rate_limit("webhooks"))])
 async def receive_stripe_event(request: Request, container: ContainerDep) -> dict[str, bool]:
     """Store a signed Stripe event once; answer `{received, duplicate}` at once."""
     secrets = container.settings.webhook_secrets
@@ -51,8 +57,16 @@ async def receive_stripe_event(request: Request, container: ContainerDep) -> dic
             "(comma-separated during a rotation)"
         )
     body = await _read_body(request, container.settings.webhook_max_body_bytes)
-    verify_signature(body, request.headers.get("stripe-signature"), secrets)
-    event = parse_verified_event(body)
+    try:
+        verify_signature(body, request.headers.get("stripe-signature"), secrets)
+    except InvalidSignature:
+        WEBHOOK_SIGNATURE_FAILURES.inc()
+        raise
+    try:
+        event = parse_verified_event(body)
+    except MalformedEvent as exc:
+        WEBHOOK_MALFORMED.labels(exc.field or "body").inc()
+        raise
 
     # Committed (with the deliveries that arrived alongside) before the answer: see group_commit.
     stored = inbox_writer(container.db).submit(event=event, payload=body, now=container.clock.now())

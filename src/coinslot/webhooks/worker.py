@@ -41,7 +41,7 @@ from coinslot.queue import repository as queue
 from coinslot.queue import service as queue_service
 from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import new_worker_id
-from coinslot.stripe_gateway.events import StripeEventData, parse_verified_event
+from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.reader import GatewayReader, StripeReader
 
@@ -113,7 +113,7 @@ def claim(container: Container, *, worker: str, limit: int) -> list[Claimed]:
                 row.stripe_event_id,
                 row.type,
                 row.attempts,
-                parse_verified_event(row.payload.encode()),
+                parse_stored_event(row.payload),
                 other_mode=key_mode is not None and row.livemode != (key_mode == "live"),
             )
             for row in rows

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from coinslot.app import create_app
 from coinslot.db import Database
 from coinslot.deps import Container
 from coinslot.models import WebhookEvent
+from coinslot.observability import REGISTRY
 from tests.integration.webhooks.conftest import make_settings
 from tests.support.servers import ServerThread
 from tests.support.webhooks import OLD_SECRET, event_body, signed, subscription
@@ -143,3 +146,64 @@ def test_the_same_event_delivered_10_times_concurrently_is_stored_once(
     assert len(answers) == 10
     assert sum(not answer["duplicate"] for answer in answers) == 1
     assert stored(db) == 1
+
+
+def _counted(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def _signed_envelope(**fields: object) -> bytes:
+    event = json.loads(event_body("invoice.paid", {"id": "in_1"}, event_id="evt_ok"))
+    event.update(fields)
+    return json.dumps(event).encode()
+
+
+MALFORMED = {  # a body signed with the right secret, and the field at fault
+    "data is a list": (_signed_envelope(data=[1]), "data"),
+    "data.object is a list": (_signed_envelope(data={"object": [1]}), "data"),
+    "created is 1e30": (_signed_envelope(created=1e30), "created"),
+    "created is a string": (_signed_envelope(created="1700000000"), "created"),
+    "created is true": (_signed_envelope(created=True), "created"),
+    "created is negative": (_signed_envelope(created=-1), "created"),
+    "id is null": (_signed_envelope(id=None), "id"),
+    "id is a number": (_signed_envelope(id=42), "id"),
+    "id is not an event id": (_signed_envelope(id="../evt"), "id"),
+    "type is missing": (_signed_envelope(type=None), "type"),
+    "type is an object": (_signed_envelope(type={"a": 1}), "type"),
+    "type is 5,000 characters": (_signed_envelope(type="a." + "b" * 5000), "type"),
+    "livemode is a string": (_signed_envelope(livemode="false"), "livemode"),
+    "api_version is a number": (_signed_envelope(api_version=3), "api_version"),
+    "previous_attributes is a list": (
+        _signed_envelope(data={"object": {"id": "in_1"}, "previous_attributes": [1]}),
+        "data.previous_attributes"),
+    "the object's id is a number": (_signed_envelope(data={"object": {"id": 7}}), "data.object.id"),
+    "not an event": (json.dumps({"object": "charge", "id": "ch_1"}).encode(), "object"),
+    "not an object": (b"[1, 2]", "object"),
+    "not JSON": (b"{nope", "body"),
+    "nested past any parser": (b"[" * 100_000 + b"]" * 100_000, "body"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_signed_but_malformed_event_is_a_400_with_the_reason_stored_nowhere_and_counted(
+    client: TestClient, db: Database, case: str
+) -> None:
+    body, field = MALFORMED[case]
+    before = _counted("coinslot_webhook_malformed_total", field=field)
+    answer = client.post("/webhooks/stripe", content=body, headers=signed(body))
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "malformed_event"
+    assert error["field"] == field
+    assert error["message"].startswith(f"signed body is not a well-formed Stripe event: {field} ")
+    assert stored(db) == 0
+    assert _counted("coinslot_webhook_malformed_total", field=field) == before + 1
+
+
+def test_a_refused_signature_is_counted_for_the_alert(client: TestClient, db: Database) -> None:
+    before = _counted("coinslot_webhook_signature_failures_total")
+    body = event_body("invoice.paid", {"id": "in_1"})
+    forged = signed(body, secret="whsec_x")
+    assert client.post("/webhooks/stripe", content=body, headers=forged).status_code == 400
+    assert _counted("coinslot_webhook_signature_failures_total") == before + 1
+    assert stored(db) == 0
