@@ -92,5 +92,6 @@ def test_a_worker_reports_its_errors_to_sentry_when_a_dsn_is_set(tmp_path: Path)
         worker.stop()
         intake.shutdown()
     bodies = [body for path, _, body in _SentryIntake.received if path == "/api/42/envelope/"]
-    assert any(b"webhook worker loop failed" in body and b"no such table" in body for body in bodies)
+    assert any(b'"formatted":"webhook worker ' in body and b"loop failed; retrying" in body
+               and b"no such table" in body for body in bodies)
     assert all(b"publickey" in body for body in bodies)  # the DSN's key, in each envelope's header

@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from coinslot.access.admin_sessions import LOGIN_ATTEMPTS_ALLOWED
 from coinslot.app import create_app
 from coinslot.clock import FixedClock
 from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.models import AdminAudit, AdminSession
-from coinslot.web.admin_sessions import LOGIN_ATTEMPTS_ALLOWED
 from tests.support.servers import ServerThread
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)

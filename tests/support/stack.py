@@ -111,6 +111,10 @@ class Stack:
         """A Stripe test clock frozen at `start_at` (coinslot's clock moves there too), else at coinslot's
         current time; customers created on it bill on its time."""
         if start_at is not None:
+            # Events already stored are due at the time they arrived; moving coinslot's clock back
+            # first would leave them waiting for a time that never comes. Time only goes forward in
+            # production: apply what happened before the jump.
+            self.settle()
             self.clock.move_to(start_at)
         created = self.stripe.v1.test_helpers.test_clocks.create(
             params={"frozen_time": int(self.clock.now().timestamp())}

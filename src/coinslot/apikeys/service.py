@@ -18,9 +18,9 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from coinslot.apikeys import repository
 from coinslot.apikeys.scopes import granted, parse_scopes, stored
 from coinslot.errors import InvalidInput, NotFound, Unauthorized
 from coinslot.models import ApiKey
@@ -87,10 +87,7 @@ def verify_key(session: Session, *, secret: str, now: dt.datetime) -> VerifiedKe
     """The live key for `secret`, or Unauthorized (unknown, revoked or expired)."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         raise Unauthorized("API key missing or malformed: send 'Authorization: Bearer cs_...'")
-    row = session.execute(
-        select(ApiKey.id, ApiKey.scopes, ApiKey.revoked_at, ApiKey.expires_at, ApiKey.last_used_at)
-        .where(ApiKey.secret_sha256 == _digest(secret))
-    ).one_or_none()
+    row = repository.find_by_digest(session, secret_sha256=_digest(secret))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("API key not recognised or revoked")
     if row.expires_at is not None and row.expires_at <= now:
@@ -107,21 +104,16 @@ def needs_touch(key: VerifiedKey, *, now: dt.datetime) -> bool:
 
 def touch(session: Session, *, key_id: int, now: dt.datetime) -> None:
     """Record a use. Conditional, so that processes racing on the same key write once a minute."""
-    session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == key_id,
-               or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_RESOLUTION))
-        .values(last_used_at=now)
-    )
+    repository.touch_if_older(session, key_id=key_id, now=now, older_than=now - LAST_USED_RESOLUTION)
 
 
 def list_keys(session: Session) -> list[ApiKey]:
-    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+    return repository.list_all(session)
 
 
 def revoke_key(session: Session, *, key_id: int, now: dt.datetime) -> ApiKey:
     """Revoke a key: refused by every process within `api_key_cache_s` (at most a second)."""
-    row = session.get(ApiKey, key_id)
+    row = repository.get(session, key_id)
     if row is None:
         raise NotFound(f"no API key with id {key_id}")
     if row.revoked_at is None:

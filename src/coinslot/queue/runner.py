@@ -26,7 +26,7 @@ def run_loop(name: str, batch: Callable[[], int], *, stop: threading.Event, poll
         try:
             claimed = batch()
         except Exception:
-            log.exception("queue loop failed; retrying", extra={"loop": name})
+            log.exception("%s loop failed; retrying", name, extra={"loop": name})
             claimed = 0
         if claimed == 0:
             stop.wait(poll_s)

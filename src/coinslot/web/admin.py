@@ -13,6 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coinslot.access import admin_sessions, audit
+from coinslot.access.admin_sessions import LOGIN_ATTEMPTS_ALLOWED, LOGIN_WINDOW
 from coinslot.analytics import service as analytics
 from coinslot.catalog import service as catalog_service
 from coinslot.customers import service as customers
@@ -20,8 +22,6 @@ from coinslot.deps import Container, ContainerDep, RowId
 from coinslot.errors import InvalidInput, NotFound
 from coinslot.ledger import service as ledger
 from coinslot.limits import CREDITS_MAX
-from coinslot.web import admin_sessions, audit
-from coinslot.web.admin_sessions import LOGIN_ATTEMPTS_ALLOWED, LOGIN_WINDOW
 from coinslot.web.admin_views import admin_page, customer_detail, customer_search
 from coinslot.web.admin_views import pulse as admin_pulse
 from coinslot.web.auth import (

@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from coinslot.access import audit
 from coinslot.alerts import service as alerts
 from coinslot.deps import ContainerDep, RowId
 from coinslot.models.webhook_event import EVENT_STATUSES
-from coinslot.web import audit
 from coinslot.web.admin_views import admin_page
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render

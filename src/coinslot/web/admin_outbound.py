@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
+from coinslot.access import audit
 from coinslot.deps import ContainerDep
 from coinslot.models.outbox import OUTBOX_STATUSES
 from coinslot.outbound import service as outbound
-from coinslot.web import audit
 from coinslot.web.admin_views import admin_page
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render

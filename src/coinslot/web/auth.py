@@ -22,13 +22,13 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Form, Request, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from coinslot.access import admin_sessions
+from coinslot.access.admin_sessions import ADMIN_SESSION_TTL
 from coinslot.alerts import service as alerts
 from coinslot.config import Settings
 from coinslot.deps import ContainerDep
 from coinslot.errors import BillingDisabled, Forbidden, Unauthorized
 from coinslot.urls import check_redirect_url
-from coinslot.web import admin_sessions
-from coinslot.web.admin_sessions import ADMIN_SESSION_TTL
 from coinslot.web.pages import RedirectTo, url
 
 __all__ = [

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from coinslot.access.links import use_once
 from coinslot.api_contract import errors
 from coinslot.customers import service as customers
 from coinslot.deps import ContainerDep, rate_limit, require_scope
@@ -24,7 +25,6 @@ from coinslot.web.auth import (
     make_link_token,
     read_link_token,
 )
-from coinslot.web.link_uses import use_once
 from coinslot.web.pages import PageRoute, mount_path, redirect
 
 __all__ = ["router"]

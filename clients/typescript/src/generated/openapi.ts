@@ -2527,6 +2527,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description Too many requests: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
             503: {
                 headers: {
@@ -2569,8 +2578,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2638,6 +2665,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -2656,7 +2692,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The body or a payload is over its size limit. */
+            /** @description The body is over this route's limit of 278528 bytes (refused before it is read), or a payload in it is over its own limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2709,6 +2745,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2794,6 +2839,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description A value is invalid: `field` names it. */
             422: {
                 headers: {
@@ -2845,6 +2899,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -2854,7 +2917,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
-            /** @description The body or a payload is over its size limit. */
+            /** @description The body is over this route's limit of 278528 bytes (refused before it is read), or a payload in it is over its own limit. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2907,6 +2970,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2976,6 +3048,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -2987,6 +3068,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3047,6 +3137,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -3058,6 +3157,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3107,6 +3215,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3174,6 +3291,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3261,6 +3387,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -3272,6 +3407,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3341,6 +3485,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -3352,6 +3505,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3421,6 +3583,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -3432,6 +3603,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3504,6 +3684,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description A value is invalid: `field` names it. */
             422: {
                 headers: {
@@ -3566,6 +3755,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -3577,6 +3775,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3646,6 +3853,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -3657,6 +3873,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3708,6 +3933,24 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3775,8 +4018,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3844,8 +4105,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3915,6 +4194,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description Not found: the `code` names what (e.g. `no_subscription`). */
             404: {
                 headers: {
@@ -3926,6 +4214,15 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3975,6 +4272,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4049,6 +4355,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description A value is invalid: `field` names it. */
             422: {
                 headers: {
@@ -4091,6 +4406,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4150,6 +4474,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description A value is invalid: `field` names it. */
             422: {
                 headers: {
@@ -4192,6 +4525,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4257,6 +4599,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             /** @description A value is invalid: `field` names it. */
             422: {
                 headers: {
@@ -4299,6 +4650,15 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4359,6 +4719,24 @@ export interface operations {
             };
             /** @description API key missing, malformed, unknown or revoked. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

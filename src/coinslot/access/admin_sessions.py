@@ -19,12 +19,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, literal, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from coinslot.db import UtcDateTime
-from coinslot.models import AdminLoginAttempts, AdminSession
+from coinslot.access import repository
+from coinslot.models import AdminSession
 
 __all__ = [
     "ADMIN_SESSION_TTL",
@@ -58,11 +56,11 @@ def _digest(token: str) -> str:
 
 def open_session(session: Session, *, actor: str, password_tag: str, now: dt.datetime) -> OpenedSession:
     """A new session for `actor`; sessions past their end, or of another password, are pruned on the way."""
-    session.execute(delete(AdminSession).where(
-        or_(AdminSession.expires_at <= now, AdminSession.password_tag != password_tag)))
+    repository.delete_stale_sessions(session, now=now, password_tag=password_tag)
     opened = OpenedSession(token=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(24))
-    session.add(AdminSession(token_sha256=_digest(opened.token), actor=actor[:_ACTOR_MAX], csrf=opened.csrf,
-                             password_tag=password_tag, created_at=now, expires_at=now + ADMIN_SESSION_TTL))
+    repository.add_session(session, AdminSession(
+        token_sha256=_digest(opened.token), actor=actor[:_ACTOR_MAX], csrf=opened.csrf,
+        password_tag=password_tag, created_at=now, expires_at=now + ADMIN_SESSION_TTL))
     return opened
 
 
@@ -70,14 +68,14 @@ def find_session(session: Session, *, token: str, password_tag: str, now: dt.dat
     """The live session of a cookie's token, or None (unknown, ended, expired, or of another password)."""
     if not token or len(token) > 200:
         return None
-    row = session.get(AdminSession, _digest(token))
+    row = repository.get_session(session, token_sha256=_digest(token))
     if row is None or row.expires_at <= now or row.password_tag != password_tag:
         return None
     return row
 
 
 def end_session(session: Session, *, token: str) -> None:
-    session.execute(delete(AdminSession).where(AdminSession.token_sha256 == _digest(token)))
+    repository.delete_session(session, token_sha256=_digest(token))
 
 
 def take_attempt(session: Session, *, actor: str, now: dt.datetime) -> int:
@@ -85,23 +83,10 @@ def take_attempt(session: Session, *, actor: str, now: dt.datetime) -> int:
 
     One statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING): a window older than LOGIN_WINDOW
     starts again at 1."""
-    table = AdminLoginAttempts.__table__
-    expired = table.c.window_started_at <= literal(now - LOGIN_WINDOW, UtcDateTime())
-    restarted = literal(now, UtcDateTime())
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(AdminLoginAttempts)
-        .values(actor=actor[:_ACTOR_MAX], window_started_at=now, attempts=1)
-        .on_conflict_do_update(index_elements=[table.c.actor], set_={
-            "attempts": case((expired, 1), else_=table.c.attempts + 1),
-            "window_started_at": case((expired, restarted), else_=table.c.window_started_at),
-        })
-        .returning(table.c.attempts)
-    )
-    return int(session.execute(statement).scalar_one())
+    return repository.upsert_attempt(session, actor=actor[:_ACTOR_MAX], now=now, window=LOGIN_WINDOW)
 
 
 def forget_attempts(session: Session, *, actor: str) -> None:
     """After a correct password: the address starts a fresh window."""
-    session.execute(delete(AdminLoginAttempts).where(AdminLoginAttempts.actor == actor[:_ACTOR_MAX]))
+    repository.delete_attempts(session, actor=actor[:_ACTOR_MAX])
 
