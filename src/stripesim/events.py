@@ -1,4 +1,5 @@
-"""Events: creation (`emit`), the Events API, and `previous_attributes` diffs.
+"""Events: creation (`emit`) and `previous_attributes` diffs (the Events API is
+`resources/events.py`).
 
     call.emit("customer.created", customer)                  # inside a handler
     call.emit_update("customer.updated", customer, before)   # diffed for you
@@ -14,28 +15,32 @@ import copy
 import fnmatch
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import ParameterInvalid
 from .expand import public, show_current
-from .pagination import filter_created, paginate
-from .params import get_bool, get_list, get_str, reject_unknown
-from .routing import Call, Router
 from .store import new_id
 from .versions import CANONICAL
 
 if TYPE_CHECKING:
     from .sim import Sim
 
-__all__ = ["emit", "event_matches", "muted", "previous_attributes", "router"]
+__all__ = ["Cause", "emit", "event_matches", "muted", "previous_attributes"]
 
-router = Router()
-EVENTS_KEPT_S = 30 * 86400
+
+class Cause(Protocol):
+    """The request behind an event (a `routing.Call`): events sit below routing, so they
+    name only what they read of it."""
+
+    @property
+    def request_id(self) -> str | None: ...
+
+    @property
+    def idempotency_key(self) -> str | None: ...
 
 
 def emit(sim: Sim, event_type: str, obj: dict[str, Any],
          previous: dict[str, Any] | None = None, *,
-         request: Call | dict[str, Any] | None = None) -> dict[str, Any]:
+         request: Cause | dict[str, Any] | None = None) -> dict[str, Any]:
     """Store an event about `obj` and queue its webhook deliveries.
 
     `previous` becomes `data.previous_attributes` (pass it for `*.updated`
@@ -86,7 +91,7 @@ def muted(sim: Sim) -> Iterator[None]:
             sim.events_muted -= 1
 
 
-def _request_info(request: Call | dict[str, Any] | None) -> dict[str, Any]:
+def _request_info(request: Cause | dict[str, Any] | None) -> dict[str, Any]:
     if request is None:
         return {"id": None, "idempotency_key": None}
     if isinstance(request, dict):
@@ -117,30 +122,3 @@ def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[s
         else:
             changed[key] = copy.deepcopy(old)
     return changed
-
-
-@router.get("/v1/events")
-def list_events(call: Call) -> dict[str, Any]:
-    params = call.params
-    reject_unknown(params, {"limit", "starting_after", "ending_before", "created",
-                            "type", "types", "delivery_success"})
-    # Stripe lists the events of the last 30 days only; older ones are gone from the API.
-    oldest = call.store.now() - EVENTS_KEPT_S
-    items = filter_created([e for e in call.store.all("event") if e["created"] >= oldest], params)
-    single = get_str(params, "type")
-    many = get_list(params, "types")
-    if single and many:
-        raise ParameterInvalid(
-            "types", "You may only specify one of these parameters: type, types.")
-    patterns = [single] if single else many
-    if patterns:
-        items = [e for e in items if event_matches(patterns, e["type"])]
-    delivered = get_bool(params, "delivery_success")
-    if delivered is not None:
-        items = [e for e in items if (e["pending_webhooks"] == 0) == delivered]
-    return paginate(call, items, url="/v1/events", noun="event")
-
-
-@router.get("/v1/events/{id}")
-def retrieve_event(call: Call) -> dict[str, Any]:
-    return call.store.require("event", call.path_params["id"])

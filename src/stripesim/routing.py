@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from . import events
 from .versions import DEFAULT as DEFAULT_VERSION
 
 if TYPE_CHECKING:
@@ -57,16 +58,12 @@ class Call:
     def emit(self, event_type: str, obj: dict[str, Any],
              previous_attributes: dict[str, Any] | None = None) -> dict[str, Any]:
         """Record an event caused by this request (see `events.emit`)."""
-        from .events import emit
-
-        return emit(self.sim, event_type, obj, previous_attributes, request=self)
+        return events.emit(self.sim, event_type, obj, previous_attributes, request=self)
 
     def emit_update(self, event_type: str, obj: dict[str, Any],
                     before: dict[str, Any]) -> dict[str, Any] | None:
         """Emit `*.updated` with previous_attributes diffed from `before`; nothing if unchanged."""
-        from .events import previous_attributes
-
-        changed = previous_attributes(before, obj)
+        changed = events.previous_attributes(before, obj)
         if not changed:
             return None
         return self.emit(event_type, obj, changed)

@@ -18,6 +18,7 @@ from .idempotency import IdempotencyCache
 from .store import Store
 from .versions import DEFAULT as DEFAULT_API_VERSION
 from .versions import check_version
+from .webhook_endpoint import create_endpoint
 from .webhooks import Dispatcher
 
 __all__ = ["Sim"]
@@ -34,7 +35,8 @@ class Sim:
         self.store = Store(state_file)
         self.faults = Faults()
         self.idempotency = IdempotencyCache()
-        self.dispatcher = Dispatcher(self, retry_base_delay_s=retry_base_delay_s,
+        self.dispatcher = Dispatcher(self.store, self.faults, api_version=self.api_version,
+                                     retry_base_delay_s=retry_base_delay_s,
                                      max_attempts=max_delivery_attempts,
                                      timeout_s=delivery_timeout_s)
         # Undelivered webhooks and answered idempotency keys live in the state file too.
@@ -58,8 +60,6 @@ class Sim:
     def add_webhook_endpoint(self, url: str, secret: str | None = None,
                              enabled_events: list[str] | None = None) -> dict[str, Any]:
         """Configure an endpoint (start-up flag, control API); reuses one with the same URL."""
-        from .resources.webhook_endpoints import create_endpoint
-
         with self.store.lock:
             for endpoint in self.store.all("webhook_endpoint"):
                 if endpoint["url"] == url:

@@ -30,7 +30,8 @@ from .expand import public
 from .versions import render
 
 if TYPE_CHECKING:
-    from .sim import Sim
+    from .faults import Faults
+    from .store import Store
 
 __all__ = ["Delivery", "Dispatcher", "sign"]
 
@@ -80,9 +81,15 @@ class Delivery:
 
 
 class Dispatcher:
-    def __init__(self, sim: Sim, *, retry_base_delay_s: float = 1.0, max_attempts: int = 4,
+    """The delivery queue of one emulator. `api_version`: the account's default, for
+    endpoints that pin none."""
+
+    def __init__(self, store: Store, faults: Faults, *, api_version: str,
+                 retry_base_delay_s: float = 1.0, max_attempts: int = 4,
                  timeout_s: float = 10.0) -> None:
-        self.sim = sim
+        self.store = store
+        self.faults = faults
+        self.api_version = api_version
         self.retry_base_delay_s = retry_base_delay_s
         self.max_attempts = max_attempts
         self.timeout_s = timeout_s
@@ -102,11 +109,11 @@ class Dispatcher:
         """Queue one delivery per endpoint (called by events.emit under the store lock)."""
         if not endpoint_ids:
             return
-        event = self.sim.store.get("event", event_id)
+        event = self.store.get("event", event_id)
         event_type = event["type"] if event else ""
         with self._cond:
             for endpoint_id in endpoint_ids:
-                delay_ms = self.sim.faults.delivery_delay_ms()
+                delay_ms = self.faults.delivery_delay_ms()
                 delivery = Delivery(next(self._seq), event_id, event_type, endpoint_id,
                                     timeutil.monotonic_s() + delay_ms / 1000,
                                     duplicate=duplicate, delay_ms=delay_ms)
@@ -199,7 +206,7 @@ class Dispatcher:
                     if delivery.status == "pending" and generation == self._generation:
                         self._pending.append(delivery)
                     self._cond.notify_all()
-                self.sim.store.touch()  # the saved queue changed
+                self.store.touch()  # the saved queue changed
 
     def _take_due(self) -> Delivery | None:
         now_s = timeutil.monotonic_s()
@@ -209,7 +216,7 @@ class Dispatcher:
         )
         if not due:
             return None
-        chosen = due[self.sim.faults.pick(len(due))]
+        chosen = due[self.faults.pick(len(due))]
         self._pending.remove(chosen)
         return chosen
 
@@ -219,7 +226,7 @@ class Dispatcher:
         return max(0.0, min(d.due_s for d in self._pending) - timeutil.monotonic_s())
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
-        store, faults = self.sim.store, self.sim.faults
+        store, faults = self.store, self.faults
         with store.lock:
             event = store.get("event", delivery.event_id)
             endpoint = store.get("webhook_endpoint", delivery.endpoint_id)
@@ -228,7 +235,7 @@ class Dispatcher:
                 delivery.status = "canceled"
                 return
             # Each endpoint reads events in its own API version (else the account's default).
-            version = str(endpoint.get("api_version") or self.sim.api_version)
+            version = str(endpoint.get("api_version") or self.api_version)
             payload = json.dumps(render(store, public(event), version), indent=2)
             url, secret = str(endpoint["url"]), str(endpoint["_secret"])
         delivery.attempts += 1
@@ -248,7 +255,7 @@ class Dispatcher:
 
     def _post(self, client: httpx.Client, delivery: Delivery, url: str, secret: str,
               payload: str, sent_at: int) -> tuple[int | None, str | None]:
-        if self.sim.faults.endpoint_should_fail(delivery.endpoint_id, url):
+        if self.faults.endpoint_should_fail(delivery.endpoint_id, url):
             return 500, "injected endpoint failure"
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -264,8 +271,8 @@ class Dispatcher:
     def _mark_delivered(self, delivery: Delivery) -> None:
         if delivery.duplicate:
             return  # pending_webhooks counts endpoints, and this one already got it
-        with self.sim.store.lock:
-            event = self.sim.store.get("event", delivery.event_id)
+        with self.store.lock:
+            event = self.store.get("event", delivery.event_id)
             if event is not None and event["pending_webhooks"] > 0:
                 event["pending_webhooks"] -= 1
-                self.sim.store.touch()
+                self.store.touch()

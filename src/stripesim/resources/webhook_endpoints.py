@@ -8,33 +8,11 @@ from ..errors import ParameterInvalid
 from ..pagination import paginate
 from ..params import get_bool, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
-from ..store import Store, new_id
 from ..versions import check_version
+from ..webhook_endpoint import create_endpoint
 
 router = Router()
 NOUN = "webhook_endpoint"
-
-
-def create_endpoint(store: Store, *, url: str, secret: str | None = None,
-                    enabled_events: list[str], description: str | None = None,
-                    metadata: dict[str, str] | None = None,
-                    api_version: str | None = None) -> dict[str, Any]:
-    """Store an enabled endpoint; `secret` defaults to a fresh whsec_ value."""
-    endpoint = {
-        "id": new_id("we"),
-        "object": "webhook_endpoint",
-        "api_version": api_version,
-        "application": None,
-        "created": store.now(),
-        "description": description,
-        "enabled_events": enabled_events,
-        "livemode": False,
-        "metadata": metadata or {},
-        "status": "enabled",
-        "url": url,
-        "_secret": secret or new_id("whsec", 32),
-    }
-    return store.insert(endpoint)
 
 
 def _events_param(params: dict[str, Any]) -> list[str]:
