@@ -17,6 +17,7 @@ from ..routing import Call, Router
 from .context import Ctx
 from .invoicing import subscription_of
 from .periods import DAY_S
+from .subscription_end import cancel
 
 __all__ = ["RETRY_DELAYS_S", "control_router", "end_of_window", "final_action", "invoice_failed",
            "invoice_paid", "schedule_retry"]
@@ -65,8 +66,6 @@ def invoice_paid(ctx: Ctx, invoice: dict[str, Any], at: int) -> None:
 
 def invoice_failed(ctx: Ctx, invoice: dict[str, Any], at: int) -> None:
     """active → past_due; when no attempt is left, the revenue-recovery outcome."""
-    from .lifecycle import cancel
-
     sub = ctx.store.get("subscription", subscription_of(invoice) or "")
     if sub is None or sub["status"] in ("canceled", "incomplete_expired", "incomplete"):
         return

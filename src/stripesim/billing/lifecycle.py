@@ -1,4 +1,5 @@
-"""Subscriptions over time: start, renew, trial end, cancel, expire, pause/resume."""
+"""Subscriptions over time: start, renew, trial end, pause/resume (how one ends:
+`subscription_end`)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,15 @@ from .invoicing import (
     finalize,
     new_invoice,
     recompute,
-    void,
 )
 from .objects import is_metered, product_name
 from .payment import ensure_intent, pay_invoice
 from .periods import HOUR_S
+from .subscription_end import cancel
 from .subscription_shape import item_period_end, period_end_of
 
-__all__ = ["INCOMPLETE_EXPIRY_S", "TRIAL_WILL_END_S", "cancel", "expire_incomplete",
-           "invoice_now", "renew", "resume", "start", "trial_will_end"]
+__all__ = ["TRIAL_WILL_END_S", "invoice_now", "renew", "resume", "start", "trial_will_end"]
 
-INCOMPLETE_EXPIRY_S = 23 * HOUR_S
 TRIAL_WILL_END_S = 3 * 24 * HOUR_S
 
 
@@ -153,39 +152,6 @@ def invoice_now(ctx: Ctx, sub: dict[str, Any], at: int, *, billing_reason: str,
     if invoice["status"] == "open":
         pay_invoice(ctx, invoice)
     return invoice
-
-
-def cancel(ctx: Ctx, sub: dict[str, Any], at: int, *, reason: str,
-           comment: str | None = None, feedback: str | None = None) -> None:
-    """→ canceled now, with customer.subscription.deleted."""
-    if sub["status"] == "incomplete":
-        latest = ctx.store.get("invoice", str(sub.get("latest_invoice")))
-        if latest is not None and latest["status"] == "open":
-            void(ctx, latest, at)
-    sub.update(status="canceled", ended_at=at, canceled_at=sub["canceled_at"] or at)
-    sub["cancellation_details"].update(reason=reason)
-    if comment is not None:
-        sub["cancellation_details"]["comment"] = comment
-    if feedback is not None:
-        sub["cancellation_details"]["feedback"] = feedback
-    ctx.store.touch()
-    ctx.emit("customer.subscription.deleted", sub)
-
-
-def expire_incomplete(ctx: Ctx, sub: dict[str, Any], at: int) -> None:
-    """23 h without payment: the open first invoice is voided; terminal state."""
-    before = ctx.snapshot(sub)
-    latest = ctx.store.get("invoice", str(sub.get("latest_invoice")))
-    if latest is not None and latest["status"] == "open":
-        pi = ctx.store.get("payment_intent", str(latest.get("_payment_intent")))
-        if pi is not None and pi["status"] not in ("succeeded", "canceled"):
-            pi.update(status="canceled", canceled_at=at, cancellation_reason="automatic",
-                      next_action=None)
-            ctx.emit("payment_intent.canceled", pi)
-        void(ctx, latest, at)
-    sub.update(status="incomplete_expired", ended_at=at, canceled_at=at)
-    ctx.store.touch()
-    ctx.emit_update("customer.subscription.updated", sub, before)
 
 
 def trial_will_end(ctx: Ctx, sub: dict[str, Any]) -> None:

@@ -16,8 +16,9 @@ from . import discounts
 from .context import Ctx
 from .dunning import end_of_window
 from .invoicing import finalize
-from .lifecycle import INCOMPLETE_EXPIRY_S, TRIAL_WILL_END_S, expire_incomplete, renew, trial_will_end
+from .lifecycle import TRIAL_WILL_END_S, renew, trial_will_end
 from .payment import pay_invoice
+from .subscription_end import INCOMPLETE_EXPIRY_S, expire_incomplete
 from .subscription_shape import period_end_of
 
 __all__ = ["EXTRA_SOURCES", "Due", "due_items", "run_next"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..billing import lifecycle
+from ..billing import lifecycle, subscription_end
 from ..billing.context import Ctx
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..routing import Call
@@ -141,7 +141,7 @@ def _cancel(portal: Portal, form: dict[str, str]) -> str:
     if settings["mode"] == "immediately":
         if feedback:
             _update(portal, sub, {"cancellation_details": feedback})
-        lifecycle.cancel(Ctx(portal.sim, portal.call()), sub,
+        subscription_end.cancel(Ctx(portal.sim, portal.call()), sub,
                          portal.sim.store.now_for(sub["customer"]), reason="cancellation_requested")
         return "canceled"
     params: dict[str, Any] = {"cancel_at_period_end": "true"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..billing import discounts, lifecycle, proration
+from ..billing import discounts, lifecycle, proration, subscription_end
 from ..billing.context import Ctx, ensure_writable
 from ..billing.objects import quantity_of
 from ..billing.subscription_shape import ItemSpec, new_subscription, period_end_of
@@ -240,7 +240,7 @@ def cancel(call: Call) -> dict[str, Any]:
             f"No such subscription: '{sub['id']}' is already canceled.", code="resource_missing",
             http_status=404, param="id")
     details = get_dict(call.params, "cancellation_details") or {}
-    lifecycle.cancel(Ctx(call.sim, call), sub, call.store.now_for(sub["customer"]),
+    subscription_end.cancel(Ctx(call.sim, call), sub, call.store.now_for(sub["customer"]),
                      reason="cancellation_requested", comment=details.get("comment") or None,
                      feedback=details.get("feedback") or None)
     return sub

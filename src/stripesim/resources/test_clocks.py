@@ -7,8 +7,8 @@ from typing import Any
 
 from .. import clock as clocks
 from ..billing.context import ADVANCING_MESSAGE, Ctx
-from ..billing.lifecycle import cancel
 from ..billing.periods import boundary
+from ..billing.subscription_end import cancel
 from ..errors import InvalidRequestError, RateLimitError
 from ..pagination import paginate
 from ..params import get_int, get_str, reject_unknown, require
