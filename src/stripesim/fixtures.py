@@ -106,7 +106,7 @@ def _call(call: Call, path: str, params: dict[str, Any], path_params: dict[str, 
 
 def _price(call: Call, key: str | None, product: str, amount: int, interval: str) -> dict[str, Any]:
     """The catalog price with this lookup key, made (with its product) when missing."""
-    from .resources import prices, products
+    from .resources import prices, product_objects
 
     for price in call.store.all("price"):
         if key is not None and price["lookup_key"] == key:
@@ -116,7 +116,7 @@ def _price(call: Call, key: str | None, product: str, amount: int, interval: str
     owner = next((p for p in call.store.all("product") if p.get("name") == product
                   and not p.get("deleted")), None)
     if owner is None:
-        owner = products.create_product(_call(call, "/v1/products", {}), {"name": product})
+        owner = product_objects.create_product(_call(call, "/v1/products", {}), {"name": product})
     params = {"currency": "usd", "unit_amount": str(amount), "product": owner["id"],
               "recurring": {"interval": interval}}
     if key:

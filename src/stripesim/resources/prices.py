@@ -17,6 +17,7 @@ from ..routing import Call, Router
 from ..search import search
 from ..store import new_id
 from .currency_options import apply_currency_options
+from .product_objects import create_product
 
 __all__ = ["create_price", "router"]
 
@@ -143,8 +144,6 @@ def _amounts(price: dict[str, Any], params: dict[str, Any], name: Any) -> None:
 
 
 def _product(call: Call, params: dict[str, Any], name: Any) -> str:
-    from .products import create_product
-
     product_id, data = params.get("product"), get_dict(params, "product_data")
     if product_id and data:
         raise ParameterInvalid(name("product_data"),
