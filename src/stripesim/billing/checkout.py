@@ -7,10 +7,11 @@ from typing import Any
 
 from ..cards import card_behaviour, decline_error, setup_behaviour
 from ..errors import InvalidRequestError
-from ..routing import Call
 from . import discounts, lifecycle, payment
 from .checkout_discounts import redeem_for_session, redemptions_of
 from .context import Ctx
+from .customers import create_customer
+from .payment_methods import attach_payment_method, resolve_payment_method
 from .post_payment import invoice_paid_session
 from .scheduler import EXTRA_SOURCES, Due
 from .setup import SETUP_HOOKS, confirm_setup, new_setup_intent
@@ -21,17 +22,8 @@ __all__ = ["card_optional", "complete", "expire"]
 NOUN = "checkout.session"
 
 
-def _request(ctx: Ctx, path: str, params: dict[str, Any]) -> Call:
-    """A Call for reusing other resources' handlers; events keep the original request id."""
-    call = ctx.call
-    return Call(ctx.sim, "POST", path, params, {}, call.request_id if call else None,
-                call.idempotency_key if call else None, call.headers if call else {})
-
-
 def _customer(ctx: Ctx, session: dict[str, Any], email: str | None,
               name: str | None) -> dict[str, Any] | None:
-    from ..resources import customers
-
     if session["customer"]:
         return ctx.customer(session["customer"])
     # A post-payment invoice needs a customer, so invoice_creation makes one like "always".
@@ -45,8 +37,7 @@ def _customer(ctx: Ctx, session: dict[str, Any], email: str | None,
     clock = session.get("_clock")
     if clock:
         params["test_clock"] = clock
-    created = customers.create(_request(ctx, "/v1/customers", params))
-    return created if isinstance(created, dict) else created[1]
+    return create_customer(ctx, params)
 
 
 def card_optional(ctx: Ctx, session: dict[str, Any]) -> bool:
@@ -62,13 +53,10 @@ def _card(ctx: Ctx, session: dict[str, Any], pm_id: str | None,
           customer: dict[str, Any] | None) -> dict[str, Any] | None:
     """The card to pay (or save) with: attached to the customer for payments; None when the
     session goes on without one."""
-    from ..resources.payment_methods import attach_payment_method, resolve_payment_method
-
     if pm_id is None:
         return None
     if customer is not None and session["mode"] != "setup":
-        return attach_payment_method(_request(ctx, "/v1/payment_methods/attach", {}), pm_id,
-                                     customer)
+        return attach_payment_method(ctx, pm_id, customer)
     return resolve_payment_method(ctx.store, pm_id)
 
 

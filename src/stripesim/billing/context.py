@@ -50,15 +50,6 @@ class Ctx:
     def snapshot(self, obj: dict[str, Any]) -> dict[str, Any]:
         return copy.deepcopy(obj)
 
-    def as_call(self, path: str) -> Call:
-        """The request behind this work, or a stand-in for automatic work, to reuse helpers
-        that take a Call (attaching a card); events keep the original request id."""
-        from ..routing import Call
-
-        if self.call is not None:
-            return self.call
-        return Call(self.sim, "POST", path, {}, {}, None, None, {})
-
 
 def clock_of(store: Store, customer_id: str | None) -> str | None:
     """The test clock a customer (and so its billing objects) follows, if any."""

@@ -19,6 +19,7 @@ from .account_balance import record_charge
 from .charges import new_charge
 from .context import Ctx
 from .invoicing import mark_paid, subscription_of
+from .payment_methods import attach_payment_method
 
 __all__ = ["SUCCESS_HOOKS", "confirm", "new_payment_intent", "pay_invoice", "payment_method_for"]
 
@@ -117,13 +118,10 @@ def _save_for_later(ctx: Ctx, pi: dict[str, Any], pm: dict[str, Any], *,
                     authenticated: bool) -> None:
     """`setup_future_usage`: a successful payment also saves the card on the intent's
     customer (and, once authenticated, sets it up for later off-session payments)."""
-    from ..resources.payment_methods import attach_payment_method
-
     if not pi.get("setup_future_usage") or not pi.get("customer"):
         return
     if pm.get("customer") is None:
-        attach_payment_method(ctx.as_call("/v1/payment_intents"), pm["id"],
-                              ctx.customer(pi["customer"]))
+        attach_payment_method(ctx, pm["id"], ctx.customer(pi["customer"]))
     if authenticated:
         mark_authenticated(pm)
 

@@ -21,6 +21,7 @@ from ..cards import Charge as Outcome
 from ..cards import mark_authenticated, setup_behaviour
 from ..store import new_id
 from .context import Ctx
+from .payment_methods import attach_payment_method
 
 __all__ = ["SETUP_HOOKS", "authenticate_setup", "confirm_setup", "new_setup_intent",
            "setup_error"]
@@ -122,12 +123,9 @@ def confirm_setup(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any]) -> Outcome:
 
 
 def _succeeded(ctx: Ctx, si: dict[str, Any], pm: dict[str, Any]) -> None:
-    from ..resources.payment_methods import attach_payment_method
-
     si.update(status="succeeded", next_action=None, last_setup_error=None)
     if si["customer"] and pm.get("customer") != si["customer"]:
-        attach_payment_method(ctx.as_call("/v1/setup_intents"), pm["id"],
-                              ctx.customer(si["customer"]))
+        attach_payment_method(ctx, pm["id"], ctx.customer(si["customer"]))
     ctx.store.touch()
     ctx.emit("setup_intent.succeeded", si)
     for hook in SETUP_HOOKS:

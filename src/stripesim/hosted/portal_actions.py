@@ -14,7 +14,11 @@ from typing import Any
 
 from ..billing import lifecycle, subscription_end
 from ..billing.context import Ctx
+from ..billing.payment_methods import attach_payment_method
 from ..errors import InvalidRequestError, ParameterInvalid
+from ..resources.customers import update as update_customer
+from ..resources.payment_methods import detach
+from ..resources.subscriptions import update_subscription
 from ..routing import Call
 from ..sim import Sim
 from .portal_views import live_subscriptions, owned_subscription
@@ -94,8 +98,6 @@ def proposed_change(portal: Portal) -> tuple[dict[str, Any], dict[str, Any], dic
 
 
 def _update(portal: Portal, sub: dict[str, Any], params: dict[str, Any]) -> None:
-    from ..resources.subscriptions import update_subscription
-
     update_subscription(portal.call(), sub, params)
 
 
@@ -172,8 +174,6 @@ def _require_card_updates(portal: Portal) -> None:
 
 def _make_default(portal: Portal, pm_id: str) -> None:
     """The customer's default, and every live subscription's, as Stripe's portal sets it."""
-    from ..resources.customers import update as update_customer
-
     update_customer(portal.call(f"/v1/customers/{portal.customer_id}",
                                 {"invoice_settings": {"default_payment_method": pm_id}},
                                 {"id": portal.customer_id}))
@@ -183,11 +183,9 @@ def _make_default(portal: Portal, pm_id: str) -> None:
 
 
 def _add_card(portal: Portal, form: dict[str, str]) -> str:
-    from ..resources.payment_methods import attach_payment_method
-
     _require_card_updates(portal)
     customer = portal.sim.store.require("customer", portal.customer_id)
-    pm = attach_payment_method(portal.call("/v1/payment_methods/attach"),
+    pm = attach_payment_method(Ctx(portal.sim, portal.call()),
                                form.get("payment_method") or "pm_card_visa", customer)
     _make_default(portal, pm["id"])
     return "card_added"
@@ -207,8 +205,6 @@ def _default_card(portal: Portal, form: dict[str, str]) -> str:
 
 
 def _remove_card(portal: Portal, form: dict[str, str]) -> str:
-    from ..resources.payment_methods import detach
-
     _require_card_updates(portal)
     pm = _owned_card(portal, form)
     customer = portal.sim.store.require("customer", portal.customer_id)
@@ -223,8 +219,6 @@ def _remove_card(portal: Portal, form: dict[str, str]) -> str:
 
 
 def _customer(portal: Portal, form: dict[str, str]) -> str:
-    from ..resources.customers import update as update_customer
-
     settings = portal.features["customer_update"]
     if not settings["enabled"]:
         raise InvalidRequestError("This portal does not let customers change their details.")

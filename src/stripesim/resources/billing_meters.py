@@ -13,6 +13,7 @@ import copy
 import uuid
 from typing import Any
 
+from ..billing.customers import live_customer
 from ..billing.metering import events_of, judge, usage
 from ..billing.periods import DAY_S, HOUR_S
 from ..errors import InvalidRequestError, ParameterInvalid
@@ -20,7 +21,6 @@ from ..pagination import list_object, paginate
 from ..params import get_dict, get_int, get_str, reject_unknown, require
 from ..routing import Call, Router
 from ..store import new_id
-from .customers import live_customer
 
 __all__ = ["control_router", "router"]
 

@@ -9,13 +9,13 @@ import copy
 import secrets
 from typing import Any
 
+from ..billing.customers import live_customer
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..hosted import remember_base_url
 from ..pagination import paginate
 from ..params import get_bool, get_dict, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..store import new_id
-from .customers import live_customer
 
 __all__ = ["default_configuration", "router"]
 

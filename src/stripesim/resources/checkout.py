@@ -11,6 +11,7 @@ from ..billing import checkout as flow
 from ..billing import discounts
 from ..billing.checkout_discounts import enter_code, set_session_discounts
 from ..billing.context import Ctx, clock_of, ensure_writable
+from ..billing.customers import live_customer
 from ..billing.objects import is_metered
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..expand import register_expander
@@ -20,7 +21,6 @@ from ..params import get_bool, get_dict, get_int, get_list, get_str, merge_metad
 from ..routing import Call, Router
 from ..store import new_id
 from .checkout_rules import check_session_params
-from .customers import live_customer
 from .prices import create_price
 from .subscriptions import missing_payment_method
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from ..billing.balance import adjust_balance
 from ..billing.context import Ctx, ensure_writable
+from ..billing.customers import live_customer
 from ..errors import ParameterInvalid, ResourceMissing
 from ..pagination import filter_created, paginate
 from ..params import get_int, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
-from .customers import live_customer
 
 __all__ = ["router"]
 

@@ -12,13 +12,13 @@ import copy
 from typing import Any
 
 from ..billing.context import ensure_writable
+from ..billing.customers import live_customer
 from ..billing.invoicing import recompute
 from ..billing.objects import invoice_item, line_from_invoice_item, price_of, pricing
 from ..errors import InvalidRequestError, ParameterInvalid, ResourceMissing
 from ..pagination import filter_range, paginate
 from ..params import get_bool, get_dict, get_int, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
-from .customers import live_customer
 from .prices import create_price
 
 __all__ = ["router"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..billing.context import Ctx
+from ..billing.customers import live_customer
 from ..billing.preview import Change, preview_invoice
 from ..billing.proration import BEHAVIOURS
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..params import get_dict, get_int, get_list, get_str, reject_unknown, require
 from ..routing import Call, Router
-from .customers import live_customer
 from .subscription_item_changes import item_ops
 
 __all__ = ["router"]

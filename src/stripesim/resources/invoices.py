@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from ..billing.context import Ctx, ensure_writable
+from ..billing.customers import live_customer
 from ..billing.dunning import invoice_paid
 from ..billing.invoicing import (
     add_pending_items,
@@ -18,14 +19,13 @@ from ..billing.invoicing import (
     void,
 )
 from ..billing.payment import pay_invoice
+from ..billing.payment_methods import resolve_payment_method
 from ..errors import InvalidRequestError
 from ..expand import register_expander
 from ..pagination import filter_created, list_object, paginate
 from ..params import get_bool, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..search import search
-from .customers import live_customer
-from .payment_methods import resolve_payment_method
 
 __all__ = ["router"]
 

@@ -17,8 +17,10 @@ import copy
 from typing import Any
 
 from ..billing.context import Ctx, ensure_writable
+from ..billing.customers import live_customer
 from ..billing.payment import confirm as confirm_intent
 from ..billing.payment import new_payment_intent
+from ..billing.payment_methods import resolve_payment_method
 from ..cards import decline_error
 from ..errors import InvalidRequestError
 from ..expand import public
@@ -26,8 +28,6 @@ from ..pagination import filter_created, paginate
 from ..params import get_bool, get_int, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..search import search
-from .customers import live_customer
-from .payment_methods import resolve_payment_method
 
 __all__ = ["control_router", "router"]
 

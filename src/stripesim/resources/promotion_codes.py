@@ -15,12 +15,12 @@ import secrets
 import string
 from typing import Any
 
+from ..billing.customers import live_customer
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..pagination import filter_created, paginate
 from ..params import get_bool, get_dict, get_int, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..store import Store, new_id
-from .customers import live_customer
 
 __all__ = ["find_active_code", "router"]
 

@@ -11,6 +11,8 @@ import copy
 from typing import Any
 
 from ..billing.context import Ctx, ensure_writable
+from ..billing.customers import live_customer
+from ..billing.payment_methods import resolve_payment_method
 from ..billing.setup import authenticate_setup, confirm_setup, new_setup_intent
 from ..cards import decline_error
 from ..errors import InvalidRequestError
@@ -18,8 +20,6 @@ from ..expand import public
 from ..pagination import filter_created, paginate
 from ..params import get_bool, get_dict, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
-from .customers import live_customer
-from .payment_methods import resolve_payment_method
 
 __all__ = ["control_router", "router"]
 

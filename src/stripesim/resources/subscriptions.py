@@ -6,6 +6,7 @@ from typing import Any
 
 from ..billing import discounts, lifecycle, proration, subscription_end
 from ..billing.context import Ctx, ensure_writable
+from ..billing.customers import live_customer
 from ..billing.objects import quantity_of
 from ..billing.subscription_shape import ItemSpec, new_subscription, period_end_of
 from ..cards import card_behaviour, decline_error
@@ -14,7 +15,6 @@ from ..pagination import filter_created, paginate
 from ..params import get_bool, get_dict, get_int, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..search import search
-from .customers import live_customer
 from .subscription_item_changes import item_specs, update_items
 
 __all__ = ["live_subscription", "missing_payment_method", "router", "update_subscription"]
