@@ -71,8 +71,6 @@ def redemptions_of(ctx: Ctx, session: dict[str, Any], *, param: str = "discounts
 
 def enter_code(ctx: Ctx, session: dict[str, Any], code: str) -> None:
     """The customer typed a promotion code on the pay page ("" takes it off again)."""
-    from ..resources.promotion_codes import find_active_code
-
     if not session.get("allow_promotion_codes"):
         raise InvalidRequestError("This Checkout Session does not accept promotion codes "
                                   "(create it with `allow_promotion_codes=true`).",
@@ -82,7 +80,7 @@ def enter_code(ctx: Ctx, session: dict[str, Any], code: str) -> None:
     if not code.strip():
         set_session_discounts(ctx, session, [])
         return
-    promo = find_active_code(ctx.store, code)
+    promo = discounts.find_active_code(ctx.store, code)
     if promo is None:
         raise InvalidRequestError(f"This promotion code is not valid: {code}.",
                                   code="promotion_code_invalid", param="promotion_code")

@@ -17,12 +17,12 @@ from typing import Any
 from ..errors import InvalidRequestError
 from ..hosted import base_url
 from ..pagination import list_object
-from ..routing import Call
 from ..store import new_id
 from . import dunning
 from .balance import adjust_balance
 from .context import Ctx
 from .invoicing import mark_paid
+from .refunds import create_refund
 
 __all__ = ["NoteSpec", "draft_note", "issue", "void_note"]
 
@@ -118,8 +118,6 @@ def draft_note(ctx: Ctx, invoice: dict[str, Any], spec: NoteSpec, at: int) -> di
 
 def issue(ctx: Ctx, cn: dict[str, Any], invoice: dict[str, Any], spec: NoteSpec) -> None:
     """Store `cn` (from `draft_note`) and carry out what it says."""
-    from ..resources import refunds
-
     at = int(cn["created"])
     ctx.store.insert(cn)
     before = ctx.snapshot(invoice)
@@ -136,15 +134,11 @@ def issue(ctx: Ctx, cn: dict[str, Any], invoice: dict[str, Any], spec: NoteSpec)
     if spec.refund_amount:
         charge = _charge_of(ctx, invoice)
         assert charge is not None  # checked by draft_note
-        call = ctx.call
         params = {"charge": charge["id"], "amount": str(spec.refund_amount),
                   "metadata": {"credit_note": cn["id"]}}
         if spec.reason in _REFUND_REASONS:
             params["reason"] = _REFUND_REASONS[spec.reason]
-        refund = refunds.create(Call(ctx.sim, "POST", "/v1/refunds", params, {},
-                                     call.request_id if call else None,
-                                     call.idempotency_key if call else None, {}))
-        assert isinstance(refund, dict)
+        refund = create_refund(ctx, params)
         cn["refunds"] = [{"amount_refunded": spec.refund_amount, "payment_record_refund": None,
                           "refund": refund["id"], "type": "refund"}]
     ctx.store.touch()

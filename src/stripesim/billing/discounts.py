@@ -16,17 +16,25 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..store import new_id
+from ..store import Store, new_id
 from .context import Ctx
 from .discount_math import apply_rules, rule_for
 from .periods import boundary
 
 __all__ = ["Redemption", "active_on", "announce", "attach_to_invoice", "check_coupon",
-           "check_promotion", "consume_once", "discounted", "expiry_due", "redeem", "remove",
-           "resolve", "set_on_subscription"]
+           "check_promotion", "consume_once", "discounted", "expiry_due", "find_active_code",
+           "redeem", "remove", "resolve", "set_on_subscription"]
 
 # (coupon, promotion code or None, an existing discount kept as it is or None)
 Redemption = tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]
+
+
+def find_active_code(store: Store, code: str) -> dict[str, Any] | None:
+    """The active promotion code a customer typed, whatever its case (codes are unique among
+    active ones, case-insensitively)."""
+    wanted = code.strip().upper()
+    return next((p for p in store.all("promotion_code")
+                 if p["active"] and p["code"].upper() == wanted), None)
 
 
 def check_coupon(coupon: dict[str, Any], *, at: int, currency: str | None, param: str) -> None:

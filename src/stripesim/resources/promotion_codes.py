@@ -16,23 +16,18 @@ import string
 from typing import Any
 
 from ..billing.customers import live_customer
+from ..billing.discounts import find_active_code
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..pagination import filter_created, paginate
 from ..params import get_bool, get_dict, get_int, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
 from ..store import Store, new_id
 
-__all__ = ["find_active_code", "router"]
+__all__ = ["router"]
 
 router = Router()
 NOUN = "promotion_code"
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,500}")
-
-
-def find_active_code(store: Store, code: str) -> dict[str, Any] | None:
-    """The active promotion code a customer typed, whatever its case."""
-    wanted = code.strip().upper()
-    return next((p for p in store.all(NOUN) if p["active"] and p["code"].upper() == wanted), None)
 
 
 def _new_code(store: Store) -> str:
