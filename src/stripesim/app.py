@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute, Route
 
 from .errors import APIError, AuthenticationError, InvalidRequestError, RateLimitError, StripeError
 from .expand import apply_expand, public, show_current
-from .hosted import HOSTED_BASE_KEY, remember_base_url
+from .hosted_urls import HOSTED_BASE_KEY, remember_base_url
 from .params import decode_form
 from .routing import Call, Router
 from .routing import Route as ApiRoute

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ..hosted import base_url
+from ..hosted_urls import base_url
 from ..pagination import list_object
 from ..store import new_id
 from . import dunning

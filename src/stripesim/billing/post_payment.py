@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..hosted import base_url
+from ..hosted_urls import base_url
 from ..store import new_id
 from .context import Ctx
 from .invoicing import new_invoice, recompute

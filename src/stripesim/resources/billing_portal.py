@@ -11,7 +11,7 @@ from typing import Any
 
 from ..billing.customers import live_customer
 from ..errors import InvalidRequestError, ParameterInvalid
-from ..hosted import remember_base_url
+from ..hosted_urls import remember_base_url
 from ..pagination import paginate
 from ..params import get_bool, get_dict, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router

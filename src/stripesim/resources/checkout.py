@@ -15,7 +15,7 @@ from ..billing.customers import live_customer
 from ..billing.objects import is_metered
 from ..errors import InvalidRequestError, ParameterInvalid
 from ..expand import register_expander
-from ..hosted import remember_base_url
+from ..hosted_urls import remember_base_url
 from ..pagination import filter_created, list_object, paginate
 from ..params import get_bool, get_dict, get_int, get_list, get_str, merge_metadata, reject_unknown, require
 from ..routing import Call, Router
