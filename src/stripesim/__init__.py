@@ -182,10 +182,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["API_VERSION", "create_app"]
-
 # The account's default API version unless `create_app(api_version=...)` says otherwise.
-API_VERSION = "2026-10-28.endive"
+from .versions import DEFAULT as API_VERSION
+
+__all__ = ["API_VERSION", "create_app"]
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .. import API_VERSION
 from ..cards import TEST_CARDS, CardSpec
 from ..routing import Route as ApiRoute
 from ..sim import Sim
+from ..versions import DEFAULT as DEFAULT_API_VERSION
 from .card_tiles import card_label
 from .render import business_name, locked, page
 
@@ -82,7 +82,7 @@ def home(request: Request) -> Response:
                  for e in sim.store.all("webhook_endpoint")]
     return page("home.html", base=str(request.base_url).rstrip("/"),
                 host=request.url.hostname or "127.0.0.1", port=request.url.port or 80,
-                api_version=API_VERSION, cards=_cards(), endpoints=endpoints,
+                api_version=DEFAULT_API_VERSION, cards=_cards(), endpoints=endpoints,
                 control=_control(request.app.state.control_routes), recent=_recent(sim),
                 business=business_name(sim.store))
 
