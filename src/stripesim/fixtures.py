@@ -26,6 +26,7 @@ from . import events
 from .billing.periods import boundary
 from .errors import InvalidRequestError
 from .params import get_bool, get_int, get_str
+from .resources import coupons, customers, prices, product_objects, subscriptions, test_clocks
 from .routing import Call, Router
 from .store import TEST_CLOCK_TYPE
 
@@ -106,8 +107,6 @@ def _call(call: Call, path: str, params: dict[str, Any], path_params: dict[str, 
 
 def _price(call: Call, key: str | None, product: str, amount: int, interval: str) -> dict[str, Any]:
     """The catalog price with this lookup key, made (with its product) when missing."""
-    from .resources import prices, product_objects
-
     for price in call.store.all("price"):
         if key is not None and price["lookup_key"] == key:
             return price
@@ -127,8 +126,6 @@ def _price(call: Call, key: str | None, product: str, amount: int, interval: str
 
 
 def _catalog(call: Call) -> dict[str, dict[str, Any]]:
-    from .resources import coupons
-
     catalog = {key: _price(call, key, *spec) for key, spec in PLANS.items()}
     catalog[ADDON[0]] = _price(call, *ADDON)
     catalog["legacy"] = _price(call, *LEGACY)
@@ -150,8 +147,6 @@ def _advance_to(call: Call, clock_id: str | None, when: int) -> None:
 
 def _subscribe(call: Call, plan: Plan, customer: dict[str, Any],
                catalog: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    from .resources import subscriptions
-
     assert plan.price_key is not None
     items: list[dict[str, Any]] = [{"price": catalog[plan.price_key]["id"],
                                     "quantity": str(plan.quantity)}]
@@ -172,8 +167,6 @@ def _subscribe(call: Call, plan: Plan, customer: dict[str, Any],
 
 def _make(call: Call, plan: Plan, catalog: dict[str, dict[str, Any]],
           clock_id: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    from .resources import customers
-
     params: dict[str, Any] = {
         "name": plan.name, "email": plan.email, "payment_method": "pm_card_visa",
         "invoice_settings": {"default_payment_method": "pm_card_visa"}}
@@ -205,8 +198,6 @@ def _manifest_entry(plan: Plan, customer: dict[str, Any],
 def existing_account(call: Call) -> dict[str, Any]:
     """A seeded existing account (catalog, customers linked to host users, subscriptions,
     history on a test clock); answers its manifest. The same seed, the same account."""
-    from .resources import subscriptions, test_clocks
-
     params = call.params
     seed = get_int(params, "seed", 0) or 0
     count = get_int(params, "count", 25, minimum=1, maximum=1000) or 25

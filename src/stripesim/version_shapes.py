@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .expand import public
+
 if TYPE_CHECKING:
     from .store import Store
 
@@ -178,8 +180,6 @@ def _payment_intent_2024(store: Store, pi: dict[str, Any]) -> None:
 
 def _coupon(store: Store, coupon_id: Any) -> dict[str, Any] | None:
     """The whole coupon: 2024 embedded it where discounts now name it (`source[coupon]`)."""
-    from .expand import public
-
     coupon = coupon_id if isinstance(coupon_id, dict) else store.get("coupon", str(coupon_id))
     if coupon is None:
         return None
@@ -282,8 +282,6 @@ def _invoice_2024(store: Store, invoice: dict[str, Any]) -> None:
 
 def _price_object(store: Store, pricing: dict[str, Any] | None) -> dict[str, Any] | None:
     """The whole price a line or invoice item bills (2024 embedded it; now `pricing` names it)."""
-    from .expand import public  # expand imports nothing from here; keep the module light
-
     details = (pricing or {}).get("price_details") or {}
     price = store.get("price", str(details.get("price")))
     return public(price) if price is not None else None

@@ -20,6 +20,7 @@ from ..billing import checkout as flow
 from ..billing.checkout_discounts import enter_code
 from ..billing.context import Ctx, ensure_writable
 from ..errors import StripeError
+from ..resources import payment_intents, setup_intents
 from ..routing import Call
 from ..sim import Sim
 from .card_tiles import PAY_CARDS, card_label
@@ -204,8 +205,6 @@ def three_ds_page(request: Request) -> Response:
 
 
 def _authenticate(sim: Sim, pi_id: str, session_id: str, succeed: bool) -> Response:
-    from ..resources import payment_intents, setup_intents
-
     with sim.store.lock:
         pi = _intent(sim, pi_id)
         if pi is None:

@@ -21,7 +21,7 @@ from ..resources.payment_methods import detach
 from ..resources.subscriptions import update_subscription
 from ..routing import Call
 from ..sim import Sim
-from .portal_views import live_subscriptions, owned_subscription
+from .portal_views import live_subscriptions, owned_subscription, plan_options
 
 __all__ = ["CANCEL_REASONS", "NOTICES", "Portal", "perform", "proposed_change"]
 
@@ -118,8 +118,6 @@ def _confirm_update(portal: Portal, form: dict[str, str]) -> str:
 
 
 def _switch(portal: Portal, form: dict[str, str]) -> str:
-    from .portal_views import plan_options
-
     if not portal.features["subscription_update"]["enabled"]:
         raise InvalidRequestError("This portal does not offer plan changes.")
     sub = owned_subscription(portal.sim.store, portal.customer_id, form.get("subscription"))

@@ -20,7 +20,7 @@ from ..billing.invoicing import (
 )
 from ..billing.payment import pay_invoice
 from ..billing.payment_methods import resolve_payment_method
-from ..errors import InvalidRequestError
+from ..errors import CardError, InvalidRequestError
 from ..expand import register_expander
 from ..pagination import filter_created, list_object, paginate
 from ..params import get_bool, get_str, merge_metadata, reject_unknown, require
@@ -157,8 +157,6 @@ def pay(call: Call) -> dict[str, Any]:
     if outcome != "paid":
         pi = call.store.get("payment_intent", str(invoice.get("_payment_intent"))) or {}
         error = pi.get("last_payment_error") or {}
-        from ..errors import CardError
-
         raise CardError(error.get("message") or "This payment requires authentication.",
                         code=error.get("code") or "invoice_payment_intent_requires_action",
                         decline_code=error.get("decline_code"))
