@@ -5,6 +5,45 @@ Run it: `stripesim serve --port 12111` (see `stripesim.cli`), or in process:
 `app = stripesim.create_app(state_file=None, webhook_url=..., webhook_secret=...)`.
 It never imports coinslot.
 
+Module map: what may import what
+================================
+A module imports only from the rows below its own; on one row, modules separated by `|`
+do not import one another, those separated by `:` may. `lint-imports` checks it
+(pyproject.toml), and that there is no import circle anywhere in stripesim, imports inside
+functions and under TYPE_CHECKING included (tests/stripesim/test_import_graph.py names a
+circle module by module)::
+
+    __main__
+    cli
+    app                 the server; it finds the modules below by walking the package at
+                        start-up (see "Adding a resource module") and imports none of them
+    hosted | fixtures | control
+                        pages Stripe would host | an existing account to import | /_sim/
+    resources/          the API: one module per Stripe resource (the Events API included)
+    clock               test clocks advancing, the real-time ticker: runs billing's schedule
+    billing/            the engine: every rule a handler, a page or the clock shares
+                        (customers, payment methods, refunds, invoices, subscriptions,
+                        payments, Checkout); its own map is in billing/__init__.py
+    search              `search` for the /search endpoints
+    pagination          `paginate`, `list_object`, `filter_created`
+    routing             Router, Call
+    events              emit, muted, previous_attributes
+    sim                 Sim: store, faults, idempotency, the webhook dispatcher
+    webhooks            signed delivery with retries
+    versions : version_shapes : conditional_fields : expand
+                        rendering: API versions, expand[]
+    webhook_endpoint | idempotency | faults | params | shapes | cards | money |
+    payment_method_types | hosted_urls
+                        small pieces (the endpoint object, the hosted pages' address, ...)
+    store
+    timeutil | errors
+
+When two modules need each other, move what both need into a lower module named for what
+it holds (billing/subscription_end, billing/customers, resources/product_objects,
+hosted_urls are such moves), or let the lower one call a hook the upper one registers at
+import time or in `setup(sim)` (`billing.payment.SUCCESS_HOOKS`, `sim.on_reset`). Never
+import inside a function to dodge a circle: the checks count that import all the same.
+
 Internal API (for resource and engine modules)
 ==============================================
 
@@ -106,7 +145,8 @@ Events  (stripesim.events)
       for automatic events (clock advance): request id is null.
     * `events.previous_attributes(before, after)` if you need the diff.
     The event stores a public deep copy of `obj` at that moment and queues one
-    delivery per enabled webhook endpoint whose enabled_events match.
+    delivery per enabled webhook endpoint whose enabled_events match. The
+    Events API (`GET /v1/events`) is `resources/events.py`.
 
 Expand  (stripesim.expand)
     Automatic for any field holding an id of a stored object, at any depth
@@ -159,18 +199,21 @@ Hosted pages  (stripesim.hosted)
     field), so new engine features appear there without template changes.
 
 Helpers other resources reuse
-    `resources.customers.live_customer(store, id, param="customer")` (404 for
-    missing or deleted customers); `resources.payment_methods.
-    resolve_payment_method(store, id_or_pm_card_alias)` and
-    `attach_payment_method(call, pm_id, customer)`; `resources.prices.
-    create_price(call, params)`; `resources.products.create_product(call, params)`;
+    `billing.customers.live_customer(store, id, param="customer")` (404 for
+    missing or deleted customers) and `create_customer(ctx, params)`;
+    `billing.payment_methods.resolve_payment_method(store, id_or_pm_card_alias)`
+    and `attach_payment_method(ctx, pm_id, customer)`; `billing.refunds.
+    create_refund(ctx, params)`; `resources.prices.create_price(call, params)`;
+    `resources.product_objects.create_product(call, params)`;
     `resources.subscription_item_changes.item_ops(call, sub, items)` (the rules
     of `items[]`); `billing.balance.adjust_balance(ctx, customer, amount,
     kind=...)` (the only way to move `customer.balance`: it writes the
     customer balance transaction); `billing.discounts.resolve(...)` /
-    `redeem(...)` (coupons and promotion codes); `billing.metering.usage(store,
-    meter, customer_id, start, end)`; `events.muted(sim)` (objects made
-    inside send no event: fixtures of history).
+    `redeem(...)` / `find_active_code(store, code)` (coupons and promotion
+    codes); `billing.metering.usage(store, meter, customer_id, start, end)`;
+    `hosted_urls.base_url(store)` (where the hosted pages live, for `url`
+    fields); `events.muted(sim)` (objects made inside send no event: fixtures
+    of history). A handler wanting a `Ctx` makes one: `Ctx(call.sim, call)`.
 
 Webhooks and control  (stripesim.webhooks, stripesim.control)
     Delivery is automatic. Tests: `POST /_sim/flush` waits until every queued
