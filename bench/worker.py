@@ -29,8 +29,8 @@ def _job(spec: dict[str, Any]) -> dict[str, int]:
     from coinslot.catalog import service as catalog_service
     from coinslot.clock import SystemClock
     from coinslot.config import Settings
+    from coinslot.container import Container
     from coinslot.db import Database
-    from coinslot.deps import Container
     from coinslot.webhooks.worker import new_worker_id, process_due
 
     settings = Settings(

@@ -29,9 +29,9 @@ from coinslot.catalog import service as catalog_service
 from coinslot.checkout import api as checkout_api
 from coinslot.clock import Clock
 from coinslot.config import Settings, checked_secrets
+from coinslot.container import Container, make_clock
 from coinslot.customers import api as customers_api
 from coinslot.db import Database, is_unavailable
-from coinslot.deps import Container, make_clock
 from coinslot.entitlements import api as entitlements_api
 from coinslot.errors import CoinslotError, DatabaseUnavailable, RateLimited
 from coinslot.ledger import api as ledger_api

@@ -1,4 +1,4 @@
-"""What every entry layer shares: the Container and the FastAPI dependencies built on it.
+"""The FastAPI dependencies every entry layer shares, built on the Container (`coinslot.container`).
 
 Routes open their own unit of work (`with container.db.unit_of_work() as session:`)
 so the commit visibly happens before the answer is sent.
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request, Security
@@ -19,87 +17,25 @@ from starlette.concurrency import run_in_threadpool
 
 from coinslot.apikeys import service as apikeys
 from coinslot.apikeys.scopes import SCOPES
-from coinslot.clock import Clock, FollowingClock, SystemClock
-from coinslot.config import Settings
-from coinslot.db import Database
-from coinslot.errors import BillingDisabled, DatabaseUnavailable, Forbidden, RateLimited, Unauthorized
+from coinslot.container import Container
+from coinslot.errors import DatabaseUnavailable, Forbidden, RateLimited, Unauthorized
 from coinslot.limits import BIGINT_MAX
-from coinslot.ratelimit import RateLimiter
-from coinslot.stripe_gateway import StripeGateway
 
 __all__ = [
     "API_KEY_SCHEME",
     "ApiCaller",
     "ApiCallerDep",
-    "Container",
     "ContainerDep",
     "RateLimit",
     "RequireScope",
     "RowId",
     "get_container",
-    "make_clock",
     "rate_limit",
-    "refresh_clock",
     "require_api_key",
     "require_scope",
 ]
 
-log = logging.getLogger("coinslot.clock")
 key_log = logging.getLogger("coinslot.apikeys")
-_KEY_CACHE_MAX = 10_000
-
-
-@dataclass
-class Container:
-    """The process-wide parts: settings, database, clock and (lazily) the Stripe gateway."""
-
-    settings: Settings
-    db: Database
-    clock: Clock
-    _gateway: StripeGateway | None = None
-    # secret -> (caller, monotonic time the entry ends): at most `settings.api_key_cache_s` (1 s) old
-    key_cache: dict[str, tuple[ApiCaller, float]] = field(default_factory=dict)
-    rate_limiter: RateLimiter = field(default_factory=RateLimiter)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def gateway(self) -> StripeGateway:
-        """The Stripe gateway; BillingDisabled (503) when billing is off or Stripe is not configured."""
-        if not self.settings.billing_enabled:
-            raise BillingDisabled(self.settings.billing_disabled_reason)
-        if self._gateway is None:
-            with self._lock:
-                if self._gateway is None:
-                    self._gateway = StripeGateway.from_settings(self.settings)
-        return self._gateway
-
-
-def make_clock(settings: Settings) -> Clock:
-    """The process's clock: the wall clock, or (test mode, COINSLOT_STRIPE_TEST_CLOCK) one that follows
-    a Stripe test clock, read once now (a missing clock stops start-up) and then every few seconds."""
-    if not settings.stripe_test_clock:
-        return SystemClock()
-    test_clock_id = settings.stripe_test_clock
-    gateway = StripeGateway.from_settings(settings)
-    clock = FollowingClock(lambda: gateway.test_clocks.frozen_time(test_clock_id))
-    clock.refresh()
-
-    def follow() -> None:
-        while True:
-            time.sleep(settings.stripe_test_clock_poll_s)
-            try:
-                clock.refresh()
-            except Exception:  # Stripe unreachable for a moment: keep the last time, try again
-                log.warning("could not read the Stripe test clock", exc_info=True)
-
-    threading.Thread(target=follow, name="coinslot-test-clock", daemon=True).start()
-    return clock
-
-
-def refresh_clock(clock: Clock) -> None:
-    """Catch up with the Stripe test clock now, if this process follows one (else nothing)."""
-    if isinstance(clock, FollowingClock):
-        clock.refresh()
 
 
 # The dependencies below are `async def` where they do no I/O: FastAPI runs a plain `def`
@@ -145,10 +81,9 @@ async def require_api_key(
         raise Unauthorized(
             "API key missing: send 'Authorization: Bearer cs_...' (create one with `coinslot keys create`)"
         )
-    cached = container.key_cache.get(secret)
-    if cached is not None and cached[1] > time.monotonic() and (
-            cached[0].expires_at is None or cached[0].expires_at > container.clock.now()):
-        return cached[0]
+    cached = container.key_cache.get(secret, now=container.clock.now())
+    if cached is not None:
+        return _caller(cached)
     return await run_in_threadpool(_verified_caller, container, secret)  # the database read, off the loop
 
 
@@ -162,13 +97,12 @@ def _verified_caller(container: Container, secret: str) -> ApiCaller:
                 apikeys.touch(session, key_id=key.id, now=now)
         except DatabaseUnavailable:  # a busy database: the call goes on, the time is written next minute
             key_log.warning("could not record an API key's last use", extra={"api_key_id": key.id})
-    caller = ApiCaller(api_key_id=key.id, scopes=key.scopes, expires_at=key.expires_at)
-    cache_s = container.settings.api_key_cache_s
-    if cache_s > 0:
-        if len(container.key_cache) >= _KEY_CACHE_MAX:
-            container.key_cache.clear()  # a flood of distinct keys: start again rather than grow
-        container.key_cache[secret] = (caller, time.monotonic() + cache_s)
-    return caller
+    container.key_cache.put(secret, key, ttl_s=container.settings.api_key_cache_s)
+    return _caller(key)
+
+
+def _caller(key: apikeys.VerifiedKey) -> ApiCaller:
+    return ApiCaller(api_key_id=key.id, scopes=key.scopes, expires_at=key.expires_at)
 
 
 ApiCallerDep = Annotated[ApiCaller, Depends(require_api_key)]

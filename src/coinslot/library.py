@@ -31,9 +31,9 @@ from coinslot.checkout import core, flows
 from coinslot.checkout.service import FulfilResult
 from coinslot.clock import Clock
 from coinslot.config import Settings
+from coinslot.container import Container
 from coinslot.customers import flows as customer_flows
 from coinslot.db import Database
-from coinslot.deps import Container
 from coinslot.entitlements.fastapi import FeatureGuard, UserIdOf
 from coinslot.models import Customer, Order
 from coinslot.overview import service as overview

@@ -10,7 +10,7 @@ import time
 from typer.testing import CliRunner
 
 from coinslot.cli import app as cli
-from coinslot.deps import Container
+from coinslot.container import Container
 from coinslot.webhooks.backfill import backfill_events, start_backfill_loop
 from tests.e2e.billing import (
     buy_credits,

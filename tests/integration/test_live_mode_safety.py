@@ -18,9 +18,9 @@ from coinslot.apikeys import service as apikeys
 from coinslot.app import create_app
 from coinslot.clock import FixedClock
 from coinslot.config import Settings
+from coinslot.container import Container
 from coinslot.customers import flows as customer_flows
 from coinslot.db import Database
-from coinslot.deps import Container
 from coinslot.errors import Conflict, InvalidInput
 from coinslot.models import Alert, Customer, WebhookEvent
 from coinslot.stripe_gateway.events import parse_verified_event

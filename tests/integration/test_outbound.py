@@ -25,9 +25,9 @@ from coinslot.checkout import service as checkout
 from coinslot.cli import app as cli
 from coinslot.clock import FixedClock
 from coinslot.config import Settings
+from coinslot.container import Container
 from coinslot.customers import service as customers
 from coinslot.db import Database
-from coinslot.deps import Container
 from coinslot.errors import InvalidInput
 from coinslot.models import Alert, OutboxMessage
 from coinslot.outbound import service as outbound

@@ -21,8 +21,8 @@ import stripesim
 from coinslot.app import create_app
 from coinslot.clock import ShiftedClock
 from coinslot.config import Settings
+from coinslot.container import Container
 from coinslot.db import Database
-from coinslot.deps import Container
 from stripesim.sim import Sim
 from tests.support.servers import ServerThread, free_port
 

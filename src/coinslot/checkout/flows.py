@@ -16,9 +16,9 @@ from coinslot.catalog import prices as catalog_prices
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import core, repository, service
+from coinslot.container import Container
 from coinslot.customers import flows as customer_flows
 from coinslot.customers import service as customers_service
-from coinslot.deps import Container
 from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
 from coinslot.models import CheckoutSession, Order
 from coinslot.stripe_gateway.checkout import CheckoutSessionRequest, StripeCheckoutSessionData

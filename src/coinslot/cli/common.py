@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 
 from coinslot.config import Settings
+from coinslot.container import Container, make_clock
 from coinslot.db import Database
-from coinslot.deps import Container, make_clock
 from coinslot.errors import CoinslotError
 from coinslot.observability import configure_logging, configure_sentry
 

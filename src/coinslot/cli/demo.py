@@ -42,8 +42,8 @@ from coinslot.catalog.flows import apply_push, plan_push
 from coinslot.cli.common import console, shows_errors
 from coinslot.clock import ShiftedClock
 from coinslot.config import Settings
+from coinslot.container import Container
 from coinslot.db import Database
-from coinslot.deps import Container
 from coinslot.errors import InvalidInput
 from coinslot.ledger import service as ledger_service
 from coinslot.migrations import upgrade_to_head, versions_exist

@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 
 from coinslot.clock import from_unix
+from coinslot.container import Container
 from coinslot.customers import service, test_clocks
-from coinslot.deps import Container
 from coinslot.models import Customer
 from coinslot.stripe_gateway.customers import RequestInFlight, StripeCustomerData
 

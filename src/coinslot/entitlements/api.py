@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends
 from coinslot.api_contract import errors
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container, ContainerDep, RowId, require_scope
+from coinslot.container import Container
+from coinslot.deps import ContainerDep, RowId, require_scope
 from coinslot.entitlements import service
 from coinslot.entitlements.core import Decision
 from coinslot.entitlements.schemas import (

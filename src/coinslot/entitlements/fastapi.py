@@ -28,8 +28,8 @@ from starlette.concurrency import run_in_threadpool
 from coinslot.catalog import service as catalog_service
 from coinslot.clock import Clock
 from coinslot.config import Settings
+from coinslot.container import Container, make_clock
 from coinslot.db import Database
-from coinslot.deps import Container, make_clock
 from coinslot.entitlements import service
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError

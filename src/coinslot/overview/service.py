@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog, Plan
 from coinslot.checkout import service as checkout
+from coinslot.container import Container
 from coinslot.customers import service as customers
 from coinslot.customers import test_clocks
-from coinslot.deps import Container
 from coinslot.entitlements import service as entitlements
 from coinslot.ledger import service as ledger
 from coinslot.models import Order, Subscription

@@ -14,8 +14,8 @@ from typing import Literal
 from coinslot.catalog import prices as catalog_prices
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog, Interval
+from coinslot.container import Container
 from coinslot.customers import service as customers_service
-from coinslot.deps import Container
 from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
 from coinslot.models import Subscription
 from coinslot.stripe_gateway.portal import PortalFlow, PortalSessionData

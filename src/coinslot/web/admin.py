@@ -17,8 +17,9 @@ from coinslot.access import admin_sessions, audit
 from coinslot.access.admin_sessions import LOGIN_ATTEMPTS_ALLOWED, LOGIN_WINDOW
 from coinslot.analytics import service as analytics
 from coinslot.catalog import service as catalog_service
+from coinslot.container import Container
 from coinslot.customers import service as customers
-from coinslot.deps import Container, ContainerDep, RowId
+from coinslot.deps import ContainerDep, RowId
 from coinslot.errors import InvalidInput, NotFound
 from coinslot.ledger import service as ledger
 from coinslot.limits import CREDITS_MAX

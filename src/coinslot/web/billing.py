@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 from coinslot.catalog import service as catalog_service
 from coinslot.checkout import flows as checkout_flows
 from coinslot.checkout.core import ItemRequest
-from coinslot.deps import Container, ContainerDep
+from coinslot.container import Container
+from coinslot.deps import ContainerDep
 from coinslot.errors import StripeUnavailable
 from coinslot.stripe_ids import checked_stripe_id
 from coinslot.subscriptions import flows as subscription_flows

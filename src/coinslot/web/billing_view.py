@@ -16,8 +16,8 @@ from markupsafe import Markup
 
 from coinslot.catalog.core import Catalog, Plan
 from coinslot.checkout import service as checkout
+from coinslot.container import Container
 from coinslot.customers import service as customers
-from coinslot.deps import Container
 from coinslot.errors import CoinslotError
 from coinslot.ledger import service as ledger
 from coinslot.models import Order, Subscription

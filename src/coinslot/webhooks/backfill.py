@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from coinslot.deps import Container
+from coinslot.container import Container
 from coinslot.models import SyncCursor
 from coinslot.outbound import service as outbox
 from coinslot.queue.runner import new_worker_id, start_loop_thread

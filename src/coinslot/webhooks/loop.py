@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container
+from coinslot.container import Container
 from coinslot.queue import repository as queue
 from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import Heartbeat, new_worker_id, run_loop, start_loop_thread

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container
+from coinslot.container import Container
 from coinslot.subscriptions import service as subscriptions_service
 from coinslot.webhooks.backfill import backfill_events
 

@@ -29,9 +29,9 @@ from typing import Any
 from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
+from coinslot.container import Container, refresh_clock
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
-from coinslot.deps import Container, refresh_clock
 from coinslot.errors import CoinslotError
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.observability import WEBHOOK_EVENTS, log_context

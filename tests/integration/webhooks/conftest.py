@@ -12,9 +12,9 @@ from coinslot.app import create_app
 from coinslot.catalog.core import Catalog
 from coinslot.clock import FixedClock
 from coinslot.config import Settings
+from coinslot.container import Container
 from coinslot.customers import service as customers
 from coinslot.db import Database
-from coinslot.deps import Container
 from tests.support.webhooks import OLD_SECRET, SECRET, SnapshotReader, patch_hive
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)

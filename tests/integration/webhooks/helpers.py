@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container
+from coinslot.container import Container
 from coinslot.models import Alert, LedgerEntry, OutboxMessage, Subscription, WebhookEvent
 from coinslot.stripe_gateway.events import parse_verified_event
 from coinslot.webhooks.inbox import store_event

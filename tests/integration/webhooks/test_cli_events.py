@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coinslot.cli import app
-from coinslot.deps import Container
+from coinslot.container import Container
 from tests.integration.webhooks.helpers import event_row, store
 
 

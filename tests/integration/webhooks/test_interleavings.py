@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container
+from coinslot.container import Container
 from tests.integration.webhooks.conftest import STRIPE_CUSTOMER
 from tests.integration.webhooks.helpers import (
     credits_granted,

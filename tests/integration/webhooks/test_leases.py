@@ -9,7 +9,7 @@ import threading
 from prometheus_client import generate_latest
 
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container
+from coinslot.container import Container
 from coinslot.observability import REGISTRY
 from coinslot.webhooks.loop import renew_leases
 from coinslot.webhooks.worker import claim, process_due

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from coinslot.app import create_app
+from coinslot.container import Container
 from coinslot.db import Database
-from coinslot.deps import Container
 from coinslot.models import WebhookEvent
 from coinslot.observability import REGISTRY
 from tests.integration.webhooks.conftest import make_settings

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from coinslot.catalog.core import Catalog
-from coinslot.deps import Container
+from coinslot.container import Container
 from tests.integration.webhooks.conftest import STRIPE_CUSTOMER
 from tests.integration.webhooks.helpers import grants, mirrored, process, store
 from tests.support.webhooks import SnapshotReader, invoice, subscription

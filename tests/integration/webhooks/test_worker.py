@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
-from coinslot.deps import Container
+from coinslot.container import Container
 from coinslot.models import CheckoutSession, LedgerEntry, Order, WebhookAttempt, WebhookEvent
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.webhooks.worker import (
