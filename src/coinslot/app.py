@@ -35,6 +35,7 @@ from coinslot.db import Database, is_unavailable
 from coinslot.entitlements import api as entitlements_api
 from coinslot.errors import CoinslotError, DatabaseUnavailable, RateLimited
 from coinslot.ledger import api as ledger_api
+from coinslot.ledger.sweep import start_expiry_sweep
 from coinslot.metrics import QueueGauges
 from coinslot.observability import (
     HTTP_REQUEST_SECONDS,
@@ -309,4 +310,6 @@ def _document_statuses_of_the_whole_app(app: FastAPI, settings: Settings) -> Non
 BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = [
     start_in_process_worker,  # the webhook worker, when settings.run_worker_in_process (SQLite demo)
     start_sender,  # outbox -> host app, when settings.host_webhook_url is set (one per process; leases)
+    # due credit expiries written, beside the in-process worker (`coinslot worker` runs its own)
+    lambda container: start_expiry_sweep(container) if container.settings.run_worker_in_process else None,
 ]

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     worker_lease_s: float = 30.0
     # `coinslot worker` backfills from Stripe's events list this often (one worker at a time); 0 = off.
     reconcile_interval_s: float = 3600.0
+    # `coinslot worker` writes due expiries (lots, holds) this often, so a ledger shows them without
+    # waiting for the customer's next write (reads apply them anyway); 0 = off.
+    expiry_sweep_interval_s: float = 60.0
     # Prometheus metrics of `coinslot worker` (and `coinslot outbound send`) on this port; None = none.
     metrics_port: int | None = None
 

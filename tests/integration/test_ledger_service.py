@@ -11,10 +11,15 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from coinslot.clock import FixedClock
+from coinslot.config import Settings
+from coinslot.container import Container
 from coinslot.db import Database
 from coinslot.errors import Conflict, InsufficientCredits, InvalidInput
 from coinslot.ledger import service as ledger
-from coinslot.models import LedgerEntry, OutboxMessage
+from coinslot.ledger.posting import fingerprint
+from coinslot.ledger.sweep import sweep_once
+from coinslot.models import Customer, LedgerEntry, OutboxMessage
 from tests.integration.ledger_support import DAY, NOW, assert_verified, available, new_customer
 
 MONTH_END = NOW + 30 * DAY
@@ -352,4 +357,61 @@ def test_an_adjustment_needs_a_reason_and_never_overdraws(db: Database) -> None:
     with db.unit_of_work() as session:
         ledger.adjust(session, customer_id=alice, entry_id="key:adj-3", credits=-5, reason="fraud", now=NOW)
     assert available(db, alice) == 0
+    assert_verified(db)
+
+
+def test_a_spend_answers_its_retry_before_deciding_and_accepts_the_older_fingerprint(db: Database) -> None:
+    """The ledger's spend owns its replay: the guard (the plan's decision) runs only for a new entry,
+    so a retry after the first use took the last credits is answered, not refused."""
+    alice = new_customer(db, "alice")
+    grant(db, alice, 5)
+    decided: list[int] = []
+
+    def admit(available_credits: int) -> bool:
+        decided.append(available_credits)
+        if available_credits < 5:
+            raise InsufficientCredits(needed=5, available=available_credits)
+        return False
+
+    def use(key: str) -> ledger.EntryResult:
+        with db.unit_of_work() as session:
+            return ledger.spend(session, customer_id=alice, entry_id=f"key:{key}", credits=5,
+                                feature="export", now=NOW, admit=admit)
+
+    first = use("job-1")
+    again = use("job-1")
+    assert decided == [5]  # asked once: the retry was answered from the entry
+    assert (again.replayed, again.entry_id, again.balance_after) == (True, first.entry_id, 0)
+    with pytest.raises(InsufficientCredits):
+        use("job-2")
+    assert decided == [5, 0]
+    with db.unit_of_work() as session:  # a spend 0.2 wrote, its fingerprint naming the unlimited flag
+        row = session.scalars(select(LedgerEntry).where(LedgerEntry.entry_id == "key:job-1")).one()
+        row.fingerprint = fingerprint(op="spend", customer_id=alice, credits=5, feature="export",
+                                      unlimited=False)
+    assert use("job-1").replayed
+    with db.unit_of_work() as session, pytest.raises(Conflict):
+        ledger.spend(session, customer_id=alice, entry_id="key:job-1", credits=4, feature="export", now=NOW)
+    assert_verified(db)
+
+
+def test_the_sweep_writes_due_expiries_one_customer_at_a_time_and_leaves_test_clock_customers(
+    db: Database,
+) -> None:
+    alice, bob = new_customer(db, "alice"), new_customer(db, "bob")
+    grant(db, alice, 25)
+    grant(db, bob, 25, entry_id="invoice:in_2", source="subscription:sub_2")
+    with db.unit_of_work() as session:  # bob lives at his Stripe test clock's time, not the wall's
+        customer = session.get(Customer, bob)
+        assert customer is not None
+        customer.stripe_test_clock_id = "clock_1"
+    settings = Settings(_env_file=None, database_url=db.url)  # type: ignore[call-arg]
+    container = Container(settings=settings, db=db, clock=FixedClock(MONTH_END + DAY))
+    assert sweep_once(container) == 1
+    assert sweep_once(container) == 0  # written once
+    with db.unit_of_work(read_only=True) as session:
+        kinds = session.execute(select(LedgerEntry.customer_id, LedgerEntry.kind)
+                                .order_by(LedgerEntry.id)).all()
+    assert [(c, k) for c, k in kinds if k == "expire"] == [(alice, "expire")]
+    assert available(db, alice, now=MONTH_END + DAY) == available(db, bob, now=MONTH_END + DAY) == 0
     assert_verified(db)

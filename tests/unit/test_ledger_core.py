@@ -105,3 +105,10 @@ def test_period_credits_outlive_their_period_by_the_renewal_grace_at_most() -> N
     assert core.period_lots_expire_at(period_end=period_end, renewal_grace=dt.timedelta(0)) == period_end
     with pytest.raises(ValueError):
         core.period_lots_expire_at(period_end=period_end, renewal_grace=-DAY)
+
+
+def test_a_rollover_moves_the_live_credits_first_and_adds_only_what_expired() -> None:
+    split = core.rollover_split(live_credits=4, expired_credits=10, rollover_cap=6)
+    assert (split.carried, split.from_live_credits, split.added_credits) == (6, 4, 2)
+    assert core.rollover_split(live_credits=9, expired_credits=0, rollover_cap=6).added_credits == 0
+    assert core.rollover_split(live_credits=3, expired_credits=3, rollover_cap=0).carried == 0

@@ -11,6 +11,7 @@ import typer
 
 from coinslot.cli.common import configure_process, console, load_container, shows_errors
 from coinslot.config import Settings
+from coinslot.ledger.sweep import start_expiry_sweep
 from coinslot.metrics import serve_metrics
 from coinslot.webhooks.backfill import start_backfill_loop
 from coinslot.webhooks.loop import run_worker
@@ -27,7 +28,8 @@ def worker(
     once: bool = typer.Option(False, help="process what is due now, then exit"),
 ) -> None:
     """Claim due Stripe events, apply them, retry failures with backoff; backfill missed events every
-    COINSLOT_RECONCILE_INTERVAL_S; metrics on COINSLOT_METRICS_PORT. On SIGTERM / Ctrl-C: finish the
+    COINSLOT_RECONCILE_INTERVAL_S; write due credit expiries every COINSLOT_EXPIRY_SWEEP_INTERVAL_S;
+    metrics on COINSLOT_METRICS_PORT. On SIGTERM / Ctrl-C: finish the
     event in hand, hand the rest of the batch back, exit 0."""
     settings = Settings()
     configure_process(settings)
@@ -54,6 +56,8 @@ def worker(
         stops.append(serve_metrics(container.db, container.clock, port=settings.metrics_port))
     if (stop_backfill := start_backfill_loop(container)) is not None:
         stops.append(stop_backfill)
+    if (stop_sweep := start_expiry_sweep(container)) is not None:
+        stops.append(stop_sweep)
     threads = [
         threading.Thread(
             target=run_worker,

@@ -6,15 +6,9 @@ no lock, no write, no Stripe call. `consume` decides and spends in one write tra
 under the customer's ledger lock, so a decision can never be overtaken by a
 concurrent spend (per-period limits included).
 
-Some periods are granted lazily, by the first consume or hold in them (`_LazyPeriod`), and
-`check` counts them (with their rollover) as if written when they are not yet:
-  - a free plan's month: entry `free:<customer id>:<YYYY-MM>`;
-  - months 2..12 of a paid yearly subscription (`credits_per_period` is a monthly allowance; the
-    year's invoice grants month 1): entry `<the year's first grant entry>:m<n>`, e.g.
-    `invoice:in_123:m2`, with the plan in effect that month. Months are calendar months from the
-    year's start (`ledger.period_month`); each month's credits end with it, the last month's
-    `grace` after the year, like any subscription period awaiting its renewal.
-A period already granted (e.g. by an upgrade's invoice that month) is never granted again.
+Some periods are granted by their first consume or hold (a free plan's month, months 2..12 of a
+yearly plan): the ledger owns them (`ledger/lazy_periods.py`); this module tells it which plan grants
+what, and `check` counts a period not granted yet as the first use will find it.
 """
 
 from __future__ import annotations
@@ -31,8 +25,7 @@ from coinslot.customers import service as customers
 from coinslot.customers import test_clocks
 from coinslot.entitlements import core, repository
 from coinslot.entitlements.core import Decision
-from coinslot.errors import CoinslotError, Conflict, FeatureNotAllowed, InsufficientCredits, InvalidInput
-from coinslot.ledger import ids as ledger_ids
+from coinslot.errors import CoinslotError, FeatureNotAllowed, InsufficientCredits, InvalidInput
 from coinslot.ledger import service as ledger
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
@@ -78,7 +71,7 @@ def _access(
 
 
 class _Mirrored(Protocol):
-    """What the lazy yearly months need of a mirrored subscription (the model or the check's view)."""
+    """What a yearly plan's months need of a mirrored subscription (the model or the check's view)."""
 
     @property
     def stripe_subscription_id(self) -> str: ...
@@ -90,19 +83,6 @@ class _Mirrored(Protocol):
     def current_period_end(self) -> dt.datetime | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _LazyPeriod:
-    """A plan period granted by its first consume or hold, and counted by `check` until then."""
-
-    entry_id: str
-    source: str
-    credits: int
-    rollover_cap: int
-    start: dt.datetime
-    end: dt.datetime
-    renewal_grace: dt.timedelta
-
-
 def _grants_monthly(plan: Plan | None) -> bool:
     return plan is not None and not plan.unlimited and plan.credits_per_period > 0
 
@@ -110,55 +90,21 @@ def _grants_monthly(plan: Plan | None) -> bool:
 def _lazy_period(
     session: Session, *, customer_id: int, plan: Plan | None, subscription: _Mirrored | None,
     now: dt.datetime, grace: dt.timedelta,
-) -> _LazyPeriod | None:
-    """The lazily granted period `now` falls in for this plan, or None (granted by invoices only)."""
+) -> ledger.LazyPeriod | None:
+    """The period of this plan that its first use grants, if `now` is in one (else None: invoices grant)."""
     if plan is None or not _grants_monthly(plan):
         return None
+    allowance = ledger.MonthlyAllowance(plan.key, plan.credits_per_period, plan.rollover_cap)
     if plan.kind == "free":
-        start = ledger.month_start(now)
-        return _LazyPeriod(ledger_ids.free_month(customer_id, now), ledger_ids.plan_source(plan.key),
-                           plan.credits_per_period, plan.rollover_cap, start,
-                           ledger.month_start(start + dt.timedelta(days=32)), dt.timedelta(0))
-    if subscription is None:
+        return ledger.free_month(customer_id=customer_id, allowance=allowance, now=now)
+    if subscription is None or subscription.interval != "year":
         return None
-    return _yearly_month(session, customer_id=customer_id, plan=plan, subscription=subscription, now=now,
-                         grace=grace)
-
-
-def _yearly_month(
-    session: Session, *, customer_id: int, plan: Plan, subscription: _Mirrored, now: dt.datetime,
-    grace: dt.timedelta,
-) -> _LazyPeriod | None:
     start, end = subscription.current_period_start, subscription.current_period_end
-    if subscription.interval != "year" or start is None or end is None or end <= start:
+    if start is None or end is None:
         return None
-    month = ledger.period_month(period_start=start, period_end=end, at=now)
-    if month.number == 1:
-        return None  # the year's invoice grants it
-    source = ledger_ids.subscription_source(subscription.stripe_subscription_id)
-    opening = ledger.period_opening_entry_id(session, customer_id=customer_id, period_start=start,
-                                             source=source)
-    if opening is None:
-        return None  # the year is not paid (yet): no month of it is handed out
-    return _LazyPeriod(ledger_ids.yearly_month(opening, month.number), source, plan.credits_per_period,
-                       plan.rollover_cap, month.start, month.end, grace if month.last else dt.timedelta(0))
-
-
-def _granted(session: Session, *, customer_id: int, period: _LazyPeriod) -> bool:
-    """By period, not by entry id: an upgrade's invoice may have opened the month already."""
-    return ledger.period_opening_entry_id(session, customer_id=customer_id, period_start=period.start,
-                                          source=period.source) is not None
-
-
-def _pending_credits(session: Session, *, customer_id: int, period: _LazyPeriod | None,
-                     now: dt.datetime) -> int:
-    """What the first consume of a lazily granted period will add, when it is not granted yet."""
-    if period is None or _granted(session, customer_id=customer_id, period=period):
-        return 0
-    return period.credits + ledger.pending_rollover(
-        session, customer_id=customer_id, period_start=period.start, source=period.source,
-        rollover_cap=period.rollover_cap, now=now,
-    )
+    year = ledger.PaidYear(subscription.stripe_subscription_id, start, end)
+    return ledger.yearly_month(session, customer_id=customer_id, allowance=allowance, year=year, now=now,
+                               grace=grace)
 
 
 def new_user_credits(catalog: Catalog) -> int:
@@ -201,7 +147,7 @@ def check(
         uses = _uses(session, customer_id=found.customer_id, feature=feature_def, access=access, now=now)
         period = _lazy_period(session, customer_id=found.customer_id, plan=plan,
                               subscription=_subscription_view(found, access), now=now, grace=grace)
-        available += _pending_credits(session, customer_id=found.customer_id, period=period, now=now)
+        available += ledger.pending_credits(session, customer_id=found.customer_id, period=period, now=now)
     else:
         available += new_user_credits(catalog)
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
@@ -236,7 +182,7 @@ def credits_view(
                           subscription=_subscription_view(found, access), now=now, grace=grace)
     if period is None:
         return CreditsView(balance, 0, None)
-    pending = _pending_credits(session, customer_id=customer_id, period=period, now=now)
+    pending = ledger.pending_credits(session, customer_id=customer_id, period=period, now=now)
     if pending == 0:
         return CreditsView(balance, 0, period.start)
     counted = replace(balance, available_credits=balance.available_credits + pending,
@@ -263,45 +209,56 @@ def _uses(
     return ledger.usage_count(session, customer_id=customer_id, feature=feature.key, since=since)
 
 
-def _prepare(
-    session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datetime, grace: dt.timedelta
-) -> tuple[int, PlanAccess, Plan | None, dt.datetime]:
-    """Create the customer if new, take its ledger lock, grant the lazy period (free or yearly month)
-    if due: under the lock, so concurrent first uses of a month grant it once. Returns the customer's
-    time too (their Stripe test clock's, in test mode: customers/test_clocks.py)."""
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """Who is using what, resolved before the ledger is asked: the customer (created on their first
+    use), their time (their Stripe test clock's, in test mode: customers/test_clocks.py), their plan,
+    and the period their first use grants."""
+
+    customer_id: int
+    now: dt.datetime
+    access: PlanAccess
+    plan: Plan | None
+    period: ledger.LazyPeriod | None
+
+
+def _use(session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datetime,
+         grace: dt.timedelta) -> _Use:
     row = customers.ensure_customer(session, host_user_id=host_user_id, now=now)
-    customer_id = row.id
     if row.stripe_test_clock_id is not None:
-        now = test_clocks.time_of(session, customer_id=customer_id, now=now)
-    ledger.lock(session, customer_id=customer_id, now=now)
-    access = _access(session, customer_id=customer_id, catalog=catalog, now=now, grace=grace)
+        now = test_clocks.time_of(session, customer_id=row.id, now=now)
+    access = _access(session, customer_id=row.id, catalog=catalog, now=now, grace=grace)
     plan = catalog.plans.get(access.plan_key)
     subscription = (repository.subscription(session, subscription_id=access.subscription_id)
                     if access.subscription_id is not None else None)
-    period = _lazy_period(session, customer_id=customer_id, plan=plan, subscription=subscription, now=now,
+    period = _lazy_period(session, customer_id=row.id, plan=plan, subscription=subscription, now=now,
                           grace=grace)
-    if period is not None and not _granted(session, customer_id=customer_id, period=period):
-        ledger.grant_period(
-            session, customer_id=customer_id, entry_id=period.entry_id, credits=period.credits,
-            period_start=period.start, period_end=period.end, rollover_cap=period.rollover_cap,
-            unlimited=False, now=now, source=period.source, renewal_grace=period.renewal_grace,
-        )
-    return customer_id, access, plan, now
+    return _Use(row.id, now, access, plan, period)
 
 
-def _decide_locked(
-    session: Session, *, customer_id: int, access: PlanAccess, plan: Plan | None, feature: Feature,
-    quantity: int, params: Mapping[str, str] | None, now: dt.datetime, enforce_balance: bool = True,
-) -> Decision:
-    available = ledger.balance(session, customer_id=customer_id, now=now).available_credits
-    uses = _uses(session, customer_id=customer_id, feature=feature, access=access, now=now)
-    decision = core.decide(plan=plan, feature=feature, access=access, available_credits=available,
-                           quantity=quantity, params=params, uses_this_period=uses)
-    if decision.reason == "insufficient_credits" and not enforce_balance:
-        return replace(decision, allowed=True, reason="ok")
-    if not decision.allowed:
-        raise refusal(decision)
-    return decision
+class _Decider:
+    """The ledger's `admit` for one use: the plan's decision on the balance under the customer's lock
+    (per-period limits counted there too, so no concurrent use can overtake it); kept for the answer."""
+
+    def __init__(self, session: Session, use: _Use, *, feature: Feature, quantity: int,
+                 params: Mapping[str, str] | None, enforce_balance: bool = True) -> None:
+        self._session, self._use, self._feature = session, use, feature
+        self._quantity, self._params, self._enforce_balance = quantity, params, enforce_balance
+        self.decision: Decision | None = None
+
+    def __call__(self, available_credits: int) -> bool:
+        use = self._use
+        uses = _uses(self._session, customer_id=use.customer_id, feature=self._feature, access=use.access,
+                     now=use.now)
+        decision = core.decide(plan=use.plan, feature=self._feature, access=use.access,
+                               available_credits=available_credits, quantity=self._quantity,
+                               params=self._params, uses_this_period=uses)
+        if decision.reason == "insufficient_credits" and not self._enforce_balance:
+            decision = replace(decision, allowed=True, reason="ok")  # the ledger checks the estimate
+        if not decision.allowed:
+            raise refusal(decision)
+        self.decision = decision
+        return decision.reason == "unlimited"
 
 
 def consume(
@@ -324,30 +281,28 @@ def consume(
     """
     feature_def = _feature(catalog, feature)
     cost = core.cost_of(feature_def, quantity=quantity, params=params or {})
-    customer_id, access, plan, now = _prepare(session, host_user_id=host_user_id, catalog=catalog, now=now,
-                                              grace=grace)
-    entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
-    first = ledger.find_entry(session, entry_id=entry_id)
-    if first is not None:
-        return _replayed(first, kind="spend", customer_id=customer_id, feature=feature, cost=cost, plan=plan)
-    decision = _decide_locked(session, customer_id=customer_id, access=access, plan=plan, feature=feature_def,
-                              quantity=quantity, params=params, now=now)
-    entry = ledger.spend(session, customer_id=customer_id, entry_id=entry_id, credits=cost, feature=feature,
-                         now=now, unlimited=decision.reason == "unlimited", low_balance_pct=low_balance_pct,
-                         entry_id_unused=True)  # looked up above, under the lock
-    if decision.remaining is not None:
-        decision = replace(decision, remaining=entry.balance_after)
+    use = _use(session, host_user_id=host_user_id, catalog=catalog, now=now, grace=grace)
+    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params)
+    entry = ledger.spend(
+        session, customer_id=use.customer_id,
+        entry_id=ledger.caller_entry_id(customer_id=use.customer_id, idempotency_key=idempotency_key),
+        credits=cost, feature=feature, now=use.now, admit=decide, period=use.period,
+        low_balance_pct=low_balance_pct,
+    )
+    return _consumed(entry, decide.decision, cost=cost, plan=use.plan)
+
+
+def _consumed(
+    entry: ledger.EntryResult, decision: Decision | None, *, cost: int, plan: Plan | None
+) -> Consumed:
+    """The answer: the decision with the balance after the entry, or, replayed, the first use's."""
+    if decision is None:  # replayed: the ledger answered the first use without deciding again
+        unlimited = entry.available_delta == 0 and entry.credits > 0
+        decision = Decision(True, cost, None if unlimited else entry.balance_after,
+                            "unlimited" if unlimited else "ok", plan.key if plan else None)
+    elif decision.remaining is not None:
+        decision = replace(decision, cost=cost, remaining=entry.balance_after)
     return Consumed(decision, entry)
-
-
-def _replayed(first: ledger.EntryResult, *, kind: str, customer_id: int, feature: str, cost: int,
-              plan: Plan | None) -> Consumed:
-    if (first.kind, first.customer_id, first.feature, first.credits) != (kind, customer_id, feature, cost):
-        raise Conflict(f"idempotency key of entry {first.entry_id!r} was already used for another request")
-    unlimited = first.available_delta == 0 and first.credits > 0
-    decision = Decision(True, cost, None if unlimited else first.balance_after,
-                        "unlimited" if unlimited else "ok", plan.key if plan else None)
-    return Consumed(decision, first)
 
 
 def hold(
@@ -372,26 +327,19 @@ def hold(
     if timeout_s < 1:
         raise InvalidInput("timeout_s must be >= 1", field="timeout_s")
     feature_def = _feature(catalog, feature)
-    customer_id, access, plan, now = _prepare(session, host_user_id=host_user_id, catalog=catalog, now=now,
-                                              grace=grace)
-    entry_id = ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key)
-    # A retry replays before deciding: the first hold may have used the very credits a fresh
-    # decision would now find missing.
-    first = ledger.find_entry(session, entry_id=entry_id)
-    if first is not None:
-        cost = credits if credits is not None else core.cost_of(feature_def, quantity=quantity,
-                                                                 params=params or {})
-        return _replayed(first, kind="hold", customer_id=customer_id, feature=feature, cost=cost, plan=plan)
+    amount = credits if credits is not None else core.cost_of(feature_def, quantity=quantity,
+                                                              params=params or {})
+    use = _use(session, host_user_id=host_user_id, catalog=catalog, now=now, grace=grace)
     # With an explicit estimate the feature's own cost does not matter; the ledger checks the balance.
-    decision = _decide_locked(session, customer_id=customer_id, access=access, plan=plan, feature=feature_def,
-                              quantity=quantity, params=params, now=now, enforce_balance=credits is None)
-    amount = decision.cost if credits is None else credits
-    entry = ledger.hold(session, customer_id=customer_id, entry_id=entry_id, credits=amount,
-                        timeout_s=timeout_s, now=now, feature=feature,
-                        unlimited=decision.reason == "unlimited", low_balance_pct=low_balance_pct)
-    if decision.remaining is not None:
-        decision = replace(decision, cost=amount, remaining=entry.balance_after)
-    return Consumed(decision, entry)
+    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params,
+                      enforce_balance=credits is None)
+    entry = ledger.hold(
+        session, customer_id=use.customer_id,
+        entry_id=ledger.caller_entry_id(customer_id=use.customer_id, idempotency_key=idempotency_key),
+        credits=amount, timeout_s=timeout_s, now=use.now, feature=feature, admit=decide, period=use.period,
+        low_balance_pct=low_balance_pct,
+    )
+    return _consumed(entry, decide.decision, cost=amount, plan=use.plan)
 
 
 def capture(session: Session, *, hold_id: int, credits: int, now: dt.datetime,

@@ -23,6 +23,7 @@ __all__ = [
     "PeriodChange",
     "PeriodMonth",
     "Refund",
+    "RolloverSplit",
     "add_months",
     "available_credits",
     "capture_split",
@@ -38,6 +39,7 @@ __all__ = [
     "refunded_credits",
     "repaid_debt_credits",
     "rollover_credits",
+    "rollover_split",
     "spend_order",
 ]
 
@@ -237,6 +239,27 @@ def period_month(*, period_start: dt.datetime, period_end: dt.datetime, at: dt.d
 def rollover_credits(*, unused_credits: int, rollover_cap: int) -> int:
     """Unused period credits carried into the next period, up to the plan's cap."""
     return max(0, min(unused_credits, rollover_cap))
+
+
+@dataclass(frozen=True, slots=True)
+class RolloverSplit:
+    """A new period's carry-over: `carried` credits in its rollover lot, of which `from_live_credits`
+    move out of the previous period's live lots and the rest are new (credits that expired unused)."""
+
+    carried: int
+    from_live_credits: int
+
+    @property
+    def added_credits(self) -> int:
+        """What the carry-over adds to the balance."""
+        return self.carried - self.from_live_credits
+
+
+def rollover_split(*, live_credits: int, expired_credits: int, rollover_cap: int) -> RolloverSplit:
+    """What the previous period left, still live or already expired, carried up to the cap; the live part
+    moves first. The grant writes it, and a read counts a period not granted yet with the same figure."""
+    carried = rollover_credits(unused_credits=live_credits + expired_credits, rollover_cap=rollover_cap)
+    return RolloverSplit(carried, min(carried, live_credits))
 
 
 def crossed_thresholds(

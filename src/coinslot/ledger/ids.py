@@ -9,7 +9,10 @@ the ledger writes it once (a retry with the same id returns the first result).
     refund:<re_...>               a refund taking a pack's credits back
     key:<customer id>:<key>       a host's use (consume, hold), by the host's idempotency key
 
-The ledger derives the rest itself: `hold:<id>:capture|release|expired`, `lot:<id>:expired:<n>`.
+The ledger derives the rest itself:
+
+    hold:<id>:capture|release|expired   how a hold was resolved (once)
+    lot:<id>:expired:<n>                a lot's expiry at the balance's version n
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from __future__ import annotations
 import datetime as dt
 
 __all__ = [
-    "caller", "free_month", "invoice_grant", "pack_purchase", "plan_source", "refund", "subscription_source",
+    "caller",
+    "free_month",
+    "hold_resolution",
+    "invoice_grant",
+    "lot_expiry",
+    "pack_purchase",
+    "plan_source",
+    "refund",
+    "subscription_source",
     "yearly_month",
 ]
 
@@ -58,3 +69,13 @@ def subscription_source(stripe_subscription_id: str) -> str:
 def plan_source(plan_key: str) -> str:
     """The source of a free plan's month lots."""
     return f"plan:{plan_key}"
+
+
+def hold_resolution(hold_id: int, how: str) -> str:
+    """`how`: capture, release or expired. A hold resolves once, so this id is its idempotency key."""
+    return f"hold:{hold_id}:{how}"
+
+
+def lot_expiry(lot_id: int, balance_version: int) -> str:
+    """One expiry per lot and moment: a lot given credits back after expiring expires again later."""
+    return f"lot:{lot_id}:expired:{balance_version}"

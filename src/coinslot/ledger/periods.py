@@ -30,8 +30,8 @@ from coinslot.ledger.posting import (
     fund_lot,
     lot_view,
     new_lot,
+    open_entry,
     post,
-    replay,
     settle,
 )
 from coinslot.models import CreditBalance, CreditLot
@@ -73,9 +73,12 @@ def grant_period(
     expires_at = core.period_lots_expire_at(period_end=period_end, renewal_grace=renewal_grace)
     fp = fingerprint(op="grant", customer_id=customer_id, credits=credits, period_start=period_start,
                      period_end=period_end, rollover_cap=rollover_cap, unlimited=unlimited, source=source)
-    balance = repo.lock_balance(session, customer_id=customer_id, now=now)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
-        return first
+    # Settled below: a new period ends the previous one's lots first.
+    opened = open_entry(session, customer_id=customer_id, entry_id=entry_id, fingerprint=fp, now=now,
+                        settle_due=False)
+    if opened.replayed is not None:
+        return opened.replayed
+    balance = opened.balance
     this_period = repo.period_lots(session, customer_id=customer_id, period_start=period_start, source=source)
     reason: str | None
     if any(lot.kind == "grant" for lot in this_period):
@@ -137,19 +140,20 @@ def _carry_over(
     if rollover_cap == 0 or not previous:
         return 0
     live = [lot for lot in previous if core.is_live(lot.expires_at, now) and lot.remaining_credits > 0]
-    live_credits = sum(lot.remaining_credits for lot in live)
-    expired = repo.expired_credits(session, lot_ids=[lot.id for lot in previous])
-    carried = core.rollover_credits(unused_credits=live_credits + expired, rollover_cap=rollover_cap)
-    if carried == 0:
+    split = core.rollover_split(  # settled already: a lot past its expiry has been expired
+        live_credits=sum(lot.remaining_credits for lot in live),
+        expired_credits=repo.expired_credits(session, lot_ids=[lot.id for lot in previous]),
+        rollover_cap=rollover_cap,
+    )
+    if split.carried == 0:
         return 0
-    rollover = new_lot(session, balance, kind="rollover", credits=carried, now=now, expires_at=expires_at,
-                       period_start=period_start, source=source)
+    rollover = new_lot(session, balance, kind="rollover", credits=split.carried, now=now,
+                       expires_at=expires_at, period_start=period_start, source=source)
     by_id = {lot.id: lot for lot in live}
-    from_live = core.draw([lot_view(lot) for lot in live], min(carried, live_credits), now)
-    for drawn in from_live:
+    for drawn in core.draw([lot_view(lot) for lot in live], split.from_live_credits, now):
         change.take(by_id[drawn.lot_id], drawn.credits)
-    change.give(rollover, carried)
-    return carried
+    change.give(rollover, split.carried)
+    return split.carried
 
 
 def _plan_change(

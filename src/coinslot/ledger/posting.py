@@ -2,8 +2,8 @@
 
 Internal to the ledger service. Every write follows the same steps:
 
-    lock the balance row -> replay if the entry id exists -> settle what is due
-    -> compute the change with `core` -> `post` it
+    `open_entry`: lock the balance row -> replay if the entry id exists -> settle what is due
+    then: compute the change with `core` -> `post` it
 
 `post` is the only place that changes `remaining_credits` and the cache, so the
 invariants in `models/ledger.py` hold by construction (and `verify` checks them).
@@ -20,12 +20,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coinslot.errors import Conflict
-from coinslot.ledger import core
+from coinslot.ledger import core, ids
 from coinslot.ledger import repository as repo
 from coinslot.models import CreditBalance, CreditHold, CreditLot, LedgerEntry
 from coinslot.observability import CREDITS_MOVED
 
-__all__ = ["Change", "EntryResult", "fingerprint", "lot_view", "post", "replay", "settle"]
+__all__ = [
+    "Change", "EntryResult", "Opened", "fingerprint", "lot_view", "open_entry", "post", "replay", "settle",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +88,40 @@ def _canonical(value: Any) -> str:
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
-def replay(session: Session, *, entry_id: str, fingerprint: str) -> EntryResult | None:
-    """The first result of an entry id already used, or None; Conflict when its fields differ."""
+def replay(
+    session: Session, *, entry_id: str, fingerprint: str, also_accepted: tuple[str, ...] = ()
+) -> EntryResult | None:
+    """The first result of an entry id already used, or None; Conflict when its fields differ.
+    `also_accepted`: how an earlier release fingerprinted the same request."""
     entry = repo.find_entry(session, entry_id=entry_id)
     if entry is None:
         return None
-    if entry.fingerprint != fingerprint:
+    if entry.fingerprint != fingerprint and entry.fingerprint not in also_accepted:
         raise Conflict(f"entry id {entry_id!r} was already used with different fields")
     return EntryResult.of(entry, replayed=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """An entry about to be written: the locked balance, or the first result of its id (`replayed`)."""
+
+    balance: CreditBalance
+    replayed: EntryResult | None
+
+
+def open_entry(
+    session: Session, *, customer_id: int, entry_id: str, fingerprint: str, now: dt.datetime,
+    settle_due: bool = True, also_accepted: tuple[str, ...] = (),
+) -> Opened:
+    """The first steps of every write: take the customer's lock, answer a retry with the first result
+    (Conflict when the id was used with other fields), and write what time has made due, so the change
+    is computed on the balance as of `now`. `settle_due=False` for a write that ends lots before it
+    settles (a new period's grant)."""
+    balance = repo.lock_balance(session, customer_id=customer_id, now=now)
+    first = replay(session, entry_id=entry_id, fingerprint=fingerprint, also_accepted=also_accepted)
+    if first is None and settle_due:
+        settle(session, balance, now=now)
+    return Opened(balance, first)
 
 
 def lot_view(lot: CreditLot) -> core.LotView:
@@ -182,7 +210,8 @@ def settle(session: Session, balance: CreditBalance, *, now: dt.datetime) -> Non
         return  # the usual case, in one statement (or none when this transaction already probed)
     for hold in repo.due_holds(session, customer_id=balance.customer_id, now=now):
         give_back_hold(session, balance, hold, returned_credits=hold.credits, now=now, status="expired",
-                       entry_id=f"hold:{hold.id}:expired", kind="release", reason="hold expired")
+                       entry_id=ids.hold_resolution(hold.id, "expired"), kind="release",
+                       reason="hold expired")
     expire_lots(session, balance, repo.due_lots(session, customer_id=balance.customer_id, now=now), now=now)
 
 
@@ -194,11 +223,9 @@ def expire_lots(session: Session, balance: CreditBalance, lots: list[CreditLot],
             continue
         change = Change()
         change.take(lot, credits)
-        # One expiry per lot and moment; a lot given credits back after expiring expires again later.
-        entry_id = f"lot:{lot.id}:expired:{balance.version}"
-        post(session, balance, entry_id=entry_id, kind="expire", credits=credits, now=now, change=change,
-             lot=lot, fingerprint=fingerprint(op="expire", lot_id=lot.id, version=balance.version),
-             reason="expired")
+        post(session, balance, entry_id=ids.lot_expiry(lot.id, balance.version), kind="expire",
+             credits=credits, now=now, change=change, lot=lot, reason="expired",
+             fingerprint=fingerprint(op="expire", lot_id=lot.id, version=balance.version))
 
 
 def give_back_hold(

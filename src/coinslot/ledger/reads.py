@@ -2,7 +2,7 @@
 
 Part of the ledger service. Reads never write, yet an expired lot never counts:
 `balance` subtracts what is due from the cached figures (lazy expiry), and the
-next write for that customer, or `expire_due`, writes the expiry entries.
+next write for that customer, or the worker's sweep (`service.expire_due`), writes the expiry entries.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from coinslot.errors import InvalidInput
 from coinslot.ledger import core
 from coinslot.ledger import repository as repo
-from coinslot.ledger.posting import settle
 
 __all__ = [
     "Balance",
@@ -26,12 +25,9 @@ __all__ = [
     "balance",
     "balance_parts",
     "entries",
-    "expire_due",
     "history",
     "last_position",
     "month_start",
-    "pending_rollover",
-    "period_opening_entry_id",
     "usage_by_feature",
     "usage_credits",
 ]
@@ -147,42 +143,6 @@ def usage_by_feature(
         uses, spent = totals.get(feature, (0, 0))
         totals[feature] = (uses + 1, spent + credits)
     return totals
-
-
-def period_opening_entry_id(
-    session: Session, *, customer_id: int, period_start: dt.datetime, source: str
-) -> str | None:
-    """The entry that first granted a period of `source` (a paid year's `invoice:<in_…>`), or None."""
-    return repo.period_opening_entry_id(session, customer_id=customer_id, period_start=period_start,
-                                        source=source)
-
-
-def pending_rollover(
-    session: Session, *, customer_id: int, period_start: dt.datetime, source: str | None, rollover_cap: int,
-    now: dt.datetime,
-) -> int:
-    """What the first grant of the period starting at `period_start` would add by its carry-over, as of
-    `now` and without writing: the same figure as `periods.grant_period`'s (what the source's previous
-    period left, live or expired, up to the cap), less the live part it moves rather than adds.
-    Lets a read count a lazily granted period whole.
-    """
-    if rollover_cap == 0:
-        return 0
-    previous = repo.previous_period_lots(session, customer_id=customer_id, period_start=period_start,
-                                         source=source)
-    live = sum(lot.remaining_credits for lot in previous if core.is_live(lot.expires_at, now))
-    unused = (sum(lot.remaining_credits for lot in previous)
-              + repo.expired_credits(session, lot_ids=[lot.id for lot in previous]))
-    carried = core.rollover_credits(unused_credits=unused, rollover_cap=rollover_cap)
-    return carried - min(carried, live)
-
-
-def expire_due(session: Session, *, now: dt.datetime) -> int:
-    """Write every expiry that is due (lots past their end, holds past theirs); returns customers touched."""
-    customer_ids = repo.customers_with_due_credits(session, now=now)
-    for customer_id in customer_ids:
-        settle(session, repo.lock_balance(session, customer_id=customer_id, now=now), now=now)
-    return len(customer_ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -339,12 +339,20 @@ def usage_entries(
     yield from session.execute(query).tuples()
 
 
-def customers_with_due_credits(session: Session, *, now: dt.datetime) -> list[int]:
-    """Customers with a lot past its expiry and credits left, or a pending hold past its expiry."""
+def customers_with_due_credits(
+    session: Session, *, now: dt.datetime, limit: int | None = None, wall_time_only: bool = False,
+    after_customer_id: int = 0,
+) -> list[int]:
+    """Customers with a lot past its expiry and credits left, or a pending hold past its expiry, in id
+    order from `after_customer_id` (exclusive). `wall_time_only`: leave out customers on a Stripe test
+    clock (they live at their clock's time)."""
     lots = select(CreditLot.customer_id).where(CreditLot.remaining_credits > 0, CreditLot.expires_at <= now)
     holds = select(CreditHold.customer_id).where(CreditHold.status == "pending", CreditHold.expires_at <= now)
-    query = select(Customer.id).where(or_(Customer.id.in_(lots), Customer.id.in_(holds)))
-    query = query.order_by(Customer.id)
+    query = select(Customer.id).where(Customer.id > after_customer_id,
+                                      or_(Customer.id.in_(lots), Customer.id.in_(holds)))
+    if wall_time_only:
+        query = query.where(Customer.stripe_test_clock_id.is_(None))
+    query = query.order_by(Customer.id).limit(limit)
     return list(session.scalars(query))
 
 

@@ -5,16 +5,15 @@ key); a retry with the same id returns the first result without writing, with
 other fields it is a Conflict; entries are immutable and corrections are new
 entries; "never negative" is enforced here, pending holds included.
 
-Entry ids used across coinslot: `invoice:<in_…>` (a paid period), `checkout:<cs_…>`
-(a pack), `refund:<re_…>`, `free:<customer>:<YYYY-MM>` (free plan's month),
-`invoice:<in_…>:m<n>` (month n of a paid yearly period, granted at its first use),
-`key:<caller's idempotency key>`; the ledger derives `hold:<id>:capture|release|expired`
-and `lot:<id>:expired:<n>` itself.
+Entry ids are made in one place, `ids.py`. Every write takes the same steps (`posting.open_entry`:
+lock, replay, settle; then the change, computed by `core`, is `post`ed); the periods granted by their
+first use are `lazy_periods.py`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +23,15 @@ from coinslot.errors import Conflict, InsufficientCredits, InvalidInput, NotFoun
 from coinslot.ledger import core, ids
 from coinslot.ledger import repository as repo
 from coinslot.ledger.core import PeriodMonth, period_month
+from coinslot.ledger.lazy_periods import (
+    LazyPeriod,
+    MonthlyAllowance,
+    PaidYear,
+    free_month,
+    grant_if_due,
+    pending_credits,
+    yearly_month,
+)
 from coinslot.ledger.periods import grant_period
 from coinslot.ledger.posting import (
     Change,
@@ -33,8 +41,8 @@ from coinslot.ledger.posting import (
     give_back_hold,
     lot_view,
     new_lot,
+    open_entry,
     post,
-    replay,
     settle,
 )
 from coinslot.ledger.reads import (
@@ -45,27 +53,28 @@ from coinslot.ledger.reads import (
     balance,
     balance_parts,
     entries,
-    expire_due,
     history,
     last_position,
     month_start,
-    pending_rollover,
-    period_opening_entry_id,
     usage_by_feature,
     usage_credits,
 )
 from coinslot.ledger.verify import Discrepancy, verify
-from coinslot.models import CreditBalance, CreditHold, LedgerEntry
+from coinslot.models import CreditBalance, CreditHold
 from coinslot.outbound import service as outbound
 
 __all__ = [
     "DEFAULT_LOW_BALANCE_PCT",
+    "Admit",
     "Balance",
     "BalanceParts",
     "Discrepancy",
     "EntryResult",
     "HoldView",
+    "LazyPeriod",
     "LedgerLine",
+    "MonthlyAllowance",
+    "PaidYear",
     "PeriodMonth",
     "UsageRow",
     "adjust",
@@ -76,41 +85,43 @@ __all__ = [
     "claw_back",
     "credit",
     "customer_id_for",
+    "customers_with_expiry_due",
     "entries",
     "expire_due",
     "find_customer_id",
     "find_entry",
+    "free_month",
     "get_hold",
     "grant_period",
     "history",
     "hold",
     "last_position",
-    "lock",
     "month_start",
+    "pending_credits",
     "pending_holds",
-    "pending_rollover",
     "period_month",
-    "period_opening_entry_id",
     "release",
+    "settle_customer",
     "spend",
     "usage_by_feature",
     "usage_count",
     "usage_credits",
     "verify",
+    "yearly_month",
 ]
 
 DEFAULT_LOW_BALANCE_PCT = 20
 CreditKind = Literal["purchase", "adjustment", "grant"]
 
+# A spend's or hold's guard: given the credits available under the lock (the lazy period granted and
+# what is due settled), it raises to refuse, or answers whether the use is free of charge (an
+# unlimited plan: recorded, nothing drawn). Entitlements' plan decision is one.
+Admit = Callable[[int], bool]
+
 
 def caller_entry_id(*, customer_id: int, idempotency_key: str) -> str:
     """The entry id for a host's idempotency key, scoped to the customer (`ids.caller`)."""
     return ids.caller(customer_id, idempotency_key)
-
-
-def lock(session: Session, *, customer_id: int, now: dt.datetime) -> None:
-    """Take the customer's ledger lock for the rest of the transaction (e.g. before counting uses)."""
-    repo.lock_balance(session, customer_id=customer_id, now=now)
 
 
 def find_entry(session: Session, *, entry_id: str) -> EntryResult | None:
@@ -135,11 +146,6 @@ def customer_id_for(session: Session, *, host_user_id: str) -> int:
 def usage_count(session: Session, *, customer_id: int, feature: str, since: dt.datetime) -> int:
     """Uses of a feature since a moment (spends and captured holds), e.g. to apply a per-period limit."""
     return repo.usage_count(session, customer_id=customer_id, feature=feature, since=since)
-
-
-def _open(session: Session, *, customer_id: int, now: dt.datetime) -> CreditBalance:
-    balance_row = repo.lock_balance(session, customer_id=customer_id, now=now)
-    return balance_row
 
 
 def _positive(credits: int, *, allow_zero: bool = False) -> None:
@@ -171,16 +177,15 @@ def credit(
         raise InvalidInput("an adjustment needs a reason", field="reason")
     fp = fingerprint(op=kind, customer_id=customer_id, credits=credits, expires_at=expires_at, source=source,
                      reason=reason)
-    balance_row = _open(session, customer_id=customer_id, now=now)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
-        return first
-    settle(session, balance_row, now=now)
-    lot = new_lot(session, balance_row, kind=kind, credits=credits, now=now, expires_at=expires_at,
+    opened = open_entry(session, customer_id=customer_id, entry_id=entry_id, fingerprint=fp, now=now)
+    if opened.replayed is not None:
+        return opened.replayed
+    lot = new_lot(session, opened.balance, kind=kind, credits=credits, now=now, expires_at=expires_at,
                   source=source)
     change = Change()
-    fund_lot(session, balance_row, change, lot)
-    entry = post(session, balance_row, entry_id=entry_id, kind=kind, credits=credits, fingerprint=fp, now=now,
-                 change=change, lot=lot, source=source, reason=reason)
+    fund_lot(session, opened.balance, change, lot)
+    entry = post(session, opened.balance, entry_id=entry_id, kind=kind, credits=credits, fingerprint=fp,
+                 now=now, change=change, lot=lot, source=source, reason=reason)
     return EntryResult.of(entry)
 
 
@@ -195,13 +200,12 @@ def adjust(
     if not reason.strip():
         raise InvalidInput("an adjustment needs a reason", field="reason")
     fp = fingerprint(op="adjustment", customer_id=customer_id, credits=credits, reason=reason)
-    balance_row = _open(session, customer_id=customer_id, now=now)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
-        return first
-    settle(session, balance_row, now=now)
-    change = _draw_change(session, balance_row, -credits, now=now)
-    entry = post(session, balance_row, entry_id=entry_id, kind="adjustment", credits=-credits, fingerprint=fp,
-                 now=now, change=change, reason=reason)
+    opened = open_entry(session, customer_id=customer_id, entry_id=entry_id, fingerprint=fp, now=now)
+    if opened.replayed is not None:
+        return opened.replayed
+    change = _draw_change(session, opened.balance, -credits, now=now)
+    entry = post(session, opened.balance, entry_id=entry_id, kind="adjustment", credits=-credits,
+                 fingerprint=fp, now=now, change=change, reason=reason)
     return EntryResult.of(entry)
 
 
@@ -214,6 +218,21 @@ def _draw_change(session: Session, balance_row: CreditBalance, credits: int, *, 
     return change
 
 
+def _open_use(
+    session: Session, *, customer_id: int, entry_id: str, fingerprint_value: str, now: dt.datetime,
+    period: LazyPeriod | None, also_accepted: tuple[str, ...],
+) -> tuple[CreditBalance, EntryResult | None]:
+    """A spend's or hold's first steps: the lock, the replay, then the lazy period granted if due
+    (under the lock, so concurrent first uses of a month grant it once) and what is due settled."""
+    opened = open_entry(session, customer_id=customer_id, entry_id=entry_id, fingerprint=fingerprint_value,
+                        now=now, settle_due=False, also_accepted=also_accepted)
+    if opened.replayed is not None:
+        return opened.balance, opened.replayed
+    grant_if_due(session, customer_id=customer_id, period=period, now=now)
+    settle(session, opened.balance, now=now)
+    return opened.balance, None
+
+
 def spend(
     session: Session,
     *,
@@ -223,24 +242,29 @@ def spend(
     feature: str | None,
     now: dt.datetime,
     unlimited: bool = False,
+    admit: Admit | None = None,
+    period: LazyPeriod | None = None,
     low_balance_pct: int = DEFAULT_LOW_BALANCE_PCT,
-    entry_id_unused: bool = False,
 ) -> EntryResult:
     """Use credits, atomically: never below zero; InsufficientCredits (402) when short.
 
-    On an unlimited plan the use is recorded with no effect on the balance.
-    Crossing the low-balance or exhausted threshold writes an outbox event.
-    `entry_id_unused=True`: the caller looked `entry_id` up after taking this customer's `lock` in
-    this transaction and found nothing, so the replay lookup is not repeated (one statement less
-    under the lock on every consume).
+    A retry with the same `entry_id` answers the first result (`replayed`) before anything is decided:
+    the first use may have spent the very credits a fresh decision would find missing. Otherwise the
+    lazily granted `period` is granted if due, then `admit` (if given) decides on the balance under the
+    lock; it replaces `unlimited`. On an unlimited plan the use is recorded with no effect on the
+    balance. Crossing the low-balance or exhausted threshold writes an outbox event.
     """
     _positive(credits, allow_zero=True)
-    fp = fingerprint(op="spend", customer_id=customer_id, credits=credits, feature=feature,
-                     unlimited=unlimited)
-    balance_row = _open(session, customer_id=customer_id, now=now)
-    if not entry_id_unused and (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
+    # Whether the plan was unlimited is an outcome, not part of the request: not fingerprinted.
+    fp = fingerprint(op="spend", customer_id=customer_id, credits=credits, feature=feature)
+    written_before = tuple(fingerprint(op="spend", customer_id=customer_id, credits=credits, feature=feature,
+                                       unlimited=flag) for flag in (False, True))  # by 0.2, still valid
+    balance_row, first = _open_use(session, customer_id=customer_id, entry_id=entry_id, fingerprint_value=fp,
+                                   now=now, period=period, also_accepted=written_before)
+    if first is not None:
         return first
-    settle(session, balance_row, now=now)
+    if admit is not None:
+        unlimited = admit(balance_row.available_credits)
     before_credits = balance_row.available_credits
     change = Change() if unlimited else _draw_change(session, balance_row, credits, now=now)
     entry = post(session, balance_row, entry_id=entry_id, kind="spend", credits=credits, fingerprint=fp,
@@ -282,29 +306,35 @@ def hold(
     now: dt.datetime,
     feature: str | None = None,
     unlimited: bool = False,
+    admit: Admit | None = None,
+    period: LazyPeriod | None = None,
     low_balance_pct: int = DEFAULT_LOW_BALANCE_PCT,
 ) -> EntryResult:
     """Reserve credits before a long job, drawn now from the lots that expire first.
 
     The answer's `hold_id` names the hold for `capture` / `release`. `timeout_s` after `now`
-    an unresolved hold releases itself. On an unlimited plan nothing is reserved.
+    an unresolved hold releases itself. Replay, `admit` and `period` as for `spend`; on an unlimited
+    plan nothing is reserved.
     """
     _positive(credits, allow_zero=True)
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or timeout_s < 1:
         raise InvalidInput("timeout_s must be a whole number >= 1", field="timeout_s")
     # The timeout, not the moment it ends: a retry a second later must be the same request.
-    fp = fingerprint(op="hold", customer_id=customer_id, credits=credits, timeout_s=timeout_s,
-                     feature=feature, unlimited=unlimited)
-    expires_at = now + dt.timedelta(seconds=timeout_s)
-    balance_row = _open(session, customer_id=customer_id, now=now)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
+    request = {"customer_id": customer_id, "credits": credits, "timeout_s": timeout_s, "feature": feature}
+    fp = fingerprint(op="hold", **request)
+    written_before = tuple(fingerprint(op="hold", **request, unlimited=flag) for flag in (False, True))
+    balance_row, first = _open_use(session, customer_id=customer_id, entry_id=entry_id, fingerprint_value=fp,
+                                   now=now, period=period, also_accepted=written_before)
+    if first is not None:
         return first
-    settle(session, balance_row, now=now)
+    if admit is not None:
+        unlimited = admit(balance_row.available_credits)
     before_credits = balance_row.available_credits
     held_credits = 0 if unlimited else credits
     change = _draw_change(session, balance_row, held_credits, now=now)
     pending = CreditHold(customer_id=customer_id, entry_id=entry_id, credits=held_credits, feature=feature,
-                         unlimited=unlimited, status="pending", expires_at=expires_at, created_at=now)
+                         unlimited=unlimited, status="pending", created_at=now,
+                         expires_at=now + dt.timedelta(seconds=timeout_s))
     repo.add(session, pending)
     change.hold = pending
     change.held_delta = held_credits
@@ -342,21 +372,22 @@ def pending_holds(session: Session, *, customer_id: int, now: dt.datetime) -> li
             if core.is_live(row.expires_at, now)]
 
 
-def _pending_hold(session: Session, *, hold_id: int, now: dt.datetime) -> tuple[CreditHold, CreditBalance]:
+def _open_resolution(
+    session: Session, *, hold_id: int, entry_id: str, fingerprint_value: str, now: dt.datetime,
+) -> tuple[CreditHold, CreditBalance, EntryResult | None]:
+    """A capture's or release's first steps: the hold's customer locked, the replay, what is due settled
+    (an expired hold has resolved itself by then), and the hold re-read under the lock. A hold resolves
+    at most once: after expiry, capture or release, other resolutions conflict."""
     found = repo.get_hold(session, hold_id=hold_id)
     if found is None:
         raise NotFound(f"no hold {hold_id}")
-    balance_row = _open(session, customer_id=found.customer_id, now=now)
-    pending = repo.get_hold(session, hold_id=hold_id)  # re-read under the lock
+    opened = open_entry(session, customer_id=found.customer_id, entry_id=entry_id,
+                        fingerprint=fingerprint_value, now=now)
+    pending = repo.get_hold(session, hold_id=hold_id)
     assert pending is not None
-    return pending, balance_row
-
-
-def _resolvable(session: Session, pending: CreditHold, balance_row: CreditBalance, now: dt.datetime) -> None:
-    """A hold resolves at most once: after expiry, capture or release, other resolutions conflict."""
-    settle(session, balance_row, now=now)
-    if pending.status != "pending":
+    if opened.replayed is None and pending.status != "pending":
         raise Conflict(f"hold {pending.id} is already {pending.status}")
+    return pending, opened.balance, opened.replayed
 
 
 def capture(
@@ -371,12 +402,12 @@ def capture(
     """Charge the actual cost of a held job: less than the hold gives the rest back; more draws the
     difference, if the balance allows (InsufficientCredits otherwise, and the hold stays pending)."""
     _positive(credits, allow_zero=True)
-    pending, balance_row = _pending_hold(session, hold_id=hold_id, now=now)
-    entry_id = entry_id or f"hold:{hold_id}:capture"
+    entry_id = entry_id or ids.hold_resolution(hold_id, "capture")
     fp = fingerprint(op="capture", hold_id=hold_id, credits=credits)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
+    pending, balance_row, first = _open_resolution(session, hold_id=hold_id, entry_id=entry_id,
+                                                   fingerprint_value=fp, now=now)
+    if first is not None:
         return first
-    _resolvable(session, pending, balance_row, now)
     before_credits = balance_row.available_credits + pending.credits
     if pending.unlimited:
         split = core.CaptureSplit(0, 0)
@@ -387,32 +418,25 @@ def capture(
             extra = _draw_change(session, balance_row, split.extra_credits, now=now)
         except InsufficientCredits as short:
             raise InsufficientCredits(needed=credits, available=pending.credits + short.available) from None
-    entry = _give_back(session, balance_row, pending, split.returned_credits, now=now, status="captured",
-                       entry_id=entry_id, kind="capture", extra=extra, credits=credits, fp=fp)
+    entry = give_back_hold(session, balance_row, pending, returned_credits=split.returned_credits, now=now,
+                           status="captured", entry_id=entry_id, kind="capture", extra=extra, credits=credits,
+                           fingerprint_value=fp)
     _announce(session, balance_row, before_credits=before_credits, now=now, low_balance_pct=low_balance_pct)
     return EntryResult.of(entry)
 
 
 def release(session: Session, *, hold_id: int, now: dt.datetime, entry_id: str | None = None) -> EntryResult:
     """Cancel a pending hold: all its credits go back to the lots they came from."""
-    pending, balance_row = _pending_hold(session, hold_id=hold_id, now=now)
-    entry_id = entry_id or f"hold:{hold_id}:release"
+    entry_id = entry_id or ids.hold_resolution(hold_id, "release")
     fp = fingerprint(op="release", hold_id=hold_id)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
+    pending, balance_row, first = _open_resolution(session, hold_id=hold_id, entry_id=entry_id,
+                                                   fingerprint_value=fp, now=now)
+    if first is not None:
         return first
-    _resolvable(session, pending, balance_row, now)
-    entry = _give_back(session, balance_row, pending, pending.credits, now=now, status="released",
-                       entry_id=entry_id, kind="release", extra=None, credits=pending.credits, fp=fp)
+    entry = give_back_hold(session, balance_row, pending, returned_credits=pending.credits, now=now,
+                           status="released", entry_id=entry_id, kind="release", credits=pending.credits,
+                           fingerprint_value=fp)
     return EntryResult.of(entry)
-
-
-def _give_back(
-    session: Session, balance_row: CreditBalance, pending: CreditHold, returned_credits: int, *,
-    now: dt.datetime, status: str, entry_id: str, kind: str, extra: Change | None, credits: int, fp: str,
-) -> LedgerEntry:
-    return give_back_hold(session, balance_row, pending, returned_credits=returned_credits, now=now,
-                          status=status, entry_id=entry_id, kind=kind, extra=extra, credits=credits,
-                          fingerprint_value=fp)
 
 
 def claw_back(
@@ -430,10 +454,9 @@ def claw_back(
     if credits is not None:
         _positive(credits)
     fp = fingerprint(op="refund", customer_id=customer_id, source=source, credits=credits)
-    balance_row = _open(session, customer_id=customer_id, now=now)
-    if (first := replay(session, entry_id=entry_id, fingerprint=fp)) is not None:
-        return first
-    settle(session, balance_row, now=now)
+    opened = open_entry(session, customer_id=customer_id, entry_id=entry_id, fingerprint=fp, now=now)
+    if opened.replayed is not None:
+        return opened.replayed
     lots = repo.lots_by_source(session, customer_id=customer_id, source=source)
     if not lots:
         raise NotFound(f"no credits were granted to customer {customer_id} for {source}")
@@ -447,6 +470,29 @@ def claw_back(
         taken, left = core.claw_back_split(remaining_credits=lot.remaining_credits, claw_credits=left)
         change.take(lot, taken)
     change.debt_delta = left
-    entry = post(session, balance_row, entry_id=entry_id, kind="refund", credits=owed, fingerprint=fp,
+    entry = post(session, opened.balance, entry_id=entry_id, kind="refund", credits=owed, fingerprint=fp,
                  now=now, change=change, lot=lots[0], source=source, reason="refund")
     return EntryResult.of(entry)
+
+
+def expire_due(session: Session, *, now: dt.datetime) -> int:
+    """Write every expiry that is due (lots past their end, holds past theirs); returns customers touched.
+    (Reads never wait for it: `balance` applies what is due as of `now`.)"""
+    customer_ids = repo.customers_with_due_credits(session, now=now)
+    for customer_id in customer_ids:
+        settle_customer(session, customer_id=customer_id, now=now)
+    return len(customer_ids)
+
+
+def customers_with_expiry_due(
+    session: Session, *, now: dt.datetime, after_customer_id: int, limit: int
+) -> list[int]:
+    """The next customers the sweep settles (`ledger/sweep.py`), in id order after `after_customer_id`;
+    customers on a Stripe test clock are left to their own writes, which settle at their clock's time."""
+    return repo.customers_with_due_credits(session, now=now, limit=limit, wall_time_only=True,
+                                           after_customer_id=after_customer_id)
+
+
+def settle_customer(session: Session, *, customer_id: int, now: dt.datetime) -> None:
+    """Write what time has made due for one customer, under their lock."""
+    settle(session, repo.lock_balance(session, customer_id=customer_id, now=now), now=now)
