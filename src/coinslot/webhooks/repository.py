@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coinslot.models import SyncCursor, WebhookAttempt, WebhookEvent
 
-__all__ = ["attempts_of", "cursor_for_update", "insert_event", "newest_stored_created"]
+__all__ = [
+    "Finished", "add_attempts", "attempts_of", "cursor_for_update", "held_leases", "insert_event",
+    "mark_finished", "newest_stored_created",
+]
 
 
 def _insert(session: Session) -> Any:
@@ -32,6 +37,7 @@ def cursor_for_update(session: Session, *, name: str, create: bool = False) -> S
                         .on_conflict_do_nothing(index_elements=["name"]))
     return session.get(SyncCursor, name, with_for_update=True, populate_existing=True)
 
+
 def newest_stored_created(session: Session, *, livemode: bool) -> int | None:
     """The `created` time of the newest Stripe event stored (of one mode): where a backfill may start."""
     query = select(func.max(WebhookEvent.stripe_created)).where(WebhookEvent.livemode == livemode)
@@ -42,3 +48,50 @@ def newest_stored_created(session: Session, *, livemode: bool) -> int | None:
 def attempts_of(session: Session, *, event_id: int) -> Sequence[WebhookAttempt]:
     query = select(WebhookAttempt).where(WebhookAttempt.event_id == event_id).order_by(WebhookAttempt.id)
     return session.scalars(query).all()
+
+
+# --- a batch's bookkeeping, in set-based statements ---------------------------------------------
+
+
+def held_leases(session: Session, *, row_ids: Sequence[int], worker: str, leased: str) -> set[int]:
+    """Of `row_ids`, the events `worker` still holds, locked until the batch commits (one statement;
+    a worker whose lease was taken over finds its events missing here and applies nothing of them)."""
+    query = (select(WebhookEvent.id)
+             .where(WebhookEvent.id.in_(row_ids), WebhookEvent.status == leased,
+                    WebhookEvent.locked_by == worker)
+             .with_for_update())
+    return set(session.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """One event of a batch done: its row, its attempt number and its outcome."""
+
+    row_id: int
+    attempt: int
+    outcome: str
+
+
+def mark_finished(session: Session, finished: Sequence[Finished], *, now: dt.datetime) -> None:
+    """The processed marks of a batch: one UPDATE per outcome (most batches have one or two)."""
+    by_outcome: dict[str, list[int]] = {}
+    for item in finished:
+        by_outcome.setdefault(item.outcome, []).append(item.row_id)
+    for outcome, row_ids in by_outcome.items():
+        session.execute(
+            update(WebhookEvent).where(WebhookEvent.id.in_(row_ids))
+            .values(status=outcome, processed_at=now, last_error=None, locked_by=None, locked_until=None,
+                    next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def add_attempts(session: Session, finished: Sequence[Finished], *, worker: str, started_at: dt.datetime,
+                 now: dt.datetime) -> None:
+    """One attempt row per finished event, in one multi-row INSERT."""
+    if finished:
+        session.execute(insert(WebhookAttempt), [
+            {"event_id": item.row_id, "number": item.attempt, "worker": worker, "started_at": started_at,
+             "finished_at": now, "outcome": item.outcome, "error": None}
+            for item in finished
+        ])

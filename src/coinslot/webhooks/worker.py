@@ -1,7 +1,8 @@
 """The worker: claim due events, re-read Stripe, apply + mark processed in one transaction, retry.
 
-    claim (short tx) ──> fetch (no tx: Stripe reads) ──> apply + "processed" (one tx)
-                                    │ any exception
+    claim (short tx) ──> fetch (no tx: Stripe reads) ──> apply + "processed" (one tx per batch,
+                                    │                    a savepoint per event)
+                                    │ an event's exception: its savepoint rolls back; applied alone
                                     └──> failed: attempts, error, traceback, next_attempt_at = now + backoff
                                          dead after `webhook_max_attempts` (or at once when the event
                                          cannot apply as sent): alert, `coinslot events replay`
@@ -42,6 +43,7 @@ from coinslot.queue import service as queue_service
 from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import new_worker_id
 from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
+from coinslot.webhooks import repository as webhooks_repo
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.reader import GatewayReader, StripeReader
 
@@ -158,22 +160,16 @@ def apply_claimed(
     started_at: dt.datetime,
     test_clock: tuple[str, int] | None = None,
 ) -> str:
-    """Phase 2: the effects and the processed mark, committed together. Returns the outcome.
-    `test_clock`: (id, time) of the Stripe test clock the event's object runs on, read in phase 1."""
+    """Phase 2 for one event alone: its effects and its processed mark, committed together. Returns the
+    outcome. `test_clock`: (id, time) of the Stripe test clock the event's object runs on, read in phase 1.
+    (A batch applies many events in one transaction: `_apply_batch`.)"""
     now = container.clock.now()
     with container.db.unit_of_work() as session:
         row = queue.held_lease(session, STRIPE_EVENTS, row_id=claimed.id, worker=worker)
         if row is None:
             return "lease_lost"  # another worker reclaimed it: it applies, we do not
-        handler = _handler_for(claimed)
-        outcome = "ignored"
-        if handler is not None:
-            grace = dt.timedelta(days=container.settings.past_due_grace_days)
-            event_now = _event_time(session, claimed.event, now=now, test_clock=test_clock)
-            outcome = handler.apply(ApplyContext(session, event_now, load_catalog, grace), claimed.event,
-                                    fetched)
-        elif claimed.other_mode:
-            _ignore_other_mode(session, claimed, now=now)
+        outcome = _apply_effects(session, container, claimed, fetched, now=now, load_catalog=load_catalog,
+                                 test_clock=test_clock)
         row.status = outcome
         row.processed_at = now
         row.last_error = None
@@ -181,6 +177,21 @@ def apply_claimed(
         _add_attempt(session, row, worker=worker, started_at=started_at, now=now, outcome=outcome, error=None)
     WEBHOOK_EVENTS.labels(claimed.type, outcome).inc()
     return outcome
+
+
+def _apply_effects(
+    session: Any, container: Container, claimed: Claimed, fetched: Any, *, now: dt.datetime,
+    load_catalog: Callable[[], Catalog], test_clock: tuple[str, int] | None,
+) -> str:
+    """An event's effects (its handler's apply), in the caller's transaction; the outcome."""
+    handler = _handler_for(claimed)
+    if handler is not None:
+        grace = dt.timedelta(days=container.settings.past_due_grace_days)
+        event_now = _event_time(session, claimed.event, now=now, test_clock=test_clock)
+        return handler.apply(ApplyContext(session, event_now, load_catalog, grace), claimed.event, fetched)
+    if claimed.other_mode:
+        _ignore_other_mode(session, claimed, now=now)
+    return "ignored"
 
 
 def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime,
@@ -360,6 +371,67 @@ def _apply_or_record(
         return record_failure(container, claimed, exc, worker=worker, started_at=started_at)
 
 
+@dataclass
+class _Batch:
+    """What one batch transaction did: events finished in it, events to apply alone, events handed back."""
+
+    finished: list[tuple[Claimed, str]]
+    alone: list[tuple[Claimed, _Fetched]]
+    released: int = 0
+
+
+def _apply_batch(
+    container: Container,
+    pairs: list[tuple[Claimed, _Fetched]],
+    *,
+    worker: str,
+    load_catalog: Callable[[], Catalog],
+    started_at: dt.datetime,
+    stop: threading.Event | None,
+) -> _Batch:
+    """Phase 2 for a whole batch in one transaction, each event's effects in a savepoint of their own.
+
+    One commit per batch instead of one per event (a commit's fsync was the largest cost of processing,
+    docs/benchmarks.md). Every event's effects still commit with its processed mark: both are in this
+    transaction. An event whose effects raise rolls back its savepoint only and is applied again alone
+    after the batch (`_apply_or_record`), where a second failure is recorded on its row; so is an event
+    whose Stripe read failed. The lease check, the processed marks and the attempt rows are set-based
+    statements (webhooks/repository.py); ignored events cost no savepoint.
+    """
+    now = container.clock.now()
+    batch = _Batch(finished=[], alone=[])
+    with container.db.unit_of_work() as session:
+        held = webhooks_repo.held_leases(session, row_ids=[item.id for item, _ in pairs], worker=worker,
+                                         leased=STRIPE_EVENTS.leased)
+        for done, (item, fetched) in enumerate(pairs):
+            if stop is not None and stop.is_set():
+                rest = [i.id for i, _ in pairs[done:]]
+                batch.released = queue.release(session, STRIPE_EVENTS, row_ids=rest, worker=worker, now=now)
+                break
+            if item.id not in held:
+                batch.finished.append((item, "lease_lost"))  # another worker reclaimed it: it applies
+            elif fetched.error is not None:
+                batch.alone.append((item, fetched))
+            elif _handler_for(item) is None and not item.other_mode:
+                batch.finished.append((item, "ignored"))
+            else:
+                try:
+                    with session.begin_nested():
+                        outcome = _apply_effects(session, container, item, fetched.value, now=now,
+                                                 load_catalog=load_catalog, test_clock=fetched.test_clock)
+                except Exception:  # rolled back to its savepoint; applied alone next, where it is recorded
+                    log.info("webhook event failed in its batch; applying it alone",
+                             extra={"stripe_event_id": item.stripe_event_id, "event_type": item.type})
+                    batch.alone.append((item, fetched))
+                    continue
+                batch.finished.append((item, outcome))
+        marks = [webhooks_repo.Finished(item.id, item.attempts, outcome)
+                 for item, outcome in batch.finished if outcome != "lease_lost"]
+        webhooks_repo.mark_finished(session, marks, now=now)
+        webhooks_repo.add_attempts(session, marks, worker=worker, started_at=started_at, now=now)
+    return batch
+
+
 def process_due(
     container: Container,
     *,
@@ -382,10 +454,26 @@ def process_due(
     reader = reader or GatewayReader(lambda: container.gateway, container.clock)
     loader = load_catalog or (lambda: catalog_service.get_catalog(container.settings))
     started_at = container.clock.now()
-    fetched_batch = _fetch_batch(claimed, reader)
-    for done, (item, fetched) in enumerate(zip(claimed, fetched_batch, strict=True)):
+    pairs = list(zip(claimed, _fetch_batch(claimed, reader), strict=True))
+    try:
+        batch = _apply_batch(container, pairs, worker=worker, load_catalog=loader, started_at=started_at,
+                             stop=stop)
+    except Exception:  # the batch's transaction itself failed (a deadlock, the database gone): one by one
+        log.warning("webhook batch failed; applying its events one by one", exc_info=True,
+                    extra={"worker": worker, "events": len(pairs)})
+        batch = _Batch(finished=[], alone=pairs)
+    for item, outcome in batch.finished:
+        if outcome != "lease_lost":
+            WEBHOOK_EVENTS.labels(item.type, outcome).inc()
+        with log_context(stripe_event_id=item.stripe_event_id, event_type=item.type,
+                         customer=_customer_of(item), worker=worker):
+            log.info("webhook event applied", extra={"outcome": outcome})
+    if batch.released:
+        log.info("worker stopping: released the rest of its batch", extra={"worker": worker,
+                                                                            "released": batch.released})
+    for done, (item, fetched) in enumerate(batch.alone):
         if stop is not None and stop.is_set():
-            released = release(container, claimed[done:], worker=worker)
+            released = release(container, [i for i, _ in batch.alone[done:]], worker=worker)
             log.info("worker stopping: released the rest of its batch", extra={"worker": worker,
                                                                                 "released": released})
             break

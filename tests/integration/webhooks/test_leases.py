@@ -6,10 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import sqlalchemy
 from prometheus_client import generate_latest
+from sqlalchemy import select
 
 from coinslot.catalog.core import Catalog
 from coinslot.container import Container
+from coinslot.models import WebhookAttempt
 from coinslot.observability import REGISTRY
 from coinslot.webhooks.loop import renew_leases
 from coinslot.webhooks.worker import claim, process_due
@@ -86,3 +89,40 @@ def test_a_stopping_worker_finishes_the_event_in_hand_and_releases_the_rest(
     # Due at once for any other worker, and applied once.
     assert process_due(container, worker="B", reader=reader, load_catalog=lambda: catalog) == 3
     assert [grants(container, f"in_{n}") for n in range(4)] == [1, 1, 1, 1]
+
+
+def test_a_batch_commits_once_and_an_event_failing_in_it_is_applied_alone(
+    container: Container, reader: SnapshotReader, catalog: Catalog, alice: int
+) -> None:
+    ids = paid_invoices(container, reader, 3)
+    ignored = store(container, "customer.updated", {"id": STRIPE_CUSTOMER})
+    reader.subscriptions["sub_x"] = subscription("sub_x", "cus_stranger", "active")  # no one's: fails
+    stranger = store(container, "customer.subscription.updated", reader.subscriptions["sub_x"])
+    loads: list[int] = []
+
+    def load_catalog() -> Catalog:  # the second event's first try fails (a hiccup), its retry does not
+        loads.append(1)
+        if len(loads) == 2:
+            raise RuntimeError("catalog unreadable for a moment")
+        return catalog
+
+    commits: list[int] = []
+
+    def count_commit(connection: object) -> None:
+        commits.append(1)
+
+    sqlalchemy.event.listen(container.db.engine, "commit", count_commit)
+    try:
+        assert process_due(container, worker="A", reader=reader, load_catalog=load_catalog) == 5
+    finally:
+        sqlalchemy.event.remove(container.db.engine, "commit", count_commit)
+    # The claim, the batch, and the stranger's failure: the hiccup's retry alone is one more commit.
+    assert len(commits) == 4
+    rows = [event_row(container, event_id) for event_id in [*ids, ignored, stranger]]
+    assert [row.status for row in rows] == ["processed", "processed", "processed", "ignored", "failed"]
+    assert [row.attempts for row in rows] == [1, 1, 1, 1, 1]  # a try inside the batch is not an attempt
+    assert [grants(container, f"in_{n}") for n in range(3)] == [1, 1, 1]
+    with container.db.unit_of_work(read_only=True) as session:
+        outcomes = session.execute(select(WebhookAttempt.event_id, WebhookAttempt.outcome)
+                                   .order_by(WebhookAttempt.event_id)).all()
+    assert [outcome for _, outcome in outcomes] == ["processed", "processed", "processed", "ignored", "failed"]
