@@ -17,9 +17,20 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "harness.urls"
-DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["DJSTRIPE_DB"]},
-}
+
+def _database(value: str) -> dict[str, object]:
+    """A SQLite file, or a postgresql://user@host:port/name URL (the webhook bench's PostgreSQL)."""
+    if not value.startswith("postgresql://"):
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": value}
+    from urllib.parse import unquote, urlsplit
+
+    url = urlsplit(value)
+    return {"ENGINE": "django.db.backends.postgresql", "NAME": url.path.lstrip("/"),
+            "USER": unquote(url.username or ""), "PASSWORD": unquote(url.password or ""),
+            "HOST": url.hostname or "", "PORT": str(url.port or "")}
+
+
+DATABASES = {"default": _database(os.environ["DJSTRIPE_DB"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "handlers": {"console": {"class": "logging.StreamHandler"}},
