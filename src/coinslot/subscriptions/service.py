@@ -41,6 +41,7 @@ __all__ = [
     "latest_for_customer",
     "list_for_customer",
     "plan_access_for",
+    "plan_for",
     "record_failed_invoice",
     "record_paid_invoice",
     "set_pending_plan",
@@ -103,19 +104,27 @@ def _customer_of(session: Session, snapshot: StripeSubscriptionData) -> Customer
     return customer
 
 
-def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
-    """The plan the subscription's price stands for. None is refused for a subscription that grants
-    access: mirroring it as "no plan" would silently drop a paying subscriber to the free plan."""
+def plan_for(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
+    """The catalog plan a subscription's price (its first item's) stands for, or None."""
     item = snapshot.first_item
     if item is None:
         return None
-    ref = plan_ref_for_price(
+    return plan_ref_for_price(
         catalog,
         price_id=item.price_id,
         lookup_key=item.price_lookup_key,
         metadata=item.price_metadata,
         interval=item.interval,
     )
+
+
+def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
+    """The plan the subscription's price stands for. None is refused for a subscription that grants
+    access: mirroring it as "no plan" would silently drop a paying subscriber to the free plan."""
+    item = snapshot.first_item
+    if item is None:
+        return None
+    ref = plan_for(catalog, snapshot)
     if ref is None and ACCESS_BY_STATUS.get(snapshot.status, Access.FREE) is not Access.FREE:
         raise NotFound(
             f"subscription {snapshot.id} ({snapshot.status}) bills price {item.price_id}, which no plan "
