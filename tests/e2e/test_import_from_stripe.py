@@ -291,6 +291,18 @@ def test_a_mapping_file_links_the_customers_metadata_does_not_and_a_bad_line_is_
                   in session.execute(select(Customer.stripe_customer_id, Customer.host_user_id))}
     assert {linked[customer_id] for customer_id in unnamed} == {f"mapped_{n}" for n in range(len(unnamed))}
 
+    # A file that would move a link is refused for that customer, which is left as it was.
+    named = next(customer for customer in account["customers"] if customer["host_user_id"])
+    moving = tmp_path / "users-moving.csv"
+    moving.write_text(f"host_user_id,stripe_customer_id\nsomeone_new,{named['id']}\n")
+    before = every_row(adopting)
+    report = run_import(adopting, account["test_clock"], "--mapping", str(moving),
+                        "--metadata-key", "host_user_id").json
+    assert report["conflicts"] == [{
+        "stripe_customer_id": named["id"], "host_user_id": "someone_new",
+        "reason": f"Stripe customer {named['id']} is linked to host user {named['host_user_id']!r}"}]
+    assert every_row(adopting) == before
+
 
 def test_mrr_of_an_adopted_account_is_its_hand_computed_revenue_in_each_currency(adopting: Stack) -> None:
     stripe = adopting.stripe
@@ -355,8 +367,18 @@ def test_mrr_of_an_adopted_account_is_its_hand_computed_revenue_in_each_currency
         ("pro", "month", "usd", 1, 2320), ("pro", "year", "usd", 3, 7250), ("team", "month", "usd", 1, 8500),
     ]
 
-    # The same figures from the admin console, as CSV, at the account's time.
+    # The account's webhooks, delivered only now: every invoice.paid replays the grant the import made
+    # (the same entry), and each re-read subscription bills what the import mirrored.
+    granted = grants(adopting)
+    assert len(granted) == 7
     adopting.clock.move_to(T0)
+    assert adopting.settle() > 0
+    assert grants(adopting) == granted
+    with adopting.container.db.unit_of_work(read_only=True) as session:
+        assert analytics.figures(session, catalog=load_catalog(adopting.container.settings.catalog_path),
+                                 now=T0).mrr == figures.mrr
+
+    # The same figures from the admin console, as CSV, at the account's time.
     with httpx.Client(base_url=adopting.url, timeout=30) as browser:
         form = browser.get("/admin/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
