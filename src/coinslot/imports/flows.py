@@ -54,7 +54,7 @@ class _Context:
     container: Container
     catalog: Catalog
     dry_run: bool
-    seen_at_ms: int  # when the account was read: orders these snapshots against later webhooks
+    seen_at_ms: int  # when the account's reads began: orders these snapshots against the webhooks' reads
     renewal_grace: dt.timedelta
 
 
@@ -86,14 +86,15 @@ def import_from_stripe(
     `metadata_keys`: metadata keys holding the host user id, after coinslot's own (`coinslot_user_id`).
     """
     mapping = mapping or {}
+    catalog = catalog or catalog_service.get_catalog(container.settings)  # a bad file: stop before reading
     gateway = container.gateway
+    # Stamped before the reads, which may take minutes: a webhook that re-reads a subscription meanwhile
+    # is newer than this stamp, so the mirror keeps its copy rather than this older one.
+    seen_at_ms = int(container.clock.now().timestamp() * 1000)
     customers = gateway.customers.list_all()
     subscriptions = gateway.subscriptions.list_all()
     context = _Context(
-        container=container,
-        catalog=catalog or catalog_service.get_catalog(container.settings),
-        dry_run=dry_run,
-        seen_at_ms=int(container.clock.now().timestamp() * 1000),
+        container=container, catalog=catalog, dry_run=dry_run, seen_at_ms=seen_at_ms,
         renewal_grace=dt.timedelta(days=container.settings.past_due_grace_days),
     )
     report = ImportReport(dry_run=dry_run, customers_seen=len(customers),
