@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -28,22 +29,54 @@ def settings(**overrides: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
 
 
-def test_mrr_counts_paying_subscriptions_and_a_twelfth_of_yearly_prices() -> None:
+NOW = dt.datetime(2026, 5, 14, 10, 0, tzinfo=dt.UTC)
+
+
+def billed(status: str, amount_minor: int | None, *, plan: str | None = "starter", interval: str = "month",
+           currency: str = "usd", count: int = 1, discount_minor: int = 0,
+           discount_ends_at: dt.datetime | None = None, interval_count: int = 1) -> core.RevenueRow:
+    return core.RevenueRow(status=status, plan_key=plan, interval=interval, interval_count=interval_count,
+                           currency=currency, period_amount_minor=amount_minor,
+                           period_discount_minor=discount_minor, discount_ends_at=discount_ends_at,
+                           count=count)
+
+
+def test_mrr_counts_what_each_subscription_really_bills_each_currency_apart() -> None:
     quanti = catalog("quantipackai")
     rows = [
-        ("active", "starter", "month", 2),  # 2 x $39.00
-        ("past_due", "professional", "year", 1),  # $990.00 / 12 = $82.50
-        ("trialing", "professional", "month", 5),  # trials are not revenue yet
-        ("canceled", "starter", "month", 9),
-        ("active", None, "month", 1),  # a price not in the catalog
+        billed("active", 5 * 1500, plan="team", count=2),  # 2 teams of 5 seats at $15.00: $150.00
+        billed("past_due", 99000, plan="professional", interval="year"),  # $990.00 a year: $82.50
+        billed("active", 2900, discount_minor=580),  # $29.00 less 20%: $23.20
+        # Its $5.00 off ended yesterday; the mirror has not re-read it yet: $29.00 again.
+        billed("active", 2900, discount_minor=500, discount_ends_at=NOW - dt.timedelta(days=1)),
+        billed("active", 3 * 1000, interval_count=3),  # $30.00 a quarter: $10.00
+        billed("active", 4900, currency="eur"),  # EUR 49.00, never added to dollars
+        billed("trialing", 3900, count=5),  # trials are not revenue yet
+        billed("canceled", 3900, count=9),
+        billed("active", 9900, plan=None),  # a price no plan stands for still bills
     ]
-    assert core.monthly_recurring_revenue(quanti, rows) == {"usd": 2 * 3900 + 8250}
+    mrr = core.monthly_recurring_revenue(quanti, rows, now=NOW)
+    assert mrr.total_minor == {"eur": 4900, "usd": 15000 + 8250 + 2320 + 2900 + 1000 + 9900}
+    assert (mrr.estimated, mrr.not_counted) == (0, 0)
+    starter_usd = [line for line in mrr.lines if (line.plan_key, line.currency) == ("starter", "usd")]
+    assert [(line.subscriptions, line.mrr_minor) for line in starter_usd] == [(3, 2320 + 2900 + 1000)]
 
 
 def test_mrr_rounds_once_at_the_end_not_per_subscription() -> None:
     quanti = catalog("quantipackai")
-    # $390.00 / 12 = $32.50 exactly; three of them are $97.50, no drift from per-row rounding.
-    assert core.monthly_recurring_revenue(quanti, [("active", "starter", "year", 3)]) == {"usd": 9750}
+    # EUR 290.00 a year is 2416 2/3 cents a month: three of them make 7250, where rounding each
+    # subscription (2417) would make 7251.
+    rows = [billed("active", 29000, interval="year", currency="eur") for _ in range(3)]
+    assert core.monthly_recurring_revenue(quanti, rows, now=NOW).total_minor == {"eur": 7250}
+
+
+def test_a_subscription_mirrored_before_its_amounts_counts_at_the_catalog_price_as_estimated() -> None:
+    quanti = catalog("quantipackai")
+    rows = [billed("active", None, plan="starter", count=2),  # 2 x $39.00
+            billed("active", None, plan="professional", interval="year"),  # $990.00 / 12 = $82.50
+            billed("active", None, plan="gone")]  # neither an amount nor a plan: left out, and said
+    mrr = core.monthly_recurring_revenue(quanti, rows, now=NOW)
+    assert (mrr.total_minor, mrr.estimated, mrr.not_counted) == ({"usd": 2 * 3900 + 8250}, 3, 1)
 
 
 def test_subscribers_per_plan_follow_the_catalog_order_and_skip_ended_ones() -> None:

@@ -7,9 +7,13 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from coinslot.analytics.core import PAYING_STATUSES, RevenueRow
 from coinslot.models import LedgerEntry, Subscription
 
-__all__ = ["churn_counts", "credits_consumed_by_feature", "credits_granted_by_kind", "subscription_counts"]
+__all__ = [
+    "churn_counts", "credits_consumed_by_feature", "credits_granted_by_kind", "revenue_rows",
+    "subscription_counts",
+]
 
 # Usage is what spends and captures asked for: on an unlimited plan nothing leaves a balance,
 # but the use still counts.
@@ -27,6 +31,29 @@ def subscription_counts(session: Session) -> list[tuple[str, str | None, str | N
         .group_by(Subscription.status, Subscription.plan_key, Subscription.interval)
     )
     return [(status, plan, interval, int(count)) for status, plan, interval, count in session.execute(query)]
+
+
+_REVENUE_COLUMNS = (
+    Subscription.status, Subscription.plan_key, Subscription.interval, Subscription.interval_count,
+    Subscription.currency, Subscription.period_amount_minor, Subscription.period_discount_minor,
+    Subscription.discount_ends_at,
+)
+
+
+def revenue_rows(session: Session) -> list[RevenueRow]:
+    """The paying subscriptions grouped by what they bill: a row per distinct amount, not per subscription."""
+    query = (
+        select(*_REVENUE_COLUMNS, func.count())
+        .where(Subscription.status.in_(sorted(PAYING_STATUSES)))
+        .group_by(*_REVENUE_COLUMNS)
+    )
+    return [
+        RevenueRow(status=status, plan_key=plan_key, interval=interval, interval_count=interval_count,
+                   currency=currency, period_amount_minor=amount, period_discount_minor=discount,
+                   discount_ends_at=ends_at, count=int(count))
+        for status, plan_key, interval, interval_count, currency, amount, discount, ends_at, count
+        in session.execute(query)
+    ]
 
 
 def churn_counts(session: Session, *, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:

@@ -17,12 +17,17 @@ WINDOW_DAYS = 30
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    mrr_minor: dict[str, int]  # currency -> minor units
+    mrr: core.Mrr  # per currency and per plan, from each subscription's real amounts
     subscribers: list[core.PlanCount]
     churn: core.Churn
     credits_granted: list[tuple[str, int]]  # (kind, credits) over the window
     credits_consumed: list[tuple[str, str, int, int]]  # (feature key, feature name, credits, uses)
     window_days: int
+
+    @property
+    def mrr_minor(self) -> dict[str, int]:
+        """MRR per currency, in minor units."""
+        return self.mrr.total_minor
 
 
 def figures(session: Session, *, catalog: Catalog, now: dt.datetime,
@@ -36,7 +41,7 @@ def figures(session: Session, *, catalog: Catalog, now: dt.datetime,
         for key, credits, uses in repository.credits_consumed_by_feature(session, since=start)
     ]
     return Figures(
-        mrr_minor=core.monthly_recurring_revenue(catalog, counts),
+        mrr=core.monthly_recurring_revenue(catalog, repository.revenue_rows(session), now=now),
         subscribers=core.subscribers_per_plan(catalog, counts),
         churn=core.churn(window_days=window_days, live_at_start=live_at_start, ended=ended),
         credits_granted=repository.credits_granted_by_kind(session, since=start),

@@ -9,6 +9,7 @@ from coinslot.cli import (
     credits,
     demo,
     events,
+    imports,
     keys,
     openapi,
     outbound,
@@ -25,6 +26,7 @@ app.registered_commands.extend(worker.app.registered_commands)
 app.registered_commands.extend(reconcile.app.registered_commands)
 app.registered_commands.extend(demo.app.registered_commands)
 app.registered_commands.extend(openapi.app.registered_commands)
+app.registered_commands.extend(imports.app.registered_commands)
 app.add_typer(keys.app, name="keys")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(credits.app, name="credits")

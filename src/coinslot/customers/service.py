@@ -13,8 +13,8 @@ from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.models import Customer
 
 __all__ = [
-    "ensure_customer", "find_customers", "get_by_host_user_id", "get_by_id", "get_by_stripe_id",
-    "link_stripe_customer", "require", "stripe_id_for_mode",
+    "adopt_stripe_customer", "ensure_customer", "find_customers", "get_by_host_user_id", "get_by_id",
+    "get_by_stripe_id", "link_stripe_customer", "require", "stripe_id_for_mode",
 ]
 
 _HOST_USER_ID_MAX = 255
@@ -108,6 +108,29 @@ def link_stripe_customer(
     if customer is None:
         raise NotFound(f"customer {customer_id} vanished")
     session.refresh(customer)
+    return customer
+
+
+def adopt_stripe_customer(
+    session: Session, *, host_user_id: str, stripe_customer_id: str, email: str | None, name: str | None,
+    livemode: bool, now: dt.datetime,
+) -> Customer:
+    """Link a host user to a Stripe customer that existed before coinslot (an imported account): the
+    customer row is created if missing, and linked unless it already is. Conflict when either side is
+    linked to another: an import never moves a link (an operator decides which one is right)."""
+    owner = repository.by_stripe_id(session, stripe_customer_id)
+    if owner is not None and owner.host_user_id != host_user_id:
+        raise Conflict(f"Stripe customer {stripe_customer_id} is linked to host user {owner.host_user_id!r}",
+                       code="stripe_customer_linked_elsewhere", field="stripe_customer_id")
+    customer = ensure_customer(session, host_user_id=host_user_id, email=email, name=name, now=now)
+    if customer.stripe_customer_id is None:
+        # Conditional: a checkout linking the same user meanwhile wins, and is then the conflict below.
+        customer = link_stripe_customer(session, customer_id=customer.id,
+                                        stripe_customer_id=stripe_customer_id, livemode=livemode, now=now)
+    if customer.stripe_customer_id != stripe_customer_id:
+        raise Conflict(f"host user {host_user_id!r} is linked to Stripe customer "
+                       f"{customer.stripe_customer_id}", code="host_user_linked_elsewhere",
+                       field="host_user_id")
     return customer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coinslot.db import Base, UtcDateTime
@@ -42,5 +42,16 @@ class Subscription(Base):
     # `created` of the event that carried it). Milliseconds, because two workers re-reading the same
     # subscription within one second must still tell which read is newer.
     snapshot_at_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    # What it bills, copied from each snapshot (all NULL on rows no snapshot has touched since revision
+    # 0005): the plan item's price and quantity (seats), and per billing period the amount of every item
+    # and what the discounts in force take off it. MRR is counted from these (analytics/core.py).
+    currency: Mapped[str | None] = mapped_column(String(3))
+    unit_amount_minor: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[int | None] = mapped_column(Integer)
+    interval_count: Mapped[int | None] = mapped_column(Integer)  # bills every n intervals
+    period_amount_minor: Mapped[int | None] = mapped_column(BigInteger)  # None: an item has no unit amount
+    period_discount_minor: Mapped[int | None] = mapped_column(BigInteger)  # None: terms never read
+    # When the first of its repeating discounts ends: from then on the discount is no longer revenue lost.
+    discount_ends_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -71,6 +71,12 @@ class StripeCustomers:
             page = self._client.v1.customers.list(params={"email": email, "limit": 10})
             return [_customer(obj) for obj in page.data]
 
+    def list_all(self, *, page_size: int = 100) -> list[StripeCustomerData]:
+        """Every customer of the account (deleted ones are not listed), a page of `page_size` per call."""
+        with translate_stripe_errors("list customers"):
+            page = self._client.v1.customers.list(params={"limit": page_size})
+            return [_customer(obj) for obj in page.auto_paging_iter()]
+
     def create(
         self, *, email: str | None, name: str | None, metadata: dict[str, str], idempotency_key: str
     ) -> StripeCustomerData:

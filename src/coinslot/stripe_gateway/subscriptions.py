@@ -3,12 +3,17 @@
 Since API version 2025-03-31.basil a subscription has no top-level period:
 each item carries `current_period_start/end`; the first item's period is the
 subscription's (coinslot sells one price per subscription).
+
+Every read expands `discounts.source.coupon`, so a snapshot carries the terms of its discounts
+(what they take off the amount: the figures count real revenue). A subscription parsed from an
+event's own payload names its discounts by id only: its `discounts` is None, "not known".
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import stripe
@@ -18,6 +23,7 @@ from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = [
     "ProrationBehavior",
+    "StripeDiscountData",
     "StripeSubscriptionData",
     "StripeSubscriptionItemData",
     "StripeSubscriptions",
@@ -26,6 +32,11 @@ __all__ = [
 ]
 
 ProrationBehavior = Literal["always_invoice", "create_prorations", "none"]
+
+# What every call that answers a subscription asks Stripe to expand: the coupon behind each discount
+# (its terms), three levels deep on one subscription, four on a list (Stripe's limit is four).
+_EXPAND = ["discounts.source.coupon"]
+_EXPAND_LIST = ["data.discounts.source.coupon"]
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
@@ -53,6 +64,21 @@ class StripeSubscriptionItemData:
     current_period_start: int | None  # unix seconds
     current_period_end: int | None
     price_metadata: Mapping[str, str] = field(default_factory=dict)  # what `catalog push` wrote on it
+    unit_amount_minor: int | None = None  # None for prices without one (tiered, metered)
+    currency: str | None = None
+    interval_count: int = 1  # bills every `interval_count` intervals (3 x month = quarterly)
+
+
+@dataclass(frozen=True, slots=True)
+class StripeDiscountData:
+    """A discount on a subscription, with its coupon's terms: one of percent_off or amount_off_minor."""
+
+    id: str
+    coupon_id: str
+    percent_off: Decimal | None  # e.g. Decimal("12.5"); read from the JSON's text form, never kept as float
+    amount_off_minor: int | None
+    currency: str | None  # of amount_off_minor
+    end: int | None  # unix seconds: when a repeating coupon's discount ends; None for forever and once
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +99,10 @@ class StripeSubscriptionData:
     metadata: Mapping[str, str]
     latest_invoice_id: str | None = None  # the invoice of the last change or period
     test_clock_id: str | None = None  # test mode: the test clock it runs on
+    currency: str | None = None
+    # The discounts in force, in the order Stripe applies them; None when the copy named them by id only
+    # (an event's payload), so their terms are not known.
+    discounts: tuple[StripeDiscountData, ...] | None = ()
 
     @property
     def first_item(self) -> StripeSubscriptionItemData | None:
@@ -95,7 +125,42 @@ def _item_from_dict(item: Mapping[str, Any]) -> StripeSubscriptionItemData:
         current_period_start=item.get("current_period_start"),
         current_period_end=item.get("current_period_end"),
         price_metadata=dict(price.get("metadata") or {}),
+        unit_amount_minor=price.get("unit_amount"),
+        currency=price.get("currency"),
+        interval_count=int(recurring.get("interval_count") or 1),
     )
+
+
+def _percent(value: Any) -> Decimal | None:
+    # Stripe sends percent_off as a JSON number (12.5); its shortest text form is the exact value typed.
+    return None if value is None else Decimal(str(value))
+
+
+def _discount_from_dict(value: Any) -> StripeDiscountData | None:
+    """A discount whose coupon was expanded; None when only ids were sent (terms unknown)."""
+    if not isinstance(value, Mapping):
+        return None
+    source = value.get("source") or {}
+    coupon = source.get("coupon") if isinstance(source, Mapping) else None
+    coupon = coupon or value.get("coupon")  # API versions before basil put the coupon on the discount
+    if not isinstance(coupon, Mapping):
+        return None
+    amount_off = coupon.get("amount_off")
+    return StripeDiscountData(
+        id=str(value.get("id", "")),
+        coupon_id=str(coupon.get("id", "")),
+        percent_off=_percent(coupon.get("percent_off")),
+        amount_off_minor=int(amount_off) if amount_off is not None else None,
+        currency=coupon.get("currency"),
+        end=value.get("end"),
+    )
+
+
+def _discounts_from(values: Any) -> tuple[StripeDiscountData, ...] | None:
+    parsed = [_discount_from_dict(value) for value in values or []]
+    if any(discount is None for discount in parsed):
+        return None
+    return tuple(discount for discount in parsed if discount is not None)
 
 
 def subscription_from_dict(data: Mapping[str, Any]) -> StripeSubscriptionData:
@@ -116,6 +181,8 @@ def subscription_from_dict(data: Mapping[str, Any]) -> StripeSubscriptionData:
         metadata=dict(data.get("metadata") or {}),
         latest_invoice_id=_id(data.get("latest_invoice")),
         test_clock_id=_id(data.get("test_clock")),
+        currency=data.get("currency"),
+        discounts=_discounts_from(data.get("discounts")),
     )
 
 
@@ -126,14 +193,24 @@ class StripeSubscriptions:
     def retrieve(self, subscription_id: str) -> StripeSubscriptionData:
         checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"read subscription {subscription_id}"):
-            found = self._client.v1.subscriptions.retrieve(subscription_id)
+            found = self._client.v1.subscriptions.retrieve(subscription_id, params={"expand": _EXPAND})
         return subscription_from_dict(as_dict(found))
 
     def list_for_customer(self, customer_id: str) -> list[StripeSubscriptionData]:
         """Every subscription of the customer, canceled ones included (reconcile needs them)."""
         with translate_stripe_errors(f"list subscriptions of {customer_id}"):
             page = self._client.v1.subscriptions.list(
-                params={"customer": customer_id, "status": "all", "limit": 100}
+                params={"customer": customer_id, "status": "all", "limit": 100, "expand": _EXPAND_LIST}
+            )
+            found = [subscription_from_dict(as_dict(sub)) for sub in page.auto_paging_iter()]
+        return found
+
+    def list_all(self, *, page_size: int = 100) -> list[StripeSubscriptionData]:
+        """Every subscription of the account, canceled ones included, a page of `page_size` per call:
+        what adopting an existing account reads (one call per page, not one per customer)."""
+        with translate_stripe_errors("list subscriptions"):
+            page = self._client.v1.subscriptions.list(
+                params={"status": "all", "limit": page_size, "expand": _EXPAND_LIST}
             )
             found = [subscription_from_dict(as_dict(sub)) for sub in page.auto_paging_iter()]
         return found
@@ -146,7 +223,7 @@ class StripeSubscriptions:
         with translate_stripe_errors(f"update subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(
                 subscription_id,
-                params={"cancel_at_period_end": cancel},
+                params={"cancel_at_period_end": cancel, "expand": _EXPAND},
                 options={"idempotency_key": idempotency_key},
             )
         return subscription_from_dict(as_dict(updated))
@@ -166,6 +243,7 @@ class StripeSubscriptions:
         params: dict[str, Any] = {
             "items": [{"id": item_id, "price": price_id}],
             "proration_behavior": proration_behavior,
+            "expand": _EXPAND,
         }
         if proration_date is not None:
             params["proration_date"] = proration_date

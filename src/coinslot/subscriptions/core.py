@@ -6,16 +6,19 @@ Pure: given the mirrored subscription and `now`, no I/O.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import Enum
+from fractions import Fraction
 from typing import Protocol
 
 from coinslot.catalog.core import Catalog, CatalogItemRef, catalog_prices
 
 __all__ = [
-    "ACCESS_BY_STATUS", "Access", "MirroredSubscription", "PlanAccess", "best_plan_access", "is_upgrade",
-    "plan_access", "plan_ref_for_price",
+    "ACCESS_BY_STATUS", "Access", "DiscountTerms", "MirroredSubscription", "PlanAccess", "best_plan_access",
+    "is_upgrade", "period_discount_minor", "plan_access", "plan_ref_for_price",
 ]
 
 
@@ -159,3 +162,32 @@ def is_upgrade(catalog: Catalog, *, from_plan: str | None, to_plan: str) -> bool
     if from_plan is None or from_plan not in catalog.plans:
         return True
     return catalog.plans[to_plan].rank > catalog.plans[from_plan].rank
+
+
+class DiscountTerms(Protocol):
+    """A discount's terms, as a subscription's snapshot carries them: a percentage or an amount off."""
+
+    @property
+    def percent_off(self) -> Decimal | None: ...
+    @property
+    def amount_off_minor(self) -> int | None: ...
+    @property
+    def currency(self) -> str | None: ...
+
+
+def period_discount_minor(amount_minor: int, discounts: Iterable[DiscountTerms], *, currency: str) -> int:
+    """What `discounts` take off one billing period's `amount_minor`, in minor units.
+
+    As Stripe applies them: one after the other, each to what the earlier ones left; a percentage
+    rounded half up, an amount capped at what is left (never below zero), an amount in another
+    currency nothing. Stripe rounds a percentage per invoice line: with several items (an add-on) the
+    period's figure may differ from the invoice by a minor unit, never more per discount.
+    """
+    left = amount_minor
+    for discount in discounts:
+        if discount.percent_off is not None:
+            share = Fraction(discount.percent_off) * left / 100
+            left -= min(left, math.floor(share + Fraction(1, 2)))
+        elif discount.amount_off_minor is not None and discount.currency == currency:
+            left -= min(left, discount.amount_off_minor)
+    return amount_minor - left

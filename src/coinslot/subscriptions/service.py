@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coinslot.catalog.core import Catalog, CatalogItemRef
-from coinslot.clock import from_unix
+from coinslot.clock import from_unix, to_unix
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
 from coinslot.errors import NotFound
@@ -29,6 +29,7 @@ from coinslot.subscriptions.core import (
     Access,
     PlanAccess,
     best_plan_access,
+    period_discount_minor,
     plan_ref_for_price,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "latest_for_customer",
     "list_for_customer",
     "plan_access_for",
+    "plan_for",
     "record_failed_invoice",
     "record_paid_invoice",
     "set_pending_plan",
@@ -102,19 +104,27 @@ def _customer_of(session: Session, snapshot: StripeSubscriptionData) -> Customer
     return customer
 
 
-def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
-    """The plan the subscription's price stands for. None is refused for a subscription that grants
-    access: mirroring it as "no plan" would silently drop a paying subscriber to the free plan."""
+def plan_for(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
+    """The catalog plan a subscription's price (its first item's) stands for, or None."""
     item = snapshot.first_item
     if item is None:
         return None
-    ref = plan_ref_for_price(
+    return plan_ref_for_price(
         catalog,
         price_id=item.price_id,
         lookup_key=item.price_lookup_key,
         metadata=item.price_metadata,
         interval=item.interval,
     )
+
+
+def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
+    """The plan the subscription's price stands for. None is refused for a subscription that grants
+    access: mirroring it as "no plan" would silently drop a paying subscriber to the free plan."""
+    item = snapshot.first_item
+    if item is None:
+        return None
+    ref = plan_for(catalog, snapshot)
     if ref is None and ACCESS_BY_STATUS.get(snapshot.status, Access.FREE) is not Access.FREE:
         raise NotFound(
             f"subscription {snapshot.id} ({snapshot.status}) bills price {item.price_id}, which no plan "
@@ -154,6 +164,32 @@ def _copy_snapshot(
     row.trial_end = from_unix(snapshot.trial_end)
     row.canceled_at = from_unix(snapshot.canceled_at)
     row.ended_at = from_unix(snapshot.ended_at)
+    _copy_amounts(row, snapshot, now)
+
+
+def _copy_amounts(row: Subscription, snapshot: StripeSubscriptionData, now: dt.datetime) -> None:
+    """What the subscription bills per period: every item's unit amount x quantity, and what the
+    discounts in force at `now` take off it (the figures count revenue from these)."""
+    item = snapshot.first_item
+    row.currency = snapshot.currency or (item.currency if item else None)
+    row.unit_amount_minor = item.unit_amount_minor if item else None
+    row.quantity = item.quantity if item else None
+    row.interval_count = item.interval_count if item else None
+    amounts = [each.unit_amount_minor * each.quantity for each in snapshot.items
+               if each.unit_amount_minor is not None]
+    # An item without a unit amount (tiered, metered) makes the period's amount unknown, not smaller.
+    known = bool(snapshot.items) and len(amounts) == len(snapshot.items)
+    row.period_amount_minor = sum(amounts) if known else None
+    if snapshot.discounts is None:
+        return  # named by id only (an event's own payload): the terms stored last stay
+    at_s = to_unix(now)
+    in_force = [each for each in snapshot.discounts if each.end is None or each.end > at_s]
+    row.period_discount_minor = (
+        period_discount_minor(row.period_amount_minor, in_force, currency=row.currency or "")
+        if row.period_amount_minor is not None else None
+    )
+    ends = [each.end for each in in_force if each.end is not None]
+    row.discount_ends_at = from_unix(min(ends)) if ends else None
 
 
 def _watched(row: Subscription) -> dict[str, Any]:
@@ -197,7 +233,7 @@ def apply_paid_invoice(
 def record_paid_invoice(
     session: Session, *, invoice: StripeInvoiceData, catalog: Catalog, now: dt.datetime,
     renewal_grace: dt.timedelta,
-) -> None:
+) -> ledger_service.EntryResult | None:
     """Grant a subscription period's credits for a paid invoice: the one place they are granted.
 
     They last until the next period's grant, at most `renewal_grace` (the past-due grace) past
@@ -211,9 +247,10 @@ def record_paid_invoice(
     The ledger entry id is derived from the invoice (`invoice:<in_...>`), so the
     same invoice can never grant twice, whichever event (or replay) brings it.
     The subscription must be synced first (the handler does it in the same transaction).
+    Returns the grant (`replayed` when the invoice had granted already), None for an unpaid invoice.
     """
     if not invoice.is_paid or invoice.subscription_id is None:
-        return
+        return None
     row = repository.get_by_stripe_id(session, invoice.subscription_id)
     if row is None:
         raise NotFound(f"invoice {invoice.id} pays subscription {invoice.subscription_id}, not mirrored yet")
@@ -237,7 +274,7 @@ def record_paid_invoice(
         month = ledger_service.period_month(period_start=period_start, period_end=period_end, at=paid_from)
         period_start, period_end = month.start, month.end
         renewal_grace = renewal_grace if month.last else dt.timedelta(0)
-    ledger_service.grant_period(
+    return ledger_service.grant_period(
         session,
         customer_id=row.customer_id,
         entry_id=ledger_ids.invoice_grant(invoice.id),

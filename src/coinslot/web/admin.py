@@ -23,7 +23,7 @@ from coinslot.deps import ContainerDep, RowId
 from coinslot.errors import InvalidInput, NotFound
 from coinslot.ledger import service as ledger
 from coinslot.limits import CREDITS_MAX
-from coinslot.web.admin_views import admin_page, customer_detail, customer_search
+from coinslot.web.admin_views import admin_page, customer_detail, customer_search, figures_csv
 from coinslot.web.admin_views import pulse as admin_pulse
 from coinslot.web.auth import (
     ADMIN_COOKIE,
@@ -112,6 +112,18 @@ def dashboard(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
         **admin_page(admin, "/admin"), "brand": catalog.name,
         "figures": figures, "pulse": pulse, "catalog": catalog,
     })
+
+
+@router.get("/admin/figures.csv")
+def figures_export(admin: AdminDep, container: ContainerDep) -> Response:
+    """The overview's revenue figures (MRR per currency and per plan, subscribers, churn) as a CSV file."""
+    catalog = catalog_service.get_catalog(container.settings)
+    now = container.clock.now()
+    with container.db.unit_of_work(read_only=True) as session:
+        figures = analytics.figures(session, catalog=catalog, now=now)
+    filename = f"coinslot-figures-{now:%Y-%m-%d}.csv"
+    return Response(figures_csv(figures), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/admin/customers")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from coinslot.alerts import service as alerts
+from coinslot.analytics.service import Figures
 from coinslot.catalog.core import Catalog
 from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
@@ -24,8 +27,11 @@ from coinslot.web.present import NavItem
 from coinslot.webhooks import service as events
 
 __all__ = [
-    "CustomerDetail", "Pulse", "admin_nav", "admin_page", "customer_detail", "customer_search", "pulse",
+    "CustomerDetail", "Pulse", "admin_nav", "admin_page", "customer_detail", "customer_search", "figures_csv",
+    "pulse",
 ]
+
+FIGURES_CSV_COLUMNS = ("figure", "plan", "interval", "currency", "subscriptions", "value")
 
 
 def admin_nav(current: str, *, open_alerts: int = 0) -> list[NavItem]:
@@ -83,3 +89,29 @@ class Pulse:
 def pulse(session: Session) -> Pulse:
     open_alerts = alerts.list_alerts(session, unacknowledged_only=True, limit=10)
     return Pulse(events.counts(session), open_alerts)
+
+
+def figures_csv(figures: Figures) -> str:
+    """The overview's revenue figures as CSV, one figure per row (FIGURES_CSV_COLUMNS); amounts in minor
+    units, as integers, so a spreadsheet sums them exactly. The per-plan MRR rows are each rounded on their
+    own: they may differ from the currency's total (rounded once) by less than a minor unit per row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIGURES_CSV_COLUMNS)
+    mrr = figures.mrr
+    for currency, total_minor in mrr.total_minor.items():
+        counted = sum(line.subscriptions for line in mrr.lines if line.currency == currency)
+        writer.writerow(("mrr_minor", "", "", currency, counted, total_minor))
+    for line in mrr.lines:
+        writer.writerow(("mrr_minor", line.plan_key or "", line.interval, line.currency, line.subscriptions,
+                         line.mrr_minor))
+    writer.writerow(("mrr_estimated_at_catalog_price", "", "", "", mrr.estimated, ""))
+    for row in figures.subscribers:
+        writer.writerow(("active_subscribers", row.plan_key, row.interval or "", "", row.count, ""))
+    churn = figures.churn
+    writer.writerow(("churn_window_days", "", "", "", "", churn.window_days))
+    writer.writerow(("churn_live_at_start", "", "", "", churn.live_at_start, ""))
+    writer.writerow(("churn_ended", "", "", "", churn.ended, ""))
+    writer.writerow(("churn_rate_percent", "", "", "", "",
+                     "" if churn.rate_percent is None else str(churn.rate_percent)))
+    return out.getvalue()
