@@ -218,7 +218,7 @@ def _grant_current_period(
     item = subscription.first_item
     line = invoice.service_line if invoice is not None else None
     if invoice is None or not invoice.is_paid or item is None or line is None or (
-            line.period_end != item.current_period_end):
+            line.period_end_s != item.current_period_end_s):
         outcome.without_paid_period += 1
         return
     granted = subscriptions_service.record_paid_invoice(session, invoice=invoice, catalog=context.catalog,

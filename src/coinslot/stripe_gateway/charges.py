@@ -23,7 +23,7 @@ class StripeRefundData:
     id: str
     amount_minor: int
     status: str
-    created: int
+    created_s: int
 
     @property
     def counts(self) -> bool:
@@ -54,13 +54,13 @@ def refund_from_dict(data: Mapping[str, Any]) -> StripeRefundData:
         id=str(data["id"]),
         amount_minor=int(data.get("amount") or 0),
         status=str(data.get("status") or ""),
-        created=int(data.get("created") or 0),
+        created_s=int(data.get("created") or 0),
     )
 
 
 def _oldest_first(refunds: list[StripeRefundData]) -> tuple[StripeRefundData, ...]:
     # Stripe lists newest first; a stable sort on `created` keeps that order reversed within a second.
-    return tuple(sorted(reversed(refunds), key=lambda refund: refund.created))
+    return tuple(sorted(reversed(refunds), key=lambda refund: refund.created_s))
 
 
 def charge_from_dict(data: Mapping[str, Any]) -> StripeChargeData:

@@ -61,7 +61,7 @@ class StripeEventData:
 
     id: str
     type: str
-    created: int  # unix seconds
+    created_s: int  # unix seconds
     livemode: bool
     api_version: str | None
     object: dict[str, Any]
@@ -130,7 +130,7 @@ def event_from_dict(data: dict[str, Any]) -> StripeEventData:
     object_id = body["object"].get("id")
     if object_id is not None and (not isinstance(object_id, str) or not 0 < len(object_id) <= 255):
         raise MalformedEvent("data.object.id", "must be a string of at most 255 characters")
-    return StripeEventData(id=event_id, type=event_type, created=created, livemode=livemode,
+    return StripeEventData(id=event_id, type=event_type, created_s=created, livemode=livemode,
                            api_version=api_version, object=body["object"], previous_attributes=previous)
 
 
@@ -151,7 +151,7 @@ def parse_stored_event(payload: str) -> StripeEventData:
     data = json.loads(payload)
     body = data.get("data") if isinstance(data.get("data"), dict) else {}
     return StripeEventData(
-        id=str(data["id"]), type=str(data["type"]), created=int(data.get("created") or 0),
+        id=str(data["id"]), type=str(data["type"]), created_s=int(data.get("created") or 0),
         livemode=bool(data.get("livemode")), api_version=data.get("api_version"),
         object=dict(body.get("object") or {}), previous_attributes=body.get("previous_attributes"),
     )

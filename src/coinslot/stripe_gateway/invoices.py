@@ -31,8 +31,8 @@ __all__ = [
 class StripeInvoiceLineData:
     id: str
     price_id: str | None
-    period_start: int | None  # unix seconds
-    period_end: int | None
+    period_start_s: int | None  # unix seconds
+    period_end_s: int | None
     proration: bool
     amount_minor: int
     # Filled by `StripeInvoices.retrieve` (a line names only the price id): what links it to the catalog.
@@ -54,8 +54,8 @@ class StripeInvoiceData:
     amount_due_minor: int
     amount_paid_minor: int
     attempt_count: int
-    next_payment_attempt: int | None
-    created: int
+    next_payment_attempt_s: int | None
+    created_s: int
     livemode: bool
     lines: tuple[StripeInvoiceLineData, ...]
     number: str | None = None  # set when finalized, e.g. "A1B2C3D4-0002": what a customer reads
@@ -70,9 +70,9 @@ class StripeInvoiceData:
     def service_line(self) -> StripeInvoiceLineData | None:
         """The line that pays for service: a whole period if there is one, else the positive proration
         of a plan change (an upgrade invoiced at once); the latest period when several."""
-        paying = [line for line in self.lines if line.amount_minor >= 0 and line.period_end is not None]
+        paying = [line for line in self.lines if line.amount_minor >= 0 and line.period_end_s is not None]
         full = [line for line in paying if not line.proration] or paying
-        return max(full, key=lambda line: line.period_end or 0) if full else None
+        return max(full, key=lambda line: line.period_end_s or 0) if full else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ class StripeInvoicePreview:
     amount_due_minor: int
     total_minor: int
     lines: tuple[tuple[str, int], ...]  # (description, amount in minor units)
-    proration_date: int | None  # the moment it prorates as of: pass it to the change to charge the same
+    proration_date_s: int | None  # the moment it prorates as of: pass it to the change to charge the same
 
 
 def _id(value: Any) -> str | None:
@@ -99,8 +99,8 @@ def _line_from_dict(line: Mapping[str, Any]) -> StripeInvoiceLineData:
     return StripeInvoiceLineData(
         id=str(line.get("id", "")),
         price_id=_id(price_details.get("price")),
-        period_start=period.get("start"),
-        period_end=period.get("end"),
+        period_start_s=period.get("start"),
+        period_end_s=period.get("end"),
         proration=bool(item_parent.get("proration")),
         amount_minor=int(line.get("amount") or 0),
     )
@@ -131,8 +131,8 @@ def invoice_from_dict(data: Mapping[str, Any]) -> StripeInvoiceData:
         amount_due_minor=int(data.get("amount_due") or 0),
         amount_paid_minor=int(data.get("amount_paid") or 0),
         attempt_count=int(data.get("attempt_count") or 0),
-        next_payment_attempt=data.get("next_payment_attempt"),
-        created=int(data.get("created") or 0),
+        next_payment_attempt_s=data.get("next_payment_attempt"),
+        created_s=int(data.get("created") or 0),
         livemode=bool(data.get("livemode")),
         lines=tuple(_line_from_dict(line) for line in lines),
         number=data.get("number"),
@@ -167,7 +167,7 @@ class StripeInvoices:
 
     def preview_price_change(
         self, *, customer_id: str, subscription_id: str, item_id: str, price_id: str,
-        proration_behavior: str, proration_date: int,
+        proration_behavior: str, proration_date_s: int,
     ) -> StripeInvoicePreview:
         """The invoice a swap of the subscription's item to `price_id` would make now (nothing changes)."""
         with translate_stripe_errors(f"preview a change of subscription {subscription_id}"):
@@ -177,7 +177,7 @@ class StripeInvoices:
                 "subscription_details": {
                     "items": [{"id": item_id, "price": price_id}],
                     "proration_behavior": proration_behavior,
-                    "proration_date": proration_date,
+                    "proration_date": proration_date_s,
                 },
             }))
         details = (preview.get("parent") or {}).get("subscription_details") or {}
@@ -187,5 +187,5 @@ class StripeInvoices:
             amount_due_minor=int(preview.get("amount_due") or 0),
             total_minor=int(preview.get("total") or 0),
             lines=tuple((str(line.get("description") or ""), int(line.get("amount") or 0)) for line in lines),
-            proration_date=details.get("subscription_proration_date"),
+            proration_date_s=details.get("subscription_proration_date"),
         )

@@ -61,8 +61,8 @@ class StripeSubscriptionItemData:
     price_lookup_key: str | None
     interval: str | None  # month | year | week | day
     quantity: int
-    current_period_start: int | None  # unix seconds
-    current_period_end: int | None
+    current_period_start_s: int | None  # unix seconds
+    current_period_end_s: int | None
     price_metadata: Mapping[str, str] = field(default_factory=dict)  # what `catalog push` wrote on it
     unit_amount_minor: int | None = None  # None for prices without one (tiered, metered)
     currency: str | None = None
@@ -78,7 +78,7 @@ class StripeDiscountData:
     percent_off: Decimal | None  # e.g. Decimal("12.5"); read from the JSON's text form, never kept as float
     amount_off_minor: int | None
     currency: str | None  # of amount_off_minor
-    end: int | None  # unix seconds: when a repeating coupon's discount ends; None for forever and once
+    end_s: int | None  # unix seconds: when a repeating coupon's discount ends; None for forever and once
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +90,11 @@ class StripeSubscriptionData:
     status: str
     items: tuple[StripeSubscriptionItemData, ...]
     cancel_at_period_end: bool
-    cancel_at: int | None
-    canceled_at: int | None
-    ended_at: int | None
-    trial_end: int | None
-    created: int
+    cancel_at_s: int | None
+    canceled_at_s: int | None
+    ended_at_s: int | None
+    trial_end_s: int | None
+    created_s: int
     livemode: bool
     metadata: Mapping[str, str]
     latest_invoice_id: str | None = None  # the invoice of the last change or period
@@ -122,8 +122,8 @@ def _item_from_dict(item: Mapping[str, Any]) -> StripeSubscriptionItemData:
         price_lookup_key=price.get("lookup_key"),
         interval=recurring.get("interval"),
         quantity=int(item.get("quantity") or 1),
-        current_period_start=item.get("current_period_start"),
-        current_period_end=item.get("current_period_end"),
+        current_period_start_s=item.get("current_period_start"),
+        current_period_end_s=item.get("current_period_end"),
         price_metadata=dict(price.get("metadata") or {}),
         unit_amount_minor=price.get("unit_amount"),
         currency=price.get("currency"),
@@ -152,7 +152,7 @@ def _discount_from_dict(value: Any) -> StripeDiscountData | None:
         percent_off=_percent(coupon.get("percent_off")),
         amount_off_minor=int(amount_off) if amount_off is not None else None,
         currency=coupon.get("currency"),
-        end=value.get("end"),
+        end_s=value.get("end"),
     )
 
 
@@ -172,11 +172,11 @@ def subscription_from_dict(data: Mapping[str, Any]) -> StripeSubscriptionData:
         status=str(data["status"]),
         items=tuple(_item_from_dict(item) for item in items),
         cancel_at_period_end=bool(data.get("cancel_at_period_end")),
-        cancel_at=data.get("cancel_at"),
-        canceled_at=data.get("canceled_at"),
-        ended_at=data.get("ended_at"),
-        trial_end=data.get("trial_end"),
-        created=int(data.get("created") or 0),
+        cancel_at_s=data.get("cancel_at"),
+        canceled_at_s=data.get("canceled_at"),
+        ended_at_s=data.get("ended_at"),
+        trial_end_s=data.get("trial_end"),
+        created_s=int(data.get("created") or 0),
         livemode=bool(data.get("livemode")),
         metadata=dict(data.get("metadata") or {}),
         latest_invoice_id=_id(data.get("latest_invoice")),
@@ -236,17 +236,17 @@ class StripeSubscriptions:
         price_id: str,
         proration_behavior: ProrationBehavior,
         idempotency_key: str,
-        proration_date: int | None = None,
+        proration_date_s: int | None = None,
     ) -> StripeSubscriptionData:
-        """Swap the subscription's one item to another price. `proration_date` (unix seconds) prorates as of
+        """Swap the subscription's one item to another price. `proration_date_s` (unix seconds) prorates as of
         that moment: the one a preview showed, so the customer is charged what they confirmed."""
         params: dict[str, Any] = {
             "items": [{"id": item_id, "price": price_id}],
             "proration_behavior": proration_behavior,
             "expand": _EXPAND,
         }
-        if proration_date is not None:
-            params["proration_date"] = proration_date
+        if proration_date_s is not None:
+            params["proration_date"] = proration_date_s
         checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(

@@ -55,7 +55,7 @@ def change(host_user_id: str, body: ChangePlan, container: ContainerDep) -> Subs
     """Switch plan: upgrades now with proration, downgrades at the period end (unless `timing` says)."""
     view = flows.change_plan(
         container, host_user_id=host_user_id, plan_key=body.plan, interval=body.interval, timing=body.timing,
-        proration_date=flows.checked_proration_date(container, body.proration_date),
+        proration_date_s=flows.checked_proration_date(container, body.proration_date),
     )
     return _out(view)
 
@@ -73,7 +73,7 @@ def preview_change(host_user_id: str, body: ChangePlan, container: ContainerDep)
         effective_at=preview.effective_at, currency=preview.currency,
         amount_due_minor=preview.amount_due_minor,
         lines=[PreviewLineOut(description=text, amount_minor=amount) for text, amount in preview.lines],
-        proration_date=preview.proration_date, note=preview.note,
+        proration_date=preview.proration_date_s, note=preview.note,
     )
 
 

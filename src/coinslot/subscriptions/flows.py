@@ -136,11 +136,11 @@ def change_plan(
     plan_key: str,
     interval: Interval | None = None,
     timing: ChangeTiming | None = None,
-    proration_date: int | None = None,
+    proration_date_s: int | None = None,
 ) -> SubscriptionView:
     """Switch plans. By default an upgrade applies now (prorated, invoiced at once) and a
     downgrade at the period end (the paid-for plan lasts until then); `timing` overrides.
-    `proration_date` (unix seconds, from `preview_change`) charges what the preview showed.
+    `proration_date_s` (unix seconds, from `preview_change`) charges what the preview showed.
 
     While a downgrade is pending, choosing the plan one is on undoes it, and any other choice
     starts from the plan paid for: the scheduled downgrade is undone first.
@@ -169,7 +169,7 @@ def change_plan(
     else:
         changed = container.gateway.subscriptions.change_price(
             current.stripe_subscription_id, item_id=item_id, price_id=price_id,
-            proration_behavior="always_invoice", idempotency_key=key, proration_date=proration_date,
+            proration_behavior="always_invoice", idempotency_key=key, proration_date_s=proration_date_s,
         )
         if changed.latest_invoice_id is not None:
             return _apply_invoice(container, changed, changed.latest_invoice_id, catalog)
@@ -206,7 +206,7 @@ class ChangePreview:
     currency: str
     amount_due_minor: int | None  # charged now; None when Stripe cannot tell it in advance (see `note`)
     lines: tuple[tuple[str, int], ...]  # the invoice's lines, prorations included
-    proration_date: int | None  # pass back to `change_plan` so the charge is the one shown
+    proration_date_s: int | None  # pass back to `change_plan` so the charge is the one shown
     note: str = ""
 
 
@@ -231,7 +231,7 @@ def preview_change(
     item = snapshot.first_item
     if item is None:
         raise Conflict(f"subscription {current.stripe_subscription_id} has no item to change")
-    period_end = dt.datetime.fromtimestamp(item.current_period_end or 0, dt.UTC)
+    period_end = dt.datetime.fromtimestamp(item.current_period_end_s or 0, dt.UTC)
     keeping = (plan_key, chosen) == paid_for
     if keeping or not is_upgrade(catalog, from_plan=current.plan_key, to_plan=plan_key):
         note = ("Your scheduled switch is canceled: you stay on your plan." if keeping
@@ -247,10 +247,10 @@ def preview_change(
     preview = container.gateway.invoices.preview_price_change(
         customer_id=current.stripe_customer_id, subscription_id=current.stripe_subscription_id,
         item_id=item.id, price_id=price_id, proration_behavior="always_invoice",
-        proration_date=int(now.timestamp()),
+        proration_date_s=int(now.timestamp()),
     )
     return ChangePreview(plan_key, chosen, "now", now, preview.currency, preview.amount_due_minor,
-                         preview.lines, preview.proration_date or int(now.timestamp()))
+                         preview.lines, preview.proration_date_s or int(now.timestamp()))
 
 
 def checked_proration_date(container: Container, proration_date: int | None) -> int | None:

@@ -140,7 +140,7 @@ def _copy_snapshot(
 ) -> None:
     item = snapshot.first_item
     ref = _plan_of(catalog, snapshot)
-    new_period_end = from_unix(item.current_period_end) if item else None
+    new_period_end = from_unix(item.current_period_end_s) if item else None
     plan_key = ref.key if ref else None
     if row.pending_plan_key is not None and new_period_end != row.current_period_end:
         row.pending_plan_key = None  # a new period began: a scheduled downgrade has taken effect
@@ -149,7 +149,7 @@ def _copy_snapshot(
     if snapshot.status == "past_due" and row.status != "past_due":
         # Never before the period whose payment failed began: on a Stripe test clock, an advance's
         # events may be applied before the clock's own time has moved (customers/test_clocks.py).
-        period_start = from_unix(item.current_period_start) if item else None
+        period_start = from_unix(item.current_period_start_s) if item else None
         row.past_due_since = max(now, period_start) if period_start else now
     elif snapshot.status != "past_due":
         row.past_due_since = None
@@ -157,13 +157,13 @@ def _copy_snapshot(
     row.plan_key = plan_key
     row.interval = ref.interval if ref else (item.interval if item else None)
     row.stripe_price_id = item.price_id if item else None
-    row.current_period_start = from_unix(item.current_period_start) if item else None
+    row.current_period_start = from_unix(item.current_period_start_s) if item else None
     row.current_period_end = new_period_end
     row.cancel_at_period_end = snapshot.cancel_at_period_end
-    row.cancel_at = from_unix(snapshot.cancel_at)
-    row.trial_end = from_unix(snapshot.trial_end)
-    row.canceled_at = from_unix(snapshot.canceled_at)
-    row.ended_at = from_unix(snapshot.ended_at)
+    row.cancel_at = from_unix(snapshot.cancel_at_s)
+    row.trial_end = from_unix(snapshot.trial_end_s)
+    row.canceled_at = from_unix(snapshot.canceled_at_s)
+    row.ended_at = from_unix(snapshot.ended_at_s)
     _copy_amounts(row, snapshot, now)
 
 
@@ -183,12 +183,12 @@ def _copy_amounts(row: Subscription, snapshot: StripeSubscriptionData, now: dt.d
     if snapshot.discounts is None:
         return  # named by id only (an event's own payload): the terms stored last stay
     at_s = to_unix(now)
-    in_force = [each for each in snapshot.discounts if each.end is None or each.end > at_s]
+    in_force = [each for each in snapshot.discounts if each.end_s is None or each.end_s > at_s]
     row.period_discount_minor = (
         period_discount_minor(row.period_amount_minor, in_force, currency=row.currency or "")
         if row.period_amount_minor is not None else None
     )
-    ends = [each.end for each in in_force if each.end is not None]
+    ends = [each.end_s for each in in_force if each.end_s is not None]
     row.discount_ends_at = from_unix(min(ends)) if ends else None
 
 
@@ -270,7 +270,7 @@ def record_paid_invoice(
         # `credits_per_period` is a monthly allowance: the invoice grants the month it pays from
         # (month 1, or the month of an upgrade); the other months are granted at their first use
         # (entitlements.service), with the plan in effect then.
-        paid_from = (from_unix(line.period_start) if line else None) or period_start
+        paid_from = (from_unix(line.period_start_s) if line else None) or period_start
         month = ledger_service.period_month(period_start=period_start, period_end=period_end, at=paid_from)
         period_start, period_end = month.start, month.end
         renewal_grace = renewal_grace if month.last else dt.timedelta(0)
@@ -332,12 +332,12 @@ def _paid_period(
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     if line is None:
         return row.current_period_start, row.current_period_end
-    end = from_unix(line.period_end)
+    end = from_unix(line.period_end_s)
     if line.proration and end == row.current_period_end:
         # An upgrade's proration runs from the change to the period end; the ledger knows the
         # period by its start, so the grant names the whole period (and tops it up).
         return row.current_period_start, end
-    return from_unix(line.period_start), end
+    return from_unix(line.period_start_s), end
 
 
 def record_failed_invoice(session: Session, *, invoice: StripeInvoiceData, now: dt.datetime) -> None:
@@ -350,7 +350,7 @@ def record_failed_invoice(session: Session, *, invoice: StripeInvoiceData, now: 
         "amount_due_minor": invoice.amount_due_minor,
         "currency": invoice.currency,
         "attempt_count": invoice.attempt_count,
-        "next_payment_attempt": invoice.next_payment_attempt,
+        "next_payment_attempt": invoice.next_payment_attempt_s,
     }
     outbox.enqueue(session, event_type="payment.failed", payload=payload, now=now)
 

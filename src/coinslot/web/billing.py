@@ -158,7 +158,7 @@ def change_plan(
     the next page shows the new plan and its credits."""
     changed = subscription_flows.change_plan(
         container, host_user_id=customer.host_user_id, plan_key=plan, interval=interval,
-        proration_date=subscription_flows.checked_proration_date(container, proration_date),
+        proration_date_s=subscription_flows.checked_proration_date(container, proration_date),
     )
     return redirect("/billing?toast=" + ("change_scheduled" if changed.pending_plan_key else "changed"))
 

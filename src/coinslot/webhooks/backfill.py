@@ -110,7 +110,7 @@ def backfill_events(
     try:
         for page in container.gateway.events.list_since(created_gte=report.since, types=_types_filter()):
             report.listed += len(page)
-            newest_seen = max([newest_seen or 0, *(event.created for event, _ in page)])
+            newest_seen = max([newest_seen or 0, *(event.created_s for event, _ in page)])
             now = container.clock.now()
             with container.db.unit_of_work() as session:
                 # Oldest first within the page (Stripe lists newest first): the worker applies events of

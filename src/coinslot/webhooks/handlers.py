@@ -59,7 +59,7 @@ class Handler(Protocol):
 
 
 def _read_subscription(
-    event_created: int, subscription_id: str, stripe: StripeReader, payload: dict[str, Any] | None = None
+    event_created_s: int, subscription_id: str, stripe: StripeReader, payload: dict[str, Any] | None = None
 ) -> Read[StripeSubscriptionData]:
     """Stripe's current copy; the event's own snapshot (as old as the event) only if Stripe has none."""
     try:
@@ -67,14 +67,14 @@ def _read_subscription(
     except NotFound:
         if payload is None:
             raise
-        return Read(subscription_from_dict(payload), event_created * 1000)
+        return Read(subscription_from_dict(payload), event_created_s * 1000)
 
 
 class SubscriptionChanged:
     """customer.subscription.created|updated|deleted|paused|resumed|...: mirror Stripe's current copy."""
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> Read[StripeSubscriptionData]:
-        return _read_subscription(event.created, str(event.object["id"]), stripe, event.object)
+        return _read_subscription(event.created_s, str(event.object["id"]), stripe, event.object)
 
     def apply(
         self, ctx: ApplyContext, event: StripeEventData, fetched: Read[StripeSubscriptionData]
@@ -99,7 +99,7 @@ def _read_invoice(event: StripeEventData, stripe: StripeReader) -> InvoiceReads:
     invoice = stripe.invoice(str(event.object["id"])).value
     if invoice.subscription_id is None:
         return InvoiceReads(invoice, None)
-    return InvoiceReads(invoice, _read_subscription(event.created, invoice.subscription_id, stripe))
+    return InvoiceReads(invoice, _read_subscription(event.created_s, invoice.subscription_id, stripe))
 
 
 def _sync_invoice_subscription(ctx: ApplyContext, reads: InvoiceReads) -> None:

@@ -35,7 +35,7 @@ def store_event(session: Session, *, event: StripeEventData, payload: bytes, now
         "api_version": event.api_version,
         "object_id": event.object_id,
         "payload": payload.decode("utf-8"),
-        "stripe_created": event.created,
+        "stripe_created": event.created_s,
         "received_at": now,
         "status": "received",
         "attempts": 0,
