@@ -59,22 +59,22 @@ class FeatureGuard:
     def _grace(self) -> dt.timedelta:
         return dt.timedelta(days=self.container.settings.past_due_grace_days)
 
-    def check(self, user_id: str, feature: str, *, quantity: int = 1,
+    def check(self, host_user_id: str, feature: str, *, quantity: int = 1,
               params: Mapping[str, str] | None = None) -> Decision:
         """May the user do it now? Reads only."""
         catalog = catalog_service.get_catalog(self.container.settings)
         with self.container.db.unit_of_work(read_only=True) as session:
-            return service.check(session, host_user_id=user_id, feature=feature, quantity=quantity,
+            return service.check(session, host_user_id=host_user_id, feature=feature, quantity=quantity,
                                  params=params, catalog=catalog, now=self.container.clock.now(),
                                  grace=self._grace())
 
-    def consume(self, user_id: str, feature: str, *, idempotency_key: str, quantity: int = 1,
+    def consume(self, host_user_id: str, feature: str, *, idempotency_key: str, quantity: int = 1,
                 params: Mapping[str, str] | None = None) -> Decision:
         """Check and spend atomically; a refusal raises the 402 CoinslotError whose code is the reason."""
         catalog = catalog_service.get_catalog(self.container.settings)
         with self.container.db.unit_of_work() as session:
             used = service.consume(
-                session, host_user_id=user_id, feature=feature, idempotency_key=idempotency_key,
+                session, host_user_id=host_user_id, feature=feature, idempotency_key=idempotency_key,
                 quantity=quantity, params=params, catalog=catalog, now=self.container.clock.now(),
                 grace=self._grace(), low_balance_pct=self.container.settings.low_balance_pct,
             )

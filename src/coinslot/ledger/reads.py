@@ -2,7 +2,7 @@
 
 Part of the ledger service. Reads never write, yet an expired lot never counts:
 `balance` subtracts what is due from the cached figures (lazy expiry), and the
-next write for that customer, or the worker's sweep (`service.expire_due`), writes the expiry entries.
+next write for that customer, or the worker's sweep (`ledger/sweep.py`), writes the expiry entries.
 """
 
 from __future__ import annotations
