@@ -107,6 +107,12 @@ OUTBOUND_DELIVERIES = Counter(
     ["type", "outcome"],
     registry=REGISTRY,
 )
+GROUP_COMMIT_WRITES = Histogram(
+    "coinslot_group_commit_writes",
+    "Consumes and holds committed together in one transaction (group commit): 1 when writers come alone",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+    registry=REGISTRY,
+)
 
 
 class JsonFormatter(logging.Formatter):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
 
 from coinslot.api_contract import errors
 from coinslot.catalog import service as catalog_service
@@ -67,12 +68,13 @@ def consume(body: ConsumeBody, container: ContainerDep) -> UseOut:
     with the same `idempotency_key` returns the first answer (`replayed: true`); the same key with another
     feature or cost is a 409. A new user is created on the default plan."""
     catalog, grace = _context(container)
-    with container.db.unit_of_work() as session:
-        used = service.consume(
-            session, host_user_id=body.host_user_id, feature=body.feature,
-            idempotency_key=body.idempotency_key, quantity=body.quantity, params=body.params, catalog=catalog,
-            now=container.clock.now(), grace=grace, low_balance_pct=container.settings.low_balance_pct,
-        )
+    now = container.clock.now()
+    # Group commit: concurrent consumes of this process share one commit (coinslot/group_commit.py).
+    used = container.db.group_write(lambda session: service.consume(
+        session, host_user_id=body.host_user_id, feature=body.feature,
+        idempotency_key=body.idempotency_key, quantity=body.quantity, params=body.params, catalog=catalog,
+        now=now, grace=grace, low_balance_pct=container.settings.low_balance_pct,
+    ))
     return UseOut(**decision_out(used.decision).model_dump(), entry_id=used.entry.entry_id,
                   replayed=used.entry.replayed)
 
@@ -83,7 +85,8 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
     """Reserve credits before a long job; capture or release it within `timeout_s`."""
     catalog, grace = _context(container)
     now = container.clock.now()
-    with container.db.unit_of_work() as session:
+
+    def hold(session: Session) -> tuple[service.Consumed, ledger_service.HoldView]:
         held = service.hold(
             session, host_user_id=body.host_user_id, feature=body.feature,
             idempotency_key=body.idempotency_key, timeout_s=body.timeout_s, quantity=body.quantity,
@@ -91,7 +94,9 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
             low_balance_pct=container.settings.low_balance_pct,
         )
         assert held.entry.hold_id is not None
-        pending = ledger_service.get_hold(session, hold_id=held.entry.hold_id, now=now)
+        return held, ledger_service.get_hold(session, hold_id=held.entry.hold_id, now=now)
+
+    held, pending = container.db.group_write(hold)
     return HoldOut(**decision_out(held.decision).model_dump(), entry_id=held.entry.entry_id,
                    replayed=held.entry.replayed, hold_id=pending.hold_id, expires_at=pending.expires_at,
                    status=pending.status)
@@ -101,9 +106,10 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
              summary="Charge a held job's actual cost", responses=errors(402, 404, 409))
 def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> EntryOut:
     """Charge the actual cost. A hold resolves once: a retry returns the same entry, anything else 409."""
-    with container.db.unit_of_work() as session:
-        result = service.capture(session, hold_id=hold_id, credits=body.credits, now=container.clock.now(),
-                                 low_balance_pct=container.settings.low_balance_pct)
+    now = container.clock.now()
+    result = container.db.group_write(lambda session: service.capture(
+        session, hold_id=hold_id, credits=body.credits, now=now,
+        low_balance_pct=container.settings.low_balance_pct))
     return entry_out(result)
 
 
@@ -111,6 +117,6 @@ def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> Entry
              summary="Cancel a hold; its credits go back", responses=errors(404, 409))
 def release(hold_id: RowId, container: ContainerDep) -> EntryOut:
     """Cancel a pending hold; its credits go back to where they came from."""
-    with container.db.unit_of_work() as session:
-        result = service.release(session, hold_id=hold_id, now=container.clock.now())
+    now = container.clock.now()
+    result = container.db.group_write(lambda session: service.release(session, hold_id=hold_id, now=now))
     return entry_out(result)

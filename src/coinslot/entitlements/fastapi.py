@@ -72,12 +72,13 @@ class FeatureGuard:
                 params: Mapping[str, str] | None = None) -> Decision:
         """Check and spend atomically; a refusal raises the 402 CoinslotError whose code is the reason."""
         catalog = catalog_service.get_catalog(self.container.settings)
-        with self.container.db.unit_of_work() as session:
-            used = service.consume(
-                session, host_user_id=host_user_id, feature=feature, idempotency_key=idempotency_key,
-                quantity=quantity, params=params, catalog=catalog, now=self.container.clock.now(),
-                grace=self._grace(), low_balance_pct=self.container.settings.low_balance_pct,
-            )
+        now, grace = self.container.clock.now(), self._grace()
+        low_balance_pct = self.container.settings.low_balance_pct
+        used = self.container.db.group_write(lambda session: service.consume(
+            session, host_user_id=host_user_id, feature=feature, idempotency_key=idempotency_key,
+            quantity=quantity, params=params, catalog=catalog, now=now, grace=grace,
+            low_balance_pct=low_balance_pct,
+        ))
         return used.decision
 
     def require_feature(
