@@ -1,7 +1,7 @@
 """Consume on one hot account and spread over many, SQLite and PostgreSQL, against a raw UPDATE floor.
 
 In process (library mode): `threads` threads, each consuming 3 credits with a
-fresh idempotency key through `Database.group_write` (group commit, as the API
+fresh idempotency key through `GroupCommit.run` (group commit, as the API
 and the library do; one row also measures one unit of work per consume), on one customer
 (every writer serialises on its balance row) or round-robin over many. The
 floor is what the database allows for the same shape of work: the same
@@ -78,18 +78,21 @@ def run_threads(op: Callable[[int, Any], None], *, threads: int, count: int, dur
 
 def _consume_sample(url: str, consume: Consume, customers: list[int], *, sizes: Sizes,
                     group_commit: bool) -> Sample:
-    """`group_commit`: through `Database.group_write`, as the API and the library consume (concurrent
-    consumes share one commit); else one unit of work per consume."""
+    """`group_commit`: through `GroupCommit.run`, as the API and the library consume (concurrent
+    consumes share one commit; `Container.writes`); else one unit of work per consume."""
     from coinslot.db import Database
+    from coinslot.errors import CoinslotError
+    from coinslot.group_commit import GroupCommit
 
     database = Database(url)
+    writes = GroupCommit(database.unit_of_work, refusals=(CoinslotError,))
     run_id = uuid.uuid4().hex[:8]
 
     def op(i: int, _conn: Any) -> None:
         user = f"user-{customers[i % len(customers)]}"
         key, now = f"{run_id}-{i}", dt.datetime.now(dt.UTC)
         if group_commit:
-            database.group_write(lambda session: consume.call(session, user, key, now))
+            writes.run(lambda session: consume.call(session, user, key, now))
             return
         with database.unit_of_work() as session:
             consume.call(session, user, key, now)

@@ -13,7 +13,8 @@ from coinslot.apikeys.cache import KeyCache
 from coinslot.clock import Clock, FollowingClock, SystemClock
 from coinslot.config import Settings
 from coinslot.db import Database
-from coinslot.errors import BillingDisabled
+from coinslot.errors import BillingDisabled, CoinslotError
+from coinslot.group_commit import GroupCommit
 from coinslot.ratelimit import RateLimiter
 from coinslot.stripe_gateway import StripeGateway
 
@@ -33,6 +34,11 @@ class Container:
     key_cache: KeyCache = field(default_factory=KeyCache)  # keys verified in the last second
     rate_limiter: RateLimiter = field(default_factory=RateLimiter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Consumes and holds of this process share commits (coinslot/group_commit.py): `writes.run(work)`.
+    writes: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writes = GroupCommit(self.db.unit_of_work, refusals=(CoinslotError,))
 
     @property
     def gateway(self) -> StripeGateway:

@@ -18,9 +18,9 @@ import logging
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy import exc as sa_exc
@@ -29,14 +29,11 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
-from coinslot.errors import CoinslotError, DatabaseUnavailable
-from coinslot.group_commit import GroupCommit
+from coinslot.errors import DatabaseUnavailable
 
 __all__ = ["Base", "Database", "UtcDateTime", "is_unavailable"]
 
 log = logging.getLogger("coinslot.db")
-
-T = TypeVar("T")
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -246,7 +243,6 @@ class Database:
         self._read_sessions = sessionmaker(
             self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False
         )
-        self._group_commit = GroupCommit(self.unit_of_work, refusals=(CoinslotError,))
 
     @classmethod
     def for_settings(cls, settings: DatabaseSettings) -> Database:
@@ -279,12 +275,6 @@ class Database:
                 "the database is unavailable right now (down, read-only or locked); nothing was "
                 "changed: retry in a few seconds"
             ) from exc
-
-    def group_write(self, work: Callable[[Session], T]) -> T:
-        """`work(session)` committed together with this process's concurrent writes (group commit,
-        `coinslot/group_commit.py`): one commit for many, each caller answered once its write is durable.
-        For short writes on hot rows (consume, holds); `work` must raise, not commit, to refuse."""
-        return self._group_commit.run(work)
 
     @contextmanager
     def single_read(self) -> Iterator[Session]:

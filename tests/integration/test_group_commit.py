@@ -144,11 +144,12 @@ def test_a_batch_whose_commit_fails_is_written_once_write_by_write(db: Database)
 
 def test_every_caller_reads_its_own_entry_once_answered(db: Database) -> None:
     alice = _funded(db, "alice", 1000)
+    group = GroupCommit(db.unit_of_work, refusals=(CoinslotError,))
     missing: list[str] = []
 
     def consume(n: int) -> None:
         key = f"key:{n}"
-        db.group_write(_spend(alice, key, 1))
+        group.run(_spend(alice, key, 1))
         with db.unit_of_work(read_only=True) as session:  # another session: sees only what is committed
             if ledger.find_entry(session, entry_id=key) is None:
                 missing.append(key)

@@ -70,7 +70,7 @@ def consume(body: ConsumeBody, container: ContainerDep) -> UseOut:
     catalog, grace = _context(container)
     now = container.clock.now()
     # Group commit: concurrent consumes of this process share one commit (coinslot/group_commit.py).
-    used = container.db.group_write(lambda session: service.consume(
+    used = container.writes.run(lambda session: service.consume(
         session, host_user_id=body.host_user_id, feature=body.feature,
         idempotency_key=body.idempotency_key, quantity=body.quantity, params=body.params, catalog=catalog,
         now=now, grace=grace, low_balance_pct=container.settings.low_balance_pct,
@@ -96,7 +96,7 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
         assert held.entry.hold_id is not None
         return held, ledger_service.get_hold(session, hold_id=held.entry.hold_id, now=now)
 
-    held, pending = container.db.group_write(hold)
+    held, pending = container.writes.run(hold)
     return HoldOut(**decision_out(held.decision).model_dump(), entry_id=held.entry.entry_id,
                    replayed=held.entry.replayed, hold_id=pending.hold_id, expires_at=pending.expires_at,
                    status=pending.status)
@@ -107,7 +107,7 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
 def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> EntryOut:
     """Charge the actual cost. A hold resolves once: a retry returns the same entry, anything else 409."""
     now = container.clock.now()
-    result = container.db.group_write(lambda session: service.capture(
+    result = container.writes.run(lambda session: service.capture(
         session, hold_id=hold_id, credits=body.credits, now=now,
         low_balance_pct=container.settings.low_balance_pct))
     return entry_out(result)
@@ -118,5 +118,5 @@ def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> Entry
 def release(hold_id: RowId, container: ContainerDep) -> EntryOut:
     """Cancel a pending hold; its credits go back to where they came from."""
     now = container.clock.now()
-    result = container.db.group_write(lambda session: service.release(session, hold_id=hold_id, now=now))
+    result = container.writes.run(lambda session: service.release(session, hold_id=hold_id, now=now))
     return entry_out(result)
