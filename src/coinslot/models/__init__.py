@@ -10,6 +10,7 @@ from coinslot.models.admin_audit import AdminAudit
 from coinslot.models.admin_session import AdminLoginAttempts, AdminSession
 from coinslot.models.alert import Alert
 from coinslot.models.api_key import ApiKey
+from coinslot.models.auto_topup import AutoTopup, AutoTopupSetting
 from coinslot.models.checkout_session import CheckoutSession
 from coinslot.models.customer import Customer
 from coinslot.models.ledger import CreditBalance, CreditHold, CreditLot, CreditMovement, LedgerEntry
@@ -27,6 +28,8 @@ __all__ = [
     "AdminSession",
     "Alert",
     "ApiKey",
+    "AutoTopup",
+    "AutoTopupSetting",
     "Base",
     "CheckoutSession",
     "CreditBalance",
