@@ -35,7 +35,8 @@ def _keys(reader: Reader, spec: dict[str, Any], key: str, known: dict[str, Any],
 
 
 def read_auto_topup(
-    reader: Reader, data: dict[str, Any], *, currency: str, plans: dict[str, Plan], packs: dict[str, CreditPack]
+    reader: Reader, data: dict[str, Any], *, currency: str, plans: dict[str, Plan],
+    packs: dict[str, CreditPack],
 ) -> AutoTopupTerms | None:
     """The terms, or None when the file has no `[auto_topup]` (or after a problem, recorded)."""
     if _PATH not in data:
