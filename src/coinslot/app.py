@@ -49,6 +49,7 @@ from coinslot.observability import (
 from coinslot.outbound.sender import start_sender
 from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
+from coinslot.topups import api as topups_api
 from coinslot.topups.flows import start_charger
 from coinslot.web import install as install_pages
 from coinslot.web.headers import SecurityHeadersMiddleware
@@ -64,6 +65,7 @@ DOMAIN_ROUTERS = [
     customers_api.router,
     checkout_api.router,
     subscriptions_api.router,
+    topups_api.router,
     ledger_api.router,
     entitlements_api.router,
     overview_api.router,
