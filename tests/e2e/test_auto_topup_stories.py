@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -49,13 +50,37 @@ def turn_on(user: User, card: str = "pm_card_visa") -> dict[str, Any]:
                        "/complete", json={"payment_method": card}, timeout=30)
     assert saved.status_code == 200, saved.text
     if saved.json()["status"] != "complete":  # the card asks for 3D Secure when it is set up: passed
-        authenticated = httpx.post(f"{user.stack.sim_server.url}/_sim/setup_intents/"
-                                   f"{saved.json()['setup_intent']}/authenticate", json={"outcome": "succeed"},
-                                   timeout=30)
+        setup_intent = saved.json()["setup_intent"]
+        sim_url = user.stack.sim_server.url
+        authenticated = httpx.post(f"{sim_url}/_sim/setup_intents/{setup_intent}/authenticate",
+                                   json={"outcome": "succeed"}, timeout=30)
         assert authenticated.status_code == 200, authenticated.text
     user.stack.settle()
     body: dict[str, Any] = started.json()
     return body
+
+
+def billing_page(user: User) -> str:
+    """The user's billing page, opened by a signed link as the host sends them there."""
+    link = user.stack.api.post("/v1/links", json={"host_user_id": user.host_user_id})
+    assert link.status_code == 200, link.text
+    with httpx.Client(base_url=user.stack.url, follow_redirects=True, timeout=30) as browser:
+        assert browser.get(link.json()["url"].removeprefix(user.stack.url)).status_code == 200
+        page = browser.get("/billing")
+        assert page.status_code == 200, page.text
+        return page.text
+
+
+def admin_page(stack: Stack) -> str:
+    with httpx.Client(base_url=stack.url, follow_redirects=True, timeout=30) as browser:
+        login = browser.get("/admin/login")
+        token = re.search(r'name="csrf_token" value="([^"]*)"', login.text)
+        assert token is not None
+        signed_in = browser.post("/admin/login", data={"password": "admin-e2e", "csrf_token": token.group(1)})
+        assert signed_in.status_code == 200, signed_in.text
+        page = browser.get("/admin/auto_topup")
+        assert page.status_code == 200, page.text
+        return page.text
 
 
 def charge_due_topups(stack: Stack) -> int:
@@ -94,7 +119,8 @@ def test_a_core_user_is_topped_up_once_under_16_concurrent_exports_hits_the_cap_
         "I authorise Patch-Hive to charge my saved card $5.00 for 25 credits whenever my balance falls below "
         "6 credits, at most 2 times and $10.00 per calendar month, until I turn auto top-up off.")
     state = auto_topup(maya)
-    assert (state["enabled"], state["consent_text"], state["month_count"]) == (True, started["consent_text"], 0)
+    assert (state["enabled"], state["month_count"]) == (True, 0)
+    assert state["consent_text"] == started["consent_text"]
 
     # 16 exports at once on 25 credits: 8 pass, 8 are refused; the 7th left 4 (< 6): one top-up, not 16.
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -117,9 +143,13 @@ def test_a_core_user_is_topped_up_once_under_16_concurrent_exports_hits_the_cap_
     assert topup_payments(patch_hive, maya) == [(PACK_MINOR, "succeeded")] * 2
     paid = [entry for entry in maya.entries() if entry[0].startswith("auto_topup:")]
     assert [(kind, credits) for _id, kind, credits, _after in paid] == [("purchase", PACK_CREDITS)] * 2
+    page = billing_page(maya)
+    assert 'data-auto-topup="on"' in page
+    assert 'data-auto-topup-month="2"' in page
+    assert "The monthly cap is reached" in page
     succeeded = host_events(patch_hive, "auto_topup.succeeded")
-    assert sorted((event["host_user_id"], event["credits"], event["amount_minor"]) for event in succeeded) == [
-        ("maya", PACK_CREDITS, PACK_MINOR)] * 2
+    announced = sorted((event["host_user_id"], event["credits"], event["amount_minor"]) for event in succeeded)
+    assert announced == [("maya", PACK_CREDITS, PACK_MINOR)] * 2
     assert all(event["email"]["subject"].startswith("Your credits were topped up") for event in succeeded)
     assert_ledger_exact(patch_hive)
 
@@ -156,6 +186,13 @@ def test_a_declined_top_up_turns_auto_top_up_off_and_tells_the_host(
         "lea", code, code == "authentication_required")
     assert failed["email"]["subject"] == "Your automatic top-up did not go through"
     assert host_events(patch_hive, "auto_topup.succeeded") == []
+    page = billing_page(lea)
+    assert f'data-auto-topup-notice="{code}"' in page
+    assert 'data-auto-topup="off"' in page
+    assert ("data-auto-topup-authenticate" in page) == (code == "authentication_required")
+    console = admin_page(patch_hive)
+    assert 'data-failed-count="1"' in console
+    assert 'data-topup-status="declined"' in console
     # Off: spending on under the threshold charges nothing more.
     assert exports(lea, ["after-1"]) == [200]
     assert charge_due_topups(patch_hive) == 0

@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from coinslot.api_contract import errors
-from coinslot.catalog import service as catalog_service
-from coinslot.customers import service as customers
 from coinslot.deps import ContainerDep, require_scope
 from coinslot.topups import flows, service
 from coinslot.topups.schemas import AutoTopupOut, SetupStarted, TurnOn
@@ -29,23 +27,11 @@ def _out(view: service.AutoTopupView) -> AutoTopupOut:
     )
 
 
-def read_view(container: ContainerDep, host_user_id: str) -> AutoTopupOut:
-    """The customer's auto top-up now (a user coinslot has not seen: off)."""
-    catalog = catalog_service.get_catalog(container.settings)
-    with container.db.unit_of_work(read_only=True) as session:
-        customer = customers.get_by_host_user_id(session, host_user_id)
-        now = container.clock.now()
-        plan_key = (flows.plan_key_of(container, session, customer_id=customer.id, catalog=catalog, now=now)
-                    if customer is not None else catalog.default_plan)
-        return _out(service.view(session, customer_id=customer.id if customer else None, plan_key=plan_key,
-                                 catalog=catalog, now=now))
-
-
 @router.get("", response_model=AutoTopupOut, operation_id="getAutoTopup", summary="A customer's auto top-up",
             responses=errors(), dependencies=[Depends(require_scope("read"))])
 def get_auto_topup(host_user_id: str, container: ContainerDep) -> AutoTopupOut:
     """Whether auto top-up is on, its terms and consent text, this month's top-ups, and a failure's notice."""
-    return read_view(container, host_user_id)
+    return _out(flows.view_of(container, host_user_id=host_user_id))
 
 
 @router.post("", response_model=SetupStarted, status_code=201, operation_id="turnOnAutoTopup",
@@ -65,8 +51,5 @@ def turn_on(host_user_id: str, body: TurnOn, container: ContainerDep) -> SetupSt
                dependencies=[Depends(require_scope("billing"))])
 def turn_off(host_user_id: str, container: ContainerDep) -> AutoTopupOut:
     """Turn auto top-up off (a top-up already triggered is still charged). Off already: no change."""
-    with container.db.unit_of_work() as session:
-        customer = customers.get_by_host_user_id(session, host_user_id)
-        if customer is not None:
-            service.turn_off(session, customer_id=customer.id, now=container.clock.now())
-    return read_view(container, host_user_id)
+    flows.turn_off(container, host_user_id=host_user_id)
+    return _out(flows.view_of(container, host_user_id=host_user_id))

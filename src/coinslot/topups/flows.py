@@ -32,7 +32,10 @@ from coinslot.subscriptions import service as subscriptions
 from coinslot.topups import charges, service
 from coinslot.urls import check_redirect_url
 
-__all__ = ["RETRY", "StartedSetup", "charge_due", "plan_key_of", "start_charger", "start_setup"]
+__all__ = [
+    "RETRY", "StartedSetup", "charge_due", "plan_key_of", "start_charger", "start_setup", "turn_off",
+    "view_of",
+]
 
 log = logging.getLogger("coinslot.topups")
 # Stripe unreachable: tried again with backoff; after the last attempt the top-up is dead (an alert).
@@ -56,6 +59,27 @@ def plan_key_of(container: Container, session: Session, *, customer_id: int, cat
     grace = dt.timedelta(days=container.settings.past_due_grace_days)
     return subscriptions.plan_access_for(session, customer_id=customer_id, catalog=catalog, now=now,
                                          grace=grace).plan_key
+
+
+def view_of(container: Container, *, host_user_id: str) -> service.AutoTopupView:
+    """A customer's auto top-up now (a user coinslot has not seen: off), for the API and the pages."""
+    catalog = catalog_service.get_catalog(container.settings)
+    with container.db.unit_of_work(read_only=True) as session:
+        customer = customers.get_by_host_user_id(session, host_user_id)
+        now = container.clock.now()
+        if customer is None:
+            return service.view(session, customer_id=None, plan_key=catalog.default_plan, catalog=catalog,
+                                now=now)
+        plan_key = plan_key_of(container, session, customer_id=customer.id, catalog=catalog, now=now)
+        return service.view(session, customer_id=customer.id, plan_key=plan_key, catalog=catalog, now=now)
+
+
+def turn_off(container: Container, *, host_user_id: str) -> None:
+    """The customer turns auto top-up off (a user coinslot has not seen has nothing to turn off)."""
+    with container.db.unit_of_work() as session:
+        customer = customers.get_by_host_user_id(session, host_user_id)
+        if customer is not None:
+            service.turn_off(session, customer_id=customer.id, now=container.clock.now())
 
 
 def start_setup(container: Container, *, host_user_id: str, pack_key: str | None, consent: bool,

@@ -24,8 +24,9 @@ from coinslot.topups import repository as repo
 _DUE_AT_ONCE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 __all__ = [
-    "AutoTopupView", "begin_setup", "complete_setup", "offer", "on_balance_lowered", "record_setup_session",
-    "terms_of", "turn_off", "view",
+    "AdminOverview", "AutoTopupView", "admin_overview", "begin_setup", "complete_setup",
+    "offer", "on_balance_lowered", "record_setup_session", "terms_of", "turn_off",
+    "view",
 ]
 
 
@@ -177,3 +178,19 @@ def on_balance_lowered(
     )
     repo.add(session, topup)
     return topup
+
+
+@dataclass(frozen=True, slots=True)
+class AdminOverview:
+    """The console's view: who turned auto top-up on (and who had it turned off), and the latest top-ups."""
+
+    settings: list[tuple[AutoTopupSetting, str]]  # (setting, host user id), on first
+    topups: list[tuple[AutoTopup, str]]  # (top-up, host user id), newest first
+
+
+def admin_overview(session: Session, *, limit: int = 200) -> AdminOverview:
+    settings = list(repo.settings_page(session, limit=limit))
+    hosts = {setting.customer_id: host_user_id for setting, host_user_id in settings}
+    topups = [(row, hosts.get(row.customer_id, str(row.customer_id)))
+              for row in repo.recent_topups(session, limit=limit)]
+    return AdminOverview(settings, topups)
