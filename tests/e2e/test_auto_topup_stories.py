@@ -148,7 +148,8 @@ def test_a_core_user_is_topped_up_once_under_16_concurrent_exports_hits_the_cap_
     assert 'data-auto-topup-month="2"' in page
     assert "The monthly cap is reached" in page
     succeeded = host_events(patch_hive, "auto_topup.succeeded")
-    announced = sorted((event["host_user_id"], event["credits"], event["amount_minor"]) for event in succeeded)
+    announced = sorted((event["host_user_id"], event["credits"], event["amount_minor"])
+                       for event in succeeded)
     assert announced == [("maya", PACK_CREDITS, PACK_MINOR)] * 2
     assert all(event["email"]["subject"].startswith("Your credits were topped up") for event in succeeded)
     assert_ledger_exact(patch_hive)
