@@ -192,7 +192,8 @@ def test_0006_adds_auto_top_up_to_a_database_in_use_one_open_top_up_per_customer
         assert schema_status(database).state == "current"
         with database.unit_of_work() as session:
             customer_id = session.scalars(select(Customer.id)).one()
-            session.add(AutoTopupSetting(customer_id=customer_id, enabled=True, created_at=NOW, updated_at=NOW))
+            session.add(AutoTopupSetting(customer_id=customer_id, enabled=True, created_at=NOW,
+                                         updated_at=NOW))
             for n, status in enumerate(["succeeded", "declined", "pending"]):
                 session.add(_topup(customer_id, f"key:{customer_id}:export-{n}", status))
         with pytest.raises(IntegrityError), database.unit_of_work() as session:  # a second open one
