@@ -139,3 +139,12 @@ def test_the_consent_text_states_the_terms_and_a_failure_says_what_happened() ->
         "below 6 credits, at most 2 times and $20.00 per calendar month, until I turn auto top-up off.")
     assert "confirm" in core.failure_notice("authentication_required").lower()
     assert core.failure_notice("insufficient_funds") == core.failure_notice("card_declined")
+
+
+def test_the_documented_auto_top_up_table_parses_with_the_documented_catalog() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "catalog.md").read_text()
+    example, auto_topup = [block.split("```", 1)[0] for block in doc.split("```toml\n")[1:3]]
+    terms = parse_catalog(example + "\n" + auto_topup, source="docs/catalog.md").auto_topup
+    assert terms is not None
+    assert (terms.packs, terms.credits, terms.threshold_credits, terms.monthly_cap_amount_minor) == (
+        ("credits",), 25, 6, 1000)
