@@ -199,3 +199,40 @@ def test_a_declined_top_up_turns_auto_top_up_off_and_tells_the_host(
     assert charge_due_topups(patch_hive) == 0
     assert topup_payments(patch_hive, lea) == [(PACK_MINOR, "requires_payment_method")]
     assert_ledger_exact(patch_hive)
+
+
+def test_on_the_billing_page_the_box_must_be_ticked_and_the_return_from_stripe_turns_it_on(
+    patch_hive: Stack,
+) -> None:
+    ada = User.on_test_clock(patch_hive, "ada")
+    ada.subscribe("core")
+    link = patch_hive.api.post("/v1/links", json={"host_user_id": "ada"})
+    with httpx.Client(base_url=patch_hive.url, timeout=30) as browser:
+        browser.get(link.json()["url"].removeprefix(patch_hive.url), follow_redirects=True)
+        page = browser.get("/billing").text
+        assert 'data-auto-topup="off"' in page
+        assert "I authorise Patch-Hive to charge my saved card $5.00 for 25 credits" in page
+        token = re.search(r'name="csrf_token" value="([^"]*)"', page)
+        assert token is not None
+        unticked = browser.post("/billing/auto_topup", data={"csrf_token": token.group(1)})
+        assert unticked.headers["location"].endswith("/billing?toast=auto_topup_consent")
+        assert (auto_topup(ada)["setup_pending"], auto_topup(ada)["consented_at"]) == (False, None)
+
+        ticked = browser.post("/billing/auto_topup", data={"csrf_token": token.group(1), "consent": "yes"})
+        assert ticked.status_code == 303
+        session_id = re.search(r"(cs_[A-Za-z0-9_]+)", ticked.headers["location"])
+        assert session_id is not None
+        assert auto_topup(ada)["setup_pending"] is True
+        sim_url = patch_hive.sim_server.url
+        saved = httpx.post(f"{sim_url}/_sim/checkout/sessions/{session_id.group(1)}/complete",
+                           json={"payment_method": "pm_card_visa"}, timeout=30)
+        assert saved.status_code == 200, saved.text
+        back = browser.get(f"/billing/auto_topup/return?session_id={session_id.group(1)}")
+        assert back.headers["location"].endswith("/billing?toast=auto_topup_on")
+        assert 'data-auto-topup="on"' in browser.get("/billing").text  # before any webhook is applied
+        patch_hive.settle()  # the webhook finds it done
+        assert auto_topup(ada)["enabled"] is True
+        off = browser.post("/billing/auto_topup/off", data={"csrf_token": token.group(1)})
+        assert off.headers["location"].endswith("/billing?toast=auto_topup_off")
+    assert auto_topup(ada)["enabled"] is False
+    assert_ledger_exact(patch_hive)

@@ -21,7 +21,7 @@ from coinslot.catalog.core import Catalog
 from coinslot.container import Container
 from coinslot.customers import service as customers
 from coinslot.customers.flows import METADATA_USER_KEY, ensure_stripe_customer
-from coinslot.errors import CoinslotError, StripeUnavailable
+from coinslot.errors import CoinslotError, NotFound, StripeUnavailable
 from coinslot.outbound import service as outbound
 from coinslot.queue import policy
 from coinslot.queue import repository as queue
@@ -33,8 +33,8 @@ from coinslot.topups import charges, service
 from coinslot.urls import check_redirect_url
 
 __all__ = [
-    "RETRY", "StartedSetup", "charge_due", "plan_key_of", "start_charger", "start_setup", "turn_off",
-    "view_of",
+    "RETRY", "StartedSetup", "charge_due", "complete_return", "plan_key_of", "start_charger", "start_setup",
+    "turn_off", "view_of",
 ]
 
 log = logging.getLogger("coinslot.topups")
@@ -110,6 +110,20 @@ def start_setup(container: Container, *, host_user_id: str, pack_key: str | None
         service.record_setup_session(session, customer_id=customer.id, setup_session_id=checkout.id,
                                      url=checkout.url, now=container.clock.now())
     return StartedSetup(checkout.url or "", checkout.id, consent_text)
+
+
+def complete_return(container: Container, *, session_id: str, host_user_id: str) -> bool:
+    """The customer is back from the setup page: apply the saved card now (the webhook will find it done),
+    so the billing page shows auto top-up on at once. False while the card is not saved."""
+    checkout = container.gateway.checkout.retrieve_session(session_id)
+    if checkout.mode != "setup" or checkout.metadata.get(METADATA_USER_KEY) != host_user_id:
+        raise NotFound(f"no card set-up {session_id} of this customer", field="session_id")
+    setup_intent = checkout.setup_intent
+    saved = container.gateway.payments.saved_payment_method(setup_intent) if setup_intent else None
+    with container.db.unit_of_work() as session:
+        service.complete_setup(session, setup_session_id=checkout.id, payment_method_id=saved,
+                               now=container.clock.now())
+    return saved is not None
 
 
 @dataclass(frozen=True, slots=True)

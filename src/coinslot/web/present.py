@@ -72,6 +72,8 @@ _TOASTS: dict[str, Toast] = {
     "change_scheduled": Toast("success", "Your plan will change at the end of the period."),
     "auto_topup_consent": Toast("cancel", "Auto top-up is still off.",
                                 "Tick the box to agree to the terms first."),
+    "auto_topup_on": Toast("success", "Auto top-up is on.",
+                           "Your card is saved; it is charged only when your credits run low."),
     "auto_topup_off": Toast("success", "Auto top-up is off.", "Your card will not be charged automatically."),
 }
 
