@@ -49,6 +49,8 @@ from coinslot.observability import (
 from coinslot.outbound.sender import start_sender
 from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
+from coinslot.topups import api as topups_api
+from coinslot.topups.flows import start_charger
 from coinslot.web import install as install_pages
 from coinslot.web.headers import SecurityHeadersMiddleware
 from coinslot.webhooks import api as webhooks_api
@@ -63,6 +65,7 @@ DOMAIN_ROUTERS = [
     customers_api.router,
     checkout_api.router,
     subscriptions_api.router,
+    topups_api.router,
     ledger_api.router,
     entitlements_api.router,
     overview_api.router,
@@ -312,4 +315,6 @@ BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = [
     start_sender,  # outbox -> host app, when settings.host_webhook_url is set (one per process; leases)
     # due credit expiries written, beside the in-process worker (`coinslot worker` runs its own)
     lambda container: start_expiry_sweep(container) if container.settings.run_worker_in_process else None,
+    # auto top-ups charged off-session, beside the in-process worker (`coinslot worker` runs its own)
+    lambda container: start_charger(container) if container.settings.run_worker_in_process else None,
 ]

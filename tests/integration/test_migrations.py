@@ -12,6 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 import coinslot.models
@@ -27,7 +28,16 @@ from coinslot.migrations import (
     upgrade_to_head,
     versions_exist,
 )
-from coinslot.models import AdminLoginAttempts, AdminSession, ApiKey, Customer, SyncCursor, WebhookEvent
+from coinslot.models import (
+    AdminLoginAttempts,
+    AdminSession,
+    ApiKey,
+    AutoTopup,
+    AutoTopupSetting,
+    Customer,
+    SyncCursor,
+    WebhookEvent,
+)
 from tests.support.postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -172,3 +182,29 @@ def test_a_key_made_before_0004_keeps_working_with_every_scope_as_a_legacy_key(e
             session.add(AdminLoginAttempts(actor="admin@1", window_started_at=NOW, attempts=1))
     finally:
         database.dispose()
+
+
+def test_0006_adds_auto_top_up_to_a_database_in_use_one_open_top_up_per_customer(empty_url: str) -> None:
+    database = _at_revision(empty_url, "0005")
+    try:
+        _with_data(database)
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work() as session:
+            customer_id = session.scalars(select(Customer.id)).one()
+            session.add(AutoTopupSetting(customer_id=customer_id, enabled=True, created_at=NOW,
+                                         updated_at=NOW))
+            for n, status in enumerate(["succeeded", "declined", "pending"]):
+                session.add(_topup(customer_id, f"key:{customer_id}:export-{n}", status))
+        with pytest.raises(IntegrityError), database.unit_of_work() as session:  # a second open one
+            session.add(_topup(customer_id, f"key:{customer_id}:export-9", "charging"))
+        with database.unit_of_work(read_only=True) as session:
+            assert len(session.scalars(select(AutoTopup)).all()) == 3
+    finally:
+        database.dispose()
+
+
+def _topup(customer_id: int, trigger: str, status: str) -> AutoTopup:
+    return AutoTopup(customer_id=customer_id, trigger_entry_id=trigger, month="2026-03", pack_key="credits",
+                     credits=25, amount_minor=500, currency="usd", stripe_payment_method_id="pm_1",
+                     status=status, attempts=0, created_at=NOW)

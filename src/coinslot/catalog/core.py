@@ -16,6 +16,7 @@ from coinslot.money import ceil_div
 
 __all__ = [
     "ITEM_KEY_METADATA",
+    "AutoTopupTerms",
     "Catalog",
     "CatalogItemRef",
     "CatalogPrice",
@@ -122,6 +123,35 @@ class CreditPack:
 
 
 @dataclass(frozen=True, slots=True)
+class AutoTopupTerms:
+    """The catalog's `[auto_topup]`: what a customer who turns auto top-up on may be charged, and when.
+
+    Each top-up buys one of `packs` (fixed: its bundle; per credit: `credits` of them) when a spend or a
+    hold leaves fewer than `threshold_credits`; per calendar month at most `monthly_cap_count` top-ups
+    and `monthly_cap_amount_minor` charged. `plans` None: every plan may turn it on.
+    """
+
+    packs: tuple[str, ...]
+    threshold_credits: int
+    monthly_cap_count: int
+    monthly_cap_amount_minor: int
+    currency: str
+    credits: int | None = None  # per_credit packs: the credits each top-up buys
+    plans: frozenset[str] | None = None
+
+    def allows_plan(self, plan_key: str | None) -> bool:
+        return self.plans is None or (plan_key is not None and plan_key in self.plans)
+
+    def offer(self, pack: CreditPack) -> tuple[int, int]:
+        """(credits, amount in minor units) one top-up with `pack` buys: a fixed pack's bundle, or
+        `credits` at a per-credit pack's unit price."""
+        if pack.kind == "fixed":
+            return pack.credits or 0, pack.amount_minor or 0
+        credits = self.credits or 0
+        return credits, credits * (pack.unit_amount_minor or 0)
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogItemRef:
     """What a Stripe price stands for in the catalog."""
 
@@ -142,6 +172,7 @@ class Catalog:
     source: str = ""  # file path, for error messages
     # Where each field was written (dotted path -> line), so later checks can name a line too.
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+    auto_topup: AutoTopupTerms | None = None  # `[auto_topup]`; None: not offered
 
     @property
     def default(self) -> Plan:

@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from coinslot.catalog.auto_topup import read_auto_topup
 from coinslot.catalog.core import (
     Catalog,
     CreditPack,
@@ -377,7 +378,7 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
                                              "arrays or tables nested too deeply to be a catalog")]) from None
     lines = LineIndex(text)
     reader = Reader(source, lines)
-    reader.only(data, "", {"catalog", "features", "plans", "products", "packs"})
+    reader.only(data, "", {"catalog", "features", "plans", "products", "packs", "auto_topup"})
     head = reader.table(data, "", "catalog")
     reader.only(head, "catalog", {"name", "currency", "default_plan"})
     currency = read_currency(reader, head, "catalog", "usd")
@@ -420,6 +421,7 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
         features=features,
         source=source,
         lines=lines.as_dict(),
+        auto_topup=read_auto_topup(reader, data, currency=currency, plans=plans, packs=packs),
     )
     _check_lookup_keys(reader, catalog)
     if reader.problems:

@@ -13,6 +13,7 @@ from coinslot.cli.common import configure_process, console, load_container, show
 from coinslot.config import Settings
 from coinslot.ledger.sweep import start_expiry_sweep
 from coinslot.metrics import serve_metrics
+from coinslot.topups.flows import start_charger
 from coinslot.webhooks.backfill import start_backfill_loop
 from coinslot.webhooks.loop import run_worker
 from coinslot.webhooks.worker import new_worker_id, process_due
@@ -28,7 +29,8 @@ def worker(
     once: bool = typer.Option(False, help="process what is due now, then exit"),
 ) -> None:
     """Claim due Stripe events, apply them, retry failures with backoff; backfill missed events every
-    COINSLOT_RECONCILE_INTERVAL_S; write due credit expiries every COINSLOT_EXPIRY_SWEEP_INTERVAL_S;
+    COINSLOT_RECONCILE_INTERVAL_S; write due credit expiries every COINSLOT_EXPIRY_SWEEP_INTERVAL_S; charge
+    due auto top-ups;
     metrics on COINSLOT_METRICS_PORT. On SIGTERM / Ctrl-C: finish the
     event in hand, hand the rest of the batch back, exit 0."""
     settings = Settings()
@@ -58,6 +60,8 @@ def worker(
         stops.append(stop_backfill)
     if (stop_sweep := start_expiry_sweep(container)) is not None:
         stops.append(stop_sweep)
+    if (stop_charger := start_charger(container)) is not None:
+        stops.append(stop_charger)
     threads = [
         threading.Thread(
             target=run_worker,

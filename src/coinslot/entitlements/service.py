@@ -29,6 +29,7 @@ from coinslot.errors import CoinslotError, FeatureNotAllowed, InsufficientCredit
 from coinslot.ledger import service as ledger
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
+from coinslot.topups import service as topups
 
 __all__ = [
     "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "credits_view",
@@ -289,7 +290,17 @@ def consume(
         credits=cost, feature=feature, now=use.now, admit=decide, period=use.period,
         low_balance_pct=low_balance_pct,
     )
+    _top_up_if_low(session, use, entry, catalog=catalog)
     return _consumed(entry, decide.decision, cost=cost, plan=use.plan)
+
+
+def _top_up_if_low(session: Session, use: _Use, entry: ledger.EntryResult, *, catalog: Catalog) -> None:
+    """A use that left the balance under the auto top-up threshold saves a top-up, in this transaction and
+    still under the customer's ledger lock (so concurrent uses save one); the worker charges it."""
+    if not entry.replayed:
+        topups.on_balance_lowered(session, customer_id=use.customer_id, trigger_entry_id=entry.entry_id,
+                                  balance_after=entry.balance_after, plan_key=use.access.plan_key,
+                                  catalog=catalog, now=use.now)
 
 
 def _consumed(
@@ -339,6 +350,7 @@ def hold(
         credits=amount, timeout_s=timeout_s, now=use.now, feature=feature, admit=decide, period=use.period,
         low_balance_pct=low_balance_pct,
     )
+    _top_up_if_low(session, use, entry, catalog=catalog)
     return _consumed(entry, decide.decision, cost=amount, plan=use.plan)
 
 

@@ -6,6 +6,7 @@ the ledger writes it once (a retry with the same id returns the first result).
     invoice:<in_...>:m<n>         month n of a paid yearly period (granted at its first use)
     free:<customer id>:<YYYY-MM>  a free plan's month (granted at its first use)
     checkout:<cs_...>             a pack bought through Checkout
+    auto_topup:<pi_...>           a pack bought by an auto top-up (a saved card charged off-session)
     refund:<re_...>               a refund taking a pack's credits back
     key:<customer id>:<key>       a host's use (consume, hold), by the host's idempotency key
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 __all__ = [
+    "auto_topup",
     "caller",
     "free_month",
     "hold_resolution",
@@ -49,6 +51,11 @@ def free_month(customer_id: int, at: dt.datetime) -> str:
 def pack_purchase(checkout_session_id: str) -> str:
     """The entry of a pack's credits, and the source of its lot (a refund takes back from it)."""
     return f"checkout:{checkout_session_id}"
+
+
+def auto_topup(payment_intent_id: str) -> str:
+    """The entry of an auto top-up's credits, and the source of its lot, keyed by the intent that paid."""
+    return f"auto_topup:{payment_intent_id}"
 
 
 def refund(refund_id: str) -> str:

@@ -10,6 +10,7 @@ from coinslot.models.admin_audit import AdminAudit
 from coinslot.models.admin_session import AdminLoginAttempts, AdminSession
 from coinslot.models.alert import Alert
 from coinslot.models.api_key import ApiKey
+from coinslot.models.auto_topup import AUTO_TOPUP_OPEN_STATUSES, AutoTopup, AutoTopupSetting
 from coinslot.models.checkout_session import CheckoutSession
 from coinslot.models.customer import Customer
 from coinslot.models.ledger import CreditBalance, CreditHold, CreditLot, CreditMovement, LedgerEntry
@@ -22,11 +23,14 @@ from coinslot.models.test_clock import StripeTestClock
 from coinslot.models.webhook_event import WebhookAttempt, WebhookEvent
 
 __all__ = [
+    "AUTO_TOPUP_OPEN_STATUSES",
     "AdminAudit",
     "AdminLoginAttempts",
     "AdminSession",
     "Alert",
     "ApiKey",
+    "AutoTopup",
+    "AutoTopupSetting",
     "Base",
     "CheckoutSession",
     "CreditBalance",

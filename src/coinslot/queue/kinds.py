@@ -8,10 +8,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import InstrumentedAttribute
 
-from coinslot.models import OutboxMessage, WebhookEvent
+from coinslot.models import AutoTopup, OutboxMessage, WebhookEvent
 from coinslot.models.lease import Leased
 
-__all__ = ["HOST_WEBHOOKS", "STRIPE_EVENTS", "QueueKind"]
+__all__ = ["AUTO_TOPUPS", "HOST_WEBHOOKS", "STRIPE_EVENTS", "QueueKind"]
 
 RowT = TypeVar("RowT", bound=Leased)
 
@@ -53,4 +53,12 @@ HOST_WEBHOOKS: QueueKind[OutboxMessage] = QueueKind(
     public_id=OutboxMessage.webhook_id, type_column=OutboxMessage.event_type,
     created=OutboxMessage.created_at,
     order=(OutboxMessage.id,),
+)
+
+# Auto top-ups to charge off-session (`coinslot.topups`): claimed oldest first. Their end states are the
+# topups domain's own (succeeded, declined), written when Stripe answers.
+AUTO_TOPUPS: QueueKind[AutoTopup] = QueueKind(
+    name="auto_topups", model=AutoTopup, new="pending", leased="charging", done="succeeded",
+    public_id=AutoTopup.trigger_entry_id, type_column=AutoTopup.pack_key, created=AutoTopup.created_at,
+    order=(AutoTopup.id,),
 )

@@ -10,7 +10,10 @@ import stripe
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_ids import checked_stripe_id
 
-__all__ = ["CheckoutSessionRequest", "StripeCheckout", "StripeCheckoutSessionData", "StripeLineItem"]
+__all__ = [
+    "CheckoutSessionRequest", "StripeCheckout", "StripeCheckoutSessionData", "StripeLineItem",
+    "session_from_object",
+]
 
 _EXPAND = ["line_items", "line_items.data.price"]
 
@@ -40,6 +43,7 @@ class StripeCheckoutSessionData:
     line_items: tuple[StripeLineItem, ...] = ()
     livemode: bool = False
     created: int | None = None  # unix seconds
+    setup_intent: str | None = None  # setup mode: the SetupIntent that saved the card
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ def _id(value: Any) -> str | None:
     return str(value["id"])
 
 
-def _session(obj: Any) -> StripeCheckoutSessionData:
+def session_from_object(obj: Any) -> StripeCheckoutSessionData:
     # stripe 16's objects are not dicts: read them as plain data, once.
     data: dict[str, Any] = obj.to_dict() if isinstance(obj, stripe.StripeObject) else dict(obj)
     items: list[StripeLineItem] = []
@@ -97,6 +101,7 @@ def _session(obj: Any) -> StripeCheckoutSessionData:
         line_items=tuple(items),
         livemode=bool(data.get("livemode")),
         created=data.get("created"),
+        setup_intent=_id(data.get("setup_intent")),
     )
 
 
@@ -140,17 +145,17 @@ class StripeCheckout:
                 params=_params(request),  # type: ignore[arg-type]
                 options={"idempotency_key": request.idempotency_key},
             )
-        return _session(obj)
+        return session_from_object(obj)
 
     def retrieve_session(self, session_id: str) -> StripeCheckoutSessionData:
         """Stripe's current copy of the session, with its line items and their prices."""
         checked_stripe_id(session_id, "cs", field="session_id")
         with translate_stripe_errors(f"retrieve checkout session {session_id}"):
             obj = self._client.v1.checkout.sessions.retrieve(session_id, params={"expand": _EXPAND})
-        return _session(obj)
+        return session_from_object(obj)
 
     def expire_session(self, session_id: str) -> StripeCheckoutSessionData:
         checked_stripe_id(session_id, "cs", field="session_id")
         with translate_stripe_errors(f"expire checkout session {session_id}"):
             obj = self._client.v1.checkout.sessions.expire(session_id, params={"expand": _EXPAND})
-        return _session(obj)
+        return session_from_object(obj)

@@ -22,6 +22,7 @@ from coinslot.deps import ContainerDep
 from coinslot.errors import StripeUnavailable
 from coinslot.stripe_ids import checked_stripe_id
 from coinslot.subscriptions import flows as subscription_flows
+from coinslot.topups import flows as topup_flows
 from coinslot.web.auth import CustomerDep, CustomerFormDep
 from coinslot.web.billing_view import load_billing
 from coinslot.web.pages import PageRoute, redirect, render, url
@@ -56,6 +57,7 @@ def billing_page(customer: CustomerDep, container: ContainerDep,
         "csrf_token": customer.csrf, "signed_in": customer.display_name, "toast": toast_for(toast), "v": view,
         "catalog": catalog,
         "now": container.clock.now(),
+        "auto_topup": topup_flows.view_of(container, host_user_id=customer.host_user_id),
     })
 
 

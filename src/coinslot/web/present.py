@@ -70,6 +70,11 @@ _TOASTS: dict[str, Toast] = {
     "updating": Toast("success", "Stripe has your changes.",
                       "They will show here in a moment: reload the page if they do not."),
     "change_scheduled": Toast("success", "Your plan will change at the end of the period."),
+    "auto_topup_consent": Toast("cancel", "Auto top-up is still off.",
+                                "Tick the box to agree to the terms first."),
+    "auto_topup_on": Toast("success", "Auto top-up is on.",
+                           "Your card is saved; it is charged only when your credits run low."),
+    "auto_topup_off": Toast("success", "Auto top-up is off.", "Your card will not be charged automatically."),
 }
 
 

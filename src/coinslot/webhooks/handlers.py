@@ -29,8 +29,11 @@ from coinslot.stripe_gateway.charges import StripeChargeData
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.stripe_gateway.events import StripeEventData
 from coinslot.stripe_gateway.invoices import StripeInvoiceData
+from coinslot.stripe_gateway.payments import StripePaymentIntentData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, subscription_from_dict
 from coinslot.subscriptions import service as subscriptions_service
+from coinslot.topups import charges as topup_charges
+from coinslot.topups import service as topups_service
 from coinslot.webhooks.reader import Read, StripeReader
 
 __all__ = ["HANDLERS", "ApplyContext", "Handler", "Outcome"]
@@ -141,21 +144,58 @@ class InvoicePaymentFailed:
         return "processed"
 
 
+@dataclass(frozen=True, slots=True)
+class CheckoutReads:
+    checkout: StripeCheckoutSessionData
+    saved_payment_method: str | None  # setup mode: the card its SetupIntent saved
+
+
 class CheckoutCompleted:
-    """checkout.session.completed|async_payment_succeeded: fulfil the order or pack, only if paid.
+    """checkout.session.completed|async_payment_succeeded: fulfil the order or pack, only if paid; a
+    setup-mode session saved the card auto top-up charges (and turns it on).
 
     Subscription credits are not granted here but by invoice.paid, so a
     purchase reported by both events is granted once.
     """
 
-    def fetch(self, event: StripeEventData, stripe: StripeReader) -> StripeCheckoutSessionData:
-        return stripe.checkout_session(str(event.object["id"])).value
+    def fetch(self, event: StripeEventData, stripe: StripeReader) -> CheckoutReads:
+        checkout = stripe.checkout_session(str(event.object["id"])).value
+        saved = None
+        if checkout.mode == "setup" and checkout.setup_intent:
+            saved = stripe.saved_payment_method(checkout.setup_intent)
+        return CheckoutReads(checkout, saved)
 
-    def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: StripeCheckoutSessionData) -> Outcome:
+    def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: CheckoutReads) -> Outcome:
+        if fetched.checkout.mode == "setup":
+            applied = topups_service.complete_setup(
+                ctx.session, setup_session_id=fetched.checkout.id,
+                payment_method_id=fetched.saved_payment_method, now=ctx.now)
+            return "processed" if applied else "ignored"
         checkout_service.fulfil_checkout_session(
-            ctx.session, checkout=fetched, catalog=ctx.catalog, now=ctx.now
+            ctx.session, checkout=fetched.checkout, catalog=ctx.catalog, now=ctx.now
         )
         return "processed"
+
+
+class TopupPayment:
+    """payment_intent.succeeded|payment_failed of an auto top-up (its metadata names the row): grant the
+    pack's credits, or turn auto top-up off with a notice, once (the worker's own answer may come first).
+    Other payment intents (Checkout's, invoices') are ignored, without a Stripe read."""
+
+    def fetch(self, event: StripeEventData, stripe: StripeReader) -> StripePaymentIntentData | None:
+        metadata = event.object.get("metadata") or {}
+        if topup_charges.METADATA_TOPUP not in metadata:
+            return None
+        return stripe.payment_intent(str(event.object["id"])).value
+
+    def apply(
+        self, ctx: ApplyContext, event: StripeEventData, fetched: StripePaymentIntentData | None
+    ) -> Outcome:
+        if fetched is None:
+            return "ignored"
+        outcome = topup_charges.record_payment_intent(ctx.session, payment_intent=fetched,
+                                                      catalog=ctx.catalog, now=ctx.now)
+        return "ignored" if outcome == "unknown" else "processed"
 
 
 class CheckoutExpired:
@@ -231,6 +271,7 @@ class TestClockMoved:
 _subscription_changed = SubscriptionChanged()
 _test_clock_moved = TestClockMoved()
 _checkout_completed = CheckoutCompleted()
+_topup_payment = TopupPayment()
 
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _checkout_completed,
@@ -247,6 +288,8 @@ HANDLERS: dict[str, Handler] = {
     "invoice.paid": InvoicePaid(),
     "invoice.payment_failed": InvoicePaymentFailed(),
     "charge.refunded": ChargeRefunded(),
+    "payment_intent.succeeded": _topup_payment,
+    "payment_intent.payment_failed": _topup_payment,
     "test_helpers.test_clock.created": _test_clock_moved,
     "test_helpers.test_clock.advancing": _test_clock_moved,
     "test_helpers.test_clock.ready": _test_clock_moved,

@@ -19,6 +19,7 @@ from coinslot.stripe_gateway import StripeGateway
 from coinslot.stripe_gateway.charges import StripeChargeData
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.stripe_gateway.invoices import StripeInvoiceData
+from coinslot.stripe_gateway.payments import StripePaymentIntentData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
 
 __all__ = ["GatewayReader", "Read", "StripeReader"]
@@ -40,6 +41,8 @@ class StripeReader(Protocol):
     def checkout_session(self, session_id: str) -> Read[StripeCheckoutSessionData]: ...
     def charge(self, charge_id: str) -> Read[StripeChargeData]: ...
     def checkout_session_id_for_payment_intent(self, payment_intent_id: str) -> str | None: ...
+    def payment_intent(self, payment_intent_id: str) -> Read[StripePaymentIntentData]: ...
+    def saved_payment_method(self, setup_intent_id: str) -> str | None: ...
 
 
 class GatewayReader:
@@ -94,4 +97,14 @@ class GatewayReader:
             payment_intent_id,
             lambda: self._gateway().charges.checkout_session_id_for_payment_intent(payment_intent_id),
         )
+        return found.value
+
+    def payment_intent(self, payment_intent_id: str) -> Read[StripePaymentIntentData]:
+        return self._read("payment_intent", payment_intent_id,
+                          lambda: self._gateway().payments.retrieve_payment_intent(payment_intent_id))
+
+    def saved_payment_method(self, setup_intent_id: str) -> str | None:
+        """The card a setup-mode Checkout saved (None until its SetupIntent succeeded)."""
+        found = self._read("setup_intent", setup_intent_id,
+                           lambda: self._gateway().payments.saved_payment_method(setup_intent_id))
         return found.value

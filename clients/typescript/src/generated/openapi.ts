@@ -263,6 +263,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{host_user_id}/auto_topup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's auto top-up
+         * @description Whether auto top-up is on, its terms and consent text, this month's top-ups, and a failure's notice.
+         */
+        get: operations["getAutoTopup"];
+        put?: never;
+        /**
+         * Turn auto top-up on
+         * @description Store the customer's consent and open a setup-mode Checkout to save their card; auto top-up is on
+         *     once the card is saved (Stripe's `checkout.session.completed`).
+         */
+        post: operations["turnOnAutoTopup"];
+        /**
+         * Turn auto top-up off
+         * @description Turn auto top-up off (a top-up already triggered is still charged). Off already: no change.
+         */
+        delete: operations["turnOffAutoTopup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{host_user_id}/ledger": {
         parameters: {
             query?: never;
@@ -633,6 +662,92 @@ export interface components {
              * @description what went wrong, if it did
              */
             error: string | null;
+        };
+        /**
+         * AutoTopupOut
+         * @description A customer's auto top-up: whether it is on, what one top-up buys, the month's use of the cap.
+         */
+        AutoTopupOut: {
+            /**
+             * Offered
+             * @description the catalog offers auto top-up on the customer's plan
+             */
+            offered: boolean;
+            /**
+             * Enabled
+             * @description on: a spend or hold leaving fewer than `threshold_credits` tops up
+             */
+            enabled: boolean;
+            /**
+             * Pack
+             * @description the pack a top-up buys
+             */
+            pack: string | null;
+            /**
+             * Credits
+             * @description credits one top-up buys
+             */
+            credits: number | null;
+            /**
+             * Amount Minor
+             * @description what one top-up charges, in minor units
+             */
+            amount_minor: number | null;
+            /**
+             * Currency
+             * @description the currency of the amounts
+             */
+            currency: string | null;
+            /**
+             * Threshold Credits
+             * @description a balance under this after a use tops up
+             */
+            threshold_credits: number | null;
+            /**
+             * Monthly Cap Count
+             * @description top-ups allowed per calendar month
+             */
+            monthly_cap_count: number | null;
+            /**
+             * Monthly Cap Amount Minor
+             * @description amount allowed per calendar month
+             */
+            monthly_cap_amount_minor: number | null;
+            /**
+             * Month Count
+             * @description top-ups this calendar month (the customer's clock)
+             */
+            month_count: number;
+            /**
+             * Month Amount Minor
+             * @description charged (or being charged) this calendar month
+             */
+            month_amount_minor: number;
+            /**
+             * Consent Text
+             * @description agreed to (when on), else the text to agree to
+             */
+            consent_text: string | null;
+            /**
+             * Consented At
+             * @description when the customer agreed (when on)
+             */
+            consented_at: string | null;
+            /**
+             * Setup Pending
+             * @description a card set-up was started and has not completed
+             */
+            setup_pending: boolean;
+            /**
+             * Notice Code
+             * @description why a failed top-up turned it off: card_declined or authentication_required
+             */
+            notice_code: string | null;
+            /**
+             * Notice
+             * @description what to tell the customer about it
+             */
+            notice: string | null;
         };
         /**
          * BalanceOut
@@ -2223,6 +2338,27 @@ export interface components {
             accepts_payload: boolean;
         };
         /**
+         * SetupStarted
+         * @description Send the customer to `url` (Stripe's page) to save the card; auto top-up is on once it is saved.
+         */
+        SetupStarted: {
+            /**
+             * Url
+             * @description the setup-mode Checkout page
+             */
+            url: string;
+            /**
+             * Session Id
+             * @description Stripe's Checkout Session id (cs_...)
+             */
+            session_id: string;
+            /**
+             * Consent Text
+             * @description what the customer agreed to, as stored
+             */
+            consent_text: string;
+        };
+        /**
          * SpendBody
          * @description A raw spend, with no plan check (see `POST /v1/consume` for the checked one).
          */
@@ -2425,6 +2561,32 @@ export interface components {
              * @description a downgrade scheduled for the period end
              */
             pending_plan_key: string | null;
+        };
+        /**
+         * TurnOn
+         * @description The customer agreed to the consent text; where to send them back after saving a card.
+         */
+        TurnOn: {
+            /**
+             * Consent
+             * @description true: the customer agreed to `consent_text` (GET shows it)
+             */
+            consent: boolean;
+            /**
+             * Pack
+             * @description one of the terms' packs (default: the first)
+             */
+            pack?: string | null;
+            /**
+             * Success Url
+             * @description back here after the card is saved
+             */
+            success_url: string;
+            /**
+             * Cancel Url
+             * @description back here when the customer gives up
+             */
+            cancel_url: string;
         };
         /**
          * UsageOut
@@ -3630,6 +3792,220 @@ export interface operations {
             };
             /** @description Stripe refused a request coinslot built (a configuration error): see the message. */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    getAutoTopup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoTopupOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    turnOnAutoTopup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TurnOn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetupStarted"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Stripe refused a request coinslot built (a configuration error): see the message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    turnOffAutoTopup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AutoTopupOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
