@@ -60,7 +60,7 @@ class Context:
     workdir: Path
     postgres: BenchPostgres | None
     postgres_reason: str  # why there is no PostgreSQL, when there is none
-    _floor: ServerProcess | None = field(default=None, repr=False)
+    _floors: dict[int, ServerProcess] = field(default_factory=dict, repr=False)
     _coinslot: dict[str, tuple[BenchDatabase, ServerProcess]] = field(default_factory=dict, repr=False)
     _stack: ExitStack = field(default_factory=ExitStack, repr=False)
 
@@ -68,15 +68,25 @@ class Context:
     def database_kinds(self) -> list[str]:
         return ["sqlite", "postgresql"] if self.postgres is not None else ["sqlite"]
 
+    @property
+    def web_workers(self) -> int:
+        """API processes of every HTTP server of the run, coinslot's and the floor's alike: what
+        `coinslot serve` starts on PostgreSQL, one per CPU (cli/server.py). SQLite gets the same count
+        here (`serve --workers N`), so that both rows and their floor compare like with like."""
+        from coinslot.cli.server import usable_cpus, web_workers
+
+        return web_workers(None, is_sqlite=False, cpus=usable_cpus())
+
     def launch_floor(self) -> None:
         """Boot the bare FastAPI floor in the background; it is stateless, so one serves the whole run."""
-        if self._floor is None:
-            self._floor = app_process("bench.apps:floor_app", log_dir=self.workdir).launch()
+        workers = self.web_workers
+        if workers not in self._floors:
+            self._floors[workers] = app_process("bench.apps:floor_app", log_dir=self.workdir,
+                                                workers=workers).launch()
 
     def floor(self) -> ServerProcess:
         self.launch_floor()
-        assert self._floor is not None
-        return self._floor.wait_ready()
+        return self._floors[self.web_workers].wait_ready()
 
     def coinslot(self, kind: str) -> tuple[BenchDatabase, ServerProcess]:
         """The run's coinslot server on a `kind` database, launched (not waited for) on first use.
@@ -85,12 +95,13 @@ class Context:
         """
         if kind not in self._coinslot:
             db = self._stack.enter_context(fresh_database(kind, postgres=self.postgres, workdir=self.workdir))
-            process = app_process("bench.apps:coinslot_app", log_dir=self.workdir, env=coinslot_env(db.url))
+            process = app_process("bench.apps:coinslot_app", log_dir=self.workdir, env=coinslot_env(db.url),
+                                  workers=self.web_workers)
             server = self._stack.enter_context(process.launch())
             self._coinslot[kind] = (db, server)
         return self._coinslot[kind]
 
     def close(self) -> None:
-        if self._floor is not None:
-            self._floor.stop()
+        for floor in self._floors.values():
+            floor.stop()
         self._stack.close()

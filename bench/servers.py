@@ -1,8 +1,8 @@
 """Servers for the benchmarks, each a uvicorn child process on 127.0.0.1.
 
-coinslot and the floor app are served the same way (one uvicorn worker,
-uvloop + httptools when installed, no access log), so the ratio between them
-is the cost of coinslot's own code. stripesim runs through its own CLI.
+coinslot and the floor app are served the same way (the same number of uvicorn
+worker processes, uvloop + httptools when installed, no access log), so the ratio
+between them is the cost of coinslot's own code. stripesim runs through its own CLI.
 """
 
 from __future__ import annotations
@@ -122,11 +122,14 @@ def serve_app(factory: str, *, log_dir: Path, env: dict[str, str] | None = None)
     return app_process(factory, log_dir=log_dir, env=env).start()
 
 
-def app_process(factory: str, *, log_dir: Path, env: dict[str, str] | None = None) -> ServerProcess:
-    """The server of `factory`, not started yet (`launch()` + `wait_ready()`, or `start()`)."""
+def app_process(factory: str, *, log_dir: Path, env: dict[str, str] | None = None,
+                workers: int = 1) -> ServerProcess:
+    """The server of `factory` in `workers` processes, not started yet (`launch()` + `wait_ready()`, or
+    `start()`)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning", "--no-access-log", "--backlog", "1024"]
+               "--port", str(port), "--log-level", "warning", "--no-access-log", "--backlog", "1024",
+               "--workers", str(workers)]
     name = factory.rsplit(":", 1)[-1]
     server = ServerProcess(command, port=port, env=_env(env or {}), health_path="/healthz",
                            log_path=log_dir / f"{name}-{port}.log")

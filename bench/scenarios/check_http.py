@@ -1,10 +1,11 @@
 """The entitlement check over HTTP at 1, 16 and 64 concurrent connections, against a bare FastAPI floor.
 
-coinslot runs as it is deployed (uvicorn, one worker, SQLite in WAL mode, an
-API key, 100 customers (10 with --quick) on the Pro plan with credits); the floor is a FastAPI
-app parsing the same JSON body and answering a fixed decision, served the
-same way (a sync route in the threadpool, like coinslot's; the async twin's
-rate is in the row's note). The load comes from a second process (bench.load).
+coinslot runs as it is deployed (uvicorn with one worker process per CPU, as `coinslot serve`
+starts on PostgreSQL, here on SQLite in WAL mode (`serve --workers N`), an API key, 100 customers
+(10 with --quick) on the Pro plan with credits); the floor is a FastAPI app parsing the same JSON
+body and answering a fixed decision, served the same way (as many processes, a sync route in the
+threadpool, like coinslot's; the async twin's rate is in the row's note). The load comes from a
+second process (bench.load).
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def _measure(app: ServerProcess, floor: ServerProcess, api_key: str, concurrency
     row = Row(f"c{concurrency}", f"{concurrency} concurrent", mine.sample,
               floor_label="bare FastAPI, sync def", floor=floor_load.sample, target=">= 0.5x floor",
               target_check=lambda r: r.ratio is not None and r.ratio >= 0.5)
-    row.note = f"bare FastAPI async def: {async_floor.sample.rate_per_s:,} req/s"
+    row.note = (f"{ctx.web_workers} processes each; bare FastAPI async def: "
+                f"{async_floor.sample.rate_per_s:,} req/s")
     if mine.sample.errors:
         row.note += f"; non-2xx answers: {mine.statuses}"
     return row

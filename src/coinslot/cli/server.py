@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 
@@ -22,8 +23,9 @@ app = typer.Typer()
 def serve(
     host: str = typer.Option("127.0.0.1", envvar="COINSLOT_HOST", help="address to listen on"),
     port: int = typer.Option(8000, envvar="COINSLOT_PORT", help="port to listen on"),
-    workers: int = typer.Option(1, envvar="COINSLOT_WEB_WORKERS",
-                                help="API processes (PostgreSQL only; SQLite runs one)"),
+    workers: int | None = typer.Option(
+        None, envvar="COINSLOT_WEB_WORKERS", min=1,
+        help="API processes; default: one per CPU this process may use on PostgreSQL, 1 on SQLite"),
     migrate: bool = typer.Option(True, help="migrate the schema first (under the migration lock); "
                                  "--no-migrate only checks it is current, as after a one-shot migrate"),
     forwarded_allow_ips: str = typer.Option(
@@ -34,9 +36,15 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    workers = web_workers(workers, is_sqlite=settings.is_sqlite, cpus=usable_cpus())
     if settings.is_sqlite and workers > 1:
-        console.print("SQLite serves from one process; starting 1 worker.")
-        workers = 1
+        console.print(f"SQLite with {workers} processes: reads run side by side, writes from several "
+                      "processes wait on SQLite's lock in turn (PostgreSQL for write-heavy hosts).")
+    if workers > 1 and settings.session_secret is None and settings.stripe_mode != "live":
+        # Test mode fills a missing page secret per process (config.checked_secrets): a link signed by
+        # one process would fail in the next. One random secret for this run, inherited by every process.
+        os.environ["COINSLOT_SESSION_SECRET"] = secrets.token_urlsafe(32)
+        console.print("COINSLOT_SESSION_SECRET is not set: the processes share a random one for this run.")
     database = Database.for_settings(settings)
     try:
         if migrate:
@@ -58,6 +66,24 @@ def serve(
     finally:
         if multiproc_dir is not None:
             shutil.rmtree(multiproc_dir, ignore_errors=True)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container's cpuset or `taskset`, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def web_workers(requested: int | None, *, is_sqlite: bool, cpus: int) -> int:
+    """How many API processes `serve` starts: as asked, else one per CPU on PostgreSQL (the
+    production setting: one process's CPU, not the database, sets the pace of checks and webhook
+    receipts, docs/benchmarks.md) and one on SQLite (its writers queue on one file lock; in-process
+    they take fair turns, across processes they poll)."""
+    if requested is not None:
+        return requested
+    return 1 if is_sqlite else max(1, cpus)
 
 
 def _multiprocess_metrics_dir() -> str | None:

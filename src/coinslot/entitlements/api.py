@@ -19,7 +19,7 @@ from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.container import Container
 from coinslot.deps import ContainerDep, RowId, require_scope
-from coinslot.entitlements import service
+from coinslot.entitlements import hot_check, service
 from coinslot.entitlements.core import Decision
 from coinslot.entitlements.schemas import (
     CaptureBody,
@@ -54,10 +54,9 @@ def check(body: CheckBody, container: ContainerDep) -> DecisionOut:
     the host. A user coinslot has not seen yet is answered as a new user on the catalog's default plan.
     Advisory: `consume` decides for real."""
     catalog, grace = _context(container)
-    with container.db.unit_of_work(read_only=True) as session:
-        decision = service.check(session, host_user_id=body.host_user_id, feature=body.feature,
-                                 quantity=body.quantity, params=body.params, catalog=catalog,
-                                 now=container.clock.now(), grace=grace)
+    decision = hot_check.check(container.db, host_user_id=body.host_user_id, feature=body.feature,
+                               quantity=body.quantity, params=body.params, catalog=catalog,
+                               now=container.clock.now(), grace=grace)
     return decision_out(decision)
 
 

@@ -30,7 +30,7 @@ from coinslot.clock import Clock
 from coinslot.config import Settings
 from coinslot.container import Container, make_clock
 from coinslot.db import Database
-from coinslot.entitlements import service
+from coinslot.entitlements import hot_check, service
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError
 
@@ -61,12 +61,12 @@ class FeatureGuard:
 
     def check(self, host_user_id: str, feature: str, *, quantity: int = 1,
               params: Mapping[str, str] | None = None) -> Decision:
-        """May the user do it now? Reads only."""
+        """May the user do it now? Reads only (one statement, no transaction: `hot_check`). Advisory:
+        `consume` decides again under the customer's lock."""
         catalog = catalog_service.get_catalog(self.container.settings)
-        with self.container.db.unit_of_work(read_only=True) as session:
-            return service.check(session, host_user_id=host_user_id, feature=feature, quantity=quantity,
-                                 params=params, catalog=catalog, now=self.container.clock.now(),
-                                 grace=self._grace())
+        return hot_check.check(self.container.db, host_user_id=host_user_id, feature=feature,
+                               quantity=quantity, params=params, catalog=catalog,
+                               now=self.container.clock.now(), grace=self._grace())
 
     def consume(self, host_user_id: str, feature: str, *, idempotency_key: str, quantity: int = 1,
                 params: Mapping[str, str] | None = None) -> Decision:

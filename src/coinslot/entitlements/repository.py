@@ -8,6 +8,10 @@ entities, no per-call statement construction), returns a row per mirrored
 subscription with the customer id, the cached available credits and whether
 anything has expired unwritten. Only in that last, rare case does the caller
 take the ledger's exact lazy-expiry path.
+
+`hot_check_snapshot` is the same statement, plus whether one lazily granted period (the default
+plan's month) is granted yet, run Session-free on a pooled connection (`db.PreparedRead`) for
+`entitlements/hot_check.py`.
 """
 
 from __future__ import annotations
@@ -19,10 +23,19 @@ from typing import cast
 from sqlalchemy import Table, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from coinslot.db import UtcDateTime
-from coinslot.models import CreditBalance, CreditHold, CreditLot, Customer, StripeTestClock, Subscription
+from coinslot.db import Database, UtcDateTime
+from coinslot.models import (
+    CreditBalance,
+    CreditHold,
+    CreditLot,
+    Customer,
+    LedgerEntry,
+    StripeTestClock,
+    Subscription,
+)
 
-__all__ = ["CheckSnapshot", "SubscriptionView", "check_snapshot", "subscription"]
+__all__ = ["CheckSnapshot", "HotSnapshot", "SubscriptionView", "check_snapshot", "hot_check_snapshot",
+           "subscription"]
 
 _customers = cast(Table, Customer.__table__)
 _balances = cast(Table, CreditBalance.__table__)
@@ -30,6 +43,7 @@ _subscriptions = cast(Table, Subscription.__table__)
 _lots = cast(Table, CreditLot.__table__)
 _holds = cast(Table, CreditHold.__table__)
 _clocks = cast(Table, StripeTestClock.__table__)
+_entries = cast(Table, LedgerEntry.__table__)
 
 _now = bindparam("now", type_=UtcDateTime())
 # The same conditions as ledger.repository.due_lots / due_holds: when neither matches, the
@@ -62,6 +76,17 @@ _CHECK_SNAPSHOT = (
     .where(_customers.c.host_user_id == bindparam("host_user_id"))
     .order_by(_subscriptions.c.id.desc())  # newest first, as plan access expects
 )
+
+# The same condition as ledger.repository.period_opening_entry_id finding an entry: the period of
+# this source that starts then has its first grant written.
+_period_granted = exists().where(
+    _lots.c.customer_id == _customers.c.id,
+    _lots.c.period_start == bindparam("period_start", type_=UtcDateTime()),
+    _lots.c.source == bindparam("period_source"),
+    _entries.c.lot_id == _lots.c.id,
+    _entries.c.kind == "grant",
+)
+_HOT_CHECK_SNAPSHOT = _CHECK_SNAPSHOT.add_columns(_period_granted.label("period_granted"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +124,33 @@ def check_snapshot(session: Session, *, host_user_id: str, now: dt.datetime) -> 
                      for row in rows if row.id is not None]
     return CheckSnapshot(first.customer_id, first.available_credits or 0, bool(first.expiry_due),
                          subscriptions, first.test_clock_at)
+
+
+@dataclass(frozen=True, slots=True)
+class HotSnapshot:
+    snapshot: CheckSnapshot
+    period_granted: bool  # the period asked about (`period_source`, `period_start`) is granted
+
+
+def hot_check_snapshot(
+    database: Database, *, host_user_id: str, now: dt.datetime, period_source: str, period_start: dt.datetime
+) -> HotSnapshot | None:
+    """`check_snapshot` and whether one lazily granted period is granted, in one statement without a
+    Session or a transaction (one statement is its own snapshot); None for a user never seen."""
+    prepared = database.prepared(_HOT_CHECK_SNAPSHOT)
+    rows = prepared.all({"host_user_id": host_user_id, "now": now, "period_source": period_source,
+                         "period_start": period_start})
+    if not rows:
+        return None
+    named = [dict(zip(prepared.keys, row, strict=True)) for row in rows]
+    first = named[0]
+    subscriptions = [SubscriptionView(row["id"], row["status"], row["plan_key"], row["past_due_since"],
+                                      row["current_period_start"], row["current_period_end"],
+                                      row["stripe_subscription_id"], row["interval"])
+                     for row in named if row["id"] is not None]
+    snapshot = CheckSnapshot(first["customer_id"], first["available_credits"] or 0, bool(first["expiry_due"]),
+                             subscriptions, first["test_clock_at"])
+    return HotSnapshot(snapshot, bool(first["period_granted"]))
 
 
 def subscription(session: Session, *, subscription_id: int) -> Subscription | None:

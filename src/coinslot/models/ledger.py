@@ -80,6 +80,8 @@ class LedgerEntry(Base):
     __table_args__ = (
         Index("ix_ledger_entries_customer_created_at", "customer_id", "created_at"),
         Index("ix_ledger_entries_customer_feature_created_at", "customer_id", "feature", "created_at"),
+        # The figures' credits granted / consumed since a moment, by kind (revision 0007).
+        Index("ix_ledger_entries_kind_created_at", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -92,7 +94,8 @@ class LedgerEntry(Base):
     held_delta: Mapped[int] = mapped_column(BigInteger, default=0)
     debt_delta: Mapped[int] = mapped_column(BigInteger, default=0)
     balance_after: Mapped[int] = mapped_column(BigInteger)  # available credits after this entry
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lots.id"))  # the lot made or targeted
+    # the lot made or targeted; indexed (revision 0007): a period's grant entry is found by its lot
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lots.id"), index=True)
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"))
     feature: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(255))

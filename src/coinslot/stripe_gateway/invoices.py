@@ -149,6 +149,11 @@ class StripeInvoices:
         checked_stripe_id(invoice_id, "in", field="invoice_id")
         with translate_stripe_errors(f"read invoice {invoice_id}"):
             found = invoice_from_dict(as_dict(self._client.v1.invoices.retrieve(invoice_id)))
+        return self.with_prices(found)
+
+    def with_prices(self, found: StripeInvoiceData) -> StripeInvoiceData:
+        """The invoice with each line's price read (for one read from Stripe or an event's payload)."""
+        with translate_stripe_errors(f"read the prices of invoice {found.id}"):
             # A line names its price by id only, and expanding it is one level deeper than Stripe
             # allows: read each price once to learn its metadata and lookup key (the links to the catalog).
             prices = {

@@ -5,22 +5,27 @@ object at most once per batch: every event of the batch was stored before the
 batch began, so one read after the claim is at least as new as any of them.
 Tests may pass any object with the same methods (a fake over stored
 snapshots); nothing patches Stripe.
+
+An object that an event of the batch shows in a final state (`settled.py`: a paid invoice, a
+canceled subscription) is not read again: its payload is what a read would answer, and counts as
+read when the read would have been made (`read_at_ms`).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from coinslot.clock import Clock
 from coinslot.stripe_gateway import StripeGateway
 from coinslot.stripe_gateway.charges import StripeChargeData
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
-from coinslot.stripe_gateway.invoices import StripeInvoiceData
+from coinslot.stripe_gateway.invoices import StripeInvoiceData, invoice_from_dict
 from coinslot.stripe_gateway.payments import StripePaymentIntentData
-from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
+from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, subscription_from_dict
+from coinslot.webhooks.settled import settled_objects
 
 __all__ = ["GatewayReader", "Read", "StripeReader"]
 
@@ -50,13 +55,32 @@ class GatewayReader:
 
     thread_safe = True  # the worker may then overlap a batch's reads
 
-    def __init__(self, gateway: Callable[[], StripeGateway], clock: Clock) -> None:
+    def __init__(
+        self, gateway: Callable[[], StripeGateway], clock: Clock, *, skip_settled: bool = True
+    ) -> None:
         self._gateway = gateway  # resolved on first use: a batch of ignored events needs no Stripe key
         self._clock = clock
+        self._skip_settled = skip_settled
+        self._settled: dict[tuple[str, str], Mapping[str, Any]] = {}
+        self.reads_skipped = 0  # objects answered from a final-state payload instead of a read
         self._cache: dict[tuple[str, str], object] = {}
         # The worker reads a batch from a few threads: one lock per object keeps it one read.
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+
+    def note_payload(self, payload: Mapping[str, Any]) -> None:
+        """An event of the batch: an object it shows in a final state is not read again (settled.py)."""
+        if not self._skip_settled:
+            return
+        for found in settled_objects(payload):
+            self._settled.setdefault((found.kind, found.object_id), found.payload)
+
+    def _settled_payload(self, kind: str, object_id: str) -> Mapping[str, Any] | None:
+        payload = self._settled.get((kind, object_id))
+        if payload is not None:
+            with self._locks_lock:
+                self.reads_skipped += 1
+        return payload
 
     def _read(self, kind: str, object_id: str, load: Callable[[], T]) -> Read[T]:
         key = (kind, object_id)
@@ -70,12 +94,22 @@ class GatewayReader:
         return found
 
     def subscription(self, subscription_id: str) -> Read[StripeSubscriptionData]:
-        return self._read(
-            "subscription", subscription_id, lambda: self._gateway().subscriptions.retrieve(subscription_id)
-        )
+        def load() -> StripeSubscriptionData:
+            settled = self._settled_payload("subscription", subscription_id)
+            if settled is not None:
+                return subscription_from_dict(settled)
+            return self._gateway().subscriptions.retrieve(subscription_id)
+
+        return self._read("subscription", subscription_id, load)
 
     def invoice(self, invoice_id: str) -> Read[StripeInvoiceData]:
-        return self._read("invoice", invoice_id, lambda: self._gateway().invoices.retrieve(invoice_id))
+        def load() -> StripeInvoiceData:
+            settled = self._settled_payload("invoice", invoice_id)
+            if settled is not None:
+                return self._gateway().invoices.with_prices(invoice_from_dict(settled))
+            return self._gateway().invoices.retrieve(invoice_id)
+
+        return self._read("invoice", invoice_id, load)
 
     def checkout_session(self, session_id: str) -> Read[StripeCheckoutSessionData]:
         return self._read(

@@ -325,6 +325,17 @@ def _fetch_batch(claimed: list[Claimed], reader: StripeReader) -> list[_Fetched]
         return list(pool.map(lambda item: _fetch_one(item, reader), claimed))
 
 
+def _note_payloads(reader: StripeReader, claimed: list[Claimed]) -> None:
+    """Show the reader the batch's payloads: an object one of them gives in a final state is not
+    re-read (webhooks/settled.py). Only events that are applied count; a test's reader may not care."""
+    note = getattr(reader, "note_payload", None)
+    if note is None:
+        return
+    for item in claimed:
+        if _handler_for(item) is not None:
+            note(item.event.object)
+
+
 def _customer_of(claimed: Claimed) -> str | None:
     """The Stripe customer an event is about, for the log lines written while applying it."""
     obj = claimed.event.object
@@ -452,6 +463,7 @@ def process_due(
     if not claimed:
         return 0
     reader = reader or GatewayReader(lambda: container.gateway, container.clock)
+    _note_payloads(reader, claimed)
     loader = load_catalog or (lambda: catalog_service.get_catalog(container.settings))
     started_at = container.clock.now()
     pairs = list(zip(claimed, _fetch_batch(claimed, reader), strict=True))

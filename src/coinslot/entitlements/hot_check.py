@@ -1,0 +1,112 @@
+"""`check` without a Session: one prepared statement on a pooled connection, for the host's hot path.
+
+`service.check` reads in a read-only unit of work; its Session, BEGIN and COMMIT cost more than the
+statement (docs/benchmarks.md). Here the same snapshot (customer, subscriptions, balance, "expiry due",
+and whether the default plan's month is granted yet) is one statement in the driver's autocommit
+mode (`db.PreparedRead`): one statement is its own consistent snapshot, nothing is written, no
+lock is taken. Every state the snapshot answers completely is decided here by the same rules
+(`best_plan_access`, `core.decide`); the rest takes `service.check` itself in a read-only unit of work:
+
+  - a lot or hold expired but not written yet (the ledger's exact lazy expiry),
+  - a customer on a Stripe test clock at another time than `now` (test mode),
+  - a feature with a per-period limit (its uses are counted),
+  - a yearly subscription (months 2..12 are granted by their first use: `ledger/lazy_periods.py`),
+  - a free plan other than the default, and a free month with a roll-over cap not granted yet.
+
+A check is advisory: `consume` decides again under the customer's ledger lock, and is the truth.
+`tests/integration/test_hot_check.py` compares both paths on many states.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from coinslot.catalog.core import Catalog, Plan
+from coinslot.db import Database
+from coinslot.entitlements import core, repository, service
+from coinslot.entitlements.core import Decision
+from coinslot.ledger import service as ledger
+from coinslot.subscriptions.core import PlanAccess, best_plan_access
+
+__all__ = ["check"]
+
+
+def check(
+    database: Database,
+    *,
+    host_user_id: str,
+    feature: str,
+    catalog: Catalog,
+    now: dt.datetime,
+    quantity: int = 1,
+    params: Mapping[str, str] | None = None,
+    grace: dt.timedelta = service.DEFAULT_GRACE,
+) -> Decision:
+    """`service.check`'s answer, read Session-free when one statement can give it (see the module)."""
+    feature_def = catalog.features.get(feature)
+    if feature_def is None or feature_def.limit_per_period is not None or database.shares_one_connection:
+        return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
+                      quantity=quantity, params=params, grace=grace)
+    default_month = _default_month(catalog, now)
+    found = repository.hot_check_snapshot(
+        database, host_user_id=host_user_id, now=now,
+        period_source=default_month.source if default_month else "",
+        period_start=default_month.start if default_month else now,
+    )
+    snapshot = found.snapshot if found is not None else None
+    if snapshot is not None and (snapshot.expiry_due or snapshot.test_clock_at not in (None, now)):
+        return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
+                      quantity=quantity, params=params, grace=grace)
+    subscriptions = snapshot.subscriptions if snapshot is not None else []
+    access = best_plan_access(subscriptions, catalog=catalog, now=now, grace=grace)
+    plan = catalog.plans.get(access.plan_key)
+    if found is None:
+        available: int | None = service.new_user_credits(catalog)
+    else:
+        pending = _pending_credits(found, plan=plan, access=access, catalog=catalog)
+        available = None if pending is None else found.snapshot.available_credits + pending
+    if available is None:
+        return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
+                      quantity=quantity, params=params, grace=grace)
+    return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
+                       quantity=quantity, params=params, uses_this_period=0)
+
+
+def _default_month(catalog: Catalog, now: dt.datetime) -> ledger.LazyPeriod | None:
+    """The default plan's month `now` is in, when that plan is free (its source and start do not
+    depend on the customer: the snapshot asks whether it is granted)."""
+    plan = catalog.default
+    if plan.kind != "free":
+        return None
+    allowance = ledger.MonthlyAllowance(plan.key, plan.credits_per_period, plan.rollover_cap)
+    return ledger.free_month(customer_id=0, allowance=allowance, now=now)
+
+
+def _pending_credits(
+    found: repository.HotSnapshot, *, plan: Plan | None, access: PlanAccess, catalog: Catalog
+) -> int | None:
+    """What the period's first use will add (as `ledger.pending_credits`), or None when the snapshot
+    cannot say (the exact path reads it)."""
+    subscription = next((row for row in found.snapshot.subscriptions if row.id == access.subscription_id),
+                        None)
+    if subscription is not None and subscription.interval == "year":
+        return None  # months 2..12 of a paid year: their opening entries are read by the exact path
+    if plan is None or plan.kind != "free":
+        return 0  # a monthly paid period: its invoice grants it
+    if plan.key != catalog.default_plan:
+        return None  # the snapshot asked about the default plan's month only
+    if found.period_granted:
+        return 0
+    if plan.rollover_cap > 0:
+        return None  # the carry-over from the previous month is computed by the exact path
+    return service.new_user_credits(catalog)  # the default free plan's month: its allowance, or 0
+
+
+def _exact(
+    database: Database, *, host_user_id: str, feature: str, catalog: Catalog, now: dt.datetime, quantity: int,
+    params: Mapping[str, str] | None, grace: dt.timedelta,
+) -> Decision:
+    with database.unit_of_work(read_only=True) as session:
+        return service.check(session, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
+                             quantity=quantity, params=params, grace=grace)
