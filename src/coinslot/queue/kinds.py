@@ -8,10 +8,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import InstrumentedAttribute
 
-from coinslot.models import OutboxMessage, WebhookEvent
+from coinslot.models import OutboxMessage, OverageReport, WebhookEvent
 from coinslot.models.lease import Leased
 
-__all__ = ["HOST_WEBHOOKS", "STRIPE_EVENTS", "QueueKind"]
+__all__ = ["HOST_WEBHOOKS", "OVERAGE_REPORTS", "STRIPE_EVENTS", "QueueKind"]
 
 RowT = TypeVar("RowT", bound=Leased)
 
@@ -53,4 +53,11 @@ HOST_WEBHOOKS: QueueKind[OutboxMessage] = QueueKind(
     public_id=OutboxMessage.webhook_id, type_column=OutboxMessage.event_type,
     created=OutboxMessage.created_at,
     order=(OutboxMessage.id,),
+)
+
+# Overage on its way to Stripe's meter: one row per overage ledger entry, oldest first.
+OVERAGE_REPORTS: QueueKind[OverageReport] = QueueKind(
+    name="overage_reports", model=OverageReport, new="pending", leased="sending", done="reported",
+    public_id=OverageReport.identifier, type_column=OverageReport.status, created=OverageReport.created_at,
+    order=(OverageReport.id,),
 )
