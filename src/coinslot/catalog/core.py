@@ -16,13 +16,13 @@ from coinslot.money import ceil_div
 
 __all__ = [
     "ITEM_KEY_METADATA",
+    "OVERAGE_EVENT_NAME",
     "Catalog",
     "CatalogItemRef",
     "CatalogPrice",
     "CreditPack",
     "Feature",
     "Interval",
-    "OVERAGE_EVENT_NAME",
     "OneTimeProduct",
     "Overage",
     "OveragePrice",

@@ -46,7 +46,8 @@ def decision_out(decision: Decision) -> DecisionOut:
     over = decision.overage
     overage = None if over is None else OverageOut(
         credits=over.credits, cost_minor=over.cost_minor, currency=decision.currency or "",
-        period_credits=over.period_credits, period_cost_minor=over.period_cost_minor, within_cap=over.within_cap)
+        period_credits=over.period_credits, period_cost_minor=over.period_cost_minor,
+        within_cap=over.within_cap)
     return DecisionOut(allowed=decision.allowed, cost=decision.cost, remaining=decision.remaining,
                        reason=decision.reason, plan=decision.plan_key, overage=overage)
 

@@ -261,7 +261,8 @@ class _Decider:
     (per-period limits counted there too, so no concurrent use can overtake it); kept for the answer."""
 
     def __init__(self, session: Session, use: _Use, *, feature: Feature, quantity: int,
-                 params: Mapping[str, str] | None, enforce_balance: bool = True, may_go_over: bool = False) -> None:
+                 params: Mapping[str, str] | None, enforce_balance: bool = True,
+                 may_go_over: bool = False) -> None:
         self._session, self._use, self._feature = session, use, feature
         self._quantity, self._params, self._enforce_balance = quantity, params, enforce_balance
         self._may_go_over = may_go_over  # consume only: a hold reserves credits there are, never overage

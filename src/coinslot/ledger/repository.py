@@ -448,7 +448,7 @@ def overage_credits(session: Session, *, customer_id: int, since: dt.datetime) -
 
 
 def overage_entries(session: Session) -> Iterator[tuple[int, int, str, int, int, int, int]]:
-    """(customer, entry pk, entry id, credits, available_delta, held_delta, debt_delta) of every overage entry."""
+    """(customer, entry pk, entry id, credits, available_delta, held_delta, debt_delta): overage entries."""
     query = select(
         LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.entry_id, LedgerEntry.credits,
         LedgerEntry.available_delta, LedgerEntry.held_delta, LedgerEntry.debt_delta,

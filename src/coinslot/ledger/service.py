@@ -281,7 +281,8 @@ def spend(
     lock; it replaces `unlimited`. On an unlimited plan the use is recorded with no effect on the
     balance. Admitted with `overage`, a cost the balance does not cover draws all there is and is
     written as an `overage` entry (its credits beyond the balance: `credits + available_delta`), never
-    a negative balance; the caller reports it to Stripe in the same transaction. Crossing the low-balance or exhausted threshold writes an outbox event.
+    a negative balance; the caller reports it to Stripe in the same transaction. Crossing the
+    low-balance or exhausted threshold writes an outbox event.
     """
     _positive(credits, allow_zero=True)
     # Whether the plan was unlimited is an outcome, not part of the request: not fingerprinted.

@@ -35,7 +35,7 @@ class OverageReport(Leased, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     # The meter event's identifier (Stripe dedupes on it): derived from the Stripe customer and the entry id.
     identifier: Mapped[str] = mapped_column(String(100), unique=True)
-    credits: Mapped[int] = mapped_column(BigInteger)  # the entry's credits beyond the balance: the event's value
+    credits: Mapped[int] = mapped_column(BigInteger)  # the entry's credits beyond the balance: the value
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # the entry's time: the event's timestamp
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # attempts, next_attempt_at, locked_by, locked_until: from `Leased`

@@ -99,9 +99,9 @@ def _send(gateway: StripeGateway, claimed: _Claimed) -> _Outcome:
     if claimed.stripe_customer_id is None:
         return _Outcome(claimed, CoinslotError("the customer has no Stripe customer in this mode"))
     try:
-        gateway.meters.send_event(event_name=OVERAGE_EVENT_NAME, stripe_customer_id=claimed.stripe_customer_id,
-                                  value=claimed.credits, identifier=claimed.identifier,
-                                  timestamp=claimed.occurred_at)
+        gateway.meters.send_event(event_name=OVERAGE_EVENT_NAME,
+                                  stripe_customer_id=claimed.stripe_customer_id, value=claimed.credits,
+                                  identifier=claimed.identifier, timestamp=claimed.occurred_at)
     except CoinslotError as exc:
         return _Outcome(claimed, exc)
     return _Outcome(claimed)
@@ -127,7 +127,8 @@ def _record(runtime: Runtime, outcomes: list[_Outcome], *, reporter: str) -> Non
                               subject_id=row.identifier,
                               message=f"overage of {row.credits} credit(s) ({row.identifier}) could not be "
                                       f"reported to Stripe after {row.attempts} attempt(s): {outcome.error}. "
-                                      "Fix the cause (`coinslot catalog push` makes the meter), then replay it.")
+                                      "Fix the cause (`coinslot catalog push` makes the meter), then replay "
+                                      "it.")
             log.warning("overage report failed", extra={"identifier": row.identifier, "status": row.status,
                                                         "error": str(outcome.error)})
 

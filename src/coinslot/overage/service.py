@@ -51,11 +51,14 @@ class PeriodOverage:
     cap_minor: int | None
 
 
-def period_overage(session: Session, *, customer_id: int, since: dt.datetime, terms: Overage) -> PeriodOverage:
+def period_overage(
+    session: Session, *, customer_id: int, since: dt.datetime, terms: Overage
+) -> PeriodOverage:
     """The overage of the period that started at `since`, priced by the plan's terms."""
     credits = ledger.overage_credits(session, customer_id=customer_id, since=since)
     return PeriodOverage(
-        credits=credits, cost_minor=core.cost_minor(credits, terms.unit_amount_minor), currency=terms.currency,
+        credits=credits, cost_minor=core.cost_minor(credits, terms.unit_amount_minor),
+        currency=terms.currency,
         unit_amount_minor=format(terms.unit_amount_minor.normalize(), "f"),
         reported_credits=repo.reported_credits(session, customer_id=customer_id, since=since),
         cap_minor=terms.cap_minor,
@@ -70,13 +73,14 @@ def verify(session: Session) -> list[ledger.Discrepancy]:
     for customer, entry_pk, entry_id, beyond in ledger.overage_entries(session):
         report = reports.pop(entry_pk, None)
         if report is None:
-            found.append(ledger.Discrepancy(customer, f"overage entry {entry_id} has no meter report", beyond, 0))
+            found.append(ledger.Discrepancy(customer, f"overage entry {entry_id} has no meter report",
+                                            beyond, 0))
         elif report != (customer, beyond):
             found.append(ledger.Discrepancy(customer, f"overage entry {entry_id} reported credits", beyond,
                                             report[1]))
     for entry_pk, (customer, credits) in sorted(reports.items()):
-        found.append(ledger.Discrepancy(customer, f"meter report of entry row {entry_pk}, not an overage entry",
-                                        0, credits))
+        found.append(ledger.Discrepancy(customer, f"meter report of entry row {entry_pk}, not an overage "
+                                                  "entry", 0, credits))
     return found
 
 

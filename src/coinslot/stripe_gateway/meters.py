@@ -99,7 +99,8 @@ class StripeMeters:
         return price_from_stripe(obj)
 
     def send_event(
-        self, *, event_name: str, stripe_customer_id: str, value: int, identifier: str, timestamp: dt.datetime,
+        self, *, event_name: str, stripe_customer_id: str, value: int, identifier: str,
+        timestamp: dt.datetime,
     ) -> MeterEventResult:
         """Record `value` units of usage for the customer at `timestamp`. Sent again with the same
         identifier, Stripe refuses it as a duplicate: answered as `duplicate`, never counted twice."""
