@@ -60,6 +60,7 @@ def price_from_stripe(obj: Any) -> StripePriceData:
     data = _plain(obj)
     recurring = data.get("recurring") or {}
     product = data["product"] if isinstance(data["product"], str) else data["product"]["id"]
+    decimal = data.get("unit_amount_decimal")
     return StripePriceData(
         id=data["id"],
         product=product,
@@ -68,7 +69,8 @@ def price_from_stripe(obj: Any) -> StripePriceData:
         interval=recurring.get("interval"),
         lookup_key=data.get("lookup_key"),
         active=bool(data.get("active")),
-        unit_amount_decimal=data.get("unit_amount_decimal"),
+        # The SDK may hand a Decimal: kept as Stripe's text, exact.
+        unit_amount_decimal=None if decimal is None else str(decimal),
         meter=recurring.get("meter"),
     )
 
