@@ -47,6 +47,7 @@ from coinslot.observability import (
     request_id_var,
 )
 from coinslot.outbound.sender import start_sender
+from coinslot.overage.reporter import start_overage_reporter
 from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.web import install as install_pages
@@ -312,4 +313,6 @@ BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = [
     start_sender,  # outbox -> host app, when settings.host_webhook_url is set (one per process; leases)
     # due credit expiries written, beside the in-process worker (`coinslot worker` runs its own)
     lambda container: start_expiry_sweep(container) if container.settings.run_worker_in_process else None,
+    # overage -> Stripe's meter, beside the in-process worker (`coinslot worker` runs its own)
+    lambda container: start_overage_reporter(container) if container.settings.run_worker_in_process else None,
 ]
