@@ -30,8 +30,8 @@ def worker(
 ) -> None:
     """Claim due Stripe events, apply them, retry failures with backoff; backfill missed events every
     COINSLOT_RECONCILE_INTERVAL_S; write due credit expiries every COINSLOT_EXPIRY_SWEEP_INTERVAL_S;
-    report overage to Stripe's meter as it is used; metrics on COINSLOT_METRICS_PORT. On SIGTERM / Ctrl-C: finish the
-    event in hand, hand the rest of the batch back, exit 0."""
+    report overage to Stripe's meter as it is used; metrics on COINSLOT_METRICS_PORT. On SIGTERM /
+    Ctrl-C: finish the event in hand, hand the rest of the batch back, exit 0."""
     settings = Settings()
     configure_process(settings)
     container = load_container(settings)
