@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from coinslot.catalog.core import Overage
 from coinslot.ledger import service as ledger
 from coinslot.models import OverageReport
+from coinslot.money import currency_exponent
 from coinslot.overage import core
 from coinslot.overage import repository as repo
 from coinslot.queue import service as queue
@@ -46,7 +47,7 @@ class PeriodOverage:
     credits: int
     cost_minor: int  # round_half_up(credits x unit price): the one rule (overage/core.py)
     currency: str
-    unit_amount_minor: str  # the price of one credit in minor units, exact ("87.5")
+    price_per_credit: str  # in the currency's major unit, exact, as the catalog says it ("0.875")
     reported_credits: int  # the part Stripe has accepted so far
     cap_minor: int | None
 
@@ -59,7 +60,8 @@ def period_overage(
     return PeriodOverage(
         credits=credits, cost_minor=core.cost_minor(credits, terms.unit_amount_minor),
         currency=terms.currency,
-        unit_amount_minor=format(terms.unit_amount_minor.normalize(), "f"),
+        price_per_credit=format(terms.unit_amount_minor.scaleb(-currency_exponent(terms.currency)).normalize(),
+                                "f"),
         reported_credits=repo.reported_credits(session, customer_id=customer_id, since=since),
         cap_minor=terms.cap_minor,
     )
