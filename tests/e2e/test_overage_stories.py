@@ -175,3 +175,16 @@ def test_catalog_push_makes_the_meter_and_the_metered_prices_once(quantipack: St
         METERED_LOOKUP_KEY, "coinslot:plan:starter:overage:year"]}).data
     assert sorted((price.recurring.interval, str(price.unit_amount_decimal), price.recurring.meter)
                   for price in prices) == [("month", "87.5", meters[0].id), ("year", "87.5", meters[0].id)]
+
+
+def test_a_plan_change_moves_the_metered_item_with_the_plan(quantipack: Stack) -> None:
+    ines = User.on_test_clock(quantipack, "ines")
+    subscription = ines.subscribe("starter")
+    ines.change_plan("professional")  # an upgrade, now: Professional has no overage
+    items = quantipack.stripe.v1.subscriptions.retrieve(subscription)["items"].data
+    assert [item.price.lookup_key for item in items] == ["coinslot:plan:professional:month"]
+    assert ines.summary()["subscription"]["plan"] == "professional"
+    ines.change_plan("starter", timing="now")  # back: the metered item comes back with Starter
+    items = quantipack.stripe.v1.subscriptions.retrieve(subscription)["items"].data
+    assert [item.price.lookup_key for item in items] == ["coinslot:plan:starter:month", METERED_LOOKUP_KEY]
+    assert_verified(quantipack)
