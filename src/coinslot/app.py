@@ -47,6 +47,7 @@ from coinslot.observability import (
     request_id_var,
 )
 from coinslot.outbound.sender import start_sender
+from coinslot.overage.reporter import start_overage_reporter
 from coinslot.overview import api as overview_api
 from coinslot.subscriptions import api as subscriptions_api
 from coinslot.topups import api as topups_api
@@ -317,4 +318,6 @@ BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = [
     lambda container: start_expiry_sweep(container) if container.settings.run_worker_in_process else None,
     # auto top-ups charged off-session, beside the in-process worker (`coinslot worker` runs its own)
     lambda container: start_charger(container) if container.settings.run_worker_in_process else None,
+    # overage -> Stripe's meter, beside the in-process worker (`coinslot worker` runs its own)
+    lambda container: start_overage_reporter(container) if container.settings.run_worker_in_process else None,
 ]

@@ -147,6 +147,31 @@ def test_renewals_bill_the_periods_usage_of_a_metered_item(sim: SimHelper) -> No
     assert _lines(february) == sorted([(plan.id, 1, 2000), (overage.id, 100, 500)])
 
 
+def test_a_price_in_fractions_of_a_cent_bills_the_usage_exactly_rounded_once_half_up(sim: SimHelper) -> None:
+    meter = _meter(sim)
+    plan = price(sim, 2000, name="Pro")
+    overage = sim.client.v1.prices.create(params={
+        "currency": "usd", "unit_amount_decimal": "87.5", "product_data": {"name": "Extra tokens"},
+        "recurring": {"interval": "month", "usage_type": "metered", "meter": meter.id}})
+    assert (overage.unit_amount, str(overage.unit_amount_decimal)) == (None, "87.5")
+    clock, customer = clock_customer(sim)
+    sub = sim.client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": plan.id}, {"price": overage.id}]})
+    advance(sim, clock.id, T0 + 10 * DAY)
+    _report(sim, customer.id, 5, "jan-1")
+    _report(sim, customer.id, 8, "jan-2")
+    preview = sim.client.v1.invoices.create_preview(params={"subscription": sub.id})
+    assert _lines(preview) == sorted([(plan.id, 1, 2000), (overage.id, 13, 1138)])  # 1137.5 -> 1138
+    advance(sim, clock.id, FEB_1 + 2 * 3600)
+    january = sim.client.v1.invoices.retrieve(
+        str(sim.client.v1.subscriptions.retrieve(sub.id).latest_invoice))
+    assert _lines(january) == sorted([(plan.id, 1, 2000), (overage.id, 13, 1138)])
+    usage_line = next(line for line in january.lines.data
+                      if line.pricing.price_details.price == overage.id)
+    assert str(usage_line.pricing.unit_amount_decimal) == "87.5"
+    assert_stripe_shape(january)
+
+
 def test_a_subscription_ending_bills_its_last_usage(sim: SimHelper) -> None:
     meter = _meter(sim)
     overage = _overage_price(sim, meter.id, unit_amount=3)

@@ -17,7 +17,7 @@ __all__ = [
 
 # Usage is what spends and captures asked for: on an unlimited plan nothing leaves a balance,
 # but the use still counts.
-_USAGE_KINDS = ("spend", "capture")
+_USAGE_KINDS = ("spend", "capture", "overage")  # as the ledger counts uses
 _INCOME_KINDS = ("grant", "purchase", "adjustment")
 
 # Never paid: neither revenue nor churn.

@@ -16,6 +16,7 @@ from coinslot.money import ceil_div
 
 __all__ = [
     "ITEM_KEY_METADATA",
+    "OVERAGE_EVENT_NAME",
     "AutoTopupTerms",
     "Catalog",
     "CatalogItemRef",
@@ -24,10 +25,13 @@ __all__ = [
     "Feature",
     "Interval",
     "OneTimeProduct",
+    "Overage",
+    "OveragePrice",
     "Plan",
     "PlanPrice",
     "catalog_prices",
     "minimum_quantity",
+    "overage_prices",
     "yearly_saving",
 ]
 
@@ -37,6 +41,9 @@ ItemKind = Literal["plan", "product", "pack"]
 # ("plan:pro", "product:consultation", "pack:credits"). A price keeps it for life, while its lookup key
 # moves to the next price when the amount changes.
 ITEM_KEY_METADATA = "coinslot_key"
+# The Stripe Meter every plan's overage is reported to (one per account, found by this name): it sums
+# credits per customer; each plan's metered price says what a credit costs.
+OVERAGE_EVENT_NAME = "coinslot_overage_credits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,19 @@ class PlanPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class Overage:
+    """Uses beyond the balance, billed in arrears on the subscription: a metered price on the overage
+    meter, per credit. `unit_amount_minor` is exact and may be a fraction of a minor unit (Stripe's
+    `unit_amount_decimal`: "0.4" is 0.4 cent); `cap_minor` is the most one period's overage may cost."""
+
+    unit_amount_minor: Decimal
+    currency: str
+    features: frozenset[str]  # the plan's features whose uses may go into overage
+    cap_minor: int | None = None  # None: no cap
+    lookup_keys: dict[Interval, str] = field(default_factory=dict)  # one metered price per plan interval
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     """A free plan or a subscription with a monthly and/or yearly price."""
 
@@ -82,6 +102,7 @@ class Plan:
     trial_days: int = 0
     allow_promotion_codes: bool = False
     automatic_tax: bool = False
+    overage: Overage | None = None  # None: a use the balance does not cover is refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +329,30 @@ def catalog_prices(catalog: Catalog) -> list[CatalogPrice]:
             )
         )
     return prices
+
+
+@dataclass(frozen=True, slots=True)
+class OveragePrice:
+    """The metered price of a plan's overage at one interval: what `catalog push` makes and checkout adds
+    as the subscription's second item. Its product is the plan's."""
+
+    plan_key: str
+    path: str  # e.g. "plans.pro.overage"
+    lookup_key: str
+    unit_amount_minor: Decimal
+    currency: str
+    interval: Interval
+    product_key: str
+
+
+def overage_prices(catalog: Catalog) -> list[OveragePrice]:
+    """Every plan's metered overage price, in file order."""
+    return [
+        OveragePrice(plan.key, f"plans.{plan.key}.overage", lookup_key, plan.overage.unit_amount_minor,
+                     plan.overage.currency, interval, f"plan:{plan.key}")
+        for plan in catalog.plans.values() if plan.overage is not None
+        for interval, lookup_key in plan.overage.lookup_keys.items()
+    ]
 
 
 def yearly_saving(plan: Plan) -> tuple[int, int] | None:

@@ -15,41 +15,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
 
 from coinslot.catalog.core import ITEM_KEY_METADATA, Catalog, CatalogPrice, catalog_prices
+from coinslot.catalog.metered import METER_ACTIONS, apply_metered, plan_metered
+from coinslot.catalog.push_actions import PushAction, PushPlan
 from coinslot.stripe_gateway import StripeGateway
 from coinslot.stripe_gateway.catalog import StripePriceData, StripeProductData
 
 __all__ = ["PushAction", "PushPlan", "apply_push", "plan_push"]
 
 PRODUCT_KEY = ITEM_KEY_METADATA
-ActionKind = Literal["create_product", "update_product", "create_price", "replace_price"]
-
-
-@dataclass(frozen=True, slots=True)
-class PushAction:
-    kind: ActionKind
-    key: str  # product key ("plan:pro") or lookup key
-    description: str
-    price: CatalogPrice | None = None
-    product_id: str | None = None  # known for existing products
-    replaces: StripePriceData | None = None
-    name: str = ""  # products: display name and description to set
-    product_description: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class PushPlan:
-    livemode: bool
-    actions: list[PushAction]
-    pinned: list[str] = field(default_factory=list)  # paths left alone because the file pins their price id
-    unchanged: int = 0
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.actions
 
 
 def _idempotency_key(*parts: object) -> str:
@@ -131,7 +106,8 @@ def plan_push(gateway: StripeGateway, catalog: Catalog) -> PushPlan:
             )
         else:
             unchanged += 1
-    return PushPlan(gateway.livemode, actions, pinned, unchanged)
+    metered, metered_unchanged = plan_metered(gateway, catalog, products=existing)
+    return PushPlan(gateway.livemode, actions + metered, pinned, unchanged + metered_unchanged)
 
 
 def _label(price: CatalogPrice) -> str:
@@ -149,10 +125,14 @@ def apply_push(
         if product.metadata.get(PRODUCT_KEY)
     }
     done: list[str] = []
-    ordered = sorted(plan.actions, key=lambda action: action.kind not in ("create_product", "update_product"))
+    # Products first, then the meter, then prices (a metered price names its product and its meter).
+    order = {"create_product": 0, "update_product": 0, "create_meter": 1}
+    ordered = sorted(plan.actions, key=lambda action: order.get(action.kind, 2))
     for action in ordered:
         if action.kind in ("create_product", "update_product"):
             product_ids[action.key] = _apply_product(gateway, action).id
+        elif action.kind in METER_ACTIONS:
+            apply_metered(gateway, action, product_ids, idempotency_key=_idempotency_key)
         else:
             _apply_price(gateway, action, product_ids)
         done.append(action.description)

@@ -26,8 +26,10 @@ from coinslot.catalog.core import (
     Plan,
     PlanPrice,
     catalog_prices,
+    overage_prices,
 )
 from coinslot.catalog.lines import LineIndex
+from coinslot.catalog.overage_terms import read_overage
 from coinslot.catalog.reader import (
     CatalogInvalid,
     CatalogProblem,
@@ -122,6 +124,7 @@ _PLAN_FIELDS = {
     "allow_promotion_codes",
     "automatic_tax",
     "currency",
+    "overage",
 }
 
 
@@ -193,6 +196,8 @@ def _plan(
         trial_days=_trial_days(reader, spec, path),
         allow_promotion_codes=reader.flag(spec, path, "allow_promotion_codes"),
         automatic_tax=reader.flag(spec, path, "automatic_tax"),
+        overage=read_overage(reader, spec, plan_key=key, kind=kind, currency=currency,
+                             plan_features=plan_features, intervals=list(prices)),
     )
 
 
@@ -332,14 +337,13 @@ def _items(reader: Reader, data: dict[str, Any], section: str) -> list[tuple[str
 
 def _check_lookup_keys(reader: Reader, catalog: Catalog) -> None:
     seen: dict[str, str] = {}
-    for price in catalog_prices(catalog):
-        if len(price.lookup_key) > _LOOKUP_KEY_MAX:
-            reader.problem(price.path, f"lookup key is longer than Stripe's {_LOOKUP_KEY_MAX} characters")
-        if price.lookup_key in seen:
-            reader.problem(
-                price.path, f'lookup key "{price.lookup_key}" is already used by {seen[price.lookup_key]}'
-            )
-        seen.setdefault(price.lookup_key, price.path)
+    metered = [(price.path, price.lookup_key) for price in overage_prices(catalog)]
+    for path, lookup_key in [(price.path, price.lookup_key) for price in catalog_prices(catalog)] + metered:
+        if len(lookup_key) > _LOOKUP_KEY_MAX:
+            reader.problem(path, f"lookup key is longer than Stripe's {_LOOKUP_KEY_MAX} characters")
+        if lookup_key in seen:
+            reader.problem(path, f'lookup key "{lookup_key}" is already used by {seen[lookup_key]}')
+        seen.setdefault(lookup_key, path)
 
 
 def _longest_number_line(text: str) -> int:

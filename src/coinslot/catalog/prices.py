@@ -7,12 +7,21 @@ amount check, and could bill a stale price after an unpushed catalog edit.
 
 from __future__ import annotations
 
-from coinslot.catalog.core import Catalog, CatalogPrice, Interval, catalog_prices
+from decimal import Decimal, InvalidOperation
+
+from coinslot.catalog.core import (
+    Catalog,
+    CatalogPrice,
+    Interval,
+    OveragePrice,
+    catalog_prices,
+    overage_prices,
+)
 from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.stripe_gateway import StripeGateway
 from coinslot.stripe_gateway.catalog import StripePriceData
 
-__all__ = ["catalog_prices", "plan_price", "resolve_price", "resolve_prices"]
+__all__ = ["catalog_prices", "overage_price_id", "plan_price", "resolve_price", "resolve_prices"]
 
 
 def plan_price(catalog: Catalog, *, plan_key: str, interval: Interval) -> CatalogPrice:
@@ -87,3 +96,40 @@ def _check_agrees(price: CatalogPrice, stripe_price: StripePriceData) -> None:
 
 def _described(amount_minor: int | None, currency: str, interval: str | None) -> str:
     return f"{amount_minor} {currency}" + (f" per {interval}" if interval else "")
+
+
+def overage_price_id(gateway: StripeGateway, catalog: Catalog, price: CatalogPrice) -> str | None:
+    """The metered price a subscription to `price`'s plan carries as its second item (the plan's overage,
+    at the same interval), checked like any price; None for a plan without overage.
+
+    Refused (409 `price_out_of_date`) when Stripe's amount per credit, currency or interval differs from
+    the file, NotFound (`price_not_pushed`) when Stripe has none: a subscription that could not bill its
+    overage must not start, or the overage its uses run up would never be charged.
+    """
+    metered = next((each for each in overage_prices(catalog)
+                    if price.ref.kind == "plan" and each.plan_key == price.ref.key
+                    and each.interval == price.interval), None)
+    if metered is None:
+        return None
+    found = gateway.catalog.prices_by_lookup_key([metered.lookup_key]).get(metered.lookup_key)
+    if found is None:
+        raise NotFound(
+            f"Stripe has no active price with lookup key {metered.lookup_key!r}: run `coinslot catalog push`",
+            code="price_not_pushed",
+        )
+    if not _metered_agrees(metered, found):
+        raise Conflict(
+            f"Stripe's metered price {found.id} ({found.unit_amount_decimal} {found.currency} per credit, "
+            f"{found.interval}) differs from the catalog's {metered.path}: run `coinslot catalog push`",
+            code="price_out_of_date",
+        )
+    return found.id
+
+
+def _metered_agrees(metered: OveragePrice, found: StripePriceData) -> bool:
+    try:
+        amount = Decimal(found.unit_amount_decimal or "")
+    except InvalidOperation:
+        return False
+    return (amount == metered.unit_amount_minor and found.currency == metered.currency
+            and found.interval == metered.interval and found.meter is not None)

@@ -9,7 +9,7 @@ fulfil_return    re-read the session from Stripe -> tx fulfil_checkout_session (
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from coinslot.catalog import prices as catalog_prices
@@ -289,7 +289,9 @@ def _create_at_stripe(
         automatic_tax=item.automatic_tax,
     )
     try:
-        checkout = container.gateway.checkout.create_session(request)
+        catalog = catalog_service.get_catalog(container.settings)
+        metered = catalog_prices.overage_price_id(container.gateway, catalog, item.price)
+        checkout = container.gateway.checkout.create_session(replace(request, metered_price_id=metered))
     except CoinslotError as exc:
         with container.db.unit_of_work() as session:
             service.record_session_failed(

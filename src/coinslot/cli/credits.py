@@ -13,6 +13,7 @@ from rich.table import Table
 from coinslot.cli.common import JsonFlag, console, err_console, load_container, print_json, shows_errors
 from coinslot.customers import service as customers
 from coinslot.ledger import service as ledger
+from coinslot.overage import service as overage
 from coinslot.overview import service as overview
 
 app = typer.Typer(help="Credits: grant, adjust, show balances and usage, verify the ledger.",
@@ -113,10 +114,11 @@ def history(
 @app.command("verify")
 @shows_errors
 def verify(as_json: JsonFlag = False) -> None:
-    """Recompute every balance from the entries and lots; exit 1 and list them if any disagree."""
+    """Recompute every balance from the entries and lots, and check every overage entry is reported to
+    Stripe's meter once with its credits; exit 1 and list them if any disagree."""
     container = load_container()
     with container.db.unit_of_work(read_only=True) as session:
-        problems = ledger.verify(session)
+        problems = ledger.verify(session) + overage.verify(session)
     if as_json:
         print_json({"clean": not problems, "discrepancies": [str(problem) for problem in problems]})
         if problems:

@@ -13,6 +13,7 @@ from coinslot.cli.common import configure_process, console, load_container, show
 from coinslot.config import Settings
 from coinslot.ledger.sweep import start_expiry_sweep
 from coinslot.metrics import serve_metrics
+from coinslot.overage.reporter import report_due, start_overage_reporter
 from coinslot.topups.flows import start_charger
 from coinslot.webhooks.backfill import start_backfill_loop
 from coinslot.webhooks.loop import run_worker
@@ -30,9 +31,8 @@ def worker(
 ) -> None:
     """Claim due Stripe events, apply them, retry failures with backoff; backfill missed events every
     COINSLOT_RECONCILE_INTERVAL_S; write due credit expiries every COINSLOT_EXPIRY_SWEEP_INTERVAL_S; charge
-    due auto top-ups;
-    metrics on COINSLOT_METRICS_PORT. On SIGTERM / Ctrl-C: finish the
-    event in hand, hand the rest of the batch back, exit 0."""
+    due auto top-ups; report overage to Stripe's meter as it is used; metrics on COINSLOT_METRICS_PORT. On
+    SIGTERM / Ctrl-C: finish the event in hand, hand the rest of the batch back, exit 0."""
     settings = Settings()
     configure_process(settings)
     container = load_container(settings)
@@ -40,7 +40,10 @@ def worker(
         total = 0
         while (done := process_due(container, limit=100)) > 0:
             total += done
-        console.print(f"{total} event(s) processed")
+        reported = 0
+        while (sent := report_due(container)) > 0:
+            reported += sent
+        console.print(f"{total} event(s) processed, {reported} overage report(s) sent")
         return
     if container.settings.is_sqlite and loops > 1:
         console.print("SQLite has one writer at a time: running 1 loop.")
@@ -62,6 +65,8 @@ def worker(
         stops.append(stop_sweep)
     if (stop_charger := start_charger(container)) is not None:
         stops.append(stop_charger)
+    if (stop_reporter := start_overage_reporter(container)) is not None:
+        stops.append(stop_reporter)
     threads = [
         threading.Thread(
             target=run_worker,

@@ -28,6 +28,7 @@ from coinslot.entitlements.schemas import (
     DecisionOut,
     HoldBody,
     HoldOut,
+    OverageOut,
     UseOut,
 )
 from coinslot.ledger import service as ledger_service
@@ -43,8 +44,13 @@ def _context(container: Container) -> tuple[Catalog, dt.timedelta]:
 
 
 def decision_out(decision: Decision) -> DecisionOut:
+    over = decision.overage
+    overage = None if over is None else OverageOut(
+        credits=over.credits, cost_minor=over.cost_minor, currency=decision.currency or "",
+        period_credits=over.period_credits, period_cost_minor=over.period_cost_minor,
+        within_cap=over.within_cap)
     return DecisionOut(allowed=decision.allowed, cost=decision.cost, remaining=decision.remaining,
-                       reason=decision.reason, plan=decision.plan_key)
+                       reason=decision.reason, plan=decision.plan_key, overage=overage)
 
 
 @router.post("/check", response_model=DecisionOut, operation_id="check",

@@ -15,9 +15,10 @@ from decimal import Decimal
 from coinslot.catalog.core import Feature, Plan
 from coinslot.errors import InvalidInput
 from coinslot.money import ceil_decimal
+from coinslot.overage.core import OverageQuote, quote
 from coinslot.subscriptions.core import PlanAccess
 
-__all__ = ["REASONS", "Decision", "cost_of", "decide"]
+__all__ = ["REASONS", "Decision", "cost_of", "decide", "may_go_over"]
 
 # Every reason a decision can carry; the refusals are also the error codes of the 402 answers.
 REASONS = (
@@ -28,6 +29,8 @@ REASONS = (
     "past_due_grace_over",
     "period_limit_reached",
     "insufficient_credits",
+    "overage",
+    "overage_cap_reached",
 )
 
 
@@ -41,6 +44,10 @@ class Decision:
     remaining: int | None
     reason: str
     plan_key: str | None
+    # Beyond the balance on a plan with overage (reason "overage", or "overage_cap_reached" when refused):
+    # the credits billed in arrears and what they add to the period's bill.
+    overage: OverageQuote | None = None
+    currency: str | None = None  # of the overage's amounts
 
     @property
     def message(self) -> str:
@@ -56,6 +63,8 @@ _MESSAGES = {
     "feature_not_in_plan": "the customer's plan does not include this feature",
     "past_due_grace_over": "the subscription is past due and its grace period is over",
     "period_limit_reached": "the feature's limit for this billing period is reached",
+    "overage": "allowed: the credits beyond the balance are billed at the end of the period",
+    "overage_cap_reached": "the plan's overage cap for this billing period is reached",
 }
 
 
@@ -81,6 +90,11 @@ def cost_of(feature: Feature, *, quantity: int, params: Mapping[str, str]) -> in
     return ceil_decimal(Decimal(feature.credits) * quantity * factor)
 
 
+def may_go_over(plan: Plan | None, feature: Feature) -> bool:
+    """Whether a use of `feature` on `plan` may go beyond the balance (billed as overage)."""
+    return plan is not None and plan.overage is not None and feature.key in plan.overage.features
+
+
 def decide(
     *,
     plan: Plan | None,
@@ -90,8 +104,13 @@ def decide(
     quantity: int = 1,
     params: Mapping[str, str] | None = None,
     uses_this_period: int = 0,
+    overage_period_credits: int | None = None,
 ) -> Decision:
-    """Whether this use is allowed now, what it costs and what is left; refusals say why."""
+    """Whether this use is allowed now, what it costs and what is left; refusals say why.
+
+    Short of credits on a plan with overage for the feature, and given `overage_period_credits` (the
+    period's overage so far: the caller reads it only when it matters), the use is allowed as overage
+    unless it would take the period's overage past the plan's cap."""
     cost = cost_of(feature, quantity=quantity, params=params or {})
     if plan is None:
         return Decision(False, cost, available_credits, "no_plan", None)
@@ -108,5 +127,12 @@ def decide(
     if plan.unlimited:
         return Decision(True, cost, None, "unlimited", plan.key)
     if cost > available_credits:
-        return refuse("insufficient_credits")
+        if overage_period_credits is None or plan.overage is None or not may_go_over(plan, feature):
+            return refuse("insufficient_credits")
+        terms = plan.overage
+        over = quote(credits=cost - available_credits, period_credits_before=overage_period_credits,
+                     unit_amount_minor=terms.unit_amount_minor, cap_minor=terms.cap_minor)
+        allowed = over.within_cap
+        return Decision(allowed, cost, 0 if allowed else available_credits,
+                        "overage" if allowed else "overage_cap_reached", plan.key, over, terms.currency)
     return Decision(True, cost, available_credits - cost, "ok", plan.key)

@@ -46,6 +46,19 @@ class CaptureBody(BaseModel):
                          description="the actual cost: less than the hold gives the rest back")
 
 
+class OverageOut(BaseModel):
+    """A use beyond the balance on a plan that bills overage through a Stripe meter."""
+
+    credits: int = Field(description="credits beyond the balance, billed at the end of the billing period")
+    cost_minor: int = Field(description="what they add to the period's overage line, in minor units "
+                                        "(the period's total rounded half up, minus the total before)")
+    currency: str = Field(description="the currency of the amounts, e.g. usd")
+    period_credits: int = Field(description="the billing period's overage credits with this use")
+    period_cost_minor: int = Field(description="the period's overage bill with this use, in minor units")
+    within_cap: bool = Field(description="false when this use would take the period's overage past the "
+                                         "plan's cap (refused: overage_cap_reached)")
+
+
 class DecisionOut(BaseModel):
     allowed: bool = Field(description="whether the user may use the feature now")
     cost: int = Field(description="credits the use costs (0 for a free feature)")
@@ -53,8 +66,12 @@ class DecisionOut(BaseModel):
         description="when allowed: the credits the user would have left after this use; when refused: the "
                     "credits they have; null on an unlimited plan")
     reason: str = Field(description="ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, "
-                                    "period_limit_reached, insufficient_credits")
+                                    "period_limit_reached, insufficient_credits, overage (allowed beyond "
+                                    "the balance), overage_cap_reached")
     plan: str | None = Field(description="the catalog key of the plan that applies")
+    overage: OverageOut | None = Field(
+        default=None, description="when the credits do not cover the cost on a plan with overage: what "
+                                  "the use would add to the period's bill; null otherwise")
 
 
 class UseOut(DecisionOut):

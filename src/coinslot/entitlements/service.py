@@ -27,6 +27,7 @@ from coinslot.entitlements import core, repository
 from coinslot.entitlements.core import Decision
 from coinslot.errors import CoinslotError, FeatureNotAllowed, InsufficientCredits, InvalidInput
 from coinslot.ledger import service as ledger
+from coinslot.overage import service as overage
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_access
 from coinslot.topups import service as topups
@@ -151,8 +152,26 @@ def check(
         available += ledger.pending_credits(session, customer_id=found.customer_id, period=period, now=now)
     else:
         available += new_user_credits(catalog)
+    decision = core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
+                           quantity=quantity, params=params, uses_this_period=uses)
+    if found is None or not _short_but_may_go_over(decision, plan, feature_def):
+        return decision
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
-                       quantity=quantity, params=params, uses_this_period=uses)
+                       quantity=quantity, params=params, uses_this_period=uses,
+                       overage_period_credits=_overage_so_far(session, customer_id=found.customer_id,
+                                                              access=access, now=now))
+
+
+def _short_but_may_go_over(decision: Decision, plan: Plan | None, feature: Feature) -> bool:
+    """Refused for credits on a plan that bills the feature's overage: the period's overage decides
+    (read only then: the check's hot path pays nothing for it otherwise)."""
+    return decision.reason == "insufficient_credits" and core.may_go_over(plan, feature)
+
+
+def _overage_so_far(session: Session, *, customer_id: int, access: PlanAccess, now: dt.datetime) -> int:
+    """Credits beyond the balance in the current billing period (what its invoice's metered line bills)."""
+    since = access.period_start or ledger.month_start(now)
+    return ledger.overage_credits(session, customer_id=customer_id, since=since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +240,7 @@ class _Use:
     access: PlanAccess
     plan: Plan | None
     period: ledger.LazyPeriod | None
+    stripe_customer_id: str | None = None
 
 
 def _use(session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datetime,
@@ -234,7 +254,7 @@ def _use(session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datet
                     if access.subscription_id is not None else None)
     period = _lazy_period(session, customer_id=row.id, plan=plan, subscription=subscription, now=now,
                           grace=grace)
-    return _Use(row.id, now, access, plan, period)
+    return _Use(row.id, now, access, plan, period, row.stripe_customer_id)
 
 
 class _Decider:
@@ -242,12 +262,14 @@ class _Decider:
     (per-period limits counted there too, so no concurrent use can overtake it); kept for the answer."""
 
     def __init__(self, session: Session, use: _Use, *, feature: Feature, quantity: int,
-                 params: Mapping[str, str] | None, enforce_balance: bool = True) -> None:
+                 params: Mapping[str, str] | None, enforce_balance: bool = True,
+                 may_go_over: bool = False) -> None:
         self._session, self._use, self._feature = session, use, feature
         self._quantity, self._params, self._enforce_balance = quantity, params, enforce_balance
+        self._may_go_over = may_go_over  # consume only: a hold reserves credits there are, never overage
         self.decision: Decision | None = None
 
-    def __call__(self, available_credits: int) -> bool:
+    def __call__(self, available_credits: int) -> bool | ledger.Admitted:
         use = self._use
         uses = _uses(self._session, customer_id=use.customer_id, feature=self._feature, access=use.access,
                      now=use.now)
@@ -256,9 +278,18 @@ class _Decider:
                                params=self._params, uses_this_period=uses)
         if decision.reason == "insufficient_credits" and not self._enforce_balance:
             decision = replace(decision, allowed=True, reason="ok")  # the ledger checks the estimate
+        elif self._may_go_over and _short_but_may_go_over(decision, use.plan, self._feature):
+            # Under the customer's lock: no concurrent use can take the period's overage past the cap.
+            decision = core.decide(
+                plan=use.plan, feature=self._feature, access=use.access, available_credits=available_credits,
+                quantity=self._quantity, params=self._params, uses_this_period=uses,
+                overage_period_credits=_overage_so_far(self._session, customer_id=use.customer_id,
+                                                       access=use.access, now=use.now))
         if not decision.allowed:
             raise refusal(decision)
         self.decision = decision
+        if decision.reason == "overage":
+            return ledger.Admitted(overage=True)
         return decision.reason == "unlimited"
 
 
@@ -283,13 +314,16 @@ def consume(
     feature_def = _feature(catalog, feature)
     cost = core.cost_of(feature_def, quantity=quantity, params=params or {})
     use = _use(session, host_user_id=host_user_id, catalog=catalog, now=now, grace=grace)
-    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params)
+    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params, may_go_over=True)
     entry = ledger.spend(
         session, customer_id=use.customer_id,
         entry_id=ledger.caller_entry_id(customer_id=use.customer_id, idempotency_key=idempotency_key),
         credits=cost, feature=feature, now=use.now, admit=decide, period=use.period,
         low_balance_pct=low_balance_pct,
     )
+    if entry.kind == "overage" and not entry.replayed:
+        # Its meter event, queued in the entry's transaction: reported if and only if it committed.
+        overage.record(session, entry=entry, stripe_customer_id=use.stripe_customer_id or "", now=now)
     _top_up_if_low(session, use, entry, catalog=catalog)
     return _consumed(entry, decide.decision, cost=cost, plan=use.plan)
 
@@ -308,9 +342,10 @@ def _consumed(
 ) -> Consumed:
     """The answer: the decision with the balance after the entry, or, replayed, the first use's."""
     if decision is None:  # replayed: the ledger answered the first use without deciding again
-        unlimited = entry.available_delta == 0 and entry.credits > 0
-        decision = Decision(True, cost, None if unlimited else entry.balance_after,
-                            "unlimited" if unlimited else "ok", plan.key if plan else None)
+        unlimited = entry.kind == "spend" and entry.available_delta == 0 and entry.credits > 0
+        reason = "overage" if entry.kind == "overage" else "unlimited" if unlimited else "ok"
+        decision = Decision(True, cost, None if unlimited else entry.balance_after, reason,
+                            plan.key if plan else None)
     elif decision.remaining is not None:
         decision = replace(decision, cost=cost, remaining=entry.balance_after)
     return Consumed(decision, entry)

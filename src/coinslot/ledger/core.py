@@ -33,6 +33,7 @@ __all__ = [
     "due_lots",
     "give_back",
     "is_live",
+    "overage_split",
     "period_change",
     "period_lots_expire_at",
     "period_month",
@@ -100,6 +101,15 @@ def draw(lots: Iterable[LotView], credits: int, now: dt.datetime) -> list[Draw]:
         draws.append(Draw(lot.lot_id, taken))
         left -= taken
     return draws
+
+
+def overage_split(*, cost_credits: int, available_credits: int) -> tuple[int, int]:
+    """A use the plan lets go beyond the balance: (credits drawn, credits of overage). It draws all there
+    is first, so the balance reaches zero and never goes below it; the rest is billed in arrears."""
+    if cost_credits < 0 or available_credits < 0:
+        raise ValueError("credits must be >= 0")
+    drawn = min(cost_credits, available_credits)
+    return drawn, cost_credits - drawn
 
 
 def give_back(draws: Sequence[Draw], credits: int) -> list[Draw]:

@@ -47,6 +47,7 @@ class EntryResult:
     feature: str | None
     created_at: dt.datetime
     replayed: bool = False
+    pk: int | None = None  # the entry's row id: what rows tied to it (an overage report) reference
 
     @classmethod
     def of(cls, entry: LedgerEntry, *, replayed: bool = False) -> EntryResult:
@@ -54,7 +55,7 @@ class EntryResult:
             entry_id=entry.entry_id, kind=entry.kind, customer_id=entry.customer_id, credits=entry.credits,
             available_delta=entry.available_delta, held_delta=entry.held_delta, debt_delta=entry.debt_delta,
             balance_after=entry.balance_after, lot_id=entry.lot_id, hold_id=entry.hold_id,
-            feature=entry.feature, created_at=entry.created_at, replayed=replayed,
+            feature=entry.feature, created_at=entry.created_at, replayed=replayed, pk=entry.id,
         )
 
 

@@ -42,6 +42,8 @@ __all__ = [
     "live_lots",
     "lock_balance",
     "lots_by_source",
+    "overage_credits",
+    "overage_entries",
     "pending_holds",
     "period_lots",
     "period_opening_entry_id",
@@ -52,7 +54,7 @@ __all__ = [
     "usage_entries",
 ]
 
-USAGE_KINDS = ("spend", "capture")
+USAGE_KINDS = ("spend", "capture", "overage")  # an overage entry is a use: its credits are the whole cost
 _LOCKS_KEY = "coinslot_ledger_locks"
 
 # The statements of every consume, built once: constructing them per call (and computing their
@@ -428,6 +430,29 @@ def entries_in_order(session: Session) -> Iterator[tuple[int, str, int, int]]:
     query = select(
         LedgerEntry.customer_id, LedgerEntry.entry_id, LedgerEntry.available_delta, LedgerEntry.balance_after
     ).order_by(LedgerEntry.customer_id, LedgerEntry.id)
+    yield from session.execute(query.execution_options(yield_per=1000)).tuples()
+
+
+# An overage entry draws what the balance had (`available_delta`, <= 0) and bills the rest of its cost.
+_OVERAGE_CREDITS = LedgerEntry.credits + LedgerEntry.available_delta
+
+
+def overage_credits(session: Session, *, customer_id: int, since: dt.datetime) -> int:
+    """Credits used beyond the balance since a moment (a period's start): what the period's overage bills."""
+    query = select(func.coalesce(func.sum(_OVERAGE_CREDITS), 0)).where(
+        LedgerEntry.customer_id == customer_id,
+        LedgerEntry.kind == "overage",
+        LedgerEntry.created_at >= since,
+    )
+    return int(session.scalar(query) or 0)
+
+
+def overage_entries(session: Session) -> Iterator[tuple[int, int, str, int, int, int, int]]:
+    """(customer, entry pk, entry id, credits, available_delta, held_delta, debt_delta): overage entries."""
+    query = select(
+        LedgerEntry.customer_id, LedgerEntry.id, LedgerEntry.entry_id, LedgerEntry.credits,
+        LedgerEntry.available_delta, LedgerEntry.held_delta, LedgerEntry.debt_delta,
+    ).where(LedgerEntry.kind == "overage").order_by(LedgerEntry.id)
     yield from session.execute(query.execution_options(yield_per=1000)).tuples()
 
 

@@ -66,6 +66,7 @@ from coinslot.outbound import service as outbound
 __all__ = [
     "DEFAULT_LOW_BALANCE_PCT",
     "Admit",
+    "Admitted",
     "Balance",
     "BalanceParts",
     "Discrepancy",
@@ -97,6 +98,8 @@ __all__ = [
     "hold",
     "last_position",
     "month_start",
+    "overage_credits",
+    "overage_entries",
     "pending_credits",
     "pending_holds",
     "period_month",
@@ -113,10 +116,22 @@ __all__ = [
 DEFAULT_LOW_BALANCE_PCT = 20
 CreditKind = Literal["purchase", "adjustment", "grant"]
 
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """What a guard lets a spend do beyond drawing its cost: be free of charge (an unlimited plan), or go
+    beyond the balance (`overage`: it draws what there is, and the rest is an `overage` entry's, billed
+    in arrears through Stripe's meter)."""
+
+    unlimited: bool = False
+    overage: bool = False
+
+
 # A spend's or hold's guard: given the credits available under the lock (the lazy period granted and
 # what is due settled), it raises to refuse, or answers whether the use is free of charge (an
-# unlimited plan: recorded, nothing drawn). Entitlements' plan decision is one.
-Admit = Callable[[int], bool]
+# unlimited plan: recorded, nothing drawn), or an `Admitted`. Entitlements' plan decision is one.
+Admit = Callable[[int], bool | Admitted]
 
 
 def caller_entry_id(*, customer_id: int, idempotency_key: str) -> str:
@@ -141,6 +156,18 @@ def customer_id_for(session: Session, *, host_user_id: str) -> int:
     if customer_id is None:
         raise NotFound(f"no customer with host_user_id {host_user_id!r}", field="host_user_id")
     return customer_id
+
+
+def overage_credits(session: Session, *, customer_id: int, since: dt.datetime) -> int:
+    """Credits used beyond the balance since `since` (a billing period's start): what that period's
+    overage bills. Read under the customer's lock by a spend's guard, so a cap cannot be overtaken."""
+    return repo.overage_credits(session, customer_id=customer_id, since=since)
+
+
+def overage_entries(session: Session) -> list[tuple[int, int, str, int]]:
+    """(customer, entry pk, entry id, credits beyond the balance) of every overage entry, in write order."""
+    return [(customer, pk, entry_id, credits + available)
+            for customer, pk, entry_id, credits, available, _held, _debt in repo.overage_entries(session)]
 
 
 def usage_count(session: Session, *, customer_id: int, feature: str, since: dt.datetime) -> int:
@@ -252,7 +279,10 @@ def spend(
     the first use may have spent the very credits a fresh decision would find missing. Otherwise the
     lazily granted `period` is granted if due, then `admit` (if given) decides on the balance under the
     lock; it replaces `unlimited`. On an unlimited plan the use is recorded with no effect on the
-    balance. Crossing the low-balance or exhausted threshold writes an outbox event.
+    balance. Admitted with `overage`, a cost the balance does not cover draws all there is and is
+    written as an `overage` entry (its credits beyond the balance: `credits + available_delta`), never
+    a negative balance; the caller reports it to Stripe in the same transaction. Crossing the
+    low-balance or exhausted threshold writes an outbox event.
     """
     _positive(credits, allow_zero=True)
     # Whether the plan was unlimited is an outcome, not part of the request: not fingerprinted.
@@ -263,12 +293,21 @@ def spend(
                                    now=now, period=period, also_accepted=written_before)
     if first is not None:
         return first
+    admitted = Admitted(unlimited=unlimited)
     if admit is not None:
-        unlimited = admit(balance_row.available_credits)
+        answer = admit(balance_row.available_credits)
+        admitted = answer if isinstance(answer, Admitted) else Admitted(unlimited=answer)
     before_credits = balance_row.available_credits
-    change = Change() if unlimited else _draw_change(session, balance_row, credits, now=now)
-    entry = post(session, balance_row, entry_id=entry_id, kind="spend", credits=credits, fingerprint=fp,
-                 now=now, change=change, feature=feature, reason="unlimited plan" if unlimited else None)
+    drawn, beyond = core.overage_split(cost_credits=credits, available_credits=before_credits)
+    kind = "overage" if admitted.overage and beyond > 0 and not admitted.unlimited else "spend"
+    if admitted.unlimited:
+        change = Change()
+    else:
+        change = _draw_change(session, balance_row, drawn if kind == "overage" else credits, now=now)
+    reason = "unlimited plan" if admitted.unlimited else (
+        f"{beyond} credits beyond the balance" if kind == "overage" else None)
+    entry = post(session, balance_row, entry_id=entry_id, kind=kind, credits=credits, fingerprint=fp,
+                 now=now, change=change, feature=feature, reason=reason)
     _announce(session, balance_row, before_credits=before_credits, now=now, low_balance_pct=low_balance_pct)
     return EntryResult.of(entry)
 
@@ -327,8 +366,9 @@ def hold(
                                    now=now, period=period, also_accepted=written_before)
     if first is not None:
         return first
-    if admit is not None:
-        unlimited = admit(balance_row.available_credits)
+    if admit is not None:  # a hold never goes beyond the balance: overage is billed on use, not reserved
+        answer = admit(balance_row.available_credits)
+        unlimited = answer.unlimited if isinstance(answer, Admitted) else answer
     before_credits = balance_row.available_credits
     held_credits = 0 if unlimited else credits
     change = _draw_change(session, balance_row, held_credits, now=now)

@@ -37,6 +37,22 @@ def verify(session: Session) -> list[Discrepancy]:
     for customer, entry_id, delta, moved in repo.entries_off_their_movements(session):
         found.append(Discrepancy(customer, f"entry {entry_id} available_delta vs movements", moved, delta))
     found += _running_balances(session)
+    found += _overage_entries(session)
+    return found
+
+
+def _overage_entries(session: Session) -> list[Discrepancy]:
+    """An overage entry draws at most its cost, and bills at least one credit beyond the balance; it
+    never holds credits or makes debt (the balance stays at zero or above; the rest is billed)."""
+    found: list[Discrepancy] = []
+    for customer, _pk, entry_id, credits, available, held, debt in repo.overage_entries(session):
+        beyond = credits + available
+        if not 0 < beyond <= credits:
+            found.append(Discrepancy(customer, f"overage entry {entry_id} credits beyond the balance "
+                                               f"(cost {credits}, drawn {-available})", credits, beyond))
+        if held or debt:
+            found.append(Discrepancy(customer, f"overage entry {entry_id} held_delta + debt_delta", 0,
+                                     held + debt))
     return found
 
 

@@ -16,6 +16,7 @@ from coinslot.models.customer import Customer
 from coinslot.models.ledger import CreditBalance, CreditHold, CreditLot, CreditMovement, LedgerEntry
 from coinslot.models.order import Order
 from coinslot.models.outbox import OutboxMessage
+from coinslot.models.overage import OverageReport
 from coinslot.models.signed_link import UsedSignedLink
 from coinslot.models.subscription import Subscription
 from coinslot.models.sync_cursor import SyncCursor
@@ -41,6 +42,7 @@ __all__ = [
     "LedgerEntry",
     "Order",
     "OutboxMessage",
+    "OverageReport",
     "StripeTestClock",
     "Subscription",
     "SyncCursor",

@@ -8,10 +8,10 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import InstrumentedAttribute
 
-from coinslot.models import AutoTopup, OutboxMessage, WebhookEvent
+from coinslot.models import AutoTopup, OutboxMessage, OverageReport, WebhookEvent
 from coinslot.models.lease import Leased
 
-__all__ = ["AUTO_TOPUPS", "HOST_WEBHOOKS", "STRIPE_EVENTS", "QueueKind"]
+__all__ = ["AUTO_TOPUPS", "HOST_WEBHOOKS", "OVERAGE_REPORTS", "STRIPE_EVENTS", "QueueKind"]
 
 RowT = TypeVar("RowT", bound=Leased)
 
@@ -61,4 +61,11 @@ AUTO_TOPUPS: QueueKind[AutoTopup] = QueueKind(
     name="auto_topups", model=AutoTopup, new="pending", leased="charging", done="succeeded",
     public_id=AutoTopup.trigger_entry_id, type_column=AutoTopup.pack_key, created=AutoTopup.created_at,
     order=(AutoTopup.id,),
+)
+
+# Overage on its way to Stripe's meter: one row per overage ledger entry, oldest first.
+OVERAGE_REPORTS: QueueKind[OverageReport] = QueueKind(
+    name="overage_reports", model=OverageReport, new="pending", leased="sending", done="reported",
+    public_id=OverageReport.identifier, type_column=OverageReport.status, created=OverageReport.created_at,
+    order=(OverageReport.id,),
 )

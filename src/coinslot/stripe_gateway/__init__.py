@@ -21,6 +21,7 @@ from coinslot.stripe_gateway.customers import StripeCustomers
 from coinslot.stripe_gateway.errors import CardDeclined, translate_stripe_errors
 from coinslot.stripe_gateway.events import StripeEvents, StripeTestClocks
 from coinslot.stripe_gateway.invoices import StripeInvoices
+from coinslot.stripe_gateway.meters import StripeMeters
 from coinslot.stripe_gateway.payments import StripePayments
 from coinslot.stripe_gateway.portal import StripePortal
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptions
@@ -47,6 +48,7 @@ class StripeGateway:
         self.charges = StripeCharges(client)
         self.test_clocks = StripeTestClocks(client)
         self.payments = StripePayments(client)
+        self.meters = StripeMeters(client)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> StripeGateway:

@@ -10,7 +10,7 @@ import stripe
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_ids import checked_stripe_id
 
-__all__ = ["StripeCatalog", "StripePriceData", "StripeProductData"]
+__all__ = ["StripeCatalog", "StripePriceData", "StripeProductData", "price_from_stripe"]
 
 # Stripe accepts at most 10 lookup keys per price list request.
 _LOOKUP_KEYS_PER_CALL = 10
@@ -34,6 +34,9 @@ class StripePriceData:
     interval: str | None  # month | year | ...; None for one-time prices
     lookup_key: str | None
     active: bool
+    # Metered prices (overage): the exact amount per unit in minor units, as Stripe's text, and the meter.
+    unit_amount_decimal: str | None = None
+    meter: str | None = None
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -53,10 +56,11 @@ def _product(obj: Any) -> StripeProductData:
     )
 
 
-def _price(obj: Any) -> StripePriceData:
+def price_from_stripe(obj: Any) -> StripePriceData:
     data = _plain(obj)
     recurring = data.get("recurring") or {}
     product = data["product"] if isinstance(data["product"], str) else data["product"]["id"]
+    decimal = data.get("unit_amount_decimal")
     return StripePriceData(
         id=data["id"],
         product=product,
@@ -65,6 +69,9 @@ def _price(obj: Any) -> StripePriceData:
         interval=recurring.get("interval"),
         lookup_key=data.get("lookup_key"),
         active=bool(data.get("active")),
+        # The SDK may hand a Decimal: kept as Stripe's text, exact.
+        unit_amount_decimal=None if decimal is None else str(decimal),
+        meter=recurring.get("meter"),
     )
 
 
@@ -109,7 +116,7 @@ class StripeCatalog:
                     params={"lookup_keys": batch, "active": True, "limit": 100}
                 )
                 for obj in page.auto_paging_iter():
-                    price = _price(obj)
+                    price = price_from_stripe(obj)
                     if price.lookup_key:
                         found[price.lookup_key] = price
         return found
@@ -117,7 +124,7 @@ class StripeCatalog:
     def retrieve_price(self, price_id: str) -> StripePriceData:
         checked_stripe_id(price_id, "price", field="price_id")
         with translate_stripe_errors(f"retrieve price {price_id}"):
-            return _price(self._client.v1.prices.retrieve(price_id))
+            return price_from_stripe(self._client.v1.prices.retrieve(price_id))
 
     def create_price(
         self,
@@ -146,9 +153,9 @@ class StripeCatalog:
                 params=params,  # type: ignore[arg-type]
                 options={"idempotency_key": idempotency_key},
             )
-        return _price(obj)
+        return price_from_stripe(obj)
 
     def deactivate_price(self, price_id: str) -> StripePriceData:
         checked_stripe_id(price_id, "price", field="price_id")
         with translate_stripe_errors(f"deactivate price {price_id}"):
-            return _price(self._client.v1.prices.update(price_id, params={"active": False}))
+            return price_from_stripe(self._client.v1.prices.update(price_id, params={"active": False}))

@@ -62,6 +62,8 @@ class CheckoutSessionRequest:
     trial_days: int = 0
     allow_promotion_codes: bool = False
     automatic_tax: bool = False
+    # A plan with overage: its metered price, the subscription's second item (no quantity: usage bills it).
+    metered_price_id: str | None = None
 
 
 def _id(value: Any) -> str | None:
@@ -110,7 +112,8 @@ def _params(request: CheckoutSessionRequest) -> dict[str, Any]:
         "mode": request.mode,
         "customer": request.customer_id,
         "client_reference_id": request.client_reference_id,
-        "line_items": [{"price": request.price_id, "quantity": request.quantity}],
+        "line_items": [{"price": request.price_id, "quantity": request.quantity}]
+        + ([{"price": request.metered_price_id}] if request.metered_price_id else []),
         "success_url": request.success_url,
         "cancel_url": request.cancel_url,
         "metadata": request.metadata,

@@ -22,6 +22,7 @@ from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = [
+    "MeteredSwap",
     "ProrationBehavior",
     "StripeDiscountData",
     "StripeSubscriptionData",
@@ -67,6 +68,23 @@ class StripeSubscriptionItemData:
     unit_amount_minor: int | None = None  # None for prices without one (tiered, metered)
     currency: str | None = None
     interval_count: int = 1  # bills every `interval_count` intervals (3 x month = quarterly)
+    metered: bool = False  # usage billed in arrears (a plan's overage), not the plan itself
+
+
+@dataclass(frozen=True, slots=True)
+class MeteredSwap:
+    """What a plan change does to the metered item (the plan's overage): point it at `price_id`, add one
+    (no `item_id`), or remove it (no `price_id`)."""
+
+    item_id: str | None
+    price_id: str | None
+
+    def item_params(self) -> list[dict[str, Any]]:
+        if self.item_id and self.price_id:
+            return [{"id": self.item_id, "price": self.price_id}]
+        if self.item_id:
+            return [{"id": self.item_id, "deleted": True}]
+        return [{"price": self.price_id}] if self.price_id else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +124,12 @@ class StripeSubscriptionData:
 
     @property
     def first_item(self) -> StripeSubscriptionItemData | None:
-        return self.items[0] if self.items else None
+        """The plan's item: the first licensed one (a metered item bills the plan's overage)."""
+        return next((item for item in self.items if not item.metered), self.items[0] if self.items else None)
+
+    @property
+    def metered_item(self) -> StripeSubscriptionItemData | None:
+        return next((item for item in self.items if item.metered), None)
 
     @property
     def price_lookup_key(self) -> str | None:
@@ -128,6 +151,7 @@ def _item_from_dict(item: Mapping[str, Any]) -> StripeSubscriptionItemData:
         unit_amount_minor=price.get("unit_amount"),
         currency=price.get("currency"),
         interval_count=int(recurring.get("interval_count") or 1),
+        metered=recurring.get("usage_type") == "metered",
     )
 
 
@@ -237,11 +261,13 @@ class StripeSubscriptions:
         proration_behavior: ProrationBehavior,
         idempotency_key: str,
         proration_date_s: int | None = None,
+        metered: MeteredSwap | None = None,
     ) -> StripeSubscriptionData:
-        """Swap the subscription's one item to another price. `proration_date_s` (unix seconds) prorates as of
-        that moment: the one a preview showed, so the customer is charged what they confirmed."""
+        """Swap the subscription's plan item to another price (and its metered item with it, `metered`).
+        `proration_date_s` (unix seconds) prorates as of that moment: the one a preview showed, so the
+        customer is charged what they confirmed."""
         params: dict[str, Any] = {
-            "items": [{"id": item_id, "price": price_id}],
+            "items": [{"id": item_id, "price": price_id}, *(metered.item_params() if metered else [])],
             "proration_behavior": proration_behavior,
             "expand": _EXPAND,
         }

@@ -19,7 +19,7 @@ from coinslot.customers import service as customers_service
 from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
 from coinslot.models import Subscription
 from coinslot.stripe_gateway.portal import PortalFlow, PortalSessionData
-from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
+from coinslot.stripe_gateway.subscriptions import MeteredSwap, StripeSubscriptionData
 from coinslot.subscriptions import repository, service, statuses
 from coinslot.subscriptions.core import is_upgrade
 
@@ -162,14 +162,16 @@ def change_plan(
     when = timing or ("now" if upgrade else "period_end")
     price_id = _price_id(container, catalog, plan_key, chosen)
     item_id = _item_id(container, current)
+    metered = _metered_swap(container, catalog, current, plan_key=plan_key, interval=chosen)
     key = _idempotency_key(current, f"change:{plan_key}:{chosen}:{when}")
     if when == "period_end":
         changed = _schedule_downgrade(container, current, item_id=item_id, price_id=price_id,
-                                      plan_key=plan_key, idempotency_key=key)
+                                      plan_key=plan_key, idempotency_key=key, metered=metered)
     else:
         changed = container.gateway.subscriptions.change_price(
             current.stripe_subscription_id, item_id=item_id, price_id=price_id,
             proration_behavior="always_invoice", idempotency_key=key, proration_date_s=proration_date_s,
+            metered=metered,
         )
         if changed.latest_invoice_id is not None:
             return _apply_invoice(container, changed, changed.latest_invoice_id, catalog)
@@ -297,6 +299,21 @@ def _item_id(container: Container, current: _Current) -> str:
     return item.id
 
 
+def _metered_swap(container: Container, catalog: Catalog, current: _Current, *, plan_key: str,
+                  interval: Interval) -> MeteredSwap | None:
+    """The metered item the plan `plan_key` bills its overage with: the subscription's own item moved to
+    the new plan's metered price (its period and the usage reported in it go on), added when the old
+    plan had none, removed when the new plan has no overage; None when nothing changes."""
+    item = container.gateway.subscriptions.retrieve(current.stripe_subscription_id).metered_item
+    price = catalog_prices.plan_price(catalog, plan_key=plan_key, interval=interval)
+    metered_price_id = catalog_prices.overage_price_id(container.gateway, catalog, price)
+    if item is None and metered_price_id is None:
+        return None
+    if item is not None and item.price_id == metered_price_id:
+        return None
+    return MeteredSwap(item.id if item else None, metered_price_id)
+
+
 def _undo_pending_downgrade(container: Container, catalog: Catalog, current: _Current) -> SubscriptionView:
     """Put the paid-for plan's price back at Stripe, without proration, and forget the downgrade.
 
@@ -313,13 +330,15 @@ def _undo_pending_downgrade(container: Container, catalog: Catalog, current: _Cu
         price_id=_price_id(container, catalog, current.plan_key, _interval_of(current)),
         proration_behavior="none",
         idempotency_key=_idempotency_key(current, f"undo:{current.pending_plan_key}"),
+        metered=_metered_swap(container, catalog, current, plan_key=current.plan_key,
+                              interval=_interval_of(current)),
     )
     return _mirror(container, restored, catalog, clear_pending=True)
 
 
 def _schedule_downgrade(
     container: Container, current: _Current, *, item_id: str, price_id: str, plan_key: str,
-    idempotency_key: str,
+    idempotency_key: str, metered: MeteredSwap | None = None,
 ) -> StripeSubscriptionData:
     """Swap the price now without proration; the mirror keeps the paid-for plan until the period ends.
 
@@ -331,7 +350,7 @@ def _schedule_downgrade(
     try:
         return container.gateway.subscriptions.change_price(
             current.stripe_subscription_id, item_id=item_id, price_id=price_id,
-            proration_behavior="none", idempotency_key=idempotency_key,
+            proration_behavior="none", idempotency_key=idempotency_key, metered=metered,
         )
     except CoinslotError:
         _set_pending(container, current, None)

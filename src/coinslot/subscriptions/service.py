@@ -175,10 +175,12 @@ def _copy_amounts(row: Subscription, snapshot: StripeSubscriptionData, now: dt.d
     row.unit_amount_minor = item.unit_amount_minor if item else None
     row.quantity = item.quantity if item else None
     row.interval_count = item.interval_count if item else None
-    amounts = [each.unit_amount_minor * each.quantity for each in snapshot.items
+    # A metered item (a plan's overage) bills usage in arrears: no part of the recurring amount.
+    licensed = [each for each in snapshot.items if not each.metered]
+    amounts = [each.unit_amount_minor * each.quantity for each in licensed
                if each.unit_amount_minor is not None]
-    # An item without a unit amount (tiered, metered) makes the period's amount unknown, not smaller.
-    known = bool(snapshot.items) and len(amounts) == len(snapshot.items)
+    # An item without a unit amount (tiered) makes the period's amount unknown, not smaller.
+    known = bool(licensed) and len(amounts) == len(licensed)
     row.period_amount_minor = sum(amounts) if known else None
     if snapshot.discounts is None:
         return  # named by id only (an event's own payload): the terms stored last stay

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from coinslot.catalog.core import Catalog, Plan
 from coinslot.checkout import service as checkout
@@ -21,6 +22,7 @@ from coinslot.customers import service as customers
 from coinslot.errors import CoinslotError
 from coinslot.ledger import service as ledger
 from coinslot.models import Order, Subscription
+from coinslot.overage import service as overage
 from coinslot.overview import service as overview
 from coinslot.stripe_gateway.invoices import StripeInvoiceData
 from coinslot.subscriptions.core import PlanAccess
@@ -57,6 +59,7 @@ class BillingView:
     orders: list[Order]
     invoices: list[StripeInvoiceData] | None = None  # finalized only: a draft is Stripe's work in progress
     invoices_error: str | None = None
+    overage: overage.PeriodOverage | None = None  # a plan with overage: this period's so far, and its cost
 
     # What the templates read by name.
     @property
@@ -124,6 +127,15 @@ def usage_chart(catalog: Catalog, usage: list[ledger.UsageRow], now: dt.datetime
     return UsageChart(svg, labels, [(s.name, s.colour, list(s.values)) for s in series])
 
 
+def _period_overage(session: Session, state: overview.CustomerState) -> overage.PeriodOverage | None:
+    """This billing period's overage, priced by the plan's terms: what the next invoice's metered line
+    bills."""
+    terms, since = state.plan.overage, state.access.period_start
+    if terms is None or since is None or state.customer_id is None:
+        return None
+    return overage.period_overage(session, customer_id=state.customer_id, since=since, terms=terms)
+
+
 def load_billing(container: Container, *, host_user_id: str, catalog: Catalog) -> BillingView:
     """The page's figures, from the customer's state (the one read the API and `check` agree with),
     then the invoices from Stripe outside the transaction."""
@@ -139,6 +151,7 @@ def load_billing(container: Container, *, host_user_id: str, catalog: Catalog) -
         customer = customers.get_by_host_user_id(session, host_user_id)
         stripe_customer_id = (customers.stripe_id_for_mode(customer, livemode=container.settings.livemode)
                               if customer is not None else None)
+        period_overage = _period_overage(session, state)
     plan, credits = state.plan, state.credits
     meter = None if plan.unlimited or not uses_credits(catalog) else credits_meter(
         available=credits.available, allowance=credits.period_allowance, used=credits.used_this_period,
@@ -148,7 +161,8 @@ def load_billing(container: Container, *, host_user_id: str, catalog: Catalog) -
     prompt = None
     # Someone who never had credits is not "out" of them: the prompt is for those who ran low.
     had_credits = credits.period_allowance > 0 or credits.held > 0 or bool(usage)
-    if meter is not None and meter.state != "ok" and had_credits:
+    # Out of credits on a plan with overage, nothing is paused: the overage line says what it costs.
+    if meter is not None and meter.state != "ok" and had_credits and period_overage is None:
         prompt = Prompt(meter.state, recommended_upgrade(catalog, plan))
     if state.access.period_end is not None:
         next_reset: dt.datetime | None = state.access.period_end
@@ -157,6 +171,7 @@ def load_billing(container: Container, *, host_user_id: str, catalog: Catalog) -
     view = BillingView(
         catalog=catalog, state=state, meter=meter, next_reset=next_reset, prompt=prompt,
         credits_in_use=uses_credits(catalog), chart=usage_chart(catalog, usage, now), orders=orders,
+        overage=period_overage,
     )
     if stripe_customer_id is None:
         return view

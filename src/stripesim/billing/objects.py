@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..expand import register_current
@@ -15,9 +16,20 @@ from ..store import new_id
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["describe_price", "invoice_item", "is_metered", "line_from_invoice_item",
-           "line_from_sub_item", "line_from_usage", "plan_from_price", "price_of", "pricing",
-           "quantity_of", "subscription_item"]
+__all__ = [
+    "describe_price",
+    "invoice_item",
+    "is_metered",
+    "line_from_invoice_item",
+    "line_from_sub_item",
+    "line_from_usage",
+    "plan_from_price",
+    "price_of",
+    "pricing",
+    "quantity_of",
+    "subscription_item",
+    "usage_amount",
+]
 
 
 def plan_from_price(price: dict[str, Any]) -> dict[str, Any]:
@@ -188,10 +200,21 @@ def line_from_usage(store: Store, invoice_id: str, item: dict[str, Any],
     """A metered item's line: the usage of `period` (billed in arrears) × the unit amount."""
     line = line_from_sub_item(store, invoice_id, item, period)
     price = item["price"]
-    amount = int(price.get("unit_amount") or 0) * usage
+    amount = usage_amount(price, usage)
     line.update(amount=amount, subtotal=amount, quantity=usage, quantity_decimal=str(usage),
                 description=describe_price(store, price, usage))
+    line["pricing"]["unit_amount_decimal"] = price.get("unit_amount_decimal")
     return line
+
+
+def usage_amount(price: dict[str, Any], usage: int) -> int:
+    """What `usage` units cost at the price: a `unit_amount_decimal` with a fraction of a cent is
+    multiplied exactly and the line's total rounded once, half up (0.4 cent x 7 = 2.8 -> 3)."""
+    unit = price.get("unit_amount")
+    if unit is not None:
+        return int(unit) * usage
+    decimal = Decimal(str(price.get("unit_amount_decimal") or 0))
+    return int((decimal * usage).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def line_from_invoice_item(invoice_id: str, ii: dict[str, Any],

@@ -1244,7 +1244,7 @@ export interface components {
             remaining: number | null;
             /**
              * Reason
-             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
+             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits, overage (allowed beyond the balance), overage_cap_reached
              */
             reason: string;
             /**
@@ -1252,6 +1252,8 @@ export interface components {
              * @description the catalog key of the plan that applies
              */
             plan: string | null;
+            /** @description when the credits do not cover the cost on a plan with overage: what the use would add to the period's bill; null otherwise */
+            overage?: components["schemas"]["OverageOut"] | null;
         };
         /**
          * EnsureCustomer
@@ -1719,7 +1721,7 @@ export interface components {
             remaining: number | null;
             /**
              * Reason
-             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
+             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits, overage (allowed beyond the balance), overage_cap_reached
              */
             reason: string;
             /**
@@ -1727,6 +1729,8 @@ export interface components {
              * @description the catalog key of the plan that applies
              */
             plan: string | null;
+            /** @description when the credits do not cover the cost on a plan with overage: what the use would add to the period's bill; null otherwise */
+            overage?: components["schemas"]["OverageOut"] | null;
             /**
              * Entry Id
              * @description the ledger entry of this use (its id comes from your idempotency key)
@@ -2092,6 +2096,42 @@ export interface components {
              * @description when given, the order must be this user's
              */
             host_user_id?: string | null;
+        };
+        /**
+         * OverageOut
+         * @description A use beyond the balance on a plan that bills overage through a Stripe meter.
+         */
+        OverageOut: {
+            /**
+             * Credits
+             * @description credits beyond the balance, billed at the end of the billing period
+             */
+            credits: number;
+            /**
+             * Cost Minor
+             * @description what they add to the period's overage line, in minor units (the period's total rounded half up, minus the total before)
+             */
+            cost_minor: number;
+            /**
+             * Currency
+             * @description the currency of the amounts, e.g. usd
+             */
+            currency: string;
+            /**
+             * Period Credits
+             * @description the billing period's overage credits with this use
+             */
+            period_credits: number;
+            /**
+             * Period Cost Minor
+             * @description the period's overage bill with this use, in minor units
+             */
+            period_cost_minor: number;
+            /**
+             * Within Cap
+             * @description false when this use would take the period's overage past the plan's cap (refused: overage_cap_reached)
+             */
+            within_cap: boolean;
         };
         /**
          * PackOut
@@ -2634,7 +2674,7 @@ export interface components {
             remaining: number | null;
             /**
              * Reason
-             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
+             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits, overage (allowed beyond the balance), overage_cap_reached
              */
             reason: string;
             /**
@@ -2642,6 +2682,8 @@ export interface components {
              * @description the catalog key of the plan that applies
              */
             plan: string | null;
+            /** @description when the credits do not cover the cost on a plan with overage: what the use would add to the period's bill; null otherwise */
+            overage?: components["schemas"]["OverageOut"] | null;
             /**
              * Entry Id
              * @description the ledger entry of this use (its id comes from your idempotency key)
