@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
@@ -34,6 +34,7 @@ class StripePriceData:
     interval: str | None  # month | year | ...; None for one-time prices
     lookup_key: str | None
     active: bool
+    metadata: dict[str, str] = field(default_factory=dict)  # `catalog push` writes the item and version
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -65,6 +66,7 @@ def _price(obj: Any) -> StripePriceData:
         interval=recurring.get("interval"),
         lookup_key=data.get("lookup_key"),
         active=bool(data.get("active")),
+        metadata=dict(data.get("metadata") or {}),
     )
 
 

@@ -237,9 +237,11 @@ class StripeSubscriptions:
         proration_behavior: ProrationBehavior,
         idempotency_key: str,
         proration_date: int | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> StripeSubscriptionData:
         """Swap the subscription's one item to another price. `proration_date` (unix seconds) prorates as of
-        that moment: the one a preview showed, so the customer is charged what they confirmed."""
+        that moment: the one a preview showed, so the customer is charged what they confirmed. `metadata`
+        is set in the same update (an empty value unsets a key)."""
         params: dict[str, Any] = {
             "items": [{"id": item_id, "price": price_id}],
             "proration_behavior": proration_behavior,
@@ -247,6 +249,8 @@ class StripeSubscriptions:
         }
         if proration_date is not None:
             params["proration_date"] = proration_date
+        if metadata:
+            params["metadata"] = dict(metadata)
         checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(
