@@ -93,6 +93,8 @@ def migrate_version(
             todo += [(plan, *row) for row in service.subscribers_on_version(
                 session, catalog=catalog, plan_key=plan.key, version=from_version)]
     price_ids: dict[tuple[str, Interval], str] = {}
+    if not todo and on_progress is not None:
+        on_progress(0, 0)  # said, so an operator re-running it sees there was nothing left to move
     for done, (plan, row_id, subscription_id, host_user_id) in enumerate(todo, start=1):
         try:
             _move_one(container, catalog, report, plan, row_id=row_id, subscription_id=subscription_id,
