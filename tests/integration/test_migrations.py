@@ -15,8 +15,10 @@ from sqlalchemy import inspect, select, text
 from typer.testing import CliRunner
 
 import coinslot.models
+from coinslot.analytics import service as analytics
 from coinslot.apikeys import service as apikeys
 from coinslot.apikeys.scopes import ALL_SCOPES
+from coinslot.catalog.parser import parse_catalog
 from coinslot.cli import app as cli
 from coinslot.db import Database
 from coinslot.migrations import (
@@ -27,7 +29,15 @@ from coinslot.migrations import (
     upgrade_to_head,
     versions_exist,
 )
-from coinslot.models import AdminLoginAttempts, AdminSession, ApiKey, Customer, SyncCursor, WebhookEvent
+from coinslot.models import (
+    AdminLoginAttempts,
+    AdminSession,
+    ApiKey,
+    Customer,
+    Subscription,
+    SyncCursor,
+    WebhookEvent,
+)
 from tests.support.postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -172,3 +182,47 @@ def test_a_key_made_before_0004_keeps_working_with_every_scope_as_a_legacy_key(e
             session.add(AdminLoginAttempts(actor="admin@1", window_started_at=NOW, attempts=1))
     finally:
         database.dispose()
+
+
+def test_a_subscription_mirrored_before_0009_keeps_its_row_and_counts_on_its_plans_oldest_version(
+    empty_url: str,
+) -> None:
+    database = _at_revision(empty_url, "0005")
+    try:
+        with database.engine.begin() as connection:  # a row as 0005 wrote it: no version columns
+            connection.execute(text(
+                "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+                "updated_at) VALUES ('user_1', 'u1@example.com', 'cus_1', :no, :now, :now)"),
+                {"no": False, "now": NOW})
+            connection.execute(text(
+                "INSERT INTO subscriptions (customer_id, stripe_subscription_id, status, plan_key, "
+                "interval, cancel_at_period_end, snapshot_at_ms, currency, period_amount_minor, created_at, "
+                "updated_at) SELECT id, 'sub_1', 'active', 'pro', 'month', :no, 1, 'usd', 1499, :now, :now "
+                "FROM customers"),
+                {"no": False, "now": NOW})
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work(read_only=True) as session:
+            row = session.scalars(select(Subscription)).one()
+            assert (row.plan_key, row.period_amount_minor, row.plan_version, row.pending_plan_version) == (
+                "pro", 1499, None, None)
+            catalog = parse_catalog(VERSIONED_PRO)
+            versions = analytics.figures(session, catalog=catalog, now=NOW).versions
+        assert [(each.version, each.count) for each in versions] == [("v1", 1), ("v2", 0)]
+    finally:
+        database.dispose()
+
+
+VERSIONED_PRO = """\
+[plans.free]
+type = "free"
+
+[plans.pro]
+version = "v2"
+prices = { monthly = "19.99" }
+credits_per_period = 150
+
+[plans.pro.versions.v1]
+prices = { monthly = "14.99" }
+credits_per_period = 100
+"""
