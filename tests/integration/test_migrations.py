@@ -16,8 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 import coinslot.models
+from coinslot.analytics import service as analytics
 from coinslot.apikeys import service as apikeys
 from coinslot.apikeys.scopes import ALL_SCOPES
+from coinslot.catalog.parser import parse_catalog
 from coinslot.cli import app as cli
 from coinslot.db import Database
 from coinslot.migrations import (
@@ -35,6 +37,7 @@ from coinslot.models import (
     AutoTopup,
     AutoTopupSetting,
     Customer,
+    Subscription,
     SyncCursor,
     WebhookEvent,
 )
@@ -204,7 +207,51 @@ def test_0006_adds_auto_top_up_to_a_database_in_use_one_open_top_up_per_customer
         database.dispose()
 
 
+def test_a_subscription_mirrored_before_0009_keeps_its_row_and_counts_on_its_plans_oldest_version(
+    empty_url: str,
+) -> None:
+    database = _at_revision(empty_url, "0005")
+    try:
+        with database.engine.begin() as connection:  # a row as 0005 wrote it: no version columns
+            connection.execute(text(
+                "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+                "updated_at) VALUES ('user_1', 'u1@example.com', 'cus_1', :no, :now, :now)"),
+                {"no": False, "now": NOW})
+            connection.execute(text(
+                "INSERT INTO subscriptions (customer_id, stripe_subscription_id, status, plan_key, "
+                "interval, cancel_at_period_end, snapshot_at_ms, currency, period_amount_minor, created_at, "
+                "updated_at) SELECT id, 'sub_1', 'active', 'pro', 'month', :no, 1, 'usd', 1499, :now, :now "
+                "FROM customers"),
+                {"no": False, "now": NOW})
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work(read_only=True) as session:
+            row = session.scalars(select(Subscription)).one()
+            assert (row.plan_key, row.period_amount_minor, row.plan_version, row.pending_plan_version) == (
+                "pro", 1499, None, None)
+            catalog = parse_catalog(VERSIONED_PRO)
+            versions = analytics.figures(session, catalog=catalog, now=NOW).versions
+        assert [(each.version, each.count) for each in versions] == [("v1", 1), ("v2", 0)]
+    finally:
+        database.dispose()
+
+
 def _topup(customer_id: int, trigger: str, status: str) -> AutoTopup:
     return AutoTopup(customer_id=customer_id, trigger_entry_id=trigger, month="2026-03", pack_key="credits",
                      credits=25, amount_minor=500, currency="usd", stripe_payment_method_id="pm_1",
                      status=status, attempts=0, created_at=NOW)
+
+
+VERSIONED_PRO = """\
+[plans.free]
+type = "free"
+
+[plans.pro]
+version = "v2"
+prices = { monthly = "19.99" }
+credits_per_period = 150
+
+[plans.pro.versions.v1]
+prices = { monthly = "14.99" }
+credits_per_period = 100
+"""

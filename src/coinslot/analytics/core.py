@@ -33,9 +33,11 @@ __all__ = [
     "MrrLine",
     "PlanCount",
     "RevenueRow",
+    "VersionCount",
     "churn",
     "monthly_recurring_revenue",
     "subscribers_per_plan",
+    "subscribers_per_version",
 ]
 
 PAYING_STATUSES = frozenset({"active", "past_due"})
@@ -183,3 +185,29 @@ def churn(*, window_days: int, live_at_start: int, ended: int) -> Churn:
     if live_at_start < 0 or ended < 0:
         raise ValueError("counts cannot be negative")
     return Churn(window_days=window_days, live_at_start=live_at_start, ended=ended)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionCount:
+    plan_key: str
+    plan_name: str
+    version: str
+    current: bool  # the version sold now
+    count: int  # active subscribers on it (those moving at period end still count on the one paid for)
+
+
+def subscribers_per_version(catalog: Catalog, rows: Iterable[tuple[str, str | None, str | None, int]],
+                            ) -> list[VersionCount]:
+    """Active subscribers of each version of the plans that have earlier versions (oldest first, zeros
+    shown: a version nobody is on any more can leave the file); rows are (status, plan, version, n). A
+    row with no version recorded (not synced since revision 0009) is on its plan's oldest version."""
+    counts: dict[tuple[str, str], int] = {}
+    for status, plan_key, version, count in rows:
+        plan = catalog.plans.get(plan_key or "")
+        if status not in ACTIVE_STATUSES or plan is None or not plan.earlier_versions:
+            continue
+        key = (plan.key, version or plan.oldest_version)
+        counts[key] = counts.get(key, 0) + count
+    return [VersionCount(plan.key, plan.name, version, version == plan.version,
+                         counts.get((plan.key, version), 0))
+            for plan in catalog.plans.values() if plan.earlier_versions for version in plan.versions]

@@ -13,6 +13,7 @@ from coinslot.models import LedgerEntry, Subscription
 __all__ = [
     "churn_counts", "credits_consumed_by_feature", "credits_granted_by_kind", "revenue_rows",
     "subscription_counts",
+    "version_counts",
 ]
 
 # Usage is what spends and captures asked for: on an unlimited plan nothing leaves a balance,
@@ -31,6 +32,15 @@ def subscription_counts(session: Session) -> list[tuple[str, str | None, str | N
         .group_by(Subscription.status, Subscription.plan_key, Subscription.interval)
     )
     return [(status, plan, interval, int(count)) for status, plan, interval, count in session.execute(query)]
+
+
+def version_counts(session: Session) -> list[tuple[str, str | None, str | None, int]]:
+    """(status, plan_key, plan_version, how many) over every subscription."""
+    query = (
+        select(Subscription.status, Subscription.plan_key, Subscription.plan_version, func.count())
+        .group_by(Subscription.status, Subscription.plan_key, Subscription.plan_version)
+    )
+    return [(status, plan, version, int(count)) for status, plan, version, count in session.execute(query)]
 
 
 _REVENUE_COLUMNS = (

@@ -23,6 +23,7 @@ class Figures:
     credits_granted: list[tuple[str, int]]  # (kind, credits) over the window
     credits_consumed: list[tuple[str, str, int, int]]  # (feature key, feature name, credits, uses)
     window_days: int
+    versions: list[core.VersionCount]  # subscribers per version of the plans that have earlier ones
 
     @property
     def mrr_minor(self) -> dict[str, int]:
@@ -47,4 +48,5 @@ def figures(session: Session, *, catalog: Catalog, now: dt.datetime,
         credits_granted=repository.credits_granted_by_kind(session, since=start),
         credits_consumed=consumed,
         window_days=window_days,
+        versions=core.subscribers_per_version(catalog, repository.version_counts(session)),
     )

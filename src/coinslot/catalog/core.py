@@ -8,15 +8,17 @@ from the file's text, never floats.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
 from coinslot.money import ceil_div
 
 __all__ = [
+    "DEFAULT_VERSION",
     "ITEM_KEY_METADATA",
     "OVERAGE_EVENT_NAME",
+    "VERSION_METADATA",
     "AutoTopupTerms",
     "Catalog",
     "CatalogItemRef",
@@ -29,6 +31,7 @@ __all__ = [
     "OveragePrice",
     "Plan",
     "PlanPrice",
+    "PlanVersion",
     "catalog_prices",
     "minimum_quantity",
     "overage_prices",
@@ -44,6 +47,10 @@ ITEM_KEY_METADATA = "coinslot_key"
 # The Stripe Meter every plan's overage is reported to (one per account, found by this name): it sums
 # credits per customer; each plan's metered price says what a credit costs.
 OVERAGE_EVENT_NAME = "coinslot_overage_credits"
+# Metadata `catalog push` writes on a plan's price: the plan version it sells (docs/catalog.md, "Plan
+# versions"). A price without it was pushed before the plan had versions: it sells the oldest one.
+VERSION_METADATA = "coinslot_version"
+DEFAULT_VERSION = "v1"  # the version of a plan that never declared one
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +91,28 @@ class Overage:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanVersion:
+    """An earlier version of a plan: the terms its subscribers keep (grandfathered) until they are moved.
+
+    `prices` are what those subscribers pay per interval (their Stripe prices exist already: nobody new
+    can buy an earlier version, so it has no lookup key)."""
+
+    label: str
+    prices: dict[Interval, int]  # amount in minor units per interval
+    currency: str
+    credits_per_period: int
+    unlimited: bool
+    rollover_cap: int
+    features: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
-    """A free plan or a subscription with a monthly and/or yearly price."""
+    """A free plan or a subscription with a monthly and/or yearly price.
+
+    Its fields are the terms of its current `version`, the one sold; `earlier_versions` (oldest first)
+    keep the terms of the versions that still have subscribers (`terms(version)`).
+    """
 
     key: str
     name: str
@@ -103,6 +130,40 @@ class Plan:
     allow_promotion_codes: bool = False
     automatic_tax: bool = False
     overage: Overage | None = None  # None: a use the balance does not cover is refused
+    version: str = DEFAULT_VERSION
+    earlier_versions: dict[str, PlanVersion] = field(default_factory=dict)
+    # A trial without a card: what Stripe does when it ends with no payment method ("cancel", "pause",
+    # "create_invoice"); None = Checkout asks for a card before the trial starts.
+    trial_without_card: str | None = None
+
+    @property
+    def oldest_version(self) -> str:
+        return next(iter(self.earlier_versions), self.version)
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Every version with terms, oldest first (the current one last)."""
+        return (*self.earlier_versions, self.version)
+
+    def version_of_price(self, metadata: Mapping[str, str]) -> str | None:
+        """The version a Stripe price of this plan sells: its `coinslot_version` metadata, the oldest
+        version when it has none (pushed before versions); None when the file no longer declares it."""
+        label = metadata.get(VERSION_METADATA) or self.oldest_version
+        return label if label in self.versions else None
+
+    def terms(self, version: str | None) -> Plan | None:
+        """This plan as a subscriber on `version` has it (None = the current version): the current
+        plan with that version's prices, credits and features; None for a version the file lacks."""
+        if version is None or version == self.version:
+            return self
+        earlier = self.earlier_versions.get(version)
+        if earlier is None:
+            return None
+        prices = {interval: PlanPrice(interval, amount_minor, earlier.currency, lookup_key="")
+                  for interval, amount_minor in earlier.prices.items()}
+        return replace(self, version=earlier.label, prices=prices,
+                       credits_per_period=earlier.credits_per_period, unlimited=earlier.unlimited,
+                       rollover_cap=earlier.rollover_cap, features=earlier.features, earlier_versions={})
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +260,11 @@ class Catalog:
     def default(self) -> Plan:
         return self.plans[self.default_plan]
 
+    def plan_terms(self, plan_key: str | None, version: str | None) -> Plan | None:
+        """A plan as its subscribers on `version` have it (None: the current version)."""
+        plan = self.plans.get(plan_key or "")
+        return plan.terms(version) if plan is not None else None
+
     def line_of(self, path: str) -> int:
         """The file line of a dotted field path (or of its enclosing table), 1 when unknown."""
         parts = path.split(".")
@@ -269,6 +335,7 @@ class CatalogPrice:
     product_description: str
     price_id_test: str | None = None
     price_id_live: str | None = None
+    version: str | None = None  # a plan's price: the version it sells (metadata `coinslot_version`)
 
     def pinned_id(self, livemode: bool) -> str | None:
         return self.price_id_live if livemode else self.price_id_test
@@ -293,6 +360,7 @@ def catalog_prices(catalog: Catalog) -> list[CatalogPrice]:
                     plan.description,
                     price.price_id_test,
                     price.price_id_live,
+                    plan.version,
                 )
             )
     for product in catalog.products.values():

@@ -16,7 +16,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from coinslot.catalog.core import ITEM_KEY_METADATA, Catalog, CatalogPrice, catalog_prices
+from coinslot.catalog.core import (
+    DEFAULT_VERSION,
+    ITEM_KEY_METADATA,
+    VERSION_METADATA,
+    Catalog,
+    CatalogPrice,
+    catalog_prices,
+)
 from coinslot.catalog.metered import METER_ACTIONS, apply_metered, plan_metered
 from coinslot.catalog.push_actions import PushAction, PushPlan
 from coinslot.stripe_gateway import StripeGateway
@@ -40,13 +47,23 @@ def _products(catalog: Catalog) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _price_matches(price: CatalogPrice, existing: StripePriceData, product_id: str | None) -> bool:
+def _price_matches(
+    catalog: Catalog, price: CatalogPrice, existing: StripePriceData, product_id: str | None
+) -> bool:
     return (
         existing.unit_amount == price.amount_minor
         and existing.currency == price.currency
         and existing.interval == price.interval
         and (product_id is None or existing.product == product_id)
+        and _sells_version(catalog, price, existing)
     )
+
+
+def _sells_version(catalog: Catalog, price: CatalogPrice, existing: StripePriceData) -> bool:
+    """A plan's new version gets a price of its own even at the same amount: the old price keeps
+    billing (and so naming) the earlier version's subscribers."""
+    plan = catalog.plans.get(price.ref.key) if price.ref.kind == "plan" else None
+    return plan is None or plan.version_of_price(existing.metadata) == price.version
 
 
 def plan_push(gateway: StripeGateway, catalog: Catalog) -> PushPlan:
@@ -93,7 +110,7 @@ def plan_push(gateway: StripeGateway, catalog: Catalog) -> PushPlan:
             actions.append(
                 PushAction("create_price", price.lookup_key, f"create price {_label(price)}", price)
             )
-        elif not _price_matches(price, held, product.id if product else None):
+        elif not _price_matches(catalog, price, held, product.id if product else None):
             was = f"{held.unit_amount} {held.currency}" + (f"/{held.interval}" if held.interval else "")
             actions.append(
                 PushAction(
@@ -112,7 +129,8 @@ def plan_push(gateway: StripeGateway, catalog: Catalog) -> PushPlan:
 
 def _label(price: CatalogPrice) -> str:
     per = f"/{price.interval}" if price.interval else " one-time"
-    return f"{price.lookup_key}: {price.amount_minor} {price.currency}{per}"
+    version = f" (version {price.version})" if price.version not in (None, DEFAULT_VERSION) else ""
+    return f"{price.lookup_key}: {price.amount_minor} {price.currency}{per}{version}"
 
 
 def apply_push(
@@ -165,7 +183,8 @@ def _apply_price(gateway: StripeGateway, action: PushAction, product_ids: dict[s
         currency=price.currency,
         interval=price.interval,
         lookup_key=price.lookup_key,
-        metadata={PRODUCT_KEY: price.product_key, "coinslot_path": price.path},
+        metadata={PRODUCT_KEY: price.product_key, "coinslot_path": price.path,
+                  **({VERSION_METADATA: price.version} if price.version else {})},
         idempotency_key=_idempotency_key(
             "price",
             price.lookup_key,
@@ -174,6 +193,7 @@ def _apply_price(gateway: StripeGateway, action: PushAction, product_ids: dict[s
             price.interval,
             product_id,
             replaced,
+            *([price.version] if price.version else []),
         ),
     )
     if replaced is not None and replaced != created.id:

@@ -39,6 +39,7 @@ from coinslot.catalog.reader import (
     shortened,
     shown,
 )
+from coinslot.catalog.versions import read_trial_without_card, with_versions
 
 __all__ = ["CatalogInvalid", "CatalogProblem", "load_catalog", "parse_catalog"]
 
@@ -125,6 +126,9 @@ _PLAN_FIELDS = {
     "automatic_tax",
     "currency",
     "overage",
+    "version",
+    "versions",
+    "trial_without_card",
 }
 
 
@@ -180,7 +184,8 @@ def _plan(
     if not isinstance(bullets, list) or not all(isinstance(item, str) for item in bullets):
         reader.problem(f"{path}.bullets", "must be a list of strings")
         bullets = []
-    return Plan(
+    trial_days = _trial_days(reader, spec, path)
+    plan = Plan(
         key=key,
         name=reader.text(spec, path, "name") or key.capitalize(),
         kind=cast(Literal["free", "subscription"], kind),
@@ -193,12 +198,14 @@ def _plan(
         features=frozenset(plan_features),
         bullets=tuple(bullets),
         popular=reader.flag(spec, path, "popular"),
-        trial_days=_trial_days(reader, spec, path),
+        trial_days=trial_days,
         allow_promotion_codes=reader.flag(spec, path, "allow_promotion_codes"),
         automatic_tax=reader.flag(spec, path, "automatic_tax"),
         overage=read_overage(reader, spec, plan_key=key, kind=kind, currency=currency,
                              plan_features=plan_features, intervals=list(prices)),
+        trial_without_card=read_trial_without_card(reader, spec, path, trial_days=trial_days),
     )
+    return with_versions(reader, plan, spec, path, currency=currency, features=features)
 
 
 def _trial_days(reader: Reader, spec: dict[str, Any], path: str) -> int:

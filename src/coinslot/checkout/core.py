@@ -71,6 +71,7 @@ class CheckoutItem:
     trial_days: int = 0
     allow_promotion_codes: bool = False
     automatic_tax: bool = False
+    trial_without_card: str | None = None  # the catalog's: no card asked; what the trial's end then does
 
     @property
     def ref(self) -> CatalogItemRef:
@@ -144,6 +145,7 @@ def resolve_item(catalog: Catalog, request: ItemRequest) -> CheckoutItem:
             plan.trial_days,
             plan.allow_promotion_codes,
             plan.automatic_tax,
+            plan.trial_without_card,
         )
     if ref.kind == "product":
         product = catalog.products[ref.key]

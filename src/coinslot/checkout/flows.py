@@ -287,6 +287,7 @@ def _create_at_stripe(
         trial_days=item.trial_days,
         allow_promotion_codes=item.allow_promotion_codes,
         automatic_tax=item.automatic_tax,
+        trial_without_card=item.trial_without_card,
     )
     try:
         catalog = catalog_service.get_catalog(container.settings)

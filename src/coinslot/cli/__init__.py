@@ -13,6 +13,7 @@ from coinslot.cli import (
     keys,
     openapi,
     outbound,
+    plans,
     reconcile,
     server,
     subscriptions,
@@ -33,6 +34,7 @@ app.add_typer(credits.app, name="credits")
 app.add_typer(events.app, name="events")
 app.add_typer(outbound.app, name="outbound")
 app.add_typer(subscriptions.app, name="subscription")
+app.add_typer(plans.app, name="plans")
 
 
 def main() -> None:

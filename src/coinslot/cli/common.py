@@ -12,6 +12,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from coinslot.config import Settings
 from coinslot.container import Container, make_clock
@@ -71,8 +72,10 @@ def shows_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except CoinslotError as exc:
-            where = f" [{exc.field}]" if exc.field else ""
-            err_console.print(f"[bold red]error[/]{where}: {exc.message}", highlight=False, markup=True)
+            # Escaped: a field shown as "[plan]" or a message naming "[plans.<key>]" is text, not markup.
+            where = escape(f" [{exc.field}]") if exc.field else ""
+            err_console.print(f"[bold red]error[/]{where}: {escape(exc.message)}", highlight=False,
+                              markup=True)
             if kwargs.get("as_json"):
                 print_json({"error": exc.to_dict()})
             sys.exit(2)

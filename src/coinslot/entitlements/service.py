@@ -139,7 +139,7 @@ def check(
         found = repository.check_snapshot(session, host_user_id=host_user_id, now=now)
     access = best_plan_access(found.subscriptions if found is not None else (), catalog=catalog, now=now,
                               grace=grace)
-    plan = catalog.plans.get(access.plan_key)
+    plan = access.plan(catalog)
     available = 0
     uses = 0
     if found is not None:
@@ -198,7 +198,7 @@ def credits_view(
     if found is None:
         return CreditsView(balance, 0, None)
     access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
-    period = _lazy_period(session, customer_id=customer_id, plan=catalog.plans.get(access.plan_key),
+    period = _lazy_period(session, customer_id=customer_id, plan=access.plan(catalog),
                           subscription=_subscription_view(found, access), now=now, grace=grace)
     if period is None:
         return CreditsView(balance, 0, None)
@@ -249,7 +249,7 @@ def _use(session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datet
     if row.stripe_test_clock_id is not None:
         now = test_clocks.time_of(session, customer_id=row.id, now=now)
     access = _access(session, customer_id=row.id, catalog=catalog, now=now, grace=grace)
-    plan = catalog.plans.get(access.plan_key)
+    plan = access.plan(catalog)
     subscription = (repository.subscription(session, subscription_id=access.subscription_id)
                     if access.subscription_id is not None else None)
     period = _lazy_period(session, customer_id=row.id, plan=plan, subscription=subscription, now=now,

@@ -38,6 +38,11 @@ class Subscription(Base):
     past_due_since: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)  # starts the grace period
     # A scheduled downgrade (plan switch at period end) waiting to be applied.
     pending_plan_key: Mapped[str | None] = mapped_column(String(100))
+    # The version of the plan in force (its terms: credits, features), from the Stripe price billed; and
+    # a move to another version waiting for the period end (`coinslot plans migrate --at period-end`).
+    # NULL on rows not synced since revision 0009: they have the plan's oldest version.
+    plan_version: Mapped[str | None] = mapped_column(String(40))
+    pending_plan_version: Mapped[str | None] = mapped_column(String(40))
     # Ordering of snapshots, unix milliseconds: when the stored copy was read from Stripe (or the
     # `created` of the event that carried it). Milliseconds, because two workers re-reading the same
     # subscription within one second must still tell which read is newer.

@@ -97,7 +97,7 @@ def customer_state(
     subscription = (subscriptions.get_by_id(session, subscription_id=access.subscription_id)
                     if access.subscription_id is not None
                     else subscriptions.latest_for_customer(session, customer_id=customer.id))
-    plan = catalog.plans.get(access.plan_key, catalog.default)
+    plan = access.plan(catalog) or catalog.default
     pending = (catalog.plans.get(subscription.pending_plan_key or "") if subscription is not None else None)
     view = entitlements.credits_view(session, customer_id=customer.id, host_user_id=host_user_id,
                                      catalog=catalog, now=now, grace=grace)

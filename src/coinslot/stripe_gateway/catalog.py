@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
@@ -37,6 +37,7 @@ class StripePriceData:
     # Metered prices (overage): the exact amount per unit in minor units, as Stripe's text, and the meter.
     unit_amount_decimal: str | None = None
     meter: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)  # `catalog push` writes the item and version
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -72,6 +73,7 @@ def price_from_stripe(obj: Any) -> StripePriceData:
         # The SDK may hand a Decimal: kept as Stripe's text, exact.
         unit_amount_decimal=None if decimal is None else str(decimal),
         meter=recurring.get("meter"),
+        metadata=dict(data.get("metadata") or {}),
     )
 
 

@@ -64,6 +64,9 @@ class CheckoutSessionRequest:
     automatic_tax: bool = False
     # A plan with overage: its metered price, the subscription's second item (no quantity: usage bills it).
     metered_price_id: str | None = None
+    # A trial without a card: Checkout asks for none, and Stripe does this at the trial's end without one
+    # ("cancel", "pause", "create_invoice"); None: a card is asked for before the trial starts.
+    trial_without_card: str | None = None
 
 
 def _id(value: Any) -> str | None:
@@ -125,6 +128,10 @@ def _params(request: CheckoutSessionRequest) -> dict[str, Any]:
         subscription_data: dict[str, Any] = {"metadata": request.metadata}
         if request.trial_days:
             subscription_data["trial_period_days"] = request.trial_days
+        if request.trial_days and request.trial_without_card:
+            params["payment_method_collection"] = "if_required"
+            subscription_data["trial_settings"] = {
+                "end_behavior": {"missing_payment_method": request.trial_without_card}}
         params["subscription_data"] = subscription_data
     else:
         params["payment_intent_data"] = {"metadata": request.metadata}

@@ -262,10 +262,12 @@ class StripeSubscriptions:
         idempotency_key: str,
         proration_date_s: int | None = None,
         metered: MeteredSwap | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> StripeSubscriptionData:
         """Swap the subscription's plan item to another price (and its metered item with it, `metered`).
         `proration_date_s` (unix seconds) prorates as of that moment: the one a preview showed, so the
-        customer is charged what they confirmed."""
+        customer is charged what they confirmed. `metadata` is set in the same update (an empty value
+        unsets a key)."""
         params: dict[str, Any] = {
             "items": [{"id": item_id, "price": price_id}, *(metered.item_params() if metered else [])],
             "proration_behavior": proration_behavior,
@@ -273,6 +275,8 @@ class StripeSubscriptions:
         }
         if proration_date_s is not None:
             params["proration_date"] = proration_date_s
+        if metadata:
+            params["metadata"] = dict(metadata)
         checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(

@@ -14,12 +14,20 @@ from enum import Enum
 from fractions import Fraction
 from typing import Protocol
 
-from coinslot.catalog.core import Catalog, CatalogItemRef, catalog_prices
+from coinslot.catalog.core import Catalog, CatalogItemRef, Plan, catalog_prices
 
 __all__ = [
-    "ACCESS_BY_STATUS", "Access", "DiscountTerms", "MirroredSubscription", "PlanAccess", "best_plan_access",
-    "is_upgrade", "period_discount_minor", "plan_access", "plan_ref_for_price",
+    "ACCESS_BY_STATUS", "VERSION_AT_METADATA", "VERSION_BEFORE_METADATA", "Access", "DiscountTerms",
+    "MirroredSubscription", "PlanAccess", "best_plan_access", "is_upgrade", "period_discount_minor",
+    "plan_access", "plan_ref_for_price", "version_metadata", "versions_of",
 ]
+
+# Metadata `coinslot plans migrate --at period-end` writes on the Stripe subscription along with the
+# new version's price (swapped without proration, so it bills from the renewal): the version the
+# period was paid for (`<plan>:<version>`) and when the new one starts (unix seconds). Kept at Stripe,
+# so every copy of the subscription, a webhook's included, says which version is in force.
+VERSION_BEFORE_METADATA = "coinslot_version_before"
+VERSION_AT_METADATA = "coinslot_version_at"
 
 
 class Access(Enum):
@@ -53,10 +61,15 @@ class PlanAccess:
     period_start: dt.datetime | None = None
     period_end: dt.datetime | None = None
     grace_ends_at: dt.datetime | None = None
+    plan_version: str | None = None  # the subscription's version of the plan; None = the current one
 
     @property
     def is_on_grace_period(self) -> bool:
         return self.reason == "past_due_in_grace"
+
+    def plan(self, catalog: Catalog) -> Plan | None:
+        """The plan that applies, with the terms of the subscriber's version (entitlements follow it)."""
+        return catalog.plan_terms(self.plan_key, self.plan_version)
 
 
 def plan_access(
@@ -70,6 +83,7 @@ def plan_access(
     subscription_id: int | None = None,
     period_start: dt.datetime | None = None,
     period_end: dt.datetime | None = None,
+    plan_version: str | None = None,
 ) -> PlanAccess:
     """Apply ACCESS_BY_STATUS to one subscription (or to none: status None)."""
     if status is None or plan_key is None:
@@ -78,7 +92,9 @@ def plan_access(
     access = ACCESS_BY_STATUS.get(status, Access.FREE)
 
     def answer(plan: str, reason: str, grace_ends_at: dt.datetime | None = None) -> PlanAccess:
-        return PlanAccess(plan, status, reason, subscription_id, period_start, period_end, grace_ends_at)
+        version = plan_version if plan == plan_key else None  # the default plan has no subscribed version
+        return PlanAccess(plan, status, reason, subscription_id, period_start, period_end, grace_ends_at,
+                          version)
 
     if access is Access.PLAN:
         return answer(plan_key, status)
@@ -105,6 +121,8 @@ class MirroredSubscription(Protocol):
     def current_period_start(self) -> dt.datetime | None: ...
     @property
     def current_period_end(self) -> dt.datetime | None: ...
+    @property
+    def plan_version(self) -> str | None: ...
 
 
 def best_plan_access(
@@ -118,7 +136,7 @@ def best_plan_access(
         access = plan_access(
             default_plan=catalog.default_plan, now=now, grace=grace, status=row.status, plan_key=row.plan_key,
             past_due_since=row.past_due_since, subscription_id=row.id, period_start=row.current_period_start,
-            period_end=row.current_period_end,
+            period_end=row.current_period_end, plan_version=row.plan_version,
         )
         fallback = fallback or access
         if access.plan_key != catalog.default_plan and (
@@ -191,3 +209,28 @@ def period_discount_minor(amount_minor: int, discounts: Iterable[DiscountTerms],
         elif discount.amount_off_minor is not None and discount.currency == currency:
             left -= min(left, discount.amount_off_minor)
     return amount_minor - left
+
+
+def versions_of(
+    plan: Plan, *, price_metadata: Mapping[str, str], subscription_metadata: Mapping[str, str],
+    period_start_s: int | None,
+) -> tuple[str | None, str | None]:
+    """(the version in force, the version pending) of a subscription to `plan`.
+
+    The version is the one the billed price sells, unless a move at the period end is under way: then
+    the period keeps the version it was paid for, until a period starting at or after the move begins.
+    None in force: the price sells a version the file no longer declares.
+    """
+    billed = plan.version_of_price(price_metadata)
+    kept_plan, _, kept = subscription_metadata.get(VERSION_BEFORE_METADATA, "").partition(":")
+    at_s = subscription_metadata.get(VERSION_AT_METADATA, "")
+    moving = (kept_plan == plan.key and kept in plan.versions and kept != billed and at_s.isdigit()
+              and period_start_s is not None and period_start_s < int(at_s))
+    return (kept, billed) if moving else (billed, None)
+
+
+def version_metadata(*, plan_key: str, kept_version: str | None, at_s: int | None) -> dict[str, str]:
+    """The subscription metadata of a move at `at_s` (both None: none under way, Stripe unsets them)."""
+    if kept_version is None or at_s is None:
+        return {VERSION_BEFORE_METADATA: "", VERSION_AT_METADATA: ""}
+    return {VERSION_BEFORE_METADATA: f"{plan_key}:{kept_version}", VERSION_AT_METADATA: str(at_s)}

@@ -17,6 +17,7 @@ __all__ = [
     "for_customer",
     "get_by_stripe_id",
     "lock_customer",
+    "on_version",
     "stripe_customers",
 ]
 
@@ -75,3 +76,22 @@ def current_for_customer(session: Session, customer_id: int) -> Subscription | N
 
 def by_id(session: Session, subscription_id: int) -> Subscription | None:
     return session.get(Subscription, subscription_id)
+
+
+def on_version(
+    session: Session, *, plan_key: str, version: str, oldest: bool
+) -> Sequence[tuple[int, str, str]]:
+    """(row id, Stripe subscription id, host user id) of the serving subscriptions to `plan_key` on `version`
+    and not already moving to another one, oldest first. `oldest`: `version` is the plan's oldest, which
+    rows not synced since revision 0009 (no version recorded) are on."""
+    on = Subscription.plan_version == version
+    if oldest:
+        on = on | Subscription.plan_version.is_(None)
+    query = (
+        select(Subscription.id, Subscription.stripe_subscription_id, Customer.host_user_id)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .where(Subscription.plan_key == plan_key, on, Subscription.pending_plan_version.is_(None),
+               Subscription.status.in_(sorted(statuses.SERVING)))
+        .order_by(Subscription.id)
+    )
+    return [(int(row_id), str(sub_id), str(user)) for row_id, sub_id, user in session.execute(query)]

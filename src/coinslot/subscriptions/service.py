@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from coinslot.catalog.core import Catalog, CatalogItemRef
+from coinslot.catalog.core import Catalog, CatalogItemRef, Plan
 from coinslot.clock import from_unix, to_unix
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
@@ -31,6 +31,7 @@ from coinslot.subscriptions.core import (
     best_plan_access,
     period_discount_minor,
     plan_ref_for_price,
+    versions_of,
 )
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "record_paid_invoice",
     "set_pending_plan",
     "stripe_customers",
+    "subscribers_on_version",
     "sync_subscription",
 ]
 
@@ -66,6 +68,7 @@ def sync_subscription(
     """
     customer = _customer_of(session, snapshot)
     repository.lock_customer(session, customer.id)
+    # (the outbox events below are written once per change: the row is locked and compared)
     if snapshot.test_clock_id is not None and customer.stripe_test_clock_id is None:
         # A subscription made before the link knew of the clock: the customer lives on it too.
         test_clocks.attach_clock(session, customer=customer, test_clock_id=snapshot.test_clock_id,
@@ -74,6 +77,7 @@ def sync_subscription(
     if row is not None and seen_at_ms < row.snapshot_at_ms:
         return row
     before = _watched(row) if row is not None else None
+    versions_before = _versions(row) if row is not None else None
     if row is None:
         row = Subscription(
             customer_id=customer.id, stripe_subscription_id=snapshot.id, created_at=now, snapshot_at_ms=0
@@ -88,7 +92,34 @@ def sync_subscription(
         event_type = "subscription.created" if before is None else "subscription.updated"
         payload = {"host_user_id": customer.host_user_id, "subscription": after, "previous": before}
         outbox.enqueue(session, event_type=event_type, payload=payload, now=now)
+    if versions_before is not None:
+        _tell_version_change(session, row, host_user_id=customer.host_user_id, before=versions_before,
+                             now=now)
     return row
+
+
+def _versions(row: Subscription) -> tuple[str | None, str | None, str | None]:
+    return row.plan_key, row.plan_version, row.pending_plan_version
+
+
+def _tell_version_change(session: Session, row: Subscription, *, host_user_id: str,
+                         before: tuple[str | None, str | None, str | None], now: dt.datetime) -> None:
+    """`subscription.plan_version_changed`: a move to another version of the same plan was scheduled for
+    the period end, or took effect (a change of plan is `subscription.updated`'s news, not this)."""
+    plan_key, version, pending = before
+    if plan_key is None or plan_key != row.plan_key or version is None:
+        return
+    effective_at: dt.datetime | None
+    if row.plan_version != version:
+        state, to_version, effective_at = "applied", row.plan_version, now
+    elif row.pending_plan_version is not None and row.pending_plan_version != pending:
+        state, to_version, effective_at = "scheduled", row.pending_plan_version, row.current_period_end
+    else:
+        return
+    payload = {"host_user_id": host_user_id, "subscription": row.stripe_subscription_id, "plan_key": plan_key,
+               "from_version": version, "to_version": to_version, "state": state,
+               "effective_at": effective_at.isoformat() if effective_at else None}
+    outbox.enqueue(session, event_type="subscription.plan_version_changed", payload=payload, now=now)
 
 
 def _customer_of(session: Session, snapshot: StripeSubscriptionData) -> Customer:
@@ -142,10 +173,14 @@ def _copy_snapshot(
     ref = _plan_of(catalog, snapshot)
     new_period_end = from_unix(item.current_period_end_s) if item else None
     plan_key = ref.key if ref else None
+    paid_for_kept = False
     if row.pending_plan_key is not None and new_period_end != row.current_period_end:
         row.pending_plan_key = None  # a new period began: a scheduled downgrade has taken effect
     elif row.pending_plan_key is not None and plan_key == row.pending_plan_key:
         plan_key = row.plan_key  # downgrade at period end: the paid-for plan lasts until then
+        paid_for_kept = True
+    if not paid_for_kept:
+        _copy_versions(row, snapshot, catalog, plan_key)
     if snapshot.status == "past_due" and row.status != "past_due":
         # Never before the period whose payment failed began: on a Stripe test clock, an advance's
         # events may be applied before the clock's own time has moved (customers/test_clocks.py).
@@ -165,6 +200,28 @@ def _copy_snapshot(
     row.canceled_at = from_unix(snapshot.canceled_at_s)
     row.ended_at = from_unix(snapshot.ended_at_s)
     _copy_amounts(row, snapshot, now)
+
+
+def _copy_versions(row: Subscription, snapshot: StripeSubscriptionData, catalog: Catalog,
+                   plan_key: str | None) -> None:
+    """The plan version in force (and one pending), from the billed price and the subscription's metadata.
+    A version the file no longer declares is refused like a removed plan: its terms are unknown."""
+    item = snapshot.first_item
+    plan = catalog.plans.get(plan_key or "")
+    if plan is None or item is None:
+        row.plan_version = row.pending_plan_version = None
+        return
+    in_force, pending = versions_of(plan, price_metadata=item.price_metadata,
+                                    subscription_metadata=snapshot.metadata,
+                                    period_start_s=item.current_period_start_s)
+    if in_force is None and ACCESS_BY_STATUS.get(snapshot.status, Access.FREE) is not Access.FREE:
+        raise NotFound(
+            f"subscription {snapshot.id} ({snapshot.status}) bills price {item.price_id}, a version of plan "
+            f"{plan.key} the catalog no longer declares: add it back under [plans.{plan.key}.versions] "
+            "(or move its subscribers with `coinslot plans migrate`), then replay the event",
+            code=PRICE_NOT_IN_CATALOG, retriable=False,
+        )
+    row.plan_version, row.pending_plan_version = in_force, pending
 
 
 def _copy_amounts(row: Subscription, snapshot: StripeSubscriptionData, now: dt.datetime) -> None:
@@ -260,7 +317,7 @@ def record_paid_invoice(
     period_start, period_end = _paid_period(row, line)
     if period_start is None or period_end is None:
         raise NotFound(f"invoice {invoice.id} names no period to grant credits for")
-    plan = catalog.plans.get(_granted_plan_key(catalog, row, line, period_start, period_end) or "")
+    plan = _granted_plan(catalog, row, line, period_start, period_end)
     if plan is None or plan.kind != "subscription":
         # Paid money with no plan to grant: never a silent no-op (the event dies with an alert).
         raise NotFound(
@@ -296,14 +353,14 @@ def _interval_of(row: Subscription, line: StripeInvoiceLineData | None) -> str |
     return (line.price_interval if line else None) or row.interval
 
 
-def _granted_plan_key(
+def _granted_plan(
     catalog: Catalog,
     row: Subscription,
     line: StripeInvoiceLineData | None,
     period_start: dt.datetime,
     period_end: dt.datetime,
-) -> str | None:
-    """The plan whose credits a paid invoice gives its period.
+) -> Plan | None:
+    """The plan, as of the version in force, whose credits a paid invoice gives its period.
 
     For the mirror's current period, the plan in effect now (the handler has just
     re-synced the mirror from Stripe): the invoices of one period arrive in any
@@ -314,7 +371,7 @@ def _granted_plan_key(
     the plan the invoice's line paid for; the mirror's when the line names none.
     """
     if (period_start, period_end) == (row.current_period_start, row.current_period_end) and row.plan_key:
-        return row.plan_key
+        return catalog.plan_terms(row.plan_key, row.plan_version)
     ref = (
         plan_ref_for_price(
             catalog,
@@ -326,7 +383,10 @@ def _granted_plan_key(
         if line
         else None
     )
-    return ref.key if ref else row.plan_key
+    if ref is None:
+        return catalog.plan_terms(row.plan_key, row.plan_version)
+    plan = catalog.plans[ref.key]
+    return plan.terms(plan.version_of_price(line.price_metadata) if line else None)
 
 
 def _paid_period(
@@ -395,3 +455,12 @@ def find_by_stripe_id(session: Session, *, stripe_subscription_id: str) -> Subsc
 def stripe_customers(session: Session) -> Sequence[tuple[int, str]]:
     """(customer id, Stripe customer id) of every customer linked to Stripe, by id: what reconcile walks."""
     return repository.stripe_customers(session)
+
+
+def subscribers_on_version(session: Session, *, catalog: Catalog, plan_key: str,
+                           version: str) -> Sequence[tuple[int, str, str]]:
+    """(row id, `sub_...`, host user id) of the serving subscriptions to a plan's `version`, not already
+    moving to another: what `coinslot plans migrate` walks."""
+    plan = catalog.plans.get(plan_key)
+    oldest = plan is not None and plan.oldest_version == version
+    return repository.on_version(session, plan_key=plan_key, version=version, oldest=oldest)
