@@ -27,6 +27,7 @@ from coinslot.catalog.core import (
     catalog_prices,
 )
 from coinslot.catalog.lines import LineIndex
+from coinslot.catalog.parse_addons import SEAT_FIELDS, read_addons, read_seats
 from coinslot.catalog.reader import (
     CatalogInvalid,
     CatalogProblem,
@@ -121,7 +122,7 @@ _PLAN_FIELDS = {
     "allow_promotion_codes",
     "automatic_tax",
     "currency",
-}
+} | SEAT_FIELDS
 
 
 def _plan(
@@ -176,6 +177,8 @@ def _plan(
     if not isinstance(bullets, list) or not all(isinstance(item, str) for item in bullets):
         reader.problem(f"{path}.bullets", "must be a list of strings")
         bullets = []
+    rollover_cap = reader.whole(spec, path, "rollover_cap", default=0) or 0
+    seats = read_seats(reader, spec, path, kind=kind, credits=credits, rollover_cap=rollover_cap)
     return Plan(
         key=key,
         name=reader.text(spec, path, "name") or key.capitalize(),
@@ -185,13 +188,14 @@ def _plan(
         prices=prices,
         credits_per_period=credits,
         unlimited=unlimited,
-        rollover_cap=reader.whole(spec, path, "rollover_cap", default=0) or 0,
+        rollover_cap=rollover_cap,
         features=frozenset(plan_features),
         bullets=tuple(bullets),
         popular=reader.flag(spec, path, "popular"),
         trial_days=_trial_days(reader, spec, path),
         allow_promotion_codes=reader.flag(spec, path, "allow_promotion_codes"),
         automatic_tax=reader.flag(spec, path, "automatic_tax"),
+        **seats,
     )
 
 
@@ -377,7 +381,7 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
                                              "arrays or tables nested too deeply to be a catalog")]) from None
     lines = LineIndex(text)
     reader = Reader(source, lines)
-    reader.only(data, "", {"catalog", "features", "plans", "products", "packs"})
+    reader.only(data, "", {"catalog", "features", "plans", "products", "packs", "addons"})
     head = reader.table(data, "", "catalog")
     reader.only(head, "catalog", {"name", "currency", "default_plan"})
     currency = read_currency(reader, head, "catalog", "usd")
@@ -396,6 +400,8 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
         for key, spec in _items(reader, data, "packs")
         if (pack := _pack(reader, key, spec, currency)) is not None
     }
+    addons = read_addons(reader, _items(reader, data, "addons"), currency=currency, features=features,
+                         plans=plans)
     default_plan = reader.text(head, "catalog", "default_plan")
     free_plans = [plan.key for plan in plans.values() if plan.kind == "free"]
     if default_plan is None:
@@ -420,6 +426,7 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
         features=features,
         source=source,
         lines=lines.as_dict(),
+        addons=addons,
     )
     _check_lookup_keys(reader, catalog)
     if reader.problems:

@@ -43,7 +43,7 @@ def _context(container: Container) -> tuple[Catalog, dt.timedelta]:
 
 def decision_out(decision: Decision) -> DecisionOut:
     return DecisionOut(allowed=decision.allowed, cost=decision.cost, remaining=decision.remaining,
-                       reason=decision.reason, plan=decision.plan_key)
+                       reason=decision.reason, plan=decision.plan_key, seats=decision.seats)
 
 
 @router.post("/check", response_model=DecisionOut, operation_id="check",

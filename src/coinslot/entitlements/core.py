@@ -41,6 +41,7 @@ class Decision:
     remaining: int | None
     reason: str
     plan_key: str | None
+    seats: int | None = None  # the seats of a per-seat plan's subscription (None: not per seat)
 
     @property
     def message(self) -> str:
@@ -90,23 +91,27 @@ def decide(
     quantity: int = 1,
     params: Mapping[str, str] | None = None,
     uses_this_period: int = 0,
+    addon_features: frozenset[str] = frozenset(),
+    seats: int | None = None,
 ) -> Decision:
-    """Whether this use is allowed now, what it costs and what is left; refusals say why."""
+    """Whether this use is allowed now, what it costs and what is left; refusals say why.
+    `addon_features`: what the subscription's add-ons unlock besides the plan's features."""
     cost = cost_of(feature, quantity=quantity, params=params or {})
     if plan is None:
         return Decision(False, cost, available_credits, "no_plan", None)
+    seats = seats if plan.per_seat else None
 
     def refuse(reason: str) -> Decision:
-        return Decision(False, cost, None if plan.unlimited else available_credits, reason, plan.key)
+        return Decision(False, cost, None if plan.unlimited else available_credits, reason, plan.key, seats)
 
-    if feature.key not in plan.features:
+    if feature.key not in plan.features and feature.key not in addon_features:
         # A lapsed subscription explains the refusal better than the free plan's feature list does.
         lapsed = access.reason == "past_due_grace_over"
         return refuse("past_due_grace_over" if lapsed else "feature_not_in_plan")
     if feature.limit_per_period is not None and uses_this_period >= feature.limit_per_period:
         return refuse("period_limit_reached")
     if plan.unlimited:
-        return Decision(True, cost, None, "unlimited", plan.key)
+        return Decision(True, cost, None, "unlimited", plan.key, seats)
     if cost > available_credits:
         return refuse("insufficient_credits")
-    return Decision(True, cost, available_credits - cost, "ok", plan.key)
+    return Decision(True, cost, available_credits - cost, "ok", plan.key, seats)

@@ -55,6 +55,9 @@ class DecisionOut(BaseModel):
     reason: str = Field(description="ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, "
                                     "period_limit_reached, insufficient_credits")
     plan: str | None = Field(description="the catalog key of the plan that applies")
+    seats: int | None = Field(default=None, description="a per-seat plan: the seats its subscription pays "
+                                                        "for (e.g. to refuse a member beyond them); null "
+                                                        "otherwise")
 
 
 class UseOut(DecisionOut):

@@ -22,6 +22,7 @@ from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = [
+    "ItemChange",
     "ProrationBehavior",
     "StripeDiscountData",
     "StripeSubscriptionData",
@@ -52,6 +53,29 @@ def _id(value: Any) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return str(value["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    """One change of a subscription's items: an item's price or quantity (`item_id`), a new item
+    (no `item_id`: a price and a quantity), or an item taken off (`deleted`)."""
+
+    item_id: str | None = None
+    price_id: str | None = None
+    quantity: int | None = None
+    deleted: bool = False
+
+    def params(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.item_id is not None:
+            found["id"] = self.item_id
+        if self.price_id is not None:
+            found["price"] = self.price_id
+        if self.quantity is not None:
+            found["quantity"] = self.quantity
+        if self.deleted:
+            found["deleted"] = True
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,15 +264,30 @@ class StripeSubscriptions:
     ) -> StripeSubscriptionData:
         """Swap the subscription's one item to another price. `proration_date` (unix seconds) prorates as of
         that moment: the one a preview showed, so the customer is charged what they confirmed."""
+        return self.change_items(subscription_id, items=[ItemChange(item_id=item_id, price_id=price_id)],
+                                 proration_behavior=proration_behavior, idempotency_key=idempotency_key,
+                                 proration_date=proration_date)
+
+    def change_items(
+        self,
+        subscription_id: str,
+        *,
+        items: list[ItemChange],
+        proration_behavior: ProrationBehavior,
+        idempotency_key: str,
+        proration_date: int | None = None,
+    ) -> StripeSubscriptionData:
+        """Change the subscription's items: a price, a quantity (seats), an item added or removed (add-ons),
+        prorated as `proration_behavior` says, as of `proration_date` when given (a preview's moment)."""
         params: dict[str, Any] = {
-            "items": [{"id": item_id, "price": price_id}],
+            "items": [item.params() for item in items],
             "proration_behavior": proration_behavior,
             "expand": _EXPAND,
         }
         if proration_date is not None:
             params["proration_date"] = proration_date
         checked_stripe_id(subscription_id, "sub", field="subscription_id")
-        with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
+        with translate_stripe_errors(f"change the items of subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(
                 subscription_id,
                 params=params,  # type: ignore[arg-type]
