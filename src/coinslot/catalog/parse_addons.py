@@ -46,14 +46,17 @@ def read_seats(reader: Reader, spec: dict[str, Any], path: str, *, kind: str, cr
         reader.problem(f"{path}.seat_credits", f'{shown(seat_credits)} is not "per_seat" or "pooled"')
         seat_credits = "per_seat"
     least = reader.whole(spec, path, "min_seats", minimum=1, maximum=SEATS_MAX, default=1) or 1
-    most = reader.whole(spec, path, "max_seats", minimum=1, maximum=SEATS_MAX, default=SEATS_MAX) or SEATS_MAX
+    most = reader.whole(spec, path, "max_seats", minimum=1, maximum=SEATS_MAX, default=SEATS_MAX)
+    most = most or SEATS_MAX
     if most < least:
         reader.problem(f"{path}.max_seats", f"{most} is fewer than min_seats ({least})")
         most = least
     scaled = max(credits, rollover_cap) * most
     if seat_credits == "per_seat" and scaled > CREDITS_MAX:
-        reader.problem(f"{path}.max_seats", f"{most:,} seats x {max(credits, rollover_cap):,} credits is more "
-                                            f"than {CREDITS_MAX:,} a period; lower max_seats")
+        per_seat = max(credits, rollover_cap)
+        reader.problem(f"{path}.max_seats",
+                       f"{most:,} seats x {per_seat:,} credits is more than {CREDITS_MAX:,} a period; "
+                       "lower max_seats")
     return {"per_seat": True, "seat_credits": seat_credits, "min_seats": least, "max_seats": most}
 
 
@@ -98,10 +101,12 @@ def _addon(reader: Reader, key: str, spec: dict[str, Any], currency: str, featur
     for plan_key in sorted(allowed):
         plan = plans[plan_key]
         if plan.kind != "subscription":
-            reader.problem(f"{path}.plans", f'"{plan_key}" is a free plan: an add-on rides on a subscription')
+            reader.problem(f"{path}.plans",
+                           f'"{plan_key}" is a free plan: an add-on rides on a subscription')
         elif any(price.currency != currency for price in plan.prices.values()):
-            reader.problem(f"{path}.currency", f'plan "{plan_key}" bills in another currency than {currency}; '
-                                               "Stripe bills one currency per subscription")
+            reader.problem(f"{path}.currency",
+                           f'plan "{plan_key}" bills in another currency than {currency}; '
+                           "Stripe bills one currency per subscription")
     return Addon(
         key=key,
         name=reader.text(spec, path, "name") or key.replace("_", " ").capitalize(),

@@ -9,7 +9,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from coinslot.catalog.core import Catalog, CatalogItemRef, CatalogPrice, Interval, catalog_prices, checked_seats
+from coinslot.catalog.core import (
+    Catalog,
+    CatalogItemRef,
+    CatalogPrice,
+    Interval,
+    catalog_prices,
+    checked_seats,
+)
 from coinslot.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from coinslot.money import format_minor
 

@@ -101,7 +101,8 @@ class _Extras:
     addons: dict[str, int]
 
     def features(self, catalog: Catalog) -> frozenset[str]:
-        return frozenset().union(*(catalog.addons[key].features for key in self.addons if key in catalog.addons))
+        known = [catalog.addons[key] for key in self.addons if key in catalog.addons]
+        return frozenset().union(*(addon.features for addon in known))
 
 
 def _extras(access: PlanAccess, subscription: _Mirrored | None) -> _Extras:
