@@ -53,9 +53,9 @@ def read_seats(reader: Reader, spec: dict[str, Any], path: str, *, kind: str, cr
         most = least
     scaled = max(credits, rollover_cap) * most
     if seat_credits == "per_seat" and scaled > CREDITS_MAX:
-        per_seat = max(credits, rollover_cap)
+        each = max(credits, rollover_cap)
         reader.problem(f"{path}.max_seats",
-                       f"{most:,} seats x {per_seat:,} credits is more than {CREDITS_MAX:,} a period; "
+                       f"{most:,} seats x {each:,} credits is more than {CREDITS_MAX:,} a period; "
                        "lower max_seats")
     return {"per_seat": True, "seat_credits": seat_credits, "min_seats": least, "max_seats": most}
 
