@@ -298,3 +298,26 @@ def test_addon_requests_refused_change_nothing(quantipack: Stack) -> None:
     assert (seats.status_code, seats.json()["error"]["code"]) == (409, "not_per_seat")
     assert (at_checkout.status_code, at_checkout.json()["error"]["field"]) == (422, "lookup_key")
     assert stripe_items(stack, sub_id) == [("coinslot:plan:professional:month", 1)]
+
+
+def test_a_yearly_team_gets_its_seats_and_addon_credits_every_month(teams: Stack) -> None:
+    stack = teams
+    push(stack, TEAMS)
+    yearly = User.on_test_clock(stack, "yearly", START_DATES["31-january"])
+    started = yearly.start_checkout(plan="team", interval="year", quantity=3)
+    assert started.status_code == 201, started.text
+    assert started.json()["amount_total_minor"] == 3 * 10_000
+    yearly.pay(started.json()["session_id"])
+    post(stack, "/v1/customers/yearly/subscription/addons", {"addon": "audit_log"})
+    stack.settle()
+    month = 3 * SEAT_CREDITS + 10  # three seats' credits and the add-on's, each month
+    assert yearly.credits() == credits(month, period=month)
+
+    yearly.advance(days=31)  # 3 March: the year's second month (from 28 February)
+
+    assert yearly.check("report")["remaining"] == month - 1  # counted before any write
+    assert yearly.consume("report", "march-1").status_code == 200
+    assert yearly.credits() == credits(month - 1, period=month)
+    assert [entry for entry, _ in grants(stack, "yearly")][-1].endswith(":m2")
+    assert yearly.check("audit")["allowed"] is True
+    assert_ledger_exact(stack)
