@@ -1,6 +1,6 @@
-"""Seats and add-ons on stripesim with test clocks: a team buys 5 seats, adds 2 and is prorated; QuantiPackAI's
-extra-tokens add-on renews with the plan; each paid invoice grants the plan's credits x seats plus each add-on's,
-once, whichever way the invoice arrives.
+"""Seats and add-ons on stripesim with test clocks: a team buys 5 seats, adds 2 and is prorated;
+QuantiPackAI's extra-tokens add-on renews with the plan; each paid invoice grants the plan's credits x seats
+plus each add-on's, once, whichever way the invoice arrives.
 
 Every story runs from several start dates (tests/support/dates.py): the changes happen mid-period, so the
 prorations are real fractions of a month, and the renewals cross month ends.
@@ -99,8 +99,8 @@ def team_of_five(stack: Stack, start_at: dt.datetime) -> tuple[User, str]:
     assert started.status_code == 201, started.text
     assert started.json()["amount_total_minor"] == 5 * SEAT_CENTS
     user.pay(started.json()["session_id"])
-    subscription_id = str(stack.stripe.v1.checkout.sessions.retrieve(started.json()["session_id"]).subscription)
-    return user, subscription_id
+    session = stack.stripe.v1.checkout.sessions.retrieve(started.json()["session_id"])
+    return user, str(session.subscription)
 
 
 @start_dates()
@@ -141,7 +141,8 @@ def test_a_team_buys_5_seats_adds_2_and_is_prorated(database_url: str, start_at:
         assert grants(stack, "acme")[-1] == (f"invoice:{renewal}", 7 * SEAT_CREDITS)
         assert acme.credits() == credits(7 * SEAT_CREDITS, period=7 * SEAT_CREDITS)
         row = mirror(stack, sub_id)
-        assert row is not None and (row.quantity, row.period_amount_minor) == (7, 7 * SEAT_CENTS)
+        assert row is not None
+        assert (row.quantity, row.period_amount_minor) == (7, 7 * SEAT_CENTS)
         assert_ledger_exact(stack)
     finally:
         stack.stop()
@@ -201,7 +202,8 @@ def test_a_pooled_plan_grants_its_credits_whatever_the_seats(teams: Stack) -> No
 
 
 @start_dates()
-def test_quantipackais_extra_tokens_addon_renews_with_the_plan(database_url: str, start_at: dt.datetime) -> None:
+def test_quantipackais_extra_tokens_addon_renews_with_the_plan(database_url: str,
+                                                               start_at: dt.datetime) -> None:
     stack = Stack.start(database_url, catalog="quantipackai")
     try:
         push_catalog(stack, "quantipackai")

@@ -211,7 +211,8 @@ def preview_seats(host_user_id: str, *, seats: int) -> Call[ItemsPreviewOut]:
                 json=_body(seats=seats))
 
 
-def change_seats(host_user_id: str, *, seats: int, proration_date: int | None = None) -> Call[SubscriptionOut]:
+def change_seats(host_user_id: str, *, seats: int,
+                 proration_date: int | None = None) -> Call[SubscriptionOut]:
     # Not retry-safe: a second call after the seats changed is refused (same_seats), not replayed.
     return Call("POST", _subscription(host_user_id, "seats"), _model(SubscriptionOut),
                 json=_body(seats=seats, proration_date=proration_date), retry_safe=False)
