@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, StrictInt
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    model_serializer,
+)
 
 from coinslot.limits import CREDITS_MAX
 
@@ -56,8 +64,16 @@ class DecisionOut(BaseModel):
                                     "period_limit_reached, insufficient_credits")
     plan: str | None = Field(description="the catalog key of the plan that applies")
     seats: int | None = Field(default=None, description="a per-seat plan: the seats its subscription pays "
-                                                        "for (e.g. to refuse a member beyond them); null "
+                                                        "for (e.g. to refuse a member beyond them); absent "
                                                         "otherwise")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_seats(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Only per-seat plans answer `seats`: every other answer stays as it was before seats existed.
+        answer: dict[str, Any] = handler(self)
+        if answer.get("seats") is None:
+            answer.pop("seats", None)
+        return answer
 
 
 class UseOut(DecisionOut):

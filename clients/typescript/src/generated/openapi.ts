@@ -1266,38 +1266,8 @@ export interface components {
             /** @description the user's credits */
             credits: components["schemas"]["CreditsOut"];
         };
-        /** DecisionOut */
         DecisionOut: {
-            /**
-             * Allowed
-             * @description whether the user may use the feature now
-             */
-            allowed: boolean;
-            /**
-             * Cost
-             * @description credits the use costs (0 for a free feature)
-             */
-            cost: number;
-            /**
-             * Remaining
-             * @description when allowed: the credits the user would have left after this use; when refused: the credits they have; null on an unlimited plan
-             */
-            remaining: number | null;
-            /**
-             * Reason
-             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
-             */
-            reason: string;
-            /**
-             * Plan
-             * @description the catalog key of the plan that applies
-             */
-            plan: string | null;
-            /**
-             * Seats
-             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); null otherwise
-             */
-            seats?: number | null;
+            [key: string]: unknown;
         };
         /**
          * EnsureCustomer
@@ -1746,64 +1716,8 @@ export interface components {
              */
             timeout_s?: number;
         };
-        /** HoldOut */
         HoldOut: {
-            /**
-             * Allowed
-             * @description whether the user may use the feature now
-             */
-            allowed: boolean;
-            /**
-             * Cost
-             * @description credits the use costs (0 for a free feature)
-             */
-            cost: number;
-            /**
-             * Remaining
-             * @description when allowed: the credits the user would have left after this use; when refused: the credits they have; null on an unlimited plan
-             */
-            remaining: number | null;
-            /**
-             * Reason
-             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
-             */
-            reason: string;
-            /**
-             * Plan
-             * @description the catalog key of the plan that applies
-             */
-            plan: string | null;
-            /**
-             * Seats
-             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); null otherwise
-             */
-            seats?: number | null;
-            /**
-             * Entry Id
-             * @description the ledger entry of this use (its id comes from your idempotency key)
-             */
-            entry_id: string;
-            /**
-             * Replayed
-             * @description true when this answers a retry: nothing was charged again
-             */
-            replayed: boolean;
-            /**
-             * Hold Id
-             * @description capture or release this hold by its id
-             */
-            hold_id: number;
-            /**
-             * Expires At
-             * Format: date-time
-             * @description when the hold releases itself if not resolved
-             */
-            expires_at: string;
-            /**
-             * Status
-             * @description pending, captured, released or expired
-             */
-            status: string;
+            [key: string]: unknown;
         };
         /**
          * HoldSummaryOut
@@ -2666,48 +2580,8 @@ export interface components {
              */
             credits: number;
         };
-        /** UseOut */
         UseOut: {
-            /**
-             * Allowed
-             * @description whether the user may use the feature now
-             */
-            allowed: boolean;
-            /**
-             * Cost
-             * @description credits the use costs (0 for a free feature)
-             */
-            cost: number;
-            /**
-             * Remaining
-             * @description when allowed: the credits the user would have left after this use; when refused: the credits they have; null on an unlimited plan
-             */
-            remaining: number | null;
-            /**
-             * Reason
-             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
-             */
-            reason: string;
-            /**
-             * Plan
-             * @description the catalog key of the plan that applies
-             */
-            plan: string | null;
-            /**
-             * Seats
-             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); null otherwise
-             */
-            seats?: number | null;
-            /**
-             * Entry Id
-             * @description the ledger entry of this use (its id comes from your idempotency key)
-             */
-            entry_id: string;
-            /**
-             * Replayed
-             * @description true when this answers a retry: nothing was charged again
-             */
-            replayed: boolean;
+            [key: string]: unknown;
         };
     };
     responses: never;
