@@ -27,7 +27,15 @@ from coinslot.migrations import (
     upgrade_to_head,
     versions_exist,
 )
-from coinslot.models import AdminLoginAttempts, AdminSession, ApiKey, Customer, SyncCursor, WebhookEvent
+from coinslot.models import (
+    AdminLoginAttempts,
+    AdminSession,
+    ApiKey,
+    Customer,
+    Subscription,
+    SyncCursor,
+    WebhookEvent,
+)
 from tests.support.postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -170,5 +178,29 @@ def test_a_key_made_before_0004_keeps_working_with_every_scope_as_a_legacy_key(e
             session.add(AdminSession(token_sha256="a" * 64, actor="admin@1", csrf="c", password_tag="t",
                                      created_at=NOW, expires_at=NOW))
             session.add(AdminLoginAttempts(actor="admin@1", window_started_at=NOW, attempts=1))
+    finally:
+        database.dispose()
+
+
+def test_a_subscription_mirrored_before_0008_upgrades_without_addons_then_takes_them(empty_url: str) -> None:
+    database = _at_revision(empty_url, "0005")
+    try:
+        with database.engine.begin() as connection:  # a row as 0005 wrote it: seats in `quantity`, no add-ons
+            connection.execute(text(
+                "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+                "updated_at) VALUES ('team_1', 't1@example.com', 'cus_1', :no, :now, :now)"),
+                {"no": False, "now": NOW})
+            connection.execute(text(
+                "INSERT INTO subscriptions (customer_id, stripe_subscription_id, status, plan_key, interval, "
+                "cancel_at_period_end, snapshot_at_ms, quantity, created_at, updated_at) SELECT id, 'sub_1', "
+                "'active', 'team', 'month', :no, 0, 5, :now, :now FROM customers"), {"no": False, "now": NOW})
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work() as session:
+            row = session.scalars(select(Subscription)).one()
+            assert (row.quantity, row.addons) == (5, None)
+            row.addons = {"audit_log": 1}
+        with database.unit_of_work(read_only=True) as session:
+            assert session.scalars(select(Subscription.addons)).one() == {"audit_log": 1}
     finally:
         database.dispose()
