@@ -697,6 +697,47 @@ export interface components {
             proration_date?: number | null;
         };
         /**
+         * AddonOut
+         * @description A recurring extra on a subscription: its own price, credits each month, features.
+         */
+        AddonOut: {
+            /**
+             * Key
+             * @description the add-on's catalog key: pass it to addAddon
+             */
+            key: string;
+            /**
+             * Name
+             * @description display name
+             */
+            name: string;
+            /**
+             * Description
+             * @description one line about it
+             */
+            description: string;
+            /**
+             * Credits Per Month
+             * @description credits it adds each month
+             */
+            credits_per_month: number;
+            /**
+             * Features
+             * @description catalog keys of the features it unlocks
+             */
+            features: string[];
+            /**
+             * Plans
+             * @description the plans that may take it
+             */
+            plans: string[];
+            /**
+             * Prices
+             * @description one per billing interval (the subscription's)
+             */
+            prices: components["schemas"]["PlanPriceOut"][];
+        };
+        /**
          * AddonPreview
          * @description An add-on to add (or remove).
          */
@@ -856,6 +897,11 @@ export interface components {
              * @description one-time products
              */
             products: components["schemas"]["ProductOut"][];
+            /**
+             * Addons
+             * @description recurring extras on a subscription
+             */
+            addons?: components["schemas"]["AddonOut"][];
         };
         /**
          * ChangePlan
@@ -2220,6 +2266,27 @@ export interface components {
              * @description one per billing interval
              */
             prices: components["schemas"]["PlanPriceOut"][];
+            /**
+             * Per Seat
+             * @description priced per seat: checkout takes the seats as quantity
+             * @default false
+             */
+            per_seat?: boolean;
+            /**
+             * Seat Credits
+             * @description per_seat (credits_per_month is per seat) or pooled (for the whole team); null if not per seat
+             */
+            seat_credits?: string | null;
+            /**
+             * Min Seats
+             * @description per seat: the fewest seats sold
+             */
+            min_seats?: number | null;
+            /**
+             * Max Seats
+             * @description per seat: the most seats sold
+             */
+            max_seats?: number | null;
         };
         /**
          * PlanPriceOut
