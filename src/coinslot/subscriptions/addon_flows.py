@@ -41,7 +41,8 @@ class ItemsPreview:
     """What a change of seats or add-ons would charge now (Stripe's proration preview); nothing changed."""
 
     currency: str
-    amount_due_minor: int  # negative: the unused time of what is removed, credited to the Stripe balance
+    amount_due_minor: int  # charged now (0 when the change credits)
+    total_minor: int  # negative: the unused time of what is removed, credited to the Stripe balance
     lines: tuple[tuple[str, int], ...]
     proration_date: int  # pass back to the change so that the charge is the one shown
 
@@ -111,7 +112,7 @@ def _preview(container: Container, change: _Change) -> ItemsPreview:
         customer_id=change.current.stripe_customer_id, subscription_id=change.current.stripe_subscription_id,
         items=change.items, proration_behavior="always_invoice", proration_date=now_s,
     )
-    return ItemsPreview(preview.currency, preview.amount_due_minor, preview.lines,
+    return ItemsPreview(preview.currency, preview.amount_due_minor, preview.total_minor, preview.lines,
                         preview.proration_date or now_s)
 
 

@@ -103,7 +103,7 @@ def portal(host_user_id: str, body: OpenPortal, container: ContainerDep) -> Port
 
 def _preview_out(preview: addon_flows.ItemsPreview) -> ItemsPreviewOut:
     return ItemsPreviewOut(
-        currency=preview.currency, amount_due_minor=preview.amount_due_minor,
+        currency=preview.currency, amount_due_minor=preview.amount_due_minor, total_minor=preview.total_minor,
         lines=[PreviewLineOut(description=text, amount_minor=amount) for text, amount in preview.lines],
         proration_date=preview.proration_date,
     )

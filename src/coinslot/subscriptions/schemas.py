@@ -118,7 +118,8 @@ class ItemsPreviewOut(BaseModel):
     """What a change of seats or add-ons would charge now; nothing changes."""
 
     currency: str = Field(description="ISO currency code, lower case")
-    amount_due_minor: int = Field(description="charged now, in minor units (negative: the unused time of "
-                                              "what is removed, credited to the Stripe balance)")
+    amount_due_minor: int = Field(description="charged now, in minor units (0 when the change credits)")
+    total_minor: int = Field(description="the change's invoice total: negative when the unused time of what "
+                                         "is removed is credited to the customer's Stripe balance")
     lines: list[PreviewLineOut] = Field(description="the invoice's lines, prorations included")
     proration_date: int = Field(description="pass it to the change to be charged this amount")

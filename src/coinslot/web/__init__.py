@@ -25,6 +25,7 @@ from coinslot.web.admin import router as admin_router
 from coinslot.web.admin_events import router as admin_events_router
 from coinslot.web.admin_outbound import router as admin_outbound_router
 from coinslot.web.billing import router as billing_router
+from coinslot.web.billing_items import router as billing_items_router
 from coinslot.web.credits import router as credits_router
 from coinslot.web.home import install_home
 from coinslot.web.links import router as links_router
@@ -47,8 +48,8 @@ class ElementFiles(StaticFiles):
 
 def install(app: FastAPI) -> None:
     """Mount every page router, the host's link endpoint and the static files on `app`."""
-    for router in (links_router, pricing_router, billing_router, credits_router, admin_router,
-                   admin_events_router, admin_outbound_router):
+    for router in (links_router, pricing_router, billing_router, billing_items_router, credits_router,
+                   admin_router, admin_events_router, admin_outbound_router):
         app.include_router(router)
     install_home(app)  # before /static: /static/api-docs is its own mount
     app.mount("/static/elements", ElementFiles(directory=STATIC_DIR / "elements"), name="elements")

@@ -70,6 +70,10 @@ _TOASTS: dict[str, Toast] = {
     "updating": Toast("success", "Stripe has your changes.",
                       "They will show here in a moment: reload the page if they do not."),
     "change_scheduled": Toast("success", "Your plan will change at the end of the period."),
+    "seats_changed": Toast("success", "Your seats were changed.", "Your credits for this period are below."),
+    "addon_added": Toast("success", "The add-on was added.", "It renews with your plan."),
+    "addon_removed": Toast("success", "The add-on was removed.",
+                           "Its unused time is credited to your next invoice."),
 }
 
 

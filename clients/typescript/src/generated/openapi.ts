@@ -1804,9 +1804,14 @@ export interface components {
             currency: string;
             /**
              * Amount Due Minor
-             * @description charged now, in minor units (negative: the unused time of what is removed, credited to the Stripe balance)
+             * @description charged now, in minor units (0 when the change credits)
              */
             amount_due_minor: number;
+            /**
+             * Total Minor
+             * @description the change's invoice total: negative when the unused time of what is removed is credited to the customer's Stripe balance
+             */
+            total_minor: number;
             /**
              * Lines
              * @description the invoice's lines, prorations included
