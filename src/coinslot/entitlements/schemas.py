@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from pydantic import (
     AliasChoices,
     BaseModel,
     Field,
-    SerializerFunctionWrapHandler,
     StrictInt,
-    model_serializer,
 )
 
 from coinslot.limits import CREDITS_MAX
@@ -63,17 +60,11 @@ class DecisionOut(BaseModel):
     reason: str = Field(description="ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, "
                                     "period_limit_reached, insufficient_credits")
     plan: str | None = Field(description="the catalog key of the plan that applies")
-    seats: int | None = Field(default=None, description="a per-seat plan: the seats its subscription pays "
-                                                        "for (e.g. to refuse a member beyond them); absent "
-                                                        "otherwise")
-
-    @model_serializer(mode="wrap")
-    def _without_absent_seats(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Only per-seat plans answer `seats`: every other answer stays as it was before seats existed.
-        answer: dict[str, Any] = handler(self)
-        if answer.get("seats") is None:
-            answer.pop("seats", None)
-        return answer
+    # Only a per-seat plan's answer has it: every other answer stays as it was before seats existed.
+    seats: int | None = Field(
+        default=None, exclude_if=lambda seats: seats is None,
+        description="a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond "
+                    "them); absent otherwise")
 
 
 class UseOut(DecisionOut):

@@ -1312,8 +1312,38 @@ export interface components {
             /** @description the user's credits */
             credits: components["schemas"]["CreditsOut"];
         };
+        /** DecisionOut */
         DecisionOut: {
-            [key: string]: unknown;
+            /**
+             * Allowed
+             * @description whether the user may use the feature now
+             */
+            allowed: boolean;
+            /**
+             * Cost
+             * @description credits the use costs (0 for a free feature)
+             */
+            cost: number;
+            /**
+             * Remaining
+             * @description when allowed: the credits the user would have left after this use; when refused: the credits they have; null on an unlimited plan
+             */
+            remaining: number | null;
+            /**
+             * Reason
+             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
+             */
+            reason: string;
+            /**
+             * Plan
+             * @description the catalog key of the plan that applies
+             */
+            plan: string | null;
+            /**
+             * Seats
+             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); absent otherwise
+             */
+            seats?: number | null;
         };
         /**
          * EnsureCustomer
@@ -1762,8 +1792,64 @@ export interface components {
              */
             timeout_s?: number;
         };
+        /** HoldOut */
         HoldOut: {
-            [key: string]: unknown;
+            /**
+             * Allowed
+             * @description whether the user may use the feature now
+             */
+            allowed: boolean;
+            /**
+             * Cost
+             * @description credits the use costs (0 for a free feature)
+             */
+            cost: number;
+            /**
+             * Remaining
+             * @description when allowed: the credits the user would have left after this use; when refused: the credits they have; null on an unlimited plan
+             */
+            remaining: number | null;
+            /**
+             * Reason
+             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
+             */
+            reason: string;
+            /**
+             * Plan
+             * @description the catalog key of the plan that applies
+             */
+            plan: string | null;
+            /**
+             * Seats
+             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); absent otherwise
+             */
+            seats?: number | null;
+            /**
+             * Entry Id
+             * @description the ledger entry of this use (its id comes from your idempotency key)
+             */
+            entry_id: string;
+            /**
+             * Replayed
+             * @description true when this answers a retry: nothing was charged again
+             */
+            replayed: boolean;
+            /**
+             * Hold Id
+             * @description capture or release this hold by its id
+             */
+            hold_id: number;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description when the hold releases itself if not resolved
+             */
+            expires_at: string;
+            /**
+             * Status
+             * @description pending, captured, released or expired
+             */
+            status: string;
         };
         /**
          * HoldSummaryOut
@@ -2652,8 +2738,48 @@ export interface components {
              */
             credits: number;
         };
+        /** UseOut */
         UseOut: {
-            [key: string]: unknown;
+            /**
+             * Allowed
+             * @description whether the user may use the feature now
+             */
+            allowed: boolean;
+            /**
+             * Cost
+             * @description credits the use costs (0 for a free feature)
+             */
+            cost: number;
+            /**
+             * Remaining
+             * @description when allowed: the credits the user would have left after this use; when refused: the credits they have; null on an unlimited plan
+             */
+            remaining: number | null;
+            /**
+             * Reason
+             * @description ok, unlimited, no_plan, feature_not_in_plan, past_due_grace_over, period_limit_reached, insufficient_credits
+             */
+            reason: string;
+            /**
+             * Plan
+             * @description the catalog key of the plan that applies
+             */
+            plan: string | null;
+            /**
+             * Seats
+             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); absent otherwise
+             */
+            seats?: number | null;
+            /**
+             * Entry Id
+             * @description the ledger entry of this use (its id comes from your idempotency key)
+             */
+            entry_id: string;
+            /**
+             * Replayed
+             * @description true when this answers a retry: nothing was charged again
+             */
+            replayed: boolean;
         };
     };
     responses: never;
