@@ -255,3 +255,27 @@ credits_per_period = 150
 prices = { monthly = "14.99" }
 credits_per_period = 100
 """
+
+
+def test_a_subscription_mirrored_before_0010_upgrades_without_addons_then_takes_them(empty_url: str) -> None:
+    database = _at_revision(empty_url, "0005")
+    try:
+        with database.engine.begin() as connection:  # a row as 0005 wrote it: seats in `quantity`, no add-ons
+            connection.execute(text(
+                "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+                "updated_at) VALUES ('team_1', 't1@example.com', 'cus_1', :no, :now, :now)"),
+                {"no": False, "now": NOW})
+            connection.execute(text(
+                "INSERT INTO subscriptions (customer_id, stripe_subscription_id, status, plan_key, interval, "
+                "cancel_at_period_end, snapshot_at_ms, quantity, created_at, updated_at) SELECT id, 'sub_1', "
+                "'active', 'team', 'month', :no, 0, 5, :now, :now FROM customers"), {"no": False, "now": NOW})
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work() as session:
+            row = session.scalars(select(Subscription)).one()
+            assert (row.quantity, row.addons) == (5, None)
+            row.addons = {"audit_log": 1}
+        with database.unit_of_work(read_only=True) as session:
+            assert session.scalars(select(Subscription.addons)).one() == {"audit_log": 1}
+    finally:
+        database.dispose()

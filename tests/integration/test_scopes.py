@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/v1/[^`]*)` \| `(\w+)` \|(.*)\|\s*$")
 # Values that fit each path parameter's type and shape, so that the scope is the only thing on trial.
 PATH_VALUES = {"host_user_id": "u1", "hold_id": "1", "order_id": "ord_1", "session_id": "cs_test_1",
-               "event_id": "evt_1"}
+               "event_id": "evt_1", "addon": "extra_tokens"}
 
 
 def documented_table() -> tuple[list[str], dict[tuple[str, str], tuple[str, dict[str, str]]]]:

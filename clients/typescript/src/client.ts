@@ -179,6 +179,29 @@ export class CoinslotClient {
     return this.send("previewPlanChange", { path: { host_user_id: hostUserId }, body }, options);
   }
 
+  /** What a per-seat plan's new seat count would charge now (Stripe's proration); nothing changes. */
+  previewSeats(hostUserId: string, body: RequestBody<"previewSeats">, options?: CallOptions): Promise<Answer<"previewSeats">> {
+    return this.send("previewSeats", { path: { host_user_id: hostUserId }, body }, options);
+  }
+
+  /** Set the seats now, prorated and invoiced at once; pass the preview's `proration_date`. */
+  changeSeats(hostUserId: string, body: RequestBody<"changeSeats">, options?: CallOptions): Promise<Answer<"changeSeats">> {
+    return this.send("changeSeats", { path: { host_user_id: hostUserId }, body }, options);
+  }
+
+  previewAddon(hostUserId: string, body: RequestBody<"previewAddon">, options?: CallOptions): Promise<Answer<"previewAddon">> {
+    return this.send("previewAddon", { path: { host_user_id: hostUserId }, body }, options);
+  }
+
+  /** Put an add-on on the subscription now (prorated, invoiced at once); it renews with the plan. */
+  addAddon(hostUserId: string, body: RequestBody<"addAddon">, options?: CallOptions): Promise<Answer<"addAddon">> {
+    return this.send("addAddon", { path: { host_user_id: hostUserId }, body }, options);
+  }
+
+  removeAddon(hostUserId: string, addon: string, options?: CallOptions): Promise<Answer<"removeAddon">> {
+    return this.send("removeAddon", { path: { host_user_id: hostUserId, addon } }, options);
+  }
+
   createPortalSession(hostUserId: string, body: RequestBody<"createPortalSession">, options?: CallOptions): Promise<Answer<"createPortalSession">> {
     return this.send("createPortalSession", { path: { host_user_id: hostUserId }, body }, options);
   }

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 
+from coinslot.errors import InvalidInput
 from coinslot.money import ceil_div
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "ITEM_KEY_METADATA",
     "OVERAGE_EVENT_NAME",
     "VERSION_METADATA",
+    "Addon",
     "AutoTopupTerms",
     "Catalog",
     "CatalogItemRef",
@@ -33,13 +35,16 @@ __all__ = [
     "PlanPrice",
     "PlanVersion",
     "catalog_prices",
+    "checked_seats",
     "minimum_quantity",
+    "monthly_allowance",
     "overage_prices",
     "yearly_saving",
 ]
 
 Interval = Literal["month", "year"]
-ItemKind = Literal["plan", "product", "pack"]
+ItemKind = Literal["plan", "product", "pack", "addon"]
+SeatCredits = Literal["per_seat", "pooled"]
 # Metadata `catalog push` writes on every product and price it makes: the item's product key
 # ("plan:pro", "product:consultation", "pack:credits"). A price keeps it for life, while its lookup key
 # moves to the next price when the amount changes.
@@ -136,6 +141,14 @@ class Plan:
     # "create_invoice"); None = Checkout asks for a card before the trial starts.
     trial_without_card: str | None = None
 
+    # Per seat: the price is per seat (the subscription item's quantity); `seat_credits` says whether
+    # `credits_per_period` (and `rollover_cap`) are per seat or one pool for the whole team.
+    per_seat: bool = False
+    seat_credits: SeatCredits = "per_seat"
+    min_seats: int = 1
+    max_seats: int = 1
+
+
     @property
     def oldest_version(self) -> str:
         return next(iter(self.earlier_versions), self.version)
@@ -164,6 +177,22 @@ class Plan:
         return replace(self, version=earlier.label, prices=prices,
                        credits_per_period=earlier.credits_per_period, unlimited=earlier.unlimited,
                        rollover_cap=earlier.rollover_cap, features=earlier.features, earlier_versions={})
+
+
+@dataclass(frozen=True, slots=True)
+class Addon:
+    """A recurring extra on a plan's subscription (its own subscription item): monthly credits, features.
+
+    `prices` must bill at the subscription's interval (Stripe keeps one cycle per subscription);
+    `plans` are the subscription plans that may take it."""
+
+    key: str
+    name: str
+    prices: dict[Interval, PlanPrice]
+    plans: frozenset[str]
+    description: str = ""
+    credits_per_period: int = 0  # a monthly allowance, like a plan's, added to the plan's
+    features: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +284,7 @@ class Catalog:
     # Where each field was written (dotted path -> line), so later checks can name a line too.
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
     auto_topup: AutoTopupTerms | None = None  # `[auto_topup]`; None: not offered
+    addons: dict[str, Addon] = field(default_factory=dict)
 
     @property
     def default(self) -> Plan:
@@ -286,6 +316,10 @@ class Catalog:
         for pack in self.packs.values():
             if pack.lookup_key == lookup_key:
                 return CatalogItemRef("pack", pack.key)
+        for addon in self.addons.values():
+            for interval, price in addon.prices.items():
+                if price.lookup_key == lookup_key:
+                    return CatalogItemRef("addon", addon.key, interval)
         return None
 
     def item_for_price(
@@ -306,6 +340,8 @@ class Catalog:
             return CatalogItemRef("product", key)
         if kind == "pack" and key in self.packs:
             return CatalogItemRef("pack", key)
+        if kind == "addon" and key in self.addons:
+            return CatalogItemRef("addon", key, _interval(interval))
         return None
 
 
@@ -341,28 +377,25 @@ class CatalogPrice:
         return self.price_id_live if livemode else self.price_id_test
 
 
+def _recurring_prices(kind: ItemKind, key: str, name: str, description: str,
+                      prices: dict[Interval, PlanPrice], *, version: str | None = None) -> list[CatalogPrice]:
+    found = []
+    for interval, price in prices.items():
+        label = "monthly" if interval == "month" else "yearly"
+        found.append(CatalogPrice(
+            CatalogItemRef(kind, key, interval), f"{kind}s.{key}.prices.{label}", price.lookup_key,
+            price.amount_minor, price.currency, interval, f"{kind}:{key}", name, description,
+            price.price_id_test, price.price_id_live, version,
+        ))
+    return found
+
+
 def catalog_prices(catalog: Catalog) -> list[CatalogPrice]:
-    """Every price of the catalog, in file order (plans, then products, then packs)."""
+    """Every price of the catalog, in file order (plans, then products, then packs, then add-ons)."""
     prices: list[CatalogPrice] = []
     for plan in catalog.plans.values():
-        for interval, price in plan.prices.items():
-            label = "monthly" if interval == "month" else "yearly"
-            prices.append(
-                CatalogPrice(
-                    CatalogItemRef("plan", plan.key, interval),
-                    f"plans.{plan.key}.prices.{label}",
-                    price.lookup_key,
-                    price.amount_minor,
-                    price.currency,
-                    interval,
-                    f"plan:{plan.key}",
-                    plan.name,
-                    plan.description,
-                    price.price_id_test,
-                    price.price_id_live,
-                    plan.version,
-                )
-            )
+        prices += _recurring_prices("plan", plan.key, plan.name, plan.description, plan.prices,
+                                    version=plan.version)
     for product in catalog.products.values():
         prices.append(
             CatalogPrice(
@@ -396,6 +429,8 @@ def catalog_prices(catalog: Catalog) -> list[CatalogPrice]:
                 pack.price_id_live,
             )
         )
+    for addon in catalog.addons.values():
+        prices += _recurring_prices("addon", addon.key, addon.name, addon.description, addon.prices)
     return prices
 
 
@@ -423,6 +458,19 @@ def overage_prices(catalog: Catalog) -> list[OveragePrice]:
     ]
 
 
+def monthly_allowance(
+    catalog: Catalog, plan: Plan, *, seats: int, addons: Mapping[str, int]
+) -> tuple[int, int]:
+    """(credits per month, rollover cap) of a subscription to `plan` with `seats` seats and `addons`
+    (add-on key -> quantity): the plan's allowance, times the seats when its credits are per seat,
+    plus each add-on's. An add-on the catalog no longer declares grants nothing."""
+    per_seat = plan.per_seat and plan.seat_credits == "per_seat"
+    factor = max(seats, 1) if per_seat else 1
+    extra = sum(catalog.addons[key].credits_per_period * max(quantity, 0)
+                for key, quantity in addons.items() if key in catalog.addons)
+    return plan.credits_per_period * factor + extra, plan.rollover_cap * factor
+
+
 def yearly_saving(plan: Plan) -> tuple[int, int] | None:
     """(minor units saved per year, percent saved) paying yearly instead of monthly; None without both."""
     monthly = plan.prices.get("month")
@@ -441,3 +489,17 @@ def minimum_quantity(*, unit_amount_minor: int, minimum_amount_minor: int) -> in
     if unit_amount_minor <= 0:
         return 1
     return max(1, ceil_div(minimum_amount_minor, unit_amount_minor))
+
+
+def checked_seats(plan: Plan, seats: int, *, field: str = "quantity") -> int:
+    """The quantity of a plan's subscription: the seats of a per-seat plan, within its bounds; 1 otherwise.
+    InvalidInput naming `field` (checkout's `quantity`, the seats endpoint's `seats`) when out of bounds."""
+    if not plan.per_seat:
+        if seats != 1:
+            raise InvalidInput(f"plan {plan.key!r} is not sold per seat: its quantity is 1", field=field,
+                               code="not_per_seat")
+        return 1
+    if not plan.min_seats <= seats <= plan.max_seats:
+        raise InvalidInput(f"plan {plan.key!r} takes {plan.min_seats} to {plan.max_seats} seats, not {seats}",
+                           field=field, code="seats_out_of_bounds")
+    return seats

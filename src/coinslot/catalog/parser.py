@@ -30,6 +30,7 @@ from coinslot.catalog.core import (
 )
 from coinslot.catalog.lines import LineIndex
 from coinslot.catalog.overage_terms import read_overage
+from coinslot.catalog.parse_addons import SEAT_FIELDS, read_addons, read_seats
 from coinslot.catalog.reader import (
     CatalogInvalid,
     CatalogProblem,
@@ -129,7 +130,7 @@ _PLAN_FIELDS = {
     "version",
     "versions",
     "trial_without_card",
-}
+} | SEAT_FIELDS
 
 
 def _plan(
@@ -185,6 +186,8 @@ def _plan(
         reader.problem(f"{path}.bullets", "must be a list of strings")
         bullets = []
     trial_days = _trial_days(reader, spec, path)
+    rollover_cap = reader.whole(spec, path, "rollover_cap", default=0) or 0
+    seats = read_seats(reader, spec, path, kind=kind, credits=credits, rollover_cap=rollover_cap)
     plan = Plan(
         key=key,
         name=reader.text(spec, path, "name") or key.capitalize(),
@@ -194,7 +197,7 @@ def _plan(
         prices=prices,
         credits_per_period=credits,
         unlimited=unlimited,
-        rollover_cap=reader.whole(spec, path, "rollover_cap", default=0) or 0,
+        rollover_cap=rollover_cap,
         features=frozenset(plan_features),
         bullets=tuple(bullets),
         popular=reader.flag(spec, path, "popular"),
@@ -204,6 +207,7 @@ def _plan(
         overage=read_overage(reader, spec, plan_key=key, kind=kind, currency=currency,
                              plan_features=plan_features, intervals=list(prices)),
         trial_without_card=read_trial_without_card(reader, spec, path, trial_days=trial_days),
+        **seats,
     )
     return with_versions(reader, plan, spec, path, currency=currency, features=features)
 
@@ -389,7 +393,7 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
                                              "arrays or tables nested too deeply to be a catalog")]) from None
     lines = LineIndex(text)
     reader = Reader(source, lines)
-    reader.only(data, "", {"catalog", "features", "plans", "products", "packs", "auto_topup"})
+    reader.only(data, "", {"catalog", "features", "plans", "products", "packs", "auto_topup", "addons"})
     head = reader.table(data, "", "catalog")
     reader.only(head, "catalog", {"name", "currency", "default_plan"})
     currency = read_currency(reader, head, "catalog", "usd")
@@ -408,6 +412,8 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
         for key, spec in _items(reader, data, "packs")
         if (pack := _pack(reader, key, spec, currency)) is not None
     }
+    addons = read_addons(reader, _items(reader, data, "addons"), currency=currency, features=features,
+                         plans=plans)
     default_plan = reader.text(head, "catalog", "default_plan")
     free_plans = [plan.key for plan in plans.values() if plan.kind == "free"]
     if default_plan is None:
@@ -433,6 +439,7 @@ def parse_catalog(text: str, *, source: str = "catalog.toml") -> Catalog:
         source=source,
         lines=lines.as_dict(),
         auto_topup=read_auto_topup(reader, data, currency=currency, plans=plans, packs=packs),
+        addons=addons,
     )
     _check_lookup_keys(reader, catalog)
     if reader.problems:

@@ -21,7 +21,9 @@ from coinslot.errors import Conflict, InvalidInput, NotFound
 from coinslot.stripe_gateway import StripeGateway
 from coinslot.stripe_gateway.catalog import StripePriceData
 
-__all__ = ["catalog_prices", "overage_price_id", "plan_price", "resolve_price", "resolve_prices"]
+__all__ = [
+    "addon_price", "catalog_prices", "overage_price_id", "plan_price", "resolve_price", "resolve_prices",
+]
 
 
 def plan_price(catalog: Catalog, *, plan_key: str, interval: Interval) -> CatalogPrice:
@@ -33,6 +35,19 @@ def plan_price(catalog: Catalog, *, plan_key: str, interval: Interval) -> Catalo
         if price.ref.kind == "plan" and price.ref.key == plan_key and price.interval == interval:
             return price
     raise InvalidInput(f"plan {plan_key!r} has no {interval}ly price", field="interval")
+
+
+def addon_price(catalog: Catalog, *, addon_key: str, interval: Interval) -> CatalogPrice:
+    """The catalog price of an add-on at a subscription's interval; NotFound / InvalidInput naming `addon`."""
+    addon = catalog.addons.get(addon_key)
+    if addon is None:
+        known = ", ".join(catalog.addons) or "none"
+        raise NotFound(f"no add-on {addon_key!r} in the catalog (add-ons: {known})", field="addon")
+    for price in catalog_prices(catalog):
+        if price.ref.kind == "addon" and price.ref.key == addon_key and price.interval == interval:
+            return price
+    raise InvalidInput(f"add-on {addon_key!r} has no {interval}ly price, and the subscription bills "
+                       f"{interval}ly", field="addon")
 
 
 def resolve_price(gateway: StripeGateway, price: CatalogPrice) -> str:

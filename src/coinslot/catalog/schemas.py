@@ -5,17 +5,22 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from coinslot.catalog.core import (
+    Addon,
     Catalog,
     CreditPack,
     Feature,
+    Interval,
     OneTimeProduct,
     Plan,
+    PlanPrice,
     minimum_quantity,
     yearly_saving,
 )
 from coinslot.money import format_minor
 
-__all__ = ["CatalogOut", "FeatureOut", "PackOut", "PlanOut", "PlanPriceOut", "ProductOut", "catalog_out"]
+__all__ = [
+    "AddonOut", "CatalogOut", "FeatureOut", "PackOut", "PlanOut", "PlanPriceOut", "ProductOut", "catalog_out",
+]
 
 
 class PlanPriceOut(BaseModel):
@@ -45,6 +50,24 @@ class PlanOut(BaseModel):
     features: list[str] = Field(description="catalog keys of the features it unlocks")
     bullets: list[str] = Field(description="lines to show under the price")
     prices: list[PlanPriceOut] = Field(description="one per billing interval")
+    per_seat: bool = Field(default=False, description="priced per seat: checkout takes the seats as quantity")
+    seat_credits: str | None = Field(default=None,
+                                     description="per_seat (credits_per_month is per seat) or pooled (for "
+                                                 "the whole team); null if not per seat")
+    min_seats: int | None = Field(default=None, description="per seat: the fewest seats sold")
+    max_seats: int | None = Field(default=None, description="per seat: the most seats sold")
+
+
+class AddonOut(BaseModel):
+    """A recurring extra on a subscription: its own price, credits each month, features."""
+
+    key: str = Field(description="the add-on's catalog key: pass it to addAddon")
+    name: str = Field(description="display name")
+    description: str = Field(description="one line about it")
+    credits_per_month: int = Field(description="credits it adds each month")
+    features: list[str] = Field(description="catalog keys of the features it unlocks")
+    plans: list[str] = Field(description="the plans that may take it")
+    prices: list[PlanPriceOut] = Field(description="one per billing interval (the subscription's)")
 
 
 class FeatureOut(BaseModel):
@@ -98,24 +121,37 @@ class CatalogOut(BaseModel):
     features: list[FeatureOut] = Field(description="every guarded feature")
     packs: list[PackOut] = Field(description="credit packs")
     products: list[ProductOut] = Field(description="one-time products")
+    addons: list[AddonOut] = Field(default_factory=list, description="recurring extras on a subscription")
 
 
-def _plan(plan: Plan, catalog: Catalog) -> PlanOut:
-    saving = yearly_saving(plan)
-    prices = [
+def _prices(prices: dict[Interval, PlanPrice], saving: tuple[int, int] | None) -> list[PlanPriceOut]:
+    return [
         PlanPriceOut(
             interval=interval, amount_minor=price.amount_minor, currency=price.currency,
             display_amount=format_minor(price.amount_minor, price.currency),
             yearly_saving_minor=saving[0] if saving and interval == "year" else None,
             yearly_saving_percent=saving[1] if saving and interval == "year" else None,
         )
-        for interval, price in sorted(plan.prices.items(), key=lambda item: item[0] != "month")
+        for interval, price in sorted(prices.items(), key=lambda item: item[0] != "month")
     ]
+
+
+def _addon(addon: Addon) -> AddonOut:
+    return AddonOut(key=addon.key, name=addon.name, description=addon.description,
+                    credits_per_month=addon.credits_per_period, features=sorted(addon.features),
+                    plans=sorted(addon.plans), prices=_prices(addon.prices, None))
+
+
+def _plan(plan: Plan, catalog: Catalog) -> PlanOut:
+    prices = _prices(plan.prices, yearly_saving(plan))
+    seats = ({"per_seat": True, "seat_credits": plan.seat_credits, "min_seats": plan.min_seats,
+              "max_seats": plan.max_seats} if plan.per_seat else {})
     return PlanOut(
         key=plan.key, name=plan.name, description=plan.description, kind=plan.kind,
         is_default=plan.key == catalog.default_plan, popular=plan.popular,
         credits_per_month=plan.credits_per_period, unlimited=plan.unlimited, rollover_cap=plan.rollover_cap,
         trial_days=plan.trial_days, features=sorted(plan.features), bullets=list(plan.bullets), prices=prices,
+        **seats,
     )
 
 
@@ -152,4 +188,5 @@ def catalog_out(catalog: Catalog) -> CatalogOut:
         features=[_feature(feature) for feature in catalog.features.values()],
         packs=[_pack(pack) for pack in catalog.packs.values()],
         products=[_product(product) for product in catalog.products.values()],
+        addons=[_addon(addon) for addon in catalog.addons.values()],
     )

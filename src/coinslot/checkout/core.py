@@ -9,7 +9,14 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from coinslot.catalog.core import Catalog, CatalogItemRef, CatalogPrice, Interval, catalog_prices
+from coinslot.catalog.core import (
+    Catalog,
+    CatalogItemRef,
+    CatalogPrice,
+    Interval,
+    catalog_prices,
+    checked_seats,
+)
 from coinslot.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
 from coinslot.money import format_minor
 
@@ -99,6 +106,9 @@ def _ref_for(catalog: Catalog, request: ItemRequest) -> CatalogItemRef:
             raise NotFound(
                 f"no price with lookup key {request.lookup_key!r} in the catalog", field="lookup_key"
             )
+        if ref.kind == "addon":
+            raise InvalidInput(f"add-on {ref.key!r} is added to a subscription, not bought at checkout: "
+                               "subscribe to a plan first", field="lookup_key")
         return ref
     if request.plan:
         plan = catalog.plans.get(request.plan)
@@ -135,13 +145,12 @@ def resolve_item(catalog: Catalog, request: ItemRequest) -> CheckoutItem:
         )
     if ref.kind == "plan":
         plan = catalog.plans[ref.key]
-        if request.quantity != 1:
-            raise InvalidInput("a subscription is bought one at a time (quantity 1)", field="quantity")
+        seats = checked_seats(plan, request.quantity)
         return CheckoutItem(
             price,
             mode,
-            1,
-            price.amount_minor,
+            seats,
+            price.amount_minor * seats,
             plan.trial_days,
             plan.allow_promotion_codes,
             plan.automatic_tax,

@@ -41,7 +41,8 @@ class StartCheckout(BaseModel):
     pack: str | None = Field(default=None, examples=["credits"], description="a credit pack's catalog key")
     lookup_key: str | None = Field(default=None, description="any catalog price, by its Stripe lookup key")
     quantity: StrictInt = Field(default=1, le=QUANTITY_MAX,
-                          description="packs: how many (credits of a per-credit pack, or bundles)")
+                                description="packs: how many (credits of a per-credit pack, or bundles); "
+                                            "a per-seat plan: the seats (its min_seats..max_seats)")
     mode: Literal["payment", "subscription"] | None = Field(
         default=None, description="optional: when given it must agree with the price"
     )

@@ -21,7 +21,7 @@ from coinslot.customers.schemas import CustomerOut
 from coinslot.entitlements.schemas import DecisionOut, HoldOut, UseOut
 from coinslot.ledger.schemas import BalanceOut, EntryOut, LedgerPage, UsageOut
 from coinslot.overview.schemas import CustomerStateOut, CustomerSummary
-from coinslot.subscriptions.schemas import ChangePreviewOut, PortalOut, SubscriptionOut
+from coinslot.subscriptions.schemas import ChangePreviewOut, ItemsPreviewOut, PortalOut, SubscriptionOut
 from coinslot.web.links import LinkAnswer
 from coinslot.webhooks.schemas import EventDetailOut, EventPage
 
@@ -36,7 +36,7 @@ class Call(Generic[T]):
     """One request and how to read its answer. `retry_safe`: sending it twice changes nothing more than
     sending it once (a read, or a write carrying an idempotency key), so a client may retry it."""
 
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "DELETE"]
     path: str
     read: Callable[[Any], T]
     json: dict[str, Any] | None = None
@@ -204,6 +204,34 @@ def preview_plan_change(host_user_id: str, *, plan: str,
                         interval: Interval | None = None) -> Call[ChangePreviewOut]:
     return Call("POST", _subscription(host_user_id, "change/preview"), _model(ChangePreviewOut),
                 json=_body(plan=plan, interval=interval))
+
+
+def preview_seats(host_user_id: str, *, seats: int) -> Call[ItemsPreviewOut]:
+    return Call("POST", _subscription(host_user_id, "seats/preview"), _model(ItemsPreviewOut),
+                json=_body(seats=seats))
+
+
+def change_seats(host_user_id: str, *, seats: int,
+                 proration_date: int | None = None) -> Call[SubscriptionOut]:
+    # Not retry-safe: a second call after the seats changed is refused (same_seats), not replayed.
+    return Call("POST", _subscription(host_user_id, "seats"), _model(SubscriptionOut),
+                json=_body(seats=seats, proration_date=proration_date), retry_safe=False)
+
+
+def preview_addon(host_user_id: str, *, addon: str,
+                  action: Literal["add", "remove"] = "add") -> Call[ItemsPreviewOut]:
+    return Call("POST", _subscription(host_user_id, "addons/preview"), _model(ItemsPreviewOut),
+                json=_body(addon=addon, action=action))
+
+
+def add_addon(host_user_id: str, *, addon: str, proration_date: int | None = None) -> Call[SubscriptionOut]:
+    return Call("POST", _subscription(host_user_id, "addons"), _model(SubscriptionOut),
+                json=_body(addon=addon, proration_date=proration_date), retry_safe=False)
+
+
+def remove_addon(host_user_id: str, addon: str) -> Call[SubscriptionOut]:
+    path = _subscription(host_user_id, f"addons/{_segment(addon)}")
+    return Call("DELETE", path, _model(SubscriptionOut), retry_safe=False)
 
 
 def create_portal_session(host_user_id: str, *, return_url: str, flow: str | None = None,

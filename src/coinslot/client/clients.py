@@ -123,6 +123,11 @@ class _Operations:
     resume_subscription = _Operation(calls.resume_subscription)
     change_plan = _Operation(calls.change_plan)
     preview_plan_change = _Operation(calls.preview_plan_change)
+    preview_seats = _Operation(calls.preview_seats)
+    change_seats = _Operation(calls.change_seats)
+    preview_addon = _Operation(calls.preview_addon)
+    add_addon = _Operation(calls.add_addon)
+    remove_addon = _Operation(calls.remove_addon)
     create_portal_session = _Operation(calls.create_portal_session)
     create_link = _Operation(calls.create_link)
     # The catalog and Stripe's events.

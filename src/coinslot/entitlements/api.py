@@ -50,7 +50,8 @@ def decision_out(decision: Decision) -> DecisionOut:
         period_credits=over.period_credits, period_cost_minor=over.period_cost_minor,
         within_cap=over.within_cap)
     return DecisionOut(allowed=decision.allowed, cost=decision.cost, remaining=decision.remaining,
-                       reason=decision.reason, plan=decision.plan_key, overage=overage)
+                       reason=decision.reason, plan=decision.plan_key, overage=overage,
+                       seats=decision.seats)
 
 
 @router.post("/check", response_model=DecisionOut, operation_id="check",

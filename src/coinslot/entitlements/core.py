@@ -48,6 +48,7 @@ class Decision:
     # the credits billed in arrears and what they add to the period's bill.
     overage: OverageQuote | None = None
     currency: str | None = None  # of the overage's amounts
+    seats: int | None = None  # the seats of a per-seat plan's subscription (None: not per seat)
 
     @property
     def message(self) -> str:
@@ -105,27 +106,32 @@ def decide(
     params: Mapping[str, str] | None = None,
     uses_this_period: int = 0,
     overage_period_credits: int | None = None,
+    addon_features: frozenset[str] = frozenset(),
+    seats: int | None = None,
 ) -> Decision:
     """Whether this use is allowed now, what it costs and what is left; refusals say why.
 
     Short of credits on a plan with overage for the feature, and given `overage_period_credits` (the
     period's overage so far: the caller reads it only when it matters), the use is allowed as overage
-    unless it would take the period's overage past the plan's cap."""
+    unless it would take the period's overage past the plan's cap. `addon_features`: what the
+    subscription's add-ons unlock besides the plan's features."""
     cost = cost_of(feature, quantity=quantity, params=params or {})
     if plan is None:
         return Decision(False, cost, available_credits, "no_plan", None)
+    seats = seats if plan.per_seat else None
 
     def refuse(reason: str) -> Decision:
-        return Decision(False, cost, None if plan.unlimited else available_credits, reason, plan.key)
+        return Decision(False, cost, None if plan.unlimited else available_credits, reason, plan.key,
+                        seats=seats)
 
-    if feature.key not in plan.features:
+    if feature.key not in plan.features and feature.key not in addon_features:
         # A lapsed subscription explains the refusal better than the free plan's feature list does.
         lapsed = access.reason == "past_due_grace_over"
         return refuse("past_due_grace_over" if lapsed else "feature_not_in_plan")
     if feature.limit_per_period is not None and uses_this_period >= feature.limit_per_period:
         return refuse("period_limit_reached")
     if plan.unlimited:
-        return Decision(True, cost, None, "unlimited", plan.key)
+        return Decision(True, cost, None, "unlimited", plan.key, seats=seats)
     if cost > available_credits:
         if overage_period_credits is None or plan.overage is None or not may_go_over(plan, feature):
             return refuse("insufficient_credits")
@@ -134,5 +140,6 @@ def decide(
                      unit_amount_minor=terms.unit_amount_minor, cap_minor=terms.cap_minor)
         allowed = over.within_cap
         return Decision(allowed, cost, 0 if allowed else available_credits,
-                        "overage" if allowed else "overage_cap_reached", plan.key, over, terms.currency)
-    return Decision(True, cost, available_credits - cost, "ok", plan.key)
+                        "overage" if allowed else "overage_cap_reached", plan.key, over, terms.currency,
+                        seats=seats)
+    return Decision(True, cost, available_credits - cost, "ok", plan.key, seats=seats)

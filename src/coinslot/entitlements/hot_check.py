@@ -11,7 +11,9 @@ lock is taken. Every state the snapshot answers completely is decided here by th
   - a customer on a Stripe test clock at another time than `now` (test mode),
   - a feature with a per-period limit (its uses are counted),
   - a yearly subscription (months 2..12 are granted by their first use: `ledger/lazy_periods.py`),
-  - a free plan other than the default, and a free month with a roll-over cap not granted yet.
+  - a free plan other than the default, and a free month with a roll-over cap not granted yet,
+  - a subscription with add-ons or on a per-seat plan (their features and seats), and a use short of
+    credits on a plan that bills overage (the period's overage so far decides).
 
 A check is advisory: `consume` decides again under the customer's ledger lock, and is the truth.
 `tests/integration/test_hot_check.py` compares both paths on many states.
@@ -60,7 +62,10 @@ def check(
                       quantity=quantity, params=params, grace=grace)
     subscriptions = snapshot.subscriptions if snapshot is not None else []
     access = best_plan_access(subscriptions, catalog=catalog, now=now, grace=grace)
-    plan = catalog.plans.get(access.plan_key)
+    plan = access.plan(catalog)  # the terms of the subscriber's plan version
+    if _has_extras(subscriptions, access, plan):
+        return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
+                      quantity=quantity, params=params, grace=grace)
     if found is None:
         available: int | None = service.new_user_credits(catalog)
     else:
@@ -69,8 +74,19 @@ def check(
     if available is None:
         return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
                       quantity=quantity, params=params, grace=grace)
-    return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
-                       quantity=quantity, params=params, uses_this_period=0)
+    decision = core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
+                           quantity=quantity, params=params, uses_this_period=0)
+    if decision.reason == "insufficient_credits" and core.may_go_over(plan, feature_def):
+        return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
+                      quantity=quantity, params=params, grace=grace)
+    return decision
+
+
+def _has_extras(subscriptions: list[repository.SubscriptionView], access: PlanAccess,
+                plan: Plan | None) -> bool:
+    """Add-ons (features, monthly credits) or seats: the exact path decides with them."""
+    subscription = next((row for row in subscriptions if row.id == access.subscription_id), None)
+    return (plan is not None and plan.per_seat) or bool(subscription is not None and subscription.addons)
 
 
 def _default_month(catalog: Catalog, now: dt.datetime) -> ledger.LazyPeriod | None:

@@ -68,6 +68,8 @@ _CHECK_SNAPSHOT = (
         _subscriptions.c.current_period_end,
         _subscriptions.c.stripe_subscription_id,
         _subscriptions.c.interval,
+        _subscriptions.c.quantity,
+        _subscriptions.c.addons,
         _subscriptions.c.plan_version,
     )
     .select_from(_customers)
@@ -102,6 +104,8 @@ class SubscriptionView:
     current_period_end: dt.datetime | None
     stripe_subscription_id: str
     interval: str | None  # a yearly period's months are granted lazily (entitlements.service)
+    quantity: int | None  # seats
+    addons: dict[str, int] | None  # add-on key -> quantity (their features, their monthly credits)
     plan_version: str | None = None  # the plan's terms follow the subscriber's version
 
 
@@ -122,7 +126,8 @@ def check_snapshot(session: Session, *, host_user_id: str, now: dt.datetime) -> 
     first = rows[0]
     subscriptions = [SubscriptionView(row.id, row.status, row.plan_key, row.past_due_since,
                                       row.current_period_start, row.current_period_end,
-                                      row.stripe_subscription_id, row.interval, row.plan_version)
+                                      row.stripe_subscription_id, row.interval, row.quantity, row.addons,
+                                      row.plan_version)
                      for row in rows if row.id is not None]
     return CheckSnapshot(first.customer_id, first.available_credits or 0, bool(first.expiry_due),
                          subscriptions, first.test_clock_at)
@@ -148,7 +153,8 @@ def hot_check_snapshot(
     first = named[0]
     subscriptions = [SubscriptionView(row["id"], row["status"], row["plan_key"], row["past_due_since"],
                                       row["current_period_start"], row["current_period_end"],
-                                      row["stripe_subscription_id"], row["interval"])
+                                      row["stripe_subscription_id"], row["interval"], row["quantity"],
+                                      row["addons"], row["plan_version"])
                      for row in named if row["id"] is not None]
     snapshot = CheckSnapshot(first["customer_id"], first["available_credits"] or 0, bool(first["expiry_due"]),
                              subscriptions, first["test_clock_at"])

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import AliasChoices, BaseModel, Field, StrictInt
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    Field,
+    StrictInt,
+)
 
 from coinslot.limits import CREDITS_MAX
 
@@ -72,6 +77,11 @@ class DecisionOut(BaseModel):
     overage: OverageOut | None = Field(
         default=None, description="when the credits do not cover the cost on a plan with overage: what "
                                   "the use would add to the period's bill; null otherwise")
+    # Only a per-seat plan's answer has it: every other answer stays as it was before seats existed.
+    seats: int | None = Field(
+        default=None, exclude_if=lambda seats: seats is None,
+        description="a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond "
+                    "them); absent otherwise")
 
 
 class UseOut(DecisionOut):

@@ -20,7 +20,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from coinslot.catalog.core import Catalog, Feature, Plan
+from coinslot.catalog.core import Catalog, Feature, Plan, monthly_allowance
 from coinslot.customers import service as customers
 from coinslot.customers import test_clocks
 from coinslot.entitlements import core, repository
@@ -78,7 +78,13 @@ class _Mirrored(Protocol):
     @property
     def stripe_subscription_id(self) -> str: ...
     @property
+    def plan_key(self) -> str | None: ...
+    @property
     def interval(self) -> str | None: ...
+    @property
+    def quantity(self) -> int | None: ...
+    @property
+    def addons(self) -> dict[str, int] | None: ...
     @property
     def current_period_start(self) -> dt.datetime | None: ...
     @property
@@ -89,18 +95,44 @@ def _grants_monthly(plan: Plan | None) -> bool:
     return plan is not None and not plan.unlimited and plan.credits_per_period > 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """The seats and add-ons of the subscription whose plan applies (none when it no longer does)."""
+
+    seats: int | None
+    addons: dict[str, int]
+
+    def features(self, catalog: Catalog) -> frozenset[str]:
+        known = [catalog.addons[key] for key in self.addons if key in catalog.addons]
+        return frozenset().union(*(addon.features for addon in known))
+
+
+def _extras(access: PlanAccess, subscription: _Mirrored | None) -> _Extras:
+    if subscription is None or access.plan_key != subscription.plan_key:
+        return _Extras(None, {})  # a lapsed or canceled subscription's add-ons lapse with its plan
+    return _Extras(subscription.quantity or 1, dict(subscription.addons or {}))
+
+
 def _lazy_period(
-    session: Session, *, customer_id: int, plan: Plan | None, subscription: _Mirrored | None,
-    now: dt.datetime, grace: dt.timedelta,
+    session: Session, *, customer_id: int, catalog: Catalog, plan: Plan | None,
+    subscription: _Mirrored | None, now: dt.datetime, grace: dt.timedelta,
 ) -> ledger.LazyPeriod | None:
     """The period of this plan that its first use grants, if `now` is in one (else None: invoices grant)."""
-    if plan is None or not _grants_monthly(plan):
+    if plan is None or plan.unlimited:
         return None
-    allowance = ledger.MonthlyAllowance(plan.key, plan.credits_per_period, plan.rollover_cap)
     if plan.kind == "free":
-        return ledger.free_month(customer_id=customer_id, allowance=allowance, now=now)
-    if subscription is None or subscription.interval != "year":
+        if not _grants_monthly(plan):
+            return None
+        free = ledger.MonthlyAllowance(plan.key, plan.credits_per_period, plan.rollover_cap)
+        return ledger.free_month(customer_id=customer_id, allowance=free, now=now)
+    if subscription is None or subscription.interval != "year" or subscription.plan_key != plan.key:
         return None
+    # A yearly plan's months grant the monthly allowance of its seats and add-ons as they are now.
+    credits, rollover_cap = monthly_allowance(catalog, plan, seats=subscription.quantity or 1,
+                                              addons=subscription.addons or {})
+    if credits <= 0:
+        return None
+    allowance = ledger.MonthlyAllowance(plan.key, credits, rollover_cap)
     start, end = subscription.current_period_start, subscription.current_period_end
     if start is None or end is None:
         return None
@@ -142,24 +174,29 @@ def check(
     plan = access.plan(catalog)
     available = 0
     uses = 0
+    extras = _Extras(None, {})
     if found is not None:
         available = found.available_credits
         if found.expiry_due:  # rare: let the ledger apply lazy expiry exactly
             available = ledger.balance(session, customer_id=found.customer_id, now=now).available_credits
         uses = _uses(session, customer_id=found.customer_id, feature=feature_def, access=access, now=now)
-        period = _lazy_period(session, customer_id=found.customer_id, plan=plan,
-                              subscription=_subscription_view(found, access), now=now, grace=grace)
+        subscription = _subscription_view(found, access)
+        extras = _extras(access, subscription)
+        period = _lazy_period(session, customer_id=found.customer_id, catalog=catalog, plan=plan,
+                              subscription=subscription, now=now, grace=grace)
         available += ledger.pending_credits(session, customer_id=found.customer_id, period=period, now=now)
     else:
         available += new_user_credits(catalog)
     decision = core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
-                           quantity=quantity, params=params, uses_this_period=uses)
+                           quantity=quantity, params=params, uses_this_period=uses,
+                           addon_features=extras.features(catalog), seats=extras.seats)
     if found is None or not _short_but_may_go_over(decision, plan, feature_def):
         return decision
     return core.decide(plan=plan, feature=feature_def, access=access, available_credits=available,
                        quantity=quantity, params=params, uses_this_period=uses,
                        overage_period_credits=_overage_so_far(session, customer_id=found.customer_id,
-                                                              access=access, now=now))
+                                                              access=access, now=now),
+                       addon_features=extras.features(catalog), seats=extras.seats)
 
 
 def _short_but_may_go_over(decision: Decision, plan: Plan | None, feature: Feature) -> bool:
@@ -198,7 +235,7 @@ def credits_view(
     if found is None:
         return CreditsView(balance, 0, None)
     access = best_plan_access(found.subscriptions, catalog=catalog, now=now, grace=grace)
-    period = _lazy_period(session, customer_id=customer_id, plan=access.plan(catalog),
+    period = _lazy_period(session, customer_id=customer_id, catalog=catalog, plan=access.plan(catalog),
                           subscription=_subscription_view(found, access), now=now, grace=grace)
     if period is None:
         return CreditsView(balance, 0, None)
@@ -240,6 +277,7 @@ class _Use:
     access: PlanAccess
     plan: Plan | None
     period: ledger.LazyPeriod | None
+    extras: _Extras
     stripe_customer_id: str | None = None
 
 
@@ -252,9 +290,9 @@ def _use(session: Session, *, host_user_id: str, catalog: Catalog, now: dt.datet
     plan = access.plan(catalog)
     subscription = (repository.subscription(session, subscription_id=access.subscription_id)
                     if access.subscription_id is not None else None)
-    period = _lazy_period(session, customer_id=row.id, plan=plan, subscription=subscription, now=now,
-                          grace=grace)
-    return _Use(row.id, now, access, plan, period, row.stripe_customer_id)
+    period = _lazy_period(session, customer_id=row.id, catalog=catalog, plan=plan, subscription=subscription,
+                          now=now, grace=grace)
+    return _Use(row.id, now, access, plan, period, _extras(access, subscription), row.stripe_customer_id)
 
 
 class _Decider:
@@ -262,9 +300,9 @@ class _Decider:
     (per-period limits counted there too, so no concurrent use can overtake it); kept for the answer."""
 
     def __init__(self, session: Session, use: _Use, *, feature: Feature, quantity: int,
-                 params: Mapping[str, str] | None, enforce_balance: bool = True,
+                 params: Mapping[str, str] | None, catalog: Catalog, enforce_balance: bool = True,
                  may_go_over: bool = False) -> None:
-        self._session, self._use, self._feature = session, use, feature
+        self._session, self._use, self._feature, self._catalog = session, use, feature, catalog
         self._quantity, self._params, self._enforce_balance = quantity, params, enforce_balance
         self._may_go_over = may_go_over  # consume only: a hold reserves credits there are, never overage
         self.decision: Decision | None = None
@@ -275,7 +313,8 @@ class _Decider:
                      now=use.now)
         decision = core.decide(plan=use.plan, feature=self._feature, access=use.access,
                                available_credits=available_credits, quantity=self._quantity,
-                               params=self._params, uses_this_period=uses)
+                               params=self._params, uses_this_period=uses,
+                               addon_features=use.extras.features(self._catalog), seats=use.extras.seats)
         if decision.reason == "insufficient_credits" and not self._enforce_balance:
             decision = replace(decision, allowed=True, reason="ok")  # the ledger checks the estimate
         elif self._may_go_over and _short_but_may_go_over(decision, use.plan, self._feature):
@@ -284,7 +323,8 @@ class _Decider:
                 plan=use.plan, feature=self._feature, access=use.access, available_credits=available_credits,
                 quantity=self._quantity, params=self._params, uses_this_period=uses,
                 overage_period_credits=_overage_so_far(self._session, customer_id=use.customer_id,
-                                                       access=use.access, now=use.now))
+                                                       access=use.access, now=use.now),
+                addon_features=use.extras.features(self._catalog), seats=use.extras.seats)
         if not decision.allowed:
             raise refusal(decision)
         self.decision = decision
@@ -314,7 +354,8 @@ def consume(
     feature_def = _feature(catalog, feature)
     cost = core.cost_of(feature_def, quantity=quantity, params=params or {})
     use = _use(session, host_user_id=host_user_id, catalog=catalog, now=now, grace=grace)
-    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params, may_go_over=True)
+    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params, catalog=catalog,
+                      may_go_over=True)
     entry = ledger.spend(
         session, customer_id=use.customer_id,
         entry_id=ledger.caller_entry_id(customer_id=use.customer_id, idempotency_key=idempotency_key),
@@ -377,7 +418,7 @@ def hold(
                                                               params=params or {})
     use = _use(session, host_user_id=host_user_id, catalog=catalog, now=now, grace=grace)
     # With an explicit estimate the feature's own cost does not matter; the ledger checks the balance.
-    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params,
+    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params, catalog=catalog,
                       enforce_balance=credits is None)
     entry = ledger.hold(
         session, customer_id=use.customer_id,

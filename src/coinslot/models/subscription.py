@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coinslot.db import Base, UtcDateTime
@@ -58,5 +58,8 @@ class Subscription(Base):
     period_discount_minor: Mapped[int | None] = mapped_column(BigInteger)  # None: terms never read
     # When the first of its repeating discounts ends: from then on the discount is no longer revenue lost.
     discount_ends_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # The add-ons its other items bill (revision 0010): {add-on key: quantity}; NULL = none (or not synced
+    # since 0010). Seats are `quantity` above: the plan item's.
+    addons: Mapped[dict[str, int] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -8,14 +8,14 @@ under `pricing.price_details.price` and whether it is a proration under
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import stripe
 
 from coinslot.stripe_gateway.errors import translate_stripe_errors
-from coinslot.stripe_gateway.subscriptions import as_dict
+from coinslot.stripe_gateway.subscriptions import ItemChange, as_dict
 from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = [
@@ -39,6 +39,8 @@ class StripeInvoiceLineData:
     price_lookup_key: str | None = None
     price_interval: str | None = None
     price_metadata: Mapping[str, str] = field(default_factory=dict)
+    quantity: int = 1  # seats, for a per-seat plan's line
+    subscription_item_id: str | None = None  # the subscription item it bills (a plan, an add-on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,8 @@ def _line_from_dict(line: Mapping[str, Any]) -> StripeInvoiceLineData:
         period_end_s=period.get("end"),
         proration=bool(item_parent.get("proration")),
         amount_minor=int(line.get("amount") or 0),
+        quantity=int(line.get("quantity") or 1),
+        subscription_item_id=_id(item_parent.get("subscription_item")),
     )
 
 
@@ -175,12 +179,24 @@ class StripeInvoices:
         proration_behavior: str, proration_date_s: int,
     ) -> StripeInvoicePreview:
         """The invoice a swap of the subscription's item to `price_id` would make now (nothing changes)."""
+        return self.preview_items_change(
+            customer_id=customer_id, subscription_id=subscription_id,
+            items=[ItemChange(item_id=item_id, price_id=price_id)],
+            proration_behavior=proration_behavior, proration_date_s=proration_date_s,
+        )
+
+    def preview_items_change(
+        self, *, customer_id: str, subscription_id: str, items: Sequence[ItemChange],
+        proration_behavior: str, proration_date_s: int,
+    ) -> StripeInvoicePreview:
+        """The invoice a change of the subscription's items (a price, seats, an add-on added or removed)
+        would make now; nothing changes."""
         with translate_stripe_errors(f"preview a change of subscription {subscription_id}"):
-            preview = as_dict(self._client.v1.invoices.create_preview(params={
+            preview = as_dict(self._client.v1.invoices.create_preview(params={  # type: ignore[arg-type]
                 "customer": customer_id,
                 "subscription": subscription_id,
                 "subscription_details": {
-                    "items": [{"id": item_id, "price": price_id}],
+                    "items": [item.params() for item in items],
                     "proration_behavior": proration_behavior,
                     "proration_date": proration_date_s,
                 },

@@ -22,6 +22,7 @@ from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_ids import checked_stripe_id
 
 __all__ = [
+    "ItemChange",
     "MeteredSwap",
     "ProrationBehavior",
     "StripeDiscountData",
@@ -56,6 +57,29 @@ def _id(value: Any) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemChange:
+    """One change of a subscription's items: an item's price or quantity (`item_id`), a new item
+    (no `item_id`: a price and a quantity), or an item taken off (`deleted`)."""
+
+    item_id: str | None = None
+    price_id: str | None = None
+    quantity: int | None = None
+    deleted: bool = False
+
+    def params(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.item_id is not None:
+            found["id"] = self.item_id
+        if self.price_id is not None:
+            found["price"] = self.price_id
+        if self.quantity is not None:
+            found["quantity"] = self.quantity
+        if self.deleted:
+            found["deleted"] = True
+        return found
+
+
+@dataclass(frozen=True, slots=True)
 class StripeSubscriptionItemData:
     id: str
     price_id: str
@@ -79,12 +103,12 @@ class MeteredSwap:
     item_id: str | None
     price_id: str | None
 
-    def item_params(self) -> list[dict[str, Any]]:
+    def item_changes(self) -> list[ItemChange]:
         if self.item_id and self.price_id:
-            return [{"id": self.item_id, "price": self.price_id}]
+            return [ItemChange(item_id=self.item_id, price_id=self.price_id)]
         if self.item_id:
-            return [{"id": self.item_id, "deleted": True}]
-        return [{"price": self.price_id}] if self.price_id else []
+            return [ItemChange(item_id=self.item_id, deleted=True)]
+        return [ItemChange(price_id=self.price_id)] if self.price_id else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +292,26 @@ class StripeSubscriptions:
         `proration_date_s` (unix seconds) prorates as of that moment: the one a preview showed, so the
         customer is charged what they confirmed. `metadata` is set in the same update (an empty value
         unsets a key)."""
+        items = [ItemChange(item_id=item_id, price_id=price_id), *(metered.item_changes() if metered else [])]
+        return self.change_items(subscription_id, items=items, proration_behavior=proration_behavior,
+                                 idempotency_key=idempotency_key, proration_date_s=proration_date_s,
+                                 metadata=metadata)
+
+    def change_items(
+        self,
+        subscription_id: str,
+        *,
+        items: list[ItemChange],
+        proration_behavior: ProrationBehavior,
+        idempotency_key: str,
+        proration_date_s: int | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> StripeSubscriptionData:
+        """Change the subscription's items: a price, a quantity (seats), an item added or removed (add-ons),
+        prorated as `proration_behavior` says, as of `proration_date_s` when given (a preview's moment);
+        `metadata` is set in the same update."""
         params: dict[str, Any] = {
-            "items": [{"id": item_id, "price": price_id}, *(metered.item_params() if metered else [])],
+            "items": [item.params() for item in items],
             "proration_behavior": proration_behavior,
             "expand": _EXPAND,
         }
@@ -278,7 +320,7 @@ class StripeSubscriptions:
         if metadata:
             params["metadata"] = dict(metadata)
         checked_stripe_id(subscription_id, "sub", field="subscription_id")
-        with translate_stripe_errors(f"change the price of subscription {subscription_id}"):
+        with translate_stripe_errors(f"change the items of subscription {subscription_id}"):
             updated = self._client.v1.subscriptions.update(
                 subscription_id,
                 params=params,  # type: ignore[arg-type]

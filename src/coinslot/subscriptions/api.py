@@ -6,13 +6,18 @@ from fastapi import APIRouter, Depends
 
 from coinslot.api_contract import errors
 from coinslot.deps import ContainerDep, require_scope
-from coinslot.subscriptions import flows
+from coinslot.subscriptions import addon_flows, flows
 from coinslot.subscriptions.schemas import (
+    AddAddon,
+    AddonPreview,
     ChangePlan,
     ChangePreviewOut,
+    ChangeSeats,
+    ItemsPreviewOut,
     OpenPortal,
     PortalOut,
     PreviewLineOut,
+    SeatsPreview,
     SubscriptionOut,
 )
 from coinslot.urls import check_redirect_url
@@ -32,6 +37,8 @@ def _out(view: flows.SubscriptionView) -> SubscriptionOut:
         cancel_at_period_end=view.cancel_at_period_end,
         current_period_end=view.current_period_end,
         pending_plan_key=view.pending_plan_key,
+        seats=view.seats,
+        addons=list(view.addons),
     )
 
 
@@ -92,3 +99,59 @@ def portal(host_user_id: str, body: OpenPortal, container: ContainerDep) -> Port
         interval=body.interval,
     )
     return PortalOut(url=created.url)
+
+
+def _preview_out(preview: addon_flows.ItemsPreview) -> ItemsPreviewOut:
+    return ItemsPreviewOut(
+        currency=preview.currency, amount_due_minor=preview.amount_due_minor, total_minor=preview.total_minor,
+        lines=[PreviewLineOut(description=text, amount_minor=amount) for text, amount in preview.lines],
+        proration_date=preview.proration_date,
+    )
+
+
+@router.post("/subscription/seats/preview", response_model=ItemsPreviewOut, operation_id="previewSeats",
+             summary="What a change of seats would charge now", responses=errors(404, 409, 502))
+def preview_seats(host_user_id: str, body: SeatsPreview, container: ContainerDep) -> ItemsPreviewOut:
+    """Stripe's proration preview of a per-seat plan's new seat count; nothing changes. Pass its
+    `proration_date` to `changeSeats` to be charged exactly what it showed."""
+    return _preview_out(addon_flows.preview_seats(container, host_user_id=host_user_id, seats=body.seats))
+
+
+@router.post("/subscription/seats", response_model=SubscriptionOut, operation_id="changeSeats",
+             summary="Change the seats of a per-seat plan", responses=errors(402, 404, 409, 502))
+def change_seats(host_user_id: str, body: ChangeSeats, container: ContainerDep) -> SubscriptionOut:
+    """Set the seats now, prorated and invoiced at once: added seats are charged (and their credits granted)
+    now; removed seats are credited for their unused time to the customer's Stripe balance."""
+    view = addon_flows.change_seats(
+        container, host_user_id=host_user_id, seats=body.seats,
+        proration_date=flows.checked_proration_date(container, body.proration_date),
+    )
+    return _out(view)
+
+
+@router.post("/subscription/addons/preview", response_model=ItemsPreviewOut, operation_id="previewAddon",
+             summary="What adding or removing an add-on would charge now", responses=errors(404, 409, 502))
+def preview_addon(host_user_id: str, body: AddonPreview, container: ContainerDep) -> ItemsPreviewOut:
+    """Stripe's proration preview of adding (or removing) an add-on; nothing changes."""
+    return _preview_out(addon_flows.preview_addon(container, host_user_id=host_user_id, addon_key=body.addon,
+                                                  add=body.action == "add"))
+
+
+@router.post("/subscription/addons", response_model=SubscriptionOut, operation_id="addAddon",
+             summary="Add an add-on to the subscription", responses=errors(402, 404, 409, 502))
+def add_addon(host_user_id: str, body: AddAddon, container: ContainerDep) -> SubscriptionOut:
+    """Add an add-on now: prorated for the rest of the period and invoiced at once, its credits granted and
+    its features unlocked at once; it renews with the plan."""
+    view = addon_flows.add_addon(
+        container, host_user_id=host_user_id, addon_key=body.addon,
+        proration_date=flows.checked_proration_date(container, body.proration_date),
+    )
+    return _out(view)
+
+
+@router.delete("/subscription/addons/{addon}", response_model=SubscriptionOut, operation_id="removeAddon",
+               summary="Remove an add-on from the subscription", responses=errors(404, 409, 502))
+def remove_addon(host_user_id: str, addon: str, container: ContainerDep) -> SubscriptionOut:
+    """Remove an add-on now: its unused time is credited to the customer's Stripe balance, its features
+    lock and the period's credits are capped to the allowance without it."""
+    return _out(addon_flows.remove_addon(container, host_user_id=host_user_id, addon_key=addon))

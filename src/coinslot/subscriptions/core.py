@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from coinslot.catalog.core import Catalog, CatalogItemRef, Plan, catalog_prices
 
 __all__ = [
     "ACCESS_BY_STATUS", "VERSION_AT_METADATA", "VERSION_BEFORE_METADATA", "Access", "DiscountTerms",
-    "MirroredSubscription", "PlanAccess", "best_plan_access", "is_upgrade", "period_discount_minor",
-    "plan_access", "plan_ref_for_price", "version_metadata", "versions_of",
+    "MirroredSubscription", "PlanAccess", "PricedItem", "addon_quantities", "best_plan_access", "is_upgrade",
+    "period_discount_minor", "plan_access", "plan_item", "plan_ref_for_price", "version_metadata",
+    "versions_of",
 ]
 
 # Metadata `coinslot plans migrate --at period-end` writes on the Stripe subscription along with the
@@ -173,6 +174,61 @@ def plan_ref_for_price(
             if price.ref.kind == "plan" and price_id in (price.price_id_test, price.price_id_live):
                 return price.ref
     return None
+
+
+class PricedItem(Protocol):
+    """A subscription item or an invoice line, as far as the catalog is concerned: the price it bills."""
+
+    @property
+    def price_id(self) -> str | None: ...
+    @property
+    def price_lookup_key(self) -> str | None: ...
+    @property
+    def price_metadata(self) -> Mapping[str, str]: ...
+    @property
+    def quantity(self) -> int: ...
+
+
+def _item_ref(catalog: Catalog, item: PricedItem, interval: str | None) -> CatalogItemRef | None:
+    return catalog.item_for_price(metadata=item.price_metadata, lookup_key=item.price_lookup_key,
+                                  interval=interval)
+
+
+_Item = TypeVar("_Item", bound=PricedItem)
+
+
+def plan_item(catalog: Catalog, items: Iterable[_Item]) -> _Item | None:
+    """The item that bills the plan: the first whose price stands for a plan, else the first that is
+    not an add-on (a price the catalog does not know: the mirror refuses it where it grants access).
+
+    Add-ons are items of their own on the same subscription, and an item removed and added back
+    moves to the end: the first item is not always the plan's."""
+    listed = list(items)
+    for item in listed:
+        ref = plan_ref_for_price(catalog, price_id=item.price_id, lookup_key=item.price_lookup_key,
+                                 metadata=item.price_metadata, interval=None)
+        if ref is not None:
+            return item
+    return next((item for item in listed if _addon_key(catalog, item) is None), None)
+
+
+def _addon_key(catalog: Catalog, item: PricedItem) -> str | None:
+    ref = _item_ref(catalog, item, None)
+    if ref is not None and ref.kind == "addon":
+        return ref.key
+    pinned = [price.ref.key for price in catalog_prices(catalog)
+              if price.ref.kind == "addon" and item.price_id in (price.price_id_test, price.price_id_live)]
+    return pinned[0] if pinned and item.price_id else None
+
+
+def addon_quantities(catalog: Catalog, items: Iterable[PricedItem]) -> dict[str, int]:
+    """Add-on key -> quantity of the items (subscription items, or an invoice's lines) that bill add-ons."""
+    found: dict[str, int] = {}
+    for item in items:
+        key = _addon_key(catalog, item)
+        if key is not None:
+            found[key] = found.get(key, 0) + item.quantity
+    return found
 
 
 def is_upgrade(catalog: Catalog, *, from_plan: str | None, to_plan: str) -> bool:

@@ -50,6 +50,8 @@ class SubscriptionView:
     cancel_at_period_end: bool
     current_period_end: dt.datetime | None
     pending_plan_key: str | None
+    seats: int | None = None  # the plan item's quantity
+    addons: tuple[str, ...] = ()  # the add-ons it bills, by catalog key
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,8 @@ def _apply_invoice(container: Container, snapshot: StripeSubscriptionData, invoi
 
 def _view(row: Subscription) -> SubscriptionView:
     return SubscriptionView(row.stripe_subscription_id, row.status, row.plan_key, row.interval,
-                            row.cancel_at_period_end, row.current_period_end, row.pending_plan_key)
+                            row.cancel_at_period_end, row.current_period_end, row.pending_plan_key,
+                            row.quantity, tuple(sorted(row.addons or {})))
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +233,7 @@ def preview_change(
     price = catalog_prices.plan_price(catalog, plan_key=plan_key, interval=chosen)
     price_id = catalog_prices.resolve_price(container.gateway, price)
     snapshot = container.gateway.subscriptions.retrieve(current.stripe_subscription_id)
-    item = snapshot.first_item
+    item = service.plan_item_of(catalog, snapshot)
     if item is None:
         raise Conflict(f"subscription {current.stripe_subscription_id} has no item to change")
     period_end = dt.datetime.fromtimestamp(item.current_period_end_s or 0, dt.UTC)
@@ -292,8 +295,9 @@ def _interval_of(current: _Current) -> Interval:
 
 
 def _item_id(container: Container, current: _Current) -> str:
-    """The subscription's one item, read from Stripe (coinslot sells one price per subscription)."""
-    item = container.gateway.subscriptions.retrieve(current.stripe_subscription_id).first_item
+    """The subscription's plan item, read from Stripe (its other items bill add-ons)."""
+    snapshot = container.gateway.subscriptions.retrieve(current.stripe_subscription_id)
+    item = service.plan_item_of(catalog_service.get_catalog(container.settings), snapshot)
     if item is None:
         raise Conflict(f"subscription {current.stripe_subscription_id} has no item to change")
     return item.id
@@ -396,7 +400,8 @@ def open_portal(
             raise InvalidInput("the confirm flow needs the plan to switch to", field="plan")
         chosen: Interval = interval or ("year" if current.interval == "year" else "month")
         price_id = _price_id(container, catalog, plan_key, chosen)
-        item = container.gateway.subscriptions.retrieve(current.stripe_subscription_id).first_item
+        snapshot = container.gateway.subscriptions.retrieve(current.stripe_subscription_id)
+        item = service.plan_item_of(catalog, snapshot)
         item_id = item.id if item else None
     return container.gateway.portal.create_session(
         customer_id=stripe_customer_id,

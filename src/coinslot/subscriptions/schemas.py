@@ -7,7 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-__all__ = ["ChangePlan", "ChangePreviewOut", "OpenPortal", "PortalOut", "PreviewLineOut", "SubscriptionOut"]
+__all__ = [
+    "AddAddon", "AddonPreview", "ChangePlan", "ChangePreviewOut", "ChangeSeats", "ItemsPreviewOut",
+    "OpenPortal", "PortalOut", "PreviewLineOut", "SeatsPreview", "SubscriptionOut",
+]
 
 
 class SubscriptionOut(BaseModel):
@@ -20,6 +23,9 @@ class SubscriptionOut(BaseModel):
     cancel_at_period_end: bool = Field(description="true when it ends at the period end")
     current_period_end: dt.datetime | None = Field(description="when the current period ends")
     pending_plan_key: str | None = Field(description="a downgrade scheduled for the period end")
+    seats: int | None = Field(default=None,
+                              description="the plan item's quantity: the seats of a per-seat plan")
+    addons: list[str] = Field(default_factory=list, description="the catalog keys of the add-ons it bills")
 
 
 class ChangePlan(BaseModel):
@@ -73,3 +79,47 @@ class PortalOut(BaseModel):
     """A portal session."""
 
     url: str = Field(description="redirect the user's browser here")
+
+
+_PRORATION_DATE = ("a preview's `proration_date` (unix seconds, under 30 minutes old): charge exactly "
+                   "what the preview showed")
+
+
+class SeatsPreview(BaseModel):
+    """The seats a per-seat plan's subscription would have."""
+
+    seats: StrictInt = Field(ge=1, le=100_000, description="the new number of seats (within the plan's "
+                                                          "min_seats..max_seats)")
+
+
+class ChangeSeats(SeatsPreview):
+    """The seats to pay for from now on."""
+
+    proration_date: StrictInt | None = Field(default=None, ge=0, description=_PRORATION_DATE)
+
+
+class AddonPreview(BaseModel):
+    """An add-on to add (or remove)."""
+
+    addon: str = Field(min_length=1, max_length=100, examples=["extra_tokens"],
+                       description="the add-on's catalog key")
+    action: Literal["add", "remove"] = Field(default="add", description="preview adding it, or removing it")
+
+
+class AddAddon(BaseModel):
+    """An add-on to put on the subscription."""
+
+    addon: str = Field(min_length=1, max_length=100, examples=["extra_tokens"],
+                       description="the add-on's catalog key")
+    proration_date: StrictInt | None = Field(default=None, ge=0, description=_PRORATION_DATE)
+
+
+class ItemsPreviewOut(BaseModel):
+    """What a change of seats or add-ons would charge now; nothing changes."""
+
+    currency: str = Field(description="ISO currency code, lower case")
+    amount_due_minor: int = Field(description="charged now, in minor units (0 when the change credits)")
+    total_minor: int = Field(description="the change's invoice total: negative when the unused time of what "
+                                         "is removed is credited to the customer's Stripe balance")
+    lines: list[PreviewLineOut] = Field(description="the invoice's lines, prorations included")
+    proration_date: int = Field(description="pass it to the change to be charged this amount")

@@ -22,14 +22,16 @@ from coinslot.ledger import service as ledger_service
 from coinslot.models import Customer, Subscription
 from coinslot.outbound import service as outbox
 from coinslot.stripe_gateway.invoices import StripeInvoiceData, StripeInvoiceLineData
-from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
-from coinslot.subscriptions import repository
+from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, StripeSubscriptionItemData
+from coinslot.subscriptions import allowance, repository
 from coinslot.subscriptions.core import (
     ACCESS_BY_STATUS,
     Access,
     PlanAccess,
+    addon_quantities,
     best_plan_access,
     period_discount_minor,
+    plan_item,
     plan_ref_for_price,
     versions_of,
 )
@@ -135,9 +137,14 @@ def _customer_of(session: Session, snapshot: StripeSubscriptionData) -> Customer
     return customer
 
 
+def plan_item_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> StripeSubscriptionItemData | None:
+    """The item that bills the plan (its quantity is the seats); the others bill add-ons."""
+    return plan_item(catalog, snapshot.items)
+
+
 def plan_for(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
-    """The catalog plan a subscription's price (its first item's) stands for, or None."""
-    item = snapshot.first_item
+    """The catalog plan a subscription's price (its plan item's) stands for, or None."""
+    item = plan_item_of(catalog, snapshot)
     if item is None:
         return None
     return plan_ref_for_price(
@@ -152,7 +159,7 @@ def plan_for(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemR
 def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemRef | None:
     """The plan the subscription's price stands for. None is refused for a subscription that grants
     access: mirroring it as "no plan" would silently drop a paying subscriber to the free plan."""
-    item = snapshot.first_item
+    item = plan_item_of(catalog, snapshot)
     if item is None:
         return None
     ref = plan_for(catalog, snapshot)
@@ -169,7 +176,7 @@ def _plan_of(catalog: Catalog, snapshot: StripeSubscriptionData) -> CatalogItemR
 def _copy_snapshot(
     row: Subscription, snapshot: StripeSubscriptionData, catalog: Catalog, now: dt.datetime
 ) -> None:
-    item = snapshot.first_item
+    item = plan_item_of(catalog, snapshot)
     ref = _plan_of(catalog, snapshot)
     new_period_end = from_unix(item.current_period_end_s) if item else None
     plan_key = ref.key if ref else None
@@ -180,7 +187,7 @@ def _copy_snapshot(
         plan_key = row.plan_key  # downgrade at period end: the paid-for plan lasts until then
         paid_for_kept = True
     if not paid_for_kept:
-        _copy_versions(row, snapshot, catalog, plan_key)
+        _copy_versions(row, snapshot, catalog, plan_key, item)
     if snapshot.status == "past_due" and row.status != "past_due":
         # Never before the period whose payment failed began: on a Stripe test clock, an advance's
         # events may be applied before the clock's own time has moved (customers/test_clocks.py).
@@ -199,14 +206,14 @@ def _copy_snapshot(
     row.trial_end = from_unix(snapshot.trial_end_s)
     row.canceled_at = from_unix(snapshot.canceled_at_s)
     row.ended_at = from_unix(snapshot.ended_at_s)
-    _copy_amounts(row, snapshot, now)
+    row.addons = addon_quantities(catalog, snapshot.items) or None
+    _copy_amounts(row, snapshot, item, now)
 
 
 def _copy_versions(row: Subscription, snapshot: StripeSubscriptionData, catalog: Catalog,
-                   plan_key: str | None) -> None:
-    """The plan version in force (and one pending), from the billed price and the subscription's metadata.
-    A version the file no longer declares is refused like a removed plan: its terms are unknown."""
-    item = snapshot.first_item
+                   plan_key: str | None, item: StripeSubscriptionItemData | None) -> None:
+    """The plan version in force (and one pending), from the plan item's price and the subscription's
+    metadata. A version the file no longer declares is refused like a removed plan: its terms are unknown."""
     plan = catalog.plans.get(plan_key or "")
     if plan is None or item is None:
         row.plan_version = row.pending_plan_version = None
@@ -224,10 +231,10 @@ def _copy_versions(row: Subscription, snapshot: StripeSubscriptionData, catalog:
     row.plan_version, row.pending_plan_version = in_force, pending
 
 
-def _copy_amounts(row: Subscription, snapshot: StripeSubscriptionData, now: dt.datetime) -> None:
+def _copy_amounts(row: Subscription, snapshot: StripeSubscriptionData,
+                  item: StripeSubscriptionItemData | None, now: dt.datetime) -> None:
     """What the subscription bills per period: every item's unit amount x quantity, and what the
     discounts in force at `now` take off it (the figures count revenue from these)."""
-    item = snapshot.first_item
     row.currency = snapshot.currency or (item.currency if item else None)
     row.unit_amount_minor = item.unit_amount_minor if item else None
     row.quantity = item.quantity if item else None
@@ -261,6 +268,8 @@ def _watched(row: Subscription) -> dict[str, Any]:
         "cancel_at_period_end": row.cancel_at_period_end,
         "pending_plan_key": row.pending_plan_key,
         "current_period_end": row.current_period_end.isoformat() if row.current_period_end else None,
+        "seats": row.quantity,
+        "addons": dict(sorted((row.addons or {}).items())),
     }
 
 
@@ -298,6 +307,10 @@ def record_paid_invoice(
     They last until the next period's grant, at most `renewal_grace` (the past-due grace) past
     the period's end: the renewal invoice is paid after the period ended.
 
+    What it grants: the plan's `credits_per_period`, times the seats on a per-seat plan, plus each
+    add-on's (`allowance.py`), as billed for the period. A change of seats or add-ons mid-period is
+    invoiced at once and tops the period up (or caps it), like a plan change.
+
     A yearly invoice grants one month (`credits_per_period` is monthly): the year's first month,
     or for an upgrade's proration the month it happened in (the difference, for that month only:
     the following months are granted lazily with the new plan's allowance). Its credits end with
@@ -313,7 +326,7 @@ def record_paid_invoice(
     row = repository.get_by_stripe_id(session, invoice.subscription_id)
     if row is None:
         raise NotFound(f"invoice {invoice.id} pays subscription {invoice.subscription_id}, not mirrored yet")
-    line = invoice.service_line
+    line = allowance.service_line(catalog, invoice)
     period_start, period_end = _paid_period(row, line)
     if period_start is None or period_end is None:
         raise NotFound(f"invoice {invoice.id} names no period to grant credits for")
@@ -325,6 +338,8 @@ def record_paid_invoice(
             f"{line.price_id if line else None} stands for no plan of the catalog: no credits granted",
             code=PRICE_NOT_IN_CATALOG, retriable=False,
         )
+    granted = allowance.billed_allowance(catalog, plan, row, invoice, period_start=period_start,
+                                         period_end=period_end)
     if _interval_of(row, line) == "year":
         # `credits_per_period` is a monthly allowance: the invoice grants the month it pays from
         # (month 1, or the month of an upgrade); the other months are granted at their first use
@@ -337,10 +352,10 @@ def record_paid_invoice(
         session,
         customer_id=row.customer_id,
         entry_id=ledger_ids.invoice_grant(invoice.id),
-        credits=plan.credits_per_period,
+        credits=granted.credits,
         period_start=period_start,
         period_end=period_end,
-        rollover_cap=plan.rollover_cap,
+        rollover_cap=granted.rollover_cap,
         unlimited=plan.unlimited,
         now=now,
         source=ledger_ids.subscription_source(row.stripe_subscription_id),

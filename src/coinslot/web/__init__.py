@@ -27,6 +27,7 @@ from coinslot.web.admin_events import router as admin_events_router
 from coinslot.web.admin_outbound import router as admin_outbound_router
 from coinslot.web.auto_topup import router as auto_topup_router
 from coinslot.web.billing import router as billing_router
+from coinslot.web.billing_items import router as billing_items_router
 from coinslot.web.credits import router as credits_router
 from coinslot.web.home import install_home
 from coinslot.web.links import router as links_router
@@ -49,9 +50,9 @@ class ElementFiles(StaticFiles):
 
 def install(app: FastAPI) -> None:
     """Mount every page router, the host's link endpoint and the static files on `app`."""
-    for router in (links_router, pricing_router, billing_router, auto_topup_router, credits_router,
-                   admin_router,
-                   admin_events_router, admin_outbound_router, admin_auto_topup_router):
+    for router in (links_router, pricing_router, billing_router, billing_items_router, auto_topup_router,
+                   credits_router, admin_router, admin_events_router, admin_outbound_router,
+                   admin_auto_topup_router):
         app.include_router(router)
     install_home(app)  # before /static: /static/api-docs is its own mount
     app.mount("/static/elements", ElementFiles(directory=STATIC_DIR / "elements"), name="elements")

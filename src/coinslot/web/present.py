@@ -75,6 +75,10 @@ _TOASTS: dict[str, Toast] = {
     "auto_topup_on": Toast("success", "Auto top-up is on.",
                            "Your card is saved; it is charged only when your credits run low."),
     "auto_topup_off": Toast("success", "Auto top-up is off.", "Your card will not be charged automatically."),
+    "seats_changed": Toast("success", "Your seats were changed.", "Your credits for this period are below."),
+    "addon_added": Toast("success", "The add-on was added.", "It renews with your plan."),
+    "addon_removed": Toast("success", "The add-on was removed.",
+                           "Its unused time is credited to your next invoice."),
 }
 
 

@@ -263,6 +263,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/customers/{host_user_id}/subscription/seats/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a change of seats would charge now
+         * @description Stripe's proration preview of a per-seat plan's new seat count; nothing changes. Pass its
+         *     `proration_date` to `changeSeats` to be charged exactly what it showed.
+         */
+        post: operations["previewSeats"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{host_user_id}/subscription/seats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the seats of a per-seat plan
+         * @description Set the seats now, prorated and invoiced at once: added seats are charged (and their credits granted)
+         *     now; removed seats are credited for their unused time to the customer's Stripe balance.
+         */
+        post: operations["changeSeats"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{host_user_id}/subscription/addons/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What adding or removing an add-on would charge now
+         * @description Stripe's proration preview of adding (or removing) an add-on; nothing changes.
+         */
+        post: operations["previewAddon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{host_user_id}/subscription/addons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an add-on to the subscription
+         * @description Add an add-on now: prorated for the rest of the period and invoiced at once, its credits granted and
+         *     its features unlocked at once; it renews with the plan.
+         */
+        post: operations["addAddon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{host_user_id}/subscription/addons/{addon}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an add-on from the subscription
+         * @description Remove an add-on now: its unused time is credited to the customer's Stripe balance, its features
+         *     lock and the period's credits are capped to the allowance without it.
+         */
+        delete: operations["removeAddon"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/customers/{host_user_id}/auto_topup": {
         parameters: {
             query?: never;
@@ -605,6 +709,83 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AddAddon
+         * @description An add-on to put on the subscription.
+         */
+        AddAddon: {
+            /**
+             * Addon
+             * @description the add-on's catalog key
+             * @example extra_tokens
+             */
+            addon: string;
+            /**
+             * Proration Date
+             * @description a preview's `proration_date` (unix seconds, under 30 minutes old): charge exactly what the preview showed
+             */
+            proration_date?: number | null;
+        };
+        /**
+         * AddonOut
+         * @description A recurring extra on a subscription: its own price, credits each month, features.
+         */
+        AddonOut: {
+            /**
+             * Key
+             * @description the add-on's catalog key: pass it to addAddon
+             */
+            key: string;
+            /**
+             * Name
+             * @description display name
+             */
+            name: string;
+            /**
+             * Description
+             * @description one line about it
+             */
+            description: string;
+            /**
+             * Credits Per Month
+             * @description credits it adds each month
+             */
+            credits_per_month: number;
+            /**
+             * Features
+             * @description catalog keys of the features it unlocks
+             */
+            features: string[];
+            /**
+             * Plans
+             * @description the plans that may take it
+             */
+            plans: string[];
+            /**
+             * Prices
+             * @description one per billing interval (the subscription's)
+             */
+            prices: components["schemas"]["PlanPriceOut"][];
+        };
+        /**
+         * AddonPreview
+         * @description An add-on to add (or remove).
+         */
+        AddonPreview: {
+            /**
+             * Addon
+             * @description the add-on's catalog key
+             * @example extra_tokens
+             */
+            addon: string;
+            /**
+             * Action
+             * @description preview adding it, or removing it
+             * @default add
+             * @enum {string}
+             */
+            action?: "add" | "remove";
+        };
+        /**
          * AdjustBody
          * @description An operator's correction, kept with its reason.
          */
@@ -831,6 +1012,11 @@ export interface components {
              * @description one-time products
              */
             products: components["schemas"]["ProductOut"][];
+            /**
+             * Addons
+             * @description recurring extras on a subscription
+             */
+            addons?: components["schemas"]["AddonOut"][];
         };
         /**
          * ChangePlan
@@ -911,6 +1097,22 @@ export interface components {
              * @description anything the customer should read before confirming
              */
             note: string;
+        };
+        /**
+         * ChangeSeats
+         * @description The seats to pay for from now on.
+         */
+        ChangeSeats: {
+            /**
+             * Seats
+             * @description the new number of seats (within the plan's min_seats..max_seats)
+             */
+            seats: number;
+            /**
+             * Proration Date
+             * @description a preview's `proration_date` (unix seconds, under 30 minutes old): charge exactly what the preview showed
+             */
+            proration_date?: number | null;
         };
         /** CheckBody */
         CheckBody: {
@@ -1254,6 +1456,11 @@ export interface components {
             plan: string | null;
             /** @description when the credits do not cover the cost on a plan with overage: what the use would add to the period's bill; null otherwise */
             overage?: components["schemas"]["OverageOut"] | null;
+            /**
+             * Seats
+             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); absent otherwise
+             */
+            seats?: number | null;
         };
         /**
          * EnsureCustomer
@@ -1732,6 +1939,11 @@ export interface components {
             /** @description when the credits do not cover the cost on a plan with overage: what the use would add to the period's bill; null otherwise */
             overage?: components["schemas"]["OverageOut"] | null;
             /**
+             * Seats
+             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); absent otherwise
+             */
+            seats?: number | null;
+            /**
              * Entry Id
              * @description the ledger entry of this use (its id comes from your idempotency key)
              */
@@ -1784,6 +1996,37 @@ export interface components {
              * @description when it releases itself
              */
             expires_at: string;
+        };
+        /**
+         * ItemsPreviewOut
+         * @description What a change of seats or add-ons would charge now; nothing changes.
+         */
+        ItemsPreviewOut: {
+            /**
+             * Currency
+             * @description ISO currency code, lower case
+             */
+            currency: string;
+            /**
+             * Amount Due Minor
+             * @description charged now, in minor units (0 when the change credits)
+             */
+            amount_due_minor: number;
+            /**
+             * Total Minor
+             * @description the change's invoice total: negative when the unused time of what is removed is credited to the customer's Stripe balance
+             */
+            total_minor: number;
+            /**
+             * Lines
+             * @description the invoice's lines, prorations included
+             */
+            lines: components["schemas"]["PreviewLineOut"][];
+            /**
+             * Proration Date
+             * @description pass it to the change to be charged this amount
+             */
+            proration_date: number;
         };
         /**
          * LedgerLineOut
@@ -2269,6 +2512,27 @@ export interface components {
              * @description one per billing interval
              */
             prices: components["schemas"]["PlanPriceOut"][];
+            /**
+             * Per Seat
+             * @description priced per seat: checkout takes the seats as quantity
+             * @default false
+             */
+            per_seat?: boolean;
+            /**
+             * Seat Credits
+             * @description per_seat (credits_per_month is per seat) or pooled (for the whole team); null if not per seat
+             */
+            seat_credits?: string | null;
+            /**
+             * Min Seats
+             * @description per seat: the fewest seats sold
+             */
+            min_seats?: number | null;
+            /**
+             * Max Seats
+             * @description per seat: the most seats sold
+             */
+            max_seats?: number | null;
         };
         /**
          * PlanPriceOut
@@ -2378,6 +2642,17 @@ export interface components {
             accepts_payload: boolean;
         };
         /**
+         * SeatsPreview
+         * @description The seats a per-seat plan's subscription would have.
+         */
+        SeatsPreview: {
+            /**
+             * Seats
+             * @description the new number of seats (within the plan's min_seats..max_seats)
+             */
+            seats: number;
+        };
+        /**
          * SetupStarted
          * @description Send the customer to `url` (Stripe's page) to save the card; auto top-up is on once it is saved.
          */
@@ -2470,7 +2745,7 @@ export interface components {
             lookup_key?: string | null;
             /**
              * Quantity
-             * @description packs: how many (credits of a per-credit pack, or bundles)
+             * @description packs: how many (credits of a per-credit pack, or bundles); a per-seat plan: the seats (its min_seats..max_seats)
              * @default 1
              */
             quantity?: number;
@@ -2601,6 +2876,16 @@ export interface components {
              * @description a downgrade scheduled for the period end
              */
             pending_plan_key: string | null;
+            /**
+             * Seats
+             * @description the plan item's quantity: the seats of a per-seat plan
+             */
+            seats?: number | null;
+            /**
+             * Addons
+             * @description the catalog keys of the add-ons it bills
+             */
+            addons?: string[];
         };
         /**
          * TurnOn
@@ -2684,6 +2969,11 @@ export interface components {
             plan: string | null;
             /** @description when the credits do not cover the cost on a plan with overage: what the use would add to the period's bill; null otherwise */
             overage?: components["schemas"]["OverageOut"] | null;
+            /**
+             * Seats
+             * @description a per-seat plan: the seats its subscription pays for (e.g. to refuse a member beyond them); absent otherwise
+             */
+            seats?: number | null;
             /**
              * Entry Id
              * @description the ledger entry of this use (its id comes from your idempotency key)
@@ -3816,6 +4106,502 @@ export interface operations {
             };
             /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Stripe refused a request coinslot built (a configuration error): see the message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    previewSeats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeatsPreview"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsPreviewOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Stripe refused a request coinslot built (a configuration error): see the message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    changeSeats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeSeats"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused by the user's plan or balance: the `code` says why (e.g. `insufficient_credits`). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Stripe refused a request coinslot built (a configuration error): see the message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    previewAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddonPreview"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemsPreviewOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Stripe refused a request coinslot built (a configuration error): see the message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    addAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddAddon"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused by the user's plan or balance: the `code` says why (e.g. `insufficient_credits`). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Stripe refused a request coinslot built (a configuration error): see the message. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    removeAddon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+                addon: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
