@@ -153,6 +153,19 @@ export class CoinslotClient {
     return this.send("getUsageHistory", { path: { host_user_id: hostUserId }, query }, options);
   }
 
+  getAutoTopup(hostUserId: string, options?: CallOptions): Promise<Answer<"getAutoTopup">> {
+    return this.send("getAutoTopup", { path: { host_user_id: hostUserId } }, options);
+  }
+
+  /** The customer agreed to the consent text: answers the Stripe page where they save the card. */
+  turnOnAutoTopup(hostUserId: string, body: RequestBody<"turnOnAutoTopup">, options?: CallOptions): Promise<Answer<"turnOnAutoTopup">> {
+    return this.send("turnOnAutoTopup", { path: { host_user_id: hostUserId }, body }, options);
+  }
+
+  turnOffAutoTopup(hostUserId: string, options?: CallOptions): Promise<Answer<"turnOffAutoTopup">> {
+    return this.send("turnOffAutoTopup", { path: { host_user_id: hostUserId } }, options);
+  }
+
   spendCredits(hostUserId: string, body: RequestBody<"spendCredits">, options?: CallOptions): Promise<Answer<"spendCredits">> {
     return this.send("spendCredits", { path: { host_user_id: hostUserId }, body }, options);
   }

@@ -22,6 +22,7 @@ from coinslot.entitlements.schemas import DecisionOut, HoldOut, UseOut
 from coinslot.ledger.schemas import BalanceOut, EntryOut, LedgerPage, UsageOut
 from coinslot.overview.schemas import CustomerStateOut, CustomerSummary
 from coinslot.subscriptions.schemas import ChangePreviewOut, ItemsPreviewOut, PortalOut, SubscriptionOut
+from coinslot.topups.schemas import AutoTopupOut, SetupStarted
 from coinslot.web.links import LinkAnswer
 from coinslot.webhooks.schemas import EventDetailOut, EventPage
 
@@ -155,6 +156,22 @@ def get_customer_state(host_user_id: str) -> Call[CustomerStateOut]:
 
 def get_credits(host_user_id: str) -> Call[BalanceOut]:
     return Call("GET", f"/v1/credits/{_segment(host_user_id)}", _model(BalanceOut))
+
+
+def get_auto_topup(host_user_id: str) -> Call[AutoTopupOut]:
+    return Call("GET", f"/v1/customers/{_segment(host_user_id)}/auto_topup", _model(AutoTopupOut))
+
+
+def turn_on_auto_topup(host_user_id: str, *, consent: bool, success_url: str, cancel_url: str,
+                       pack: str | None = None) -> Call[SetupStarted]:
+    # Not retry-safe: each call starts a new card set-up at Stripe.
+    return Call("POST", f"/v1/customers/{_segment(host_user_id)}/auto_topup", _model(SetupStarted),
+                json=_body(consent=consent, pack=pack, success_url=success_url, cancel_url=cancel_url),
+                retry_safe=False)
+
+
+def turn_off_auto_topup(host_user_id: str) -> Call[AutoTopupOut]:
+    return Call("DELETE", f"/v1/customers/{_segment(host_user_id)}/auto_topup", _model(AutoTopupOut))
 
 
 def list_ledger_entries(host_user_id: str, *, after: int | None = None, before: int | None = None,
