@@ -164,6 +164,11 @@ def test_at_1280_pixels_the_console_header_is_one_line_and_no_word_breaks_in_a_t
     header = admin.locator("body > header > div")
     link = admin.get_by_role("link", name="Overview")
     assert header.bounding_box()["height"] < 2.2 * link.bounding_box()["height"]  # one line of links
+    # Revenue retention: Maya's month, its chart drawn inline (no script), the table inside the page.
+    expect(admin.get_by_role("img", name="MRR gained and lost per month, USD")).to_be_visible()
+    expect(admin.locator("table[data-retention=usd] tbody tr")).to_have_count(1)
+    expect(admin.locator("table[data-retention=usd] tbody tr td").nth(1)).to_have_text("$14.99")  # new
+    assert admin.evaluate(BROKEN_WORDS) == []
     for path in ("/admin/events", "/admin/customers", "/admin/outbound", "/admin/audit"):
         admin.goto(web.url + path)
         assert admin.evaluate(BROKEN_WORDS) == [], path

@@ -19,7 +19,8 @@ import coinslot.models
 from coinslot.analytics import service as analytics
 from coinslot.apikeys import service as apikeys
 from coinslot.apikeys.scopes import ALL_SCOPES
-from coinslot.catalog.parser import parse_catalog
+from coinslot.catalog.core import Catalog
+from coinslot.catalog.parser import load_catalog, parse_catalog
 from coinslot.cli import app as cli
 from coinslot.db import Database
 from coinslot.migrations import (
@@ -37,10 +38,13 @@ from coinslot.models import (
     AutoTopup,
     AutoTopupSetting,
     Customer,
+    MrrChange,
     Subscription,
     SyncCursor,
     WebhookEvent,
 )
+from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, StripeSubscriptionItemData
+from coinslot.subscriptions import service as subscriptions
 from tests.support.postgres import PostgresServer
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -279,3 +283,56 @@ def test_a_subscription_mirrored_before_0010_upgrades_without_addons_then_takes_
             assert session.scalars(select(Subscription.addons)).one() == {"audit_log": 1}
     finally:
         database.dispose()
+
+
+def test_a_subscription_mirrored_before_0011_opens_its_mrr_history_at_its_first_sync_not_as_new(
+    empty_url: str,
+) -> None:
+    database = _at_revision(empty_url, "0010")
+    try:
+        with database.engine.begin() as connection:  # a Pro subscriber as 0010 mirrored them: no history
+            connection.execute(text(
+                "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+                "updated_at) VALUES ('user_1', 'u1@example.com', 'cus_1', :no, :now, :now)"),
+                {"no": False, "now": NOW})
+            connection.execute(text(
+                "INSERT INTO subscriptions (customer_id, stripe_subscription_id, status, plan_key, interval, "
+                "cancel_at_period_end, snapshot_at_ms, currency, period_amount_minor, interval_count, "
+                "created_at, updated_at) SELECT id, 'sub_1', 'active', 'pro', 'month', :no, 1, 'usd', 1499, "
+                "1, :now, :now FROM customers"), {"no": False, "now": NOW})
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        later = NOW + dt.timedelta(days=3)
+        with database.unit_of_work() as session:  # its first sync after: the upgrade to Studio
+            subscriptions.sync_subscription(session, snapshot=_studio_snapshot(), catalog=_patch_hive(),
+                                            now=later, seen_at_ms=int(later.timestamp() * 1000))
+        with database.unit_of_work(read_only=True) as session:
+            rows = session.execute(select(MrrChange.kind, MrrChange.mrr_before_minor_num,
+                                          MrrChange.mrr_after_minor_num).order_by(MrrChange.id)).all()
+            retention = analytics.retention(session, now=later)
+        assert [tuple(row) for row in rows] == [("opening", None, 1499), ("change", 1499, 2999)]
+        [march] = retention.months
+        # Pro from before the history began: 1499 at the month's start (not new), 1500 of expansion.
+        assert (march.start_minor, march.new_minor, march.expansion_minor, march.end_minor) == (
+            1499, 0, 1500, 2999)
+        assert (retention.history_starts_at, retention.openings) == (later, 1)
+    finally:
+        database.dispose()
+
+
+def _patch_hive() -> Catalog:
+    return load_catalog(Path(__file__).resolve().parents[2] / "examples" / "catalogs" / "patch_hive.toml")
+
+
+def _studio_snapshot() -> StripeSubscriptionData:
+    now_s = int(NOW.timestamp())
+    item = StripeSubscriptionItemData(
+        id="si_1", price_id="price_studio", price_lookup_key="coinslot:plan:studio:month", interval="month",
+        quantity=1, current_period_start_s=now_s, current_period_end_s=now_s + 86400 * 31,
+        unit_amount_minor=2999, currency="usd",
+    )
+    return StripeSubscriptionData(
+        id="sub_1", customer_id="cus_1", status="active", items=(item,), cancel_at_period_end=False,
+        cancel_at_s=None, canceled_at_s=None, ended_at_s=None, trial_end_s=None, created_s=now_s,
+        livemode=False, metadata={}, currency="usd",
+    )

@@ -11,36 +11,46 @@ Definitions (shown on the admin console next to the figures):
   trialing, past_due).
 - Churn over a window: subscriptions that ended inside it, divided by those
   that were live when it started.
+- Per calendar month (UTC, on each customer's clock) and currency, from the MRR history: each
+  customer's MRR at the month's start against its end. A customer with none at the start brings new
+  MRR, one with none at the end churned, the others expanded or contracted by the difference (so a
+  customer who upgrades and downgrades back within a month nets to nothing). Net revenue retention is
+  what the customers present at the month's start bring at its end, over what they brought at its
+  start: (start + expansion - contraction - churned) / start.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from coinslot.catalog.core import Catalog
+from coinslot.subscriptions.core import MONTHS_IN, PAYING_STATUSES, monthly_minor
 from coinslot.subscriptions.statuses import SERVING
 
 __all__ = [
     "ACTIVE_STATUSES",
     "PAYING_STATUSES",
     "Churn",
+    "MonthRetention",
     "Mrr",
+    "MrrHistoryRow",
     "MrrLine",
     "PlanCount",
     "RevenueRow",
     "VersionCount",
     "churn",
+    "month_starts",
     "monthly_recurring_revenue",
+    "monthly_retention",
     "subscribers_per_plan",
     "subscribers_per_version",
 ]
 
-PAYING_STATUSES = frozenset({"active", "past_due"})
 ACTIVE_STATUSES = SERVING  # the subscriptions counted: subscriptions.statuses
 
 
@@ -84,11 +94,6 @@ class Mrr:
     not_counted: int  # paying subscriptions with neither a known amount nor a catalog price
 
 
-# Months in one interval: a monthly value is the period's amount divided by these (x interval_count).
-# A week is 12/52 of a month and a day 12/365: Stripe bills 52 weeks and 365 days a year.
-_MONTHS_IN = {"month": Fraction(1), "year": Fraction(12), "week": Fraction(12, 52), "day": Fraction(12, 365)}
-
-
 def _round_half_up(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))
 
@@ -105,7 +110,7 @@ def _catalog_value(catalog: Catalog, row: RevenueRow) -> tuple[str, Fraction] | 
     price = plan.prices.get("month" if row.interval == "month" else "year") if plan else None
     if price is None or row.interval not in ("month", "year"):
         return None
-    return price.currency, Fraction(price.amount_minor) / _MONTHS_IN[price.interval]
+    return price.currency, Fraction(price.amount_minor) / MONTHS_IN[price.interval]
 
 
 def monthly_recurring_revenue(catalog: Catalog, rows: Iterable[RevenueRow], *, now: dt.datetime) -> Mrr:
@@ -123,11 +128,11 @@ def monthly_recurring_revenue(catalog: Catalog, rows: Iterable[RevenueRow], *, n
     for row in rows:
         if row.status not in PAYING_STATUSES:
             continue
-        months = _MONTHS_IN.get(row.interval or "")
         amount_minor = row.period_amount_minor
-        if amount_minor is not None and row.currency and months is not None:
-            net_minor = _net_minor(amount_minor, row, now)
-            currency, monthly = row.currency, Fraction(net_minor) / (months * (row.interval_count or 1))
+        real = (monthly_minor(_net_minor(amount_minor, row, now), interval=row.interval,
+                              interval_count=row.interval_count) if amount_minor is not None else None)
+        if real is not None and row.currency:
+            currency, monthly = row.currency, real
         elif (valued := _catalog_value(catalog, row)) is not None:
             currency, monthly = valued
             estimated += row.count
@@ -211,3 +216,122 @@ def subscribers_per_version(catalog: Catalog, rows: Iterable[tuple[str, str | No
     return [VersionCount(plan.key, plan.name, version, version == plan.version,
                          counts.get((plan.key, version), 0))
             for plan in catalog.plans.values() if plan.earlier_versions for version in plan.versions]
+
+
+@dataclass(frozen=True, slots=True)
+class MrrHistoryRow:
+    """A row of the MRR history (models/mrr_change.py): from `at` on, the subscription brings `after_minor`
+    a month. An opening row is what a subscription brought when the history began: it counts from before
+    the first month, never as new revenue."""
+
+    subscription_id: int
+    customer_id: int
+    currency: str
+    opening: bool
+    at: dt.datetime
+    after_minor: Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRetention:
+    """One calendar month of one currency: MRR at its start and end and what moved it, each in minor
+    units, rounded once (half up) from the exact figures, so the parts may differ from end - start by a
+    minor unit per figure; `nrr` is exact."""
+
+    month: dt.date  # its first day
+    currency: str
+    start_minor: int
+    new_minor: int
+    expansion_minor: int
+    contraction_minor: int
+    churned_minor: int
+    end_minor: int
+    customers_at_start: int
+    customers_new: int
+    customers_churned: int
+    nrr: Fraction | None  # None when no customer brought anything at the month's start
+
+    @property
+    def nrr_percent(self) -> Decimal | None:
+        """Net revenue retention as a percentage with one decimal, rounded half up (100.0 = kept all)."""
+        if self.nrr is None:
+            return None
+        tenths = _round_half_up(self.nrr * 1000)
+        return (Decimal(tenths) / 10).quantize(Decimal("0.1"))
+
+
+def month_starts(first: dt.datetime, last: dt.datetime) -> list[dt.datetime]:
+    """The first instant (UTC) of every calendar month from `first`'s to `last`'s, both included."""
+    first, last = first.astimezone(dt.UTC), last.astimezone(dt.UTC)
+    month = dt.datetime(first.year, first.month, 1, tzinfo=dt.UTC)
+    found = []
+    while month <= last:
+        found.append(month)
+        month = _next_month(month)
+    return found
+
+
+def _next_month(month: dt.datetime) -> dt.datetime:
+    return month.replace(year=month.year + 1, month=1) if month.month == 12 else month.replace(
+        month=month.month + 1)
+
+
+def _customers_at(rows: Sequence[MrrHistoryRow], until: dt.datetime) -> dict[tuple[str, int], Fraction]:
+    """(currency, customer) -> MRR just before `until`: each subscription at its last row before then."""
+    latest: dict[int, MrrHistoryRow] = {}
+    for row in rows:
+        if row.opening or row.at < until:
+            latest[row.subscription_id] = row
+    totals: dict[tuple[str, int], Fraction] = {}
+    for row in latest.values():
+        key = (row.currency, row.customer_id)
+        totals[key] = totals.get(key, Fraction(0)) + row.after_minor
+    return {key: value for key, value in totals.items() if value}  # a customer who left is absent
+
+
+def monthly_retention(rows: Iterable[MrrHistoryRow], *,
+                      months: Sequence[dt.datetime]) -> list[MonthRetention]:
+    """Every month of `months` (month_starts) and currency with any MRR: start, new, expansion,
+    contraction, churned, end, and net revenue retention. `rows` oldest first (at, then as written)."""
+    ordered = sorted(rows, key=lambda row: (not row.opening, row.at))  # stable: ties stay as written
+    found: list[MonthRetention] = []
+    for month in months:
+        start = _customers_at(ordered, month)
+        end = _customers_at(ordered, _next_month(month))
+        for currency in sorted({key[0] for key in (*start, *end)}):
+            found.append(_month_of(month, currency, start, end))
+    return found
+
+
+def _month_of(month: dt.datetime, currency: str, start: dict[tuple[str, int], Fraction],
+              end: dict[tuple[str, int], Fraction]) -> MonthRetention:
+    customers = {customer for cur, customer in (*start, *end) if cur == currency}
+    moved = {"new": Fraction(0), "expansion": Fraction(0), "contraction": Fraction(0), "churned": Fraction(0)}
+    counts = {"at_start": 0, "new": 0, "churned": 0}
+    starting = retained = Fraction(0)
+    for customer in customers:
+        before = start.get((currency, customer), Fraction(0))
+        after = end.get((currency, customer), Fraction(0))
+        if before:
+            counts["at_start"] += 1
+            starting += before
+            retained += after
+        if not before and after:
+            moved["new"] += after
+            counts["new"] += 1
+        elif before and not after:
+            moved["churned"] += before
+            counts["churned"] += 1
+        elif after > before:
+            moved["expansion"] += after - before
+        else:
+            moved["contraction"] += before - after
+    ending = sum((end.get((currency, customer), Fraction(0)) for customer in customers), Fraction(0))
+    return MonthRetention(
+        month=month.date(), currency=currency, start_minor=_round_half_up(starting),
+        new_minor=_round_half_up(moved["new"]), expansion_minor=_round_half_up(moved["expansion"]),
+        contraction_minor=_round_half_up(moved["contraction"]),
+        churned_minor=_round_half_up(moved["churned"]),
+        end_minor=_round_half_up(ending), customers_at_start=counts["at_start"], customers_new=counts["new"],
+        customers_churned=counts["churned"], nrr=retained / starting if starting else None,
+    )

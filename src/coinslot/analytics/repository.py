@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from coinslot.analytics.core import PAYING_STATUSES, RevenueRow
-from coinslot.models import LedgerEntry, Subscription
+from coinslot.analytics.core import PAYING_STATUSES, MrrHistoryRow, RevenueRow
+from coinslot.models import LedgerEntry, MrrChange, Subscription
 
 __all__ = [
-    "churn_counts", "credits_consumed_by_feature", "credits_granted_by_kind", "revenue_rows",
+    "churn_counts", "credits_consumed_by_feature", "credits_granted_by_kind", "mrr_history", "revenue_rows",
     "subscription_counts",
     "version_counts",
 ]
@@ -107,3 +108,16 @@ def credits_consumed_by_feature(session: Session, *, since: dt.datetime) -> list
         .order_by(func.sum(LedgerEntry.credits).desc())
     )
     return [(name, int(total or 0), int(uses)) for name, total, uses in session.execute(query)]
+
+
+def mrr_history(session: Session) -> list[MrrHistoryRow]:
+    """Every row of the MRR history, oldest first (by time, then as written)."""
+    query = select(
+        MrrChange.subscription_id, MrrChange.customer_id, MrrChange.currency, MrrChange.kind, MrrChange.at,
+        MrrChange.mrr_after_minor_num, MrrChange.mrr_after_minor_den,
+    ).order_by(MrrChange.at, MrrChange.id)
+    return [
+        MrrHistoryRow(subscription_id=subscription_id, customer_id=customer_id, currency=currency,
+                      opening=kind == "opening", at=at, after_minor=Fraction(num, den))
+        for subscription_id, customer_id, currency, kind, at, num, den in session.execute(query)
+    ]

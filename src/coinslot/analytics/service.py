@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from coinslot.analytics import core, repository
 from coinslot.catalog.core import Catalog
 
-__all__ = ["Figures", "figures"]
+__all__ = ["Figures", "Retention", "figures", "retention"]
 
 WINDOW_DAYS = 30
+RETENTION_MONTHS = 12  # the months the console shows; the CSV has every month since the history began
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +51,23 @@ def figures(session: Session, *, catalog: Catalog, now: dt.datetime,
         window_days=window_days,
         versions=core.subscribers_per_version(catalog, repository.version_counts(session)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    months: list[core.MonthRetention]  # oldest first, each currency apart; the last one is under way
+    history_starts_at: dt.datetime | None  # the first row of MRR history (revision 0011); None: none yet
+    openings: int  # subscriptions mirrored before the history began, counted from their first sync after
+
+
+def retention(session: Session, *, now: dt.datetime, months: int | None = RETENTION_MONTHS) -> Retention:
+    """Per calendar month and currency: MRR at its start and end, new, expansion, contraction, churned and
+    net revenue retention, from the MRR history (the last `months` months; None: all of them)."""
+    rows = repository.mrr_history(session)
+    if not rows:
+        return Retention(months=[], history_starts_at=None, openings=0)
+    # Through the month of the latest change when a customer's test clock runs ahead of the process's time.
+    starts = core.month_starts(rows[0].at, max(now, rows[-1].at))
+    shown = starts if months is None else starts[-months:]
+    return Retention(months=core.monthly_retention(rows, months=shown), history_starts_at=rows[0].at,
+                     openings=sum(1 for row in rows if row.opening))

@@ -14,6 +14,7 @@ from coinslot.models.auto_topup import AUTO_TOPUP_OPEN_STATUSES, AutoTopup, Auto
 from coinslot.models.checkout_session import CheckoutSession
 from coinslot.models.customer import Customer
 from coinslot.models.ledger import CreditBalance, CreditHold, CreditLot, CreditMovement, LedgerEntry
+from coinslot.models.mrr_change import MRR_CHANGE_KINDS, MrrChange
 from coinslot.models.order import Order
 from coinslot.models.outbox import OutboxMessage
 from coinslot.models.overage import OverageReport
@@ -25,6 +26,7 @@ from coinslot.models.webhook_event import WebhookAttempt, WebhookEvent
 
 __all__ = [
     "AUTO_TOPUP_OPEN_STATUSES",
+    "MRR_CHANGE_KINDS",
     "AdminAudit",
     "AdminLoginAttempts",
     "AdminSession",
@@ -40,6 +42,7 @@ __all__ = [
     "CreditMovement",
     "Customer",
     "LedgerEntry",
+    "MrrChange",
     "Order",
     "OutboxMessage",
     "OverageReport",

@@ -17,9 +17,29 @@ from typing import Protocol, TypeVar
 from coinslot.catalog.core import Catalog, CatalogItemRef, Plan, catalog_prices
 
 __all__ = [
-    "ACCESS_BY_STATUS", "VERSION_AT_METADATA", "VERSION_BEFORE_METADATA", "Access", "DiscountTerms",
-    "MirroredSubscription", "PlanAccess", "PricedItem", "addon_quantities", "best_plan_access", "is_upgrade",
-    "period_discount_minor", "plan_access", "plan_item", "plan_ref_for_price", "version_metadata",
+    "ACCESS_BY_STATUS",
+    "MONTHS_IN",
+    "PAYING_STATUSES",
+    "VERSION_AT_METADATA",
+    "VERSION_BEFORE_METADATA",
+    "Access",
+    "DiscountTerms",
+    "MirroredSubscription",
+    "MrrMove",
+    "PlanAccess",
+    "PricedItem",
+    "Valued",
+    "addon_quantities",
+    "best_plan_access",
+    "is_upgrade",
+    "monthly_minor",
+    "mrr_moves",
+    "paying_monthly_minor",
+    "period_discount_minor",
+    "plan_access",
+    "plan_item",
+    "plan_ref_for_price",
+    "version_metadata",
     "versions_of",
 ]
 
@@ -290,3 +310,76 @@ def version_metadata(*, plan_key: str, kept_version: str | None, at_s: int | Non
     if kept_version is None or at_s is None:
         return {VERSION_BEFORE_METADATA: "", VERSION_AT_METADATA: ""}
     return {VERSION_BEFORE_METADATA: f"{plan_key}:{kept_version}", VERSION_AT_METADATA: str(at_s)}
+
+
+# The statuses MRR counts: those being paid for. Trials are not revenue yet; an unpaid, paused or
+# canceled subscription bills nothing.
+PAYING_STATUSES = frozenset({"active", "past_due"})
+
+# Months in one interval: a monthly value is the period's amount divided by these (x interval_count).
+# A week is 12/52 of a month and a day 12/365: Stripe bills 52 weeks and 365 days a year.
+MONTHS_IN = {"month": Fraction(1), "year": Fraction(12), "week": Fraction(12, 52), "day": Fraction(12, 365)}
+
+
+def monthly_minor(period_net_minor: int, *, interval: str | None,
+                  interval_count: int | None) -> Fraction | None:
+    """One billing period's amount as an exact monthly value in minor units (a yearly 29000 is 2416 2/3);
+    None for an interval Stripe does not have. Kept exact so that sums round once (analytics/core.py)."""
+    months = MONTHS_IN.get(interval or "")
+    if months is None:
+        return None
+    return Fraction(period_net_minor) / (months * (interval_count or 1))
+
+
+def paying_monthly_minor(*, status: str, period_amount_minor: int | None, period_discount_minor: int | None,
+                         interval: str | None, interval_count: int | None) -> Fraction | None:
+    """What a mirrored subscription brings per month, as its last snapshot billed it (discounts in force
+    then): 0 when it is not being paid for (a trial, an end), None when its amount is unknown (an item
+    without a unit amount, or a row not synced since revision 0005)."""
+    if status not in PAYING_STATUSES:
+        return Fraction(0)
+    if period_amount_minor is None:
+        return None
+    return monthly_minor(period_amount_minor - (period_discount_minor or 0), interval=interval,
+                         interval_count=interval_count)
+
+
+@dataclass(frozen=True, slots=True)
+class MrrMove:
+    """A row for the MRR history (models/mrr_change.py): a subscription's monthly amount changed."""
+
+    kind: str  # change | opening
+    currency: str
+    before_minor: Fraction | None  # None on an opening
+    after_minor: Fraction
+
+
+Valued = tuple[str | None, Fraction | None]  # (currency, monthly minor units; None when unknown)
+
+
+def mrr_moves(*, recorded: tuple[str, Fraction] | None, mirrored: Valued | None, synced: Valued,
+              ) -> list[MrrMove]:
+    """What a sync adds to a subscription's MRR history, given its last recorded amount (`recorded`), what
+    the mirror said before the sync (`mirrored`; None for a new row) and what it says after (`synced`).
+
+    Nothing when the amount is the one recorded: replaying a snapshot writes nothing. A row mirrored
+    before the history began (mirrored, nothing recorded) first gets an `opening` row with what it
+    billed then (or, for a row whose amounts were never mirrored, its first known amount), so that its
+    revenue is not counted as new. An unknown amount changes nothing: the last known one stands.
+    """
+    moves: list[MrrMove] = []
+    if recorded is None and mirrored is not None:
+        currency, value = mirrored if mirrored[1] is not None else synced
+        if currency and value:
+            moves.append(MrrMove("opening", currency, None, value))
+            recorded = (currency, value)
+    currency, value = synced
+    if value is None or (currency is None and value):
+        return moves
+    if recorded is not None and recorded[1] and recorded[0] != currency:  # an end (or a currency changed)
+        moves.append(MrrMove("change", recorded[0], recorded[1], Fraction(0)))
+        recorded = None
+    before = recorded[1] if recorded is not None else Fraction(0)
+    if value != before and currency is not None:
+        moves.append(MrrMove("change", currency, before, value))
+    return moves

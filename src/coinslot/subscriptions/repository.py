@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from coinslot.models import Customer, Subscription
+from coinslot.models import Customer, MrrChange, Subscription
 from coinslot.subscriptions import statuses
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "current_for_customer",
     "for_customer",
     "get_by_stripe_id",
+    "last_mrr_change",
     "lock_customer",
     "on_version",
     "stripe_customers",
@@ -95,3 +96,10 @@ def on_version(
         .order_by(Subscription.id)
     )
     return [(int(row_id), str(sub_id), str(user)) for row_id, sub_id, user in session.execute(query)]
+
+
+def last_mrr_change(session: Session, subscription_id: int) -> MrrChange | None:
+    """The subscription's newest row of MRR history (its amount as last recorded), or None."""
+    query = (select(MrrChange).where(MrrChange.subscription_id == subscription_id)
+             .order_by(MrrChange.id.desc()).limit(1))
+    return session.scalars(query).first()

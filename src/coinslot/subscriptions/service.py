@@ -23,7 +23,7 @@ from coinslot.models import Customer, Subscription
 from coinslot.outbound import service as outbox
 from coinslot.stripe_gateway.invoices import StripeInvoiceData, StripeInvoiceLineData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, StripeSubscriptionItemData
-from coinslot.subscriptions import allowance, repository
+from coinslot.subscriptions import allowance, mrr_history, repository
 from coinslot.subscriptions.core import (
     ACCESS_BY_STATUS,
     Access,
@@ -66,7 +66,8 @@ def sync_subscription(
     whatever event triggered the read; the timestamp only stops a slower
     worker (or an event's own, older payload) from rolling the row back.
     Writes `subscription.created` / `subscription.updated` to the outbox when
-    the status, the plan or the cancellation changes.
+    the status, the plan or the cancellation changes, and a row of MRR history
+    when its monthly amount does (`mrr_history.py`).
     """
     customer = _customer_of(session, snapshot)
     repository.lock_customer(session, customer.id)
@@ -80,6 +81,7 @@ def sync_subscription(
         return row
     before = _watched(row) if row is not None else None
     versions_before = _versions(row) if row is not None else None
+    mirrored = mrr_history.monthly_value(row) if row is not None else None
     if row is None:
         row = Subscription(
             customer_id=customer.id, stripe_subscription_id=snapshot.id, created_at=now, snapshot_at_ms=0
@@ -89,6 +91,7 @@ def sync_subscription(
     row.snapshot_at_ms = seen_at_ms
     row.updated_at = now
     session.flush()
+    mrr_history.record_changes(session, row=row, mirrored=mirrored, now=now)
     after = _watched(row)
     if before != after:
         event_type = "subscription.created" if before is None else "subscription.updated"

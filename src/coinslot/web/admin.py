@@ -23,6 +23,7 @@ from coinslot.deps import ContainerDep, RowId
 from coinslot.errors import InvalidInput, NotFound
 from coinslot.ledger import service as ledger
 from coinslot.limits import CREDITS_MAX
+from coinslot.web.admin_retention import month_under_way, retention_by_currency, retention_csv
 from coinslot.web.admin_views import admin_page, customer_detail, customer_search, figures_csv
 from coinslot.web.admin_views import pulse as admin_pulse
 from coinslot.web.auth import (
@@ -105,12 +106,16 @@ def logout(admin: AdminFormDep, container: ContainerDep) -> Response:
 @router.get("/admin")
 def dashboard(admin: AdminDep, container: ContainerDep) -> HTMLResponse:
     catalog = catalog_service.get_catalog(container.settings)
+    now = container.clock.now()
     with container.db.unit_of_work(read_only=True) as session:
-        figures = analytics.figures(session, catalog=catalog, now=container.clock.now())
+        figures = analytics.figures(session, catalog=catalog, now=now)
+        retention = analytics.retention(session, now=now)
         pulse = admin_pulse(session)
     return render("admin/dashboard.html", {
         **admin_page(admin, "/admin"), "brand": catalog.name,
         "figures": figures, "pulse": pulse, "catalog": catalog,
+        "retention": retention, "retention_by_currency": retention_by_currency(retention),
+        "month_under_way": month_under_way(now),
     })
 
 
@@ -123,6 +128,18 @@ def figures_export(admin: AdminDep, container: ContainerDep) -> Response:
         figures = analytics.figures(session, catalog=catalog, now=now)
     filename = f"coinslot-figures-{now:%Y-%m-%d}.csv"
     return Response(figures_csv(figures), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/admin/retention.csv")
+def retention_export(admin: AdminDep, container: ContainerDep) -> Response:
+    """MRR per month and currency since the history began: start, new, expansion, contraction, churned,
+    end, net revenue retention (a file of its own: figures.csv keeps its columns)."""
+    now = container.clock.now()
+    with container.db.unit_of_work(read_only=True) as session:
+        retention = analytics.retention(session, now=now, months=None)
+    filename = f"coinslot-retention-{now:%Y-%m-%d}.csv"
+    return Response(retention_csv(retention), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
