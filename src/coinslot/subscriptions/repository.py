@@ -19,6 +19,7 @@ __all__ = [
     "lock_customer",
     "on_version",
     "stripe_customers",
+    "without_metered_item",
 ]
 
 
@@ -92,6 +93,23 @@ def on_version(
         .join(Customer, Customer.id == Subscription.customer_id)
         .where(Subscription.plan_key == plan_key, on, Subscription.pending_plan_version.is_(None),
                Subscription.status.in_(sorted(statuses.SERVING)))
+        .order_by(Subscription.id)
+    )
+    return [(int(row_id), str(sub_id), str(user)) for row_id, sub_id, user in session.execute(query)]
+
+
+def without_metered_item(session: Session, *, plan_keys: Sequence[str]) -> Sequence[tuple[int, str, str]]:
+    """(row id, Stripe subscription id, host user id) of the live subscriptions to one of `plan_keys` that
+    carry no metered item of their plan, with no move to another plan pending, oldest first.
+
+    Not `incomplete` ones: never paid, Stripe lets them change little, and they grant nothing until paid
+    (a re-run after that finds them). A pending downgrade has moved the items to the next plan already."""
+    wanted = sorted(statuses.LIVE - {"incomplete"})
+    query = (
+        select(Subscription.id, Subscription.stripe_subscription_id, Customer.host_user_id)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .where(Subscription.plan_key.in_(sorted(plan_keys)), Subscription.metered_price_id.is_(None),
+               Subscription.pending_plan_key.is_(None), Subscription.status.in_(wanted))
         .order_by(Subscription.id)
     )
     return [(int(row_id), str(sub_id), str(user)) for row_id, sub_id, user in session.execute(query)]
