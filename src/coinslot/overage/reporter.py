@@ -98,7 +98,8 @@ def _claim(runtime: Runtime, *, reporter: str, limit: int) -> list[_Claimed]:
                 stripe_id = customers.stripe_id_for_mode(customer, livemode=livemode) if customer else None
             except CoinslotError:  # linked in the other mode: recorded as the send's failure, below
                 stripe_id = None
-            sent_at = test_clocks.time_of(session, customer_id=row.customer_id, now=now)  # Stripe's, for them
+            on_clock = customer is not None and customer.stripe_test_clock_id is not None
+            sent_at = test_clocks.time_of(session, customer_id=row.customer_id, now=now) if on_clock else now
             late = core.too_late_to_bill(period_end=row.period_end, sent_at=sent_at)
             claimed.append(_Claimed(row.id, row.identifier, stripe_id, row.credits, row.occurred_at, late))
         return claimed
