@@ -27,7 +27,7 @@ from coinslot.entitlements import hot_check
 from coinslot.entitlements import service as entitlements
 from coinslot.errors import CoinslotError, DatabaseUnavailable
 from coinslot.ledger import service as ledger
-from coinslot.models import Customer
+from coinslot.models import Customer, Subscription
 from tests.conftest import create_schema
 from tests.integration.ledger_support import DAY, NOW, add_customer
 from tests.integration.test_entitlement_stories import QUANTIPACK, consume, pay_period, subscribe
@@ -169,6 +169,45 @@ def test_common_states_are_answered_without_a_unit_of_work(counting_db: Counting
                       ("yearly", month_day(2, 5))):
         hot_check.check(db, host_user_id=user, feature="suite_analyzer", catalog=QUANTIPACK, now=now)
     assert db.units == 4
+
+
+def _spent_starter(db: Database, user: str, *, metered_price_id: str | None) -> None:
+    """A Starter subscriber (a plan with overage) with 5 of the month's 50 tokens left, whose subscription
+    carries the plan's metered item or, started before Starter had overage, none."""
+    with db.unit_of_work() as session:
+        customer_id = subscribe(session, user, "starter")
+        pay_period(session, customer_id, QUANTIPACK, "starter", f"in_{user}")
+        row = session.scalars(select(Subscription).where(Subscription.customer_id == customer_id)).one()
+        row.metered_price_id = metered_price_id
+    for n in range(3):
+        consume(db, QUANTIPACK, user, "spec_generator", f"{user}-{n}", complexity="high")  # 3 x 15
+
+
+def _consumed(db: Database, user: str, key: str) -> tuple[bool, str]:
+    try:
+        used = consume(db, QUANTIPACK, user, "spec_generator", key)
+    except CoinslotError as exc:
+        return False, exc.code
+    return True, used.decision.reason
+
+
+def test_without_the_metered_item_both_checks_and_consume_refuse_overage_with_it_all_allow_it(
+    db: Database,
+) -> None:
+    _spent_starter(db, "early", metered_price_id=None)
+    _spent_starter(db, "metered", metered_price_id="price_starter_overage")
+    for user, allowed, reason in (("early", False, "insufficient_credits"), ("metered", True, "overage")):
+        hot = hot_check.check(db, host_user_id=user, feature="spec_generator", catalog=QUANTIPACK, now=NOW)
+        assert hot == _exact(db, QUANTIPACK, user, "spec_generator", NOW)
+        left = 0 if allowed else 5
+        assert (hot.allowed, hot.reason, hot.cost, hot.remaining) == (allowed, reason, 10, left)
+        assert (hot.overage is not None) is allowed  # never "overage allowed" where consume refuses
+        assert _consumed(db, user, f"{user}-over") == (allowed, reason)
+    _assert_same(db, QUANTIPACK, ["early", "metered"], ["spec_generator", "suite_analyzer"], [NOW])
+    with db.unit_of_work(read_only=True) as session:
+        early = ledger.customer_id_for(session, host_user_id="early")
+        assert ledger.balance(session, customer_id=early, now=NOW).available_credits == 5  # nothing spent
+        assert ledger.verify(session) == []
 
 
 def test_the_statement_reads_what_was_committed_by_another_connection(db: Database) -> None:

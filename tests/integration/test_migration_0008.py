@@ -49,7 +49,7 @@ def test_0008_adds_the_overage_reports_to_a_database_with_data_and_goes_back_to_
             used = ledger.spend(session, customer_id=customer_id, entry_id="use-1", credits=8,
                                 feature="export", now=NOW,
                                 admit=lambda _available: ledger.Admitted(overage=True))
-            overage.record(session, entry=used, stripe_customer_id="cus_1", now=NOW)
+            overage.record(session, entry=used, stripe_customer_id="cus_1", period_end=None, now=NOW)
         with database.unit_of_work(read_only=True) as session:
             assert (used.kind, used.available_delta, used.balance_after) == ("overage", -5, 0)
             assert ledger.overage_credits(session, customer_id=customer_id, since=NOW) == 3

@@ -336,3 +336,32 @@ def _studio_snapshot() -> StripeSubscriptionData:
         cancel_at_s=None, canceled_at_s=None, ended_at_s=None, trial_end_s=None, created_s=now_s,
         livemode=False, metadata={}, currency="usd",
     )
+
+
+def test_a_subscription_mirrored_before_0012_upgrades_with_no_metered_item_recorded_then_takes_one(
+    empty_url: str,
+) -> None:
+    database = _at_revision(empty_url, "0010")
+    try:
+        with database.engine.begin() as connection:  # a row as 0010 wrote it: overage unknown to the mirror
+            connection.execute(text(
+                "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+                "updated_at) VALUES ('ines', 'ines@example.com', 'cus_1', :no, :now, :now)"),
+                {"no": False, "now": NOW})
+            connection.execute(text(
+                "INSERT INTO subscriptions (customer_id, stripe_subscription_id, status, plan_key, interval, "
+                "cancel_at_period_end, snapshot_at_ms, quantity, created_at, updated_at) SELECT id, 'sub_1', "
+                "'active', 'starter', 'month', :no, 0, 1, :now, :now FROM customers"),
+                {"no": False, "now": NOW})
+        upgrade_to_head(database)
+        assert schema_status(database).state == "current"
+        with database.unit_of_work() as session:
+            row = session.scalars(select(Subscription)).one()
+            assert (row.plan_key, row.metered_price_id) == ("starter", None)  # no overage until recorded
+            row.metered_price_id = "price_overage"
+        with database.unit_of_work(read_only=True) as session:
+            assert session.scalars(select(Subscription.metered_price_id)).one() == "price_overage"
+        columns = {column["name"] for column in inspect(database.engine).get_columns("overage_reports")}
+        assert "period_end" in columns
+    finally:
+        database.dispose()

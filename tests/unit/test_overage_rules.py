@@ -12,8 +12,9 @@ from coinslot.catalog.core import Catalog, Feature, Overage, Plan, overage_price
 from coinslot.catalog.parser import CatalogInvalid, parse_catalog
 from coinslot.entitlements.core import decide
 from coinslot.ledger.core import overage_split
-from coinslot.overage.core import cost_minor, meter_identifier, quote
-from coinslot.subscriptions.core import plan_access
+from coinslot.overage.core import FINALIZATION_GRACE, cost_minor, meter_identifier, quote, too_late_to_bill
+from coinslot.stripe_gateway.subscriptions import StripeSubscriptionItemData
+from coinslot.subscriptions.core import overage_item, plan_access
 
 NOW = dt.datetime(2026, 5, 14, 10, 0, tzinfo=dt.UTC)
 
@@ -140,3 +141,49 @@ def test_the_plan_decides_overage_only_for_its_features_and_within_the_cap() -> 
     not_billed = decide(plan=plan, feature=export, access=access, available_credits=1,
                         overage_period_credits=0)
     assert not_billed.reason == "insufficient_credits"
+
+
+def _item(price_id: str, *, metered: bool, lookup_key: str | None = None, key: str | None = None
+          ) -> StripeSubscriptionItemData:
+    return StripeSubscriptionItemData(f"si_{price_id}", price_id, lookup_key, "month", 1, 0, 1,
+                                      price_metadata={"coinslot_key": key} if key else {}, metered=metered)
+
+
+def test_only_the_plans_own_metered_item_bills_its_overage() -> None:
+    catalog = parsed('price_per_credit = "0.5"')
+    plan_item = _item("price_pro", metered=False, lookup_key="coinslot:plan:pro:month", key="plan:pro")
+    own = _item("price_meter", metered=True, key="overage:pro")  # a replaced price keeps its metadata
+    by_lookup_key = _item("price_meter_2", metered=True, lookup_key="coinslot:plan:pro:overage:month")
+    other_plans = _item("price_other", metered=True, key="overage:starter")
+    assert overage_item(catalog, "pro", [plan_item, own]) is own
+    assert overage_item(catalog, "pro", [plan_item, by_lookup_key]) is by_lookup_key
+    assert overage_item(catalog, "pro", [plan_item]) is None  # subscribed before the plan had overage
+    assert overage_item(catalog, "pro", [plan_item, other_plans]) is None
+    assert overage_item(catalog, None, [own]) is None
+
+
+def test_a_subscription_without_its_plans_metered_item_has_the_plan_without_overage() -> None:
+    catalog = parsed('price_per_credit = "0.5"')
+
+    def terms(metered_price_id: str | None) -> Overage | None:
+        access = plan_access(default_plan="free", now=NOW, grace=dt.timedelta(days=3), status="active",
+                             plan_key="pro", metered_price_id=metered_price_id)
+        plan = access.plan(catalog)
+        assert plan is not None
+        assert plan.credits_per_period == 20
+        return plan.overage
+
+    assert terms("price_meter") == catalog.plans["pro"].overage
+    assert terms(None) is None
+    lapsed = plan_access(default_plan="free", now=NOW, grace=dt.timedelta(days=3), status="canceled",
+                         plan_key="pro", metered_price_id="price_meter")
+    assert lapsed.bills_overage is False  # the free plan it falls back to has no metered item
+
+
+def test_a_meter_report_is_too_late_once_its_periods_invoice_is_finalized() -> None:
+    end = NOW + dt.timedelta(days=30)
+    assert too_late_to_bill(period_end=end, sent_at=end - dt.timedelta(seconds=1)) is False
+    just_in_time = end + FINALIZATION_GRACE - dt.timedelta(seconds=1)  # the invoice is still a draft
+    assert too_late_to_bill(period_end=end, sent_at=just_in_time) is False
+    assert too_late_to_bill(period_end=end, sent_at=end + FINALIZATION_GRACE) is True
+    assert too_late_to_bill(period_end=None, sent_at=end + dt.timedelta(days=40)) is False

@@ -13,6 +13,7 @@ from coinslot.cli import (
     keys,
     openapi,
     outbound,
+    overage,
     plans,
     reconcile,
     server,
@@ -35,6 +36,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(outbound.app, name="outbound")
 app.add_typer(subscriptions.app, name="subscription")
 app.add_typer(plans.app, name="plans")
+app.add_typer(overage.app, name="overage")
 
 
 def main() -> None:

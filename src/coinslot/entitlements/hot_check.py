@@ -15,6 +15,10 @@ lock is taken. Every state the snapshot answers completely is decided here by th
   - a subscription with add-ons or on a per-seat plan (their features and seats), and a use short of
     credits on a plan that bills overage (the period's overage so far decides).
 
+Overage is the plan's only when its subscription carries the plan's metered item (`PlanAccess.plan`
+drops it otherwise, for both paths): short of credits without that item, the answer here is the exact
+path's, insufficient_credits, and never "overage" where consume would refuse.
+
 A check is advisory: `consume` decides again under the customer's ledger lock, and is the truth.
 `tests/integration/test_hot_check.py` compares both paths on many states.
 """

@@ -71,6 +71,7 @@ _CHECK_SNAPSHOT = (
         _subscriptions.c.quantity,
         _subscriptions.c.addons,
         _subscriptions.c.plan_version,
+        _subscriptions.c.metered_price_id,
     )
     .select_from(_customers)
     .outerjoin(_balances, _balances.c.customer_id == _customers.c.id)
@@ -107,6 +108,7 @@ class SubscriptionView:
     quantity: int | None  # seats
     addons: dict[str, int] | None  # add-on key -> quantity (their features, their monthly credits)
     plan_version: str | None = None  # the plan's terms follow the subscriber's version
+    metered_price_id: str | None = None  # the plan's metered item: without it, no overage (Stripe bills none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ def check_snapshot(session: Session, *, host_user_id: str, now: dt.datetime) -> 
     subscriptions = [SubscriptionView(row.id, row.status, row.plan_key, row.past_due_since,
                                       row.current_period_start, row.current_period_end,
                                       row.stripe_subscription_id, row.interval, row.quantity, row.addons,
-                                      row.plan_version)
+                                      row.plan_version, row.metered_price_id)
                      for row in rows if row.id is not None]
     return CheckSnapshot(first.customer_id, first.available_credits or 0, bool(first.expiry_due),
                          subscriptions, first.test_clock_at)
@@ -154,7 +156,7 @@ def hot_check_snapshot(
     subscriptions = [SubscriptionView(row["id"], row["status"], row["plan_key"], row["past_due_since"],
                                       row["current_period_start"], row["current_period_end"],
                                       row["stripe_subscription_id"], row["interval"], row["quantity"],
-                                      row["addons"], row["plan_version"])
+                                      row["addons"], row["plan_version"], row["metered_price_id"])
                      for row in named if row["id"] is not None]
     snapshot = CheckSnapshot(first["customer_id"], first["available_credits"] or 0, bool(first["expiry_due"]),
                              subscriptions, first["test_clock_at"])

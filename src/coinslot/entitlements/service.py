@@ -364,7 +364,8 @@ def consume(
     )
     if entry.kind == "overage" and not entry.replayed:
         # Its meter event, queued in the entry's transaction: reported if and only if it committed.
-        overage.record(session, entry=entry, stripe_customer_id=use.stripe_customer_id or "", now=now)
+        overage.record(session, entry=entry, stripe_customer_id=use.stripe_customer_id or "",
+                       period_end=use.access.period_end, now=now)
     _top_up_if_low(session, use, entry, catalog=catalog)
     return _consumed(entry, decide.decision, cost=cost, plan=use.plan)
 

@@ -37,6 +37,9 @@ class OverageReport(Leased, Base):
     identifier: Mapped[str] = mapped_column(String(100), unique=True)
     credits: Mapped[int] = mapped_column(BigInteger)  # the entry's credits beyond the balance: the value
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # the entry's time: the event's timestamp
+    # The end of the billing period the use fell in (revision 0012): a report sent after that period's
+    # invoice was finalized is counted by Stripe in no invoice, so the reporter raises an alert.
+    period_end: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     # attempts, next_attempt_at, locked_by, locked_until: from `Leased`
     status: Mapped[str] = mapped_column(String(16), default="pending")

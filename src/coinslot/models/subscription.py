@@ -61,5 +61,8 @@ class Subscription(Base):
     # The add-ons its other items bill (revision 0010): {add-on key: quantity}; NULL = none (or not synced
     # since 0010). Seats are `quantity` above: the plan item's.
     addons: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    # The metered price of the plan's overage, when the subscription carries it (a metered item whose price
+    # is `overage:<plan_key>`, revision 0012): without it Stripe bills no overage, so none is allowed.
+    metered_price_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -8,11 +8,19 @@ uses of a period always add up to exactly the invoice's line, whatever the fract
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["OverageQuote", "cost_minor", "meter_identifier", "quote"]
+__all__ = [
+    "FINALIZATION_GRACE", "OverageQuote", "cost_minor", "meter_identifier", "quote", "too_late_to_bill",
+]
+
+# Stripe keeps a period's invoice a draft this long after the period ends (its default invoice
+# finalization grace): usage reported meanwhile with a timestamp in that period is still billed on it.
+# Later, Stripe accepts the event (within 35 days) but no invoice ever counts it.
+FINALIZATION_GRACE = dt.timedelta(hours=1)
 
 
 def cost_minor(credits: int, unit_amount_minor: Decimal) -> int:
@@ -49,3 +57,9 @@ def meter_identifier(*, stripe_customer_id: str, entry_id: str) -> str:
     databases sharing one Stripe account never collide. At most 100 characters (Stripe's limit)."""
     digest = hashlib.sha256(f"{stripe_customer_id}|{entry_id}".encode()).hexdigest()[:40]
     return f"coinslot-overage-{digest}"
+
+
+def too_late_to_bill(*, period_end: dt.datetime | None, sent_at: dt.datetime) -> bool:
+    """Whether a meter event of a use in the period ending at `period_end`, sent at `sent_at` (Stripe's
+    time for the customer), came after that period's invoice was finalized: billed on no invoice."""
+    return period_end is not None and sent_at >= period_end + FINALIZATION_GRACE

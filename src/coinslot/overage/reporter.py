@@ -4,6 +4,8 @@
                             accepted, or a duplicate identifier -> reported
                             Stripe unreachable / 5xx / 429       -> failed, due again after the backoff
                             refused (e.g. no meter), or too many -> dead + alert; `replay` sends it again
+                            accepted after its period's invoice was finalized -> reported + alert
+                                (overage.report_late: Stripe bills it on no invoice; core.too_late_to_bill)
 
 Reports are a queue (`coinslot.queue`, kind OVERAGE_REPORTS): several reporters share it through
 leases. Each event's identifier is derived from its ledger entry (`core.meter_identifier`), so a
@@ -20,13 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.orm import Session
+
 from coinslot.alerts import service as alerts
 from coinslot.catalog.core import OVERAGE_EVENT_NAME
 from coinslot.clock import Clock
 from coinslot.config import Settings
 from coinslot.customers import service as customers
+from coinslot.customers import test_clocks
 from coinslot.db import Database
 from coinslot.errors import CoinslotError, StripeUnavailable
+from coinslot.overage import core
 from coinslot.queue import policy
 from coinslot.queue import repository as queue
 from coinslot.queue.kinds import OVERAGE_REPORTS
@@ -63,6 +69,7 @@ class _Claimed:
     stripe_customer_id: str | None
     credits: int
     occurred_at: dt.datetime
+    late: bool  # sent after the invoice of its use's period was finalized: Stripe will bill it nowhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +98,10 @@ def _claim(runtime: Runtime, *, reporter: str, limit: int) -> list[_Claimed]:
                 stripe_id = customers.stripe_id_for_mode(customer, livemode=livemode) if customer else None
             except CoinslotError:  # linked in the other mode: recorded as the send's failure, below
                 stripe_id = None
-            claimed.append(_Claimed(row.id, row.identifier, stripe_id, row.credits, row.occurred_at))
+            on_clock = customer is not None and customer.stripe_test_clock_id is not None
+            sent_at = test_clocks.time_of(session, customer_id=row.customer_id, now=now) if on_clock else now
+            late = core.too_late_to_bill(period_end=row.period_end, sent_at=sent_at)
+            claimed.append(_Claimed(row.id, row.identifier, stripe_id, row.credits, row.occurred_at, late))
         return claimed
 
 
@@ -118,6 +128,9 @@ def _record(runtime: Runtime, outcomes: list[_Outcome], *, reporter: str) -> Non
             if outcome.error is None:
                 row.status, row.reported_at, row.next_attempt_at, row.last_error = "reported", now, None, None
                 row.locked_by = row.locked_until = None
+                if outcome.claimed.late:
+                    _alert_late(session, row.identifier, credits=row.credits, occurred_at=row.occurred_at,
+                                period_end=row.period_end, now=now)
                 continue
             row.last_error = str(outcome.error)
             retriable = isinstance(outcome.error, StripeUnavailable)
@@ -131,6 +144,19 @@ def _record(runtime: Runtime, outcomes: list[_Outcome], *, reporter: str) -> Non
                                       "it.")
             log.warning("overage report failed", extra={"identifier": row.identifier, "status": row.status,
                                                         "error": str(outcome.error)})
+
+
+def _alert_late(session: Session, identifier: str, *, credits: int, occurred_at: dt.datetime,
+                period_end: dt.datetime | None, now: dt.datetime) -> None:
+    """Stripe took the event, but the invoice of its period was finalized already: no invoice will count
+    it, so the operator is told rather than the overage being given away silently."""
+    ended = period_end.isoformat() if period_end else "-"
+    alerts.record(session, code="overage.report_late", now=now, subject_type="overage_report",
+                  subject_id=identifier,
+                  message=f"overage of {credits} credit(s) used at {occurred_at.isoformat()} ({identifier}) "
+                          f"reached Stripe after the invoice of its period (ended {ended}) was finalized: "
+                          "Stripe bills it on no invoice. Charge it by hand (an invoice item at the plan's "
+                          "price per credit) or waive it.")
 
 
 def report_due(runtime: Runtime, *, limit: int = BATCH_SIZE, reporter: str | None = None) -> int:

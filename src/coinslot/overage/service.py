@@ -25,16 +25,19 @@ __all__ = ["PeriodOverage", "counts", "period_overage", "record", "replay", "ver
 
 
 def record(
-    session: Session, *, entry: ledger.EntryResult, stripe_customer_id: str, now: dt.datetime
+    session: Session, *, entry: ledger.EntryResult, stripe_customer_id: str, period_end: dt.datetime | None,
+    now: dt.datetime,
 ) -> OverageReport:
     """Queue the meter event of an `overage` entry just written, in its transaction: the entry and its
     report commit together or not at all. The event's time is the entry's (the customer's clock, in
-    test mode); it is due at once, by the worker's clock `now`."""
+    test mode); it is due at once, by the worker's clock `now`. `period_end`: the end of the billing
+    period the use fell in (the reporter tells when it is sent too late for that period's invoice)."""
     if entry.kind != "overage" or entry.pk is None:
         raise ValueError(f"entry {entry.entry_id} is not an overage entry just written")
     beyond = entry.credits + entry.available_delta
     return repo.add(session, OverageReport(
         entry_pk=entry.pk, customer_id=entry.customer_id, credits=beyond, occurred_at=entry.created_at,
+        period_end=period_end,
         identifier=core.meter_identifier(stripe_customer_id=stripe_customer_id, entry_id=entry.entry_id),
         created_at=now, status="pending", attempts=0, next_attempt_at=now,
     ))

@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
 from typing import Protocol, TypeVar
 
-from coinslot.catalog.core import Catalog, CatalogItemRef, Plan, catalog_prices
+from coinslot.catalog.core import ITEM_KEY_METADATA, Catalog, CatalogItemRef, Plan, catalog_prices
 
 __all__ = [
     "ACCESS_BY_STATUS",
@@ -24,6 +24,7 @@ __all__ = [
     "VERSION_BEFORE_METADATA",
     "Access",
     "DiscountTerms",
+    "MeteredItem",
     "MirroredSubscription",
     "MrrMove",
     "PlanAccess",
@@ -34,6 +35,7 @@ __all__ = [
     "is_upgrade",
     "monthly_minor",
     "mrr_moves",
+    "overage_item",
     "paying_monthly_minor",
     "period_discount_minor",
     "plan_access",
@@ -83,14 +85,23 @@ class PlanAccess:
     period_end: dt.datetime | None = None
     grace_ends_at: dt.datetime | None = None
     plan_version: str | None = None  # the subscription's version of the plan; None = the current one
+    # The subscription carries its plan's metered price (`overage_item`): Stripe bills its overage.
+    bills_overage: bool = False
 
     @property
     def is_on_grace_period(self) -> bool:
         return self.reason == "past_due_in_grace"
 
     def plan(self, catalog: Catalog) -> Plan | None:
-        """The plan that applies, with the terms of the subscriber's version (entitlements follow it)."""
-        return catalog.plan_terms(self.plan_key, self.plan_version)
+        """The plan that applies, with the terms of the subscriber's version (entitlements follow it).
+
+        Without its plan's metered item the subscription has the plan's terms without overage: Stripe
+        would bill none of it (a subscription started before the plan gained overage), so every decision
+        (check, the Session-free check, consume) refuses it as on a plan without overage."""
+        terms = catalog.plan_terms(self.plan_key, self.plan_version)
+        if terms is not None and terms.overage is not None and not self.bills_overage:
+            return replace(terms, overage=None)
+        return terms
 
 
 def plan_access(
@@ -105,17 +116,19 @@ def plan_access(
     period_start: dt.datetime | None = None,
     period_end: dt.datetime | None = None,
     plan_version: str | None = None,
+    metered_price_id: str | None = None,
 ) -> PlanAccess:
-    """Apply ACCESS_BY_STATUS to one subscription (or to none: status None)."""
+    """Apply ACCESS_BY_STATUS to one subscription (or to none: status None). `metered_price_id`: the
+    plan's metered price the subscription carries (the mirror's), None when it carries none."""
     if status is None or plan_key is None:
         reason = "no_subscription" if status is None else "price_not_in_catalog"
         return PlanAccess(default_plan, status, reason)
     access = ACCESS_BY_STATUS.get(status, Access.FREE)
 
     def answer(plan: str, reason: str, grace_ends_at: dt.datetime | None = None) -> PlanAccess:
-        version = plan_version if plan == plan_key else None  # the default plan has no subscribed version
+        subscribed = plan == plan_key  # the default plan has no subscribed version, nor metered item
         return PlanAccess(plan, status, reason, subscription_id, period_start, period_end, grace_ends_at,
-                          version)
+                          plan_version if subscribed else None, subscribed and metered_price_id is not None)
 
     if access is Access.PLAN:
         return answer(plan_key, status)
@@ -144,6 +157,8 @@ class MirroredSubscription(Protocol):
     def current_period_end(self) -> dt.datetime | None: ...
     @property
     def plan_version(self) -> str | None: ...
+    @property
+    def metered_price_id(self) -> str | None: ...
 
 
 def best_plan_access(
@@ -158,6 +173,7 @@ def best_plan_access(
             default_plan=catalog.default_plan, now=now, grace=grace, status=row.status, plan_key=row.plan_key,
             past_due_since=row.past_due_since, subscription_id=row.id, period_start=row.current_period_start,
             period_end=row.current_period_end, plan_version=row.plan_version,
+            metered_price_id=row.metered_price_id,
         )
         fallback = fallback or access
         if access.plan_key != catalog.default_plan and (
@@ -239,6 +255,33 @@ def _addon_key(catalog: Catalog, item: PricedItem) -> str | None:
     pinned = [price.ref.key for price in catalog_prices(catalog)
               if price.ref.kind == "addon" and item.price_id in (price.price_id_test, price.price_id_live)]
     return pinned[0] if pinned and item.price_id else None
+
+
+class MeteredItem(PricedItem, Protocol):
+    """A subscription item that may bill usage in arrears (a plan's overage)."""
+
+    @property
+    def metered(self) -> bool: ...
+
+
+_Metered = TypeVar("_Metered", bound=MeteredItem)
+
+
+def overage_item(catalog: Catalog, plan_key: str | None, items: Iterable[_Metered]) -> _Metered | None:
+    """The item that bills plan `plan_key`'s overage: a metered item whose price `catalog push` made for
+    it (metadata `coinslot_key = overage:<plan>`, kept by a replaced price) or that holds one of its
+    overage lookup keys. None when the subscription carries none: Stripe would bill no overage."""
+    plan = catalog.plans.get(plan_key or "")
+    if plan is None:
+        return None
+    lookup_keys = set(plan.overage.lookup_keys.values()) if plan.overage is not None else set()
+    for item in items:
+        if not item.metered:
+            continue
+        if item.price_metadata.get(ITEM_KEY_METADATA) == f"overage:{plan.key}" or (
+                item.price_lookup_key is not None and item.price_lookup_key in lookup_keys):
+            return item
+    return None
 
 
 def addon_quantities(catalog: Catalog, items: Iterable[PricedItem]) -> dict[str, int]:

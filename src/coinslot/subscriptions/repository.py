@@ -20,6 +20,7 @@ __all__ = [
     "lock_customer",
     "on_version",
     "stripe_customers",
+    "without_metered_item",
 ]
 
 
@@ -103,3 +104,20 @@ def last_mrr_change(session: Session, subscription_id: int) -> MrrChange | None:
     query = (select(MrrChange).where(MrrChange.subscription_id == subscription_id)
              .order_by(MrrChange.id.desc()).limit(1))
     return session.scalars(query).first()
+
+
+def without_metered_item(session: Session, *, plan_keys: Sequence[str]) -> Sequence[tuple[int, str, str]]:
+    """(row id, Stripe subscription id, host user id) of the live subscriptions to one of `plan_keys` that
+    carry no metered item of their plan, with no move to another plan pending, oldest first.
+
+    Not `incomplete` ones: never paid, Stripe lets them change little, and they grant nothing until paid
+    (a re-run after that finds them). A pending downgrade has moved the items to the next plan already."""
+    wanted = sorted(statuses.LIVE - {"incomplete"})
+    query = (
+        select(Subscription.id, Subscription.stripe_subscription_id, Customer.host_user_id)
+        .join(Customer, Customer.id == Subscription.customer_id)
+        .where(Subscription.plan_key.in_(sorted(plan_keys)), Subscription.metered_price_id.is_(None),
+               Subscription.pending_plan_key.is_(None), Subscription.status.in_(wanted))
+        .order_by(Subscription.id)
+    )
+    return [(int(row_id), str(sub_id), str(user)) for row_id, sub_id, user in session.execute(query)]

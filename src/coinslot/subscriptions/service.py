@@ -30,6 +30,7 @@ from coinslot.subscriptions.core import (
     PlanAccess,
     addon_quantities,
     best_plan_access,
+    overage_item,
     period_discount_minor,
     plan_item,
     plan_ref_for_price,
@@ -51,6 +52,7 @@ __all__ = [
     "stripe_customers",
     "subscribers_on_version",
     "sync_subscription",
+    "without_metered_item",
 ]
 
 # Error code of a paying subscription or a paid invoice whose price stands for no catalog plan.
@@ -210,6 +212,11 @@ def _copy_snapshot(
     row.canceled_at = from_unix(snapshot.canceled_at_s)
     row.ended_at = from_unix(snapshot.ended_at_s)
     row.addons = addon_quantities(catalog, snapshot.items) or None
+    # Overage is allowed only while Stripe bills it: the plan in force's metered item, not another
+    # plan's (a downgrade scheduled at the period end has moved it already) and not none (a subscription
+    # started before the plan gained overage, until `coinslot overage attach` adds it).
+    metered = overage_item(catalog, plan_key, snapshot.items)
+    row.metered_price_id = metered.price_id if metered else None
     _copy_amounts(row, snapshot, item, now)
 
 
@@ -482,3 +489,10 @@ def subscribers_on_version(session: Session, *, catalog: Catalog, plan_key: str,
     plan = catalog.plans.get(plan_key)
     oldest = plan is not None and plan.oldest_version == version
     return repository.on_version(session, plan_key=plan_key, version=version, oldest=oldest)
+
+
+def without_metered_item(session: Session, *, catalog: Catalog) -> Sequence[tuple[int, str, str]]:
+    """(row id, `sub_...`, host user id) of the live subscriptions to a plan with overage that carry no
+    metered item of it (Stripe would bill none of their overage): what `coinslot overage attach` walks."""
+    plan_keys = [plan.key for plan in catalog.plans.values() if plan.overage is not None]
+    return repository.without_metered_item(session, plan_keys=plan_keys) if plan_keys else []
