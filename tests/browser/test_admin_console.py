@@ -63,7 +63,7 @@ def test_an_operator_replays_a_dead_letter_once_the_cause_is_fixed(make_web: Cal
     admin.reload()
     expect(admin.locator("[data-event-status]")).to_have_attribute("data-event-status", "processed")
 
-    admin.get_by_role("link", name="Audit log").click()
+    admin.get_by_role("link", name="Audit", exact=True).click()
     expect(admin.get_by_role("row", name=re.compile("replay_event"))).to_be_visible()
     expect(admin.get_by_role("row", name=re.compile("login_failed"))).to_be_visible()
 
@@ -129,7 +129,7 @@ def test_an_operator_acknowledges_an_alert_and_replays_a_dead_webhook_to_the_hos
     admin.get_by_role("button", name="Replay this webhook").click()
     expect(admin.get_by_role("status")).to_contain_text("Replay queued")
     expect(admin.locator("[data-message-status]")).to_have_attribute("data-message-status", "pending")
-    admin.get_by_role("link", name="Audit log").click()
+    admin.get_by_role("link", name="Audit", exact=True).click()
     expect(admin.get_by_role("row", name=re.compile("acknowledge_alert"))).to_be_visible()
     expect(admin.get_by_role("row", name=re.compile("replay_outbound"))).to_be_visible()
 

@@ -96,6 +96,7 @@ def test_a_renewal_of_a_plan_removed_from_the_catalog_alerts_and_waits_for_a_rep
     sub_id = cy.subscribe("core")
     core_block = catalog_file.read_text().split("[plans.core]")[1].split("[plans.pro]")[0]
     edit(catalog_file, "[plans.core]" + core_block, "")  # the operator deletes Core by mistake
+    edit(catalog_file, 'plans = ["core", "pro"]', 'plans = ["pro"]')  # and its auto top-up terms with it
 
     renewal = cy.renew(sub_id)
     [paid] = [event for event in inbox(stack, "invoice.paid") if renewal in event.payload]
@@ -109,6 +110,7 @@ def test_a_renewal_of_a_plan_removed_from_the_catalog_alerts_and_waits_for_a_rep
     assert row.plan_key == "core"  # never silently dropped to the free plan
 
     edit(catalog_file, "[plans.pro]", "[plans.core]" + core_block + "[plans.pro]")
+    edit(catalog_file, 'plans = ["pro"]', 'plans = ["core", "pro"]')
     for dead in [event.stripe_event_id for event in inbox(stack) if event.status == "dead"]:
         replayed = CliRunner().invoke(cli, ["events", "replay", dead], env=cli_env(stack))
         assert replayed.exit_code == 0, replayed.output

@@ -63,9 +63,11 @@ def post(stack: Stack, path: str, body: dict[str, Any], status: int = 200) -> di
 
 
 def stripe_items(stack: Stack, subscription_id: str) -> list[tuple[str | None, int]]:
-    """(lookup key, quantity) of each item of the subscription at Stripe."""
+    """(lookup key, quantity) of each licensed item of the subscription at Stripe (a metered item, the plan's
+    overage, has no quantity: its usage bills it)."""
     items = stack.stripe.v1.subscriptions.retrieve(subscription_id)["items"].data
-    return [(item.price.lookup_key, item.quantity) for item in items]
+    return [(item.price.lookup_key, item.quantity) for item in items
+            if item.price.recurring.usage_type != "metered"]
 
 
 def invoices(stack: Stack, subscription_id: str) -> list[tuple[str, int]]:

@@ -54,7 +54,9 @@ def test_a_per_seat_plan_and_an_addon_are_read_with_their_prices() -> None:
 
 def test_the_documented_seats_and_addons_examples_parse() -> None:
     doc = (REPO / "docs" / "catalog.md").read_text()
-    seats, addons = (block.split("```", 1)[0] for block in doc.split("```toml\n")[2:4])
+    blocks = [block.split("```", 1)[0] for block in doc.split("```toml\n")[1:]]
+    seats = next(block for block in blocks if block.startswith("[plans.team]"))
+    addons = next(block for block in blocks if block.startswith("[addons.extra_tokens]"))
     text = HEAD + '[plans.starter]\nprices = { monthly = "39.00" }\n[plans.professional]\n' \
                   'prices = { monthly = "99.00" }\n' + seats + addons
     catalog = parse_catalog(text)

@@ -35,10 +35,10 @@ FIGURES_CSV_COLUMNS = ("figure", "plan", "interval", "currency", "subscriptions"
 
 
 def admin_nav(current: str, *, open_alerts: int = 0) -> list[NavItem]:
-    items = [("Overview", "/admin"), ("Customers", "/admin/customers"), ("Stripe events", "/admin/events"),
+    items = [("Overview", "/admin"), ("Customers", "/admin/customers"), ("Events", "/admin/events"),
              ("Dead letters", "/admin/events?status=dead"), ("Alerts", "/admin/alerts"),
              ("Outbound", "/admin/outbound"), ("Auto top-up", "/admin/auto_topup"),
-             ("Audit log", "/admin/audit")]
+             ("Audit", "/admin/audit")]
     return [NavItem(label, href, href == current, open_alerts if href == "/admin/alerts" else 0)
             for label, href in items]
 
