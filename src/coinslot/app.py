@@ -29,7 +29,7 @@ from coinslot.catalog import service as catalog_service
 from coinslot.checkout import api as checkout_api
 from coinslot.clock import Clock
 from coinslot.config import Settings, checked_secrets
-from coinslot.container import Container, make_clock
+from coinslot.container import Container, make_clock, start_clock_follower
 from coinslot.customers import api as customers_api
 from coinslot.db import Database, is_unavailable
 from coinslot.entitlements import api as entitlements_api
@@ -312,6 +312,7 @@ def _document_statuses_of_the_whole_app(app: FastAPI, settings: Settings) -> Non
 
 # Each entry takes the container and returns a stop function (or None when it has nothing to run).
 BACKGROUND_STARTERS: list[Callable[[Container], Callable[[], Any] | None]] = [
+    start_clock_follower,  # test mode: "now" follows the Stripe test clock (COINSLOT_STRIPE_TEST_CLOCK)
     start_in_process_worker,  # the webhook worker, when settings.run_worker_in_process (SQLite demo)
     start_sender,  # outbox -> host app, when settings.host_webhook_url is set (one per process; leases)
     # due credit expiries written, beside the in-process worker (`coinslot worker` runs its own)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from coinslot.apikeys.cache import KeyCache
@@ -18,7 +18,7 @@ from coinslot.group_commit import GroupCommit
 from coinslot.ratelimit import RateLimiter
 from coinslot.stripe_gateway import StripeGateway
 
-__all__ = ["Container", "make_clock", "refresh_clock"]
+__all__ = ["Container", "make_clock", "refresh_clock", "start_clock_follower"]
 
 log = logging.getLogger("coinslot.clock")
 
@@ -54,24 +54,43 @@ class Container:
 
 def make_clock(settings: Settings) -> Clock:
     """The process's clock: the wall clock, or (test mode, COINSLOT_STRIPE_TEST_CLOCK) one that follows
-    a Stripe test clock, read once now (a missing clock stops start-up) and then every few seconds."""
+    a Stripe test clock, read once now (a missing clock stops start-up); `start_clock_follower` then
+    reads it every few seconds while the process serves."""
     if not settings.stripe_test_clock:
         return SystemClock()
     test_clock_id = settings.stripe_test_clock
     gateway = StripeGateway.from_settings(settings)
     clock = FollowingClock(lambda: gateway.test_clocks.frozen_time(test_clock_id))
     clock.refresh()
+    return clock
+
+
+def start_clock_follower(container: Container) -> Callable[[], None] | None:
+    """Read the Stripe test clock every `stripe_test_clock_poll_s` until the returned stop is called (the
+    app's shutdown, the worker's exit); None when the process runs on the wall clock. Stopped, not left
+    as a daemon: one outliving its process's Stripe would log into closed streams."""
+    clock = container.clock
+    if not isinstance(clock, FollowingClock):
+        return None
+    stop = threading.Event()
+    poll_s = container.settings.stripe_test_clock_poll_s
 
     def follow() -> None:
-        while True:
-            time.sleep(settings.stripe_test_clock_poll_s)
+        while not stop.wait(poll_s):
             try:
                 clock.refresh()
             except Exception:  # Stripe unreachable for a moment: keep the last time, try again
-                log.warning("could not read the Stripe test clock", exc_info=True)
+                if not stop.is_set():
+                    log.warning("could not read the Stripe test clock", exc_info=True)
 
-    threading.Thread(target=follow, name="coinslot-test-clock", daemon=True).start()
-    return clock
+    thread = threading.Thread(target=follow, name="coinslot-test-clock", daemon=True)
+    thread.start()
+
+    def stop_following() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    return stop_following
 
 
 def refresh_clock(clock: Clock) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from coinslot.cli.common import configure_process, console, load_container, shows_errors
 from coinslot.config import Settings
+from coinslot.container import start_clock_follower
 from coinslot.ledger.sweep import start_expiry_sweep
 from coinslot.metrics import serve_metrics
 from coinslot.overage.reporter import report_due, start_overage_reporter
@@ -61,6 +62,8 @@ def worker(
         stops.append(serve_metrics(container.db, container.clock, port=settings.metrics_port))
     if (stop_backfill := start_backfill_loop(container)) is not None:
         stops.append(stop_backfill)
+    if (stop_follower := start_clock_follower(container)) is not None:
+        stops.append(stop_follower)
     if (stop_sweep := start_expiry_sweep(container)) is not None:
         stops.append(stop_sweep)
     if (stop_charger := start_charger(container)) is not None:
