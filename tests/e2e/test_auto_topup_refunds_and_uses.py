@@ -8,6 +8,7 @@ top up like a consume does, once while a top-up is open. `credits verify` is cle
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from coinslot.webhooks import worker as webhook_worker
@@ -104,4 +105,58 @@ def test_partial_refunds_of_a_top_up_take_back_their_share_each_once(patch_hive:
     assert lea.credits() == credits(4, period=CORE_CREDITS)  # the month's own 4 stay
     assert alerts(patch_hive) == []
     assert auto_topup(lea)["enabled"] is True  # a refund does not turn auto top-up off
+    assert_ledger_exact(patch_hive)
+
+
+def test_a_raw_spend_under_the_threshold_tops_up_once(patch_hive: Stack) -> None:
+    ada = User.on_test_clock(patch_hive, "ada")
+    ada.subscribe("core")
+    turn_on(ada)
+
+    def spend(key: str, amount: int) -> httpx.Response:
+        return patch_hive.api.post(f"/v1/credits/{ada.host_user_id}/spend",
+                                   json={"credits": amount, "idempotency_key": key, "feature": "export"})
+
+    assert spend("big", 18).status_code == 200  # 25 -> 7: not under 6
+    assert charge_due_topups(patch_hive) == 0
+    assert spend("small", 3).status_code == 200  # 7 -> 4
+    assert spend("smaller", 1).status_code == 200  # 4 -> 3: one top-up is open already
+    assert spend("small", 3).json()["replayed"] is True  # a retried spend starts nothing either
+    assert charge_due_topups(patch_hive) == 1
+    assert ada.credits()["available_credits"] == 3 + PACK_CREDITS
+    assert topup_payments(patch_hive, ada) == [(PACK_MINOR, "succeeded")]
+    assert auto_topup(ada)["month_count"] == 1
+    assert_ledger_exact(patch_hive)
+
+
+def test_a_capture_that_draws_more_than_its_hold_tops_up_and_one_within_it_does_not(
+    patch_hive: Stack,
+) -> None:
+    eve = User.on_test_clock(patch_hive, "eve")
+    eve.subscribe("core")
+    turn_on(eve)
+
+    def hold(key: str, amount: int) -> int:
+        held = patch_hive.api.post("/v1/holds", json={
+            "user_id": eve.host_user_id, "feature": "export", "idempotency_key": key, "credits": amount,
+            "timeout_s": 600})
+        assert held.status_code == 200, held.text
+        hold_id: int = held.json()["hold_id"]
+        return hold_id
+
+    def capture(hold_id: int, amount: int) -> httpx.Response:
+        return patch_hive.api.post(f"/v1/holds/{hold_id}/capture", json={"credits": amount})
+
+    within = hold("within", 10)  # 25 -> 15
+    assert capture(within, 10).status_code == 200  # draws nothing more: 15
+    assert charge_due_topups(patch_hive) == 0
+    beyond = hold("beyond", 5)  # 15 -> 10: above the threshold, no top-up
+    assert charge_due_topups(patch_hive) == 0
+    captured = capture(beyond, 12)  # 7 more than held: 10 -> 3
+    assert captured.status_code == 200, captured.text
+    assert captured.json()["balance_after"] == 3
+    assert capture(beyond, 12).json()["replayed"] is True  # the retry starts no second top-up
+    assert charge_due_topups(patch_hive) == 1
+    assert eve.credits()["available_credits"] == 3 + PACK_CREDITS
+    assert topup_payments(patch_hive, eve) == [(PACK_MINOR, "succeeded")]
     assert_ledger_exact(patch_hive)
