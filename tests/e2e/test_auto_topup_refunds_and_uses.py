@@ -13,7 +13,7 @@ import pytest
 
 from coinslot.webhooks import worker as webhook_worker
 from tests.e2e.billing import alerts, inbox
-from tests.e2e.billing_user import User, assert_ledger_exact, credits, push_catalog
+from tests.e2e.billing_user import URLS, User, assert_ledger_exact, credits, push_catalog
 from tests.e2e.test_auto_topup_stories import (
     PACK_CREDITS,
     PACK_MINOR,
@@ -159,4 +159,36 @@ def test_a_capture_that_draws_more_than_its_hold_tops_up_and_one_within_it_does_
     assert charge_due_topups(patch_hive) == 1
     assert eve.credits()["available_credits"] == 3 + PACK_CREDITS
     assert topup_payments(patch_hive, eve) == [(PACK_MINOR, "succeeded")]
+    assert_ledger_exact(patch_hive)
+
+
+def test_the_api_turn_on_returns_with_the_session_id_and_fulfil_confirms_the_card(patch_hive: Stack) -> None:
+    bo = User.on_test_clock(patch_hive, "bo")
+    bo.subscribe("core")
+    started = patch_hive.api.post(f"/v1/customers/{bo.host_user_id}/auto_topup",
+                                  json={"consent": True, **URLS})
+    assert started.status_code == 201, started.text
+    session_id = started.json()["session_id"]
+    sim_url = patch_hive.sim_server.url
+    saved = httpx.post(f"{sim_url}/_sim/checkout/sessions/{session_id}/complete",
+                       json={"payment_method": "pm_card_visa"}, timeout=30)
+    assert saved.status_code == 200, saved.text
+    # Stripe sends the browser back with the session's id filled in, as after any other Checkout.
+    assert saved.json()["success_url"] == (
+        URLS["success_url"] + "?checkout_status=success&session_id={CHECKOUT_SESSION_ID}")
+    assert auto_topup(bo)["enabled"] is False  # no webhook applied yet
+    fulfilled = patch_hive.api.post(f"/v1/checkout/sessions/{session_id}/fulfil",
+                                    params={"host_user_id": bo.host_user_id})
+    assert fulfilled.status_code == 200, fulfilled.text
+    assert {key: fulfilled.json()[key] for key in ("mode", "applied", "reason", "credits")} == {
+        "mode": "setup", "applied": True, "reason": "auto_topup_on", "credits": 0}
+    state = auto_topup(bo)
+    assert (state["enabled"], state["setup_pending"]) == (True, False)
+    again = patch_hive.api.post(f"/v1/checkout/sessions/{session_id}/fulfil",
+                                params={"host_user_id": bo.host_user_id})
+    assert (again.json()["applied"], again.json()["reason"]) == (False, "auto_topup_on")
+    other = patch_hive.api.post(f"/v1/checkout/sessions/{session_id}/fulfil", params={"host_user_id": "eve"})
+    assert other.status_code == 404
+    patch_hive.settle()  # the webhook finds it done
+    assert auto_topup(bo)["enabled"] is True
     assert_ledger_exact(patch_hive)

@@ -55,7 +55,8 @@ class FulfilResult:
     """What fulfilling a Checkout Session did. `applied` is False for a repeat or an unpaid session."""
 
     applied: bool
-    reason: str  # "fulfilled", "already_fulfilled", "not_paid", "subscription" (granted by invoice.paid)
+    reason: str  # "fulfilled", "already_fulfilled", "not_paid", "subscription" (granted by invoice.paid);
+    # a card set-up for auto top-up: "auto_topup_on", "card_not_saved"
     customer_id: int | None = None
     order_id: str | None = None
     credits: int = 0

@@ -1167,7 +1167,7 @@ export interface components {
             url: string;
             /**
              * Mode
-             * @description payment or subscription
+             * @description payment, subscription, or setup (a card saved for auto top-up)
              */
             mode: string;
             /**
@@ -1838,7 +1838,7 @@ export interface components {
             payment_status: string;
             /**
              * Mode
-             * @description payment or subscription
+             * @description payment, subscription, or setup (a card saved for auto top-up)
              */
             mode: string;
             /**
@@ -1848,7 +1848,7 @@ export interface components {
             applied: boolean;
             /**
              * Reason
-             * @description why, in a word: e.g. already_fulfilled, not_paid, or what it applied
+             * @description why, in a word: e.g. already_fulfilled, not_paid, or what it applied (auto_topup_on: the card is saved and auto top-up is on)
              */
             reason: string;
             /**
