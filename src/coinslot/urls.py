@@ -3,17 +3,20 @@
 Every entry layer that takes a return / success / cancel URL (the REST API, the
 pages' signed links, the portal) goes through `check_redirect_url`, so a
 malformed URL is a 422 naming the field everywhere, never a ValueError (500).
+Every Checkout coinslot opens (a purchase, a card saved for auto top-up) returns
+through `with_checkout_params`.
 Pure: no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 from urllib.parse import urlsplit
 
 from coinslot.errors import InvalidInput
 
-__all__ = ["check_redirect_url"]
+__all__ = ["check_redirect_url", "with_checkout_params"]
 
 
 def _origin(url: str, *, field: str) -> str:
@@ -38,3 +41,17 @@ def check_redirect_url(url: str, *, allowed_origins: Iterable[str], field: str) 
         hint = ", ".join(allowed) or "none configured (set COINSLOT_ALLOWED_REDIRECT_ORIGINS)"
         raise InvalidInput(f"{field} {origin} is not an allowed origin; allowed: {hint}", field=field)
     return url
+
+
+def with_checkout_params(url: str, *, status: Literal["success", "cancel"]) -> str:
+    """Add `checkout_status` (and on success Stripe's `{CHECKOUT_SESSION_ID}` template) to a return URL.
+
+    Built by hand rather than with urlencode: the braces of the template must reach
+    Stripe unescaped, or it will not substitute the session id.
+    """
+    base, _, fragment = url.partition("#")
+    extra = f"checkout_status={status}"
+    if status == "success":
+        extra += "&session_id={CHECKOUT_SESSION_ID}"
+    joined = f"{base}{'&' if '?' in base else '?'}{extra}"
+    return f"{joined}#{fragment}" if fragment else joined

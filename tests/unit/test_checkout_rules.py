@@ -10,7 +10,7 @@ from coinslot.catalog.parser import load_catalog
 from coinslot.checkout import core
 from coinslot.checkout.core import ItemRequest
 from coinslot.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
-from coinslot.urls import check_redirect_url
+from coinslot.urls import check_redirect_url, with_checkout_params
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "catalogs"
 PATCH_HIVE = load_catalog(EXAMPLES / "patch_hive.toml")
@@ -105,10 +105,10 @@ def test_return_urls_of_allowed_origins_carry_the_status_and_session_id() -> Non
     url = check_redirect_url(
         "https://app.example.com/billing?tab=plan#top", allowed_origins=ALLOWED, field="success_url"
     )
-    assert core.with_checkout_params(url, status="success") == (
+    assert with_checkout_params(url, status="success") == (
         "https://app.example.com/billing?tab=plan&checkout_status=success&session_id={CHECKOUT_SESSION_ID}#top"
     )
-    assert core.with_checkout_params("http://localhost:5000/pricing", status="cancel") == (
+    assert with_checkout_params("http://localhost:5000/pricing", status="cancel") == (
         "http://localhost:5000/pricing?checkout_status=cancel"
     )
 

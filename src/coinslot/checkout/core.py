@@ -29,7 +29,6 @@ __all__ = [
     "next_order_status",
     "pack_credits",
     "resolve_item",
-    "with_checkout_params",
 ]
 
 Mode = Literal["payment", "subscription"]
@@ -189,20 +188,6 @@ def pack_credits(catalog: Catalog, pack_key: str, quantity: int) -> int:
     if pack.kind == "fixed":
         return (pack.credits or 0) * quantity
     return quantity
-
-
-def with_checkout_params(url: str, *, status: Literal["success", "cancel"]) -> str:
-    """Add `checkout_status` (and on success Stripe's `{CHECKOUT_SESSION_ID}` template) to a return URL.
-
-    Built by hand rather than with urlencode: the braces of the template must reach
-    Stripe unescaped, or it will not substitute the session id.
-    """
-    base, _, fragment = url.partition("#")
-    extra = f"checkout_status={status}"
-    if status == "success":
-        extra += "&session_id={CHECKOUT_SESSION_ID}"
-    joined = f"{base}{'&' if '?' in base else '?'}{extra}"
-    return f"{joined}#{fragment}" if fragment else joined
 
 
 def check_payload_size(payload: dict[str, Any], *, max_bytes: int) -> int:

@@ -23,7 +23,8 @@ from coinslot.errors import CoinslotError, Conflict, InvalidInput, NotFound
 from coinslot.models import CheckoutSession, Order
 from coinslot.stripe_gateway.checkout import CheckoutSessionRequest, StripeCheckoutSessionData
 from coinslot.subscriptions import service as subscriptions_service
-from coinslot.urls import check_redirect_url
+from coinslot.topups import flows as topup_flows
+from coinslot.urls import check_redirect_url, with_checkout_params
 
 __all__ = [
     "StartedCheckout",
@@ -254,8 +255,8 @@ def _checked_urls(container: Container, *, success_url: str, cancel_url: str) ->
     success = check_redirect_url(success_url, allowed_origins=allowed, field="success_url")
     cancel = check_redirect_url(cancel_url, allowed_origins=allowed, field="cancel_url")
     return (
-        core.with_checkout_params(success, status="success"),
-        core.with_checkout_params(cancel, status="cancel"),
+        with_checkout_params(success, status="success"),
+        with_checkout_params(cancel, status="cancel"),
     )
 
 
@@ -319,9 +320,14 @@ def fulfil_return(
 ) -> tuple[StripeCheckoutSessionData, service.FulfilResult]:
     """The user is back on the success URL: re-read the session from Stripe and apply it now.
 
-    Whichever of this and the webhook comes first does the work; the other finds it done.
+    Whichever of this and the webhook comes first does the work; the other finds it done. A setup-mode
+    session saved a card for auto top-up (`POST /v1/customers/{id}/auto_topup`): the card is applied.
     """
     checkout = container.gateway.checkout.retrieve_session(session_id)
+    if checkout.mode == "setup":
+        confirmed = topup_flows.confirm_setup(container, checkout=checkout, host_user_id=host_user_id)
+        reason = "auto_topup_on" if confirmed.saved else "card_not_saved"
+        return checkout, service.FulfilResult(confirmed.applied, reason)
     owner = checkout.metadata.get(service.METADATA_USER) or checkout.client_reference_id
     if host_user_id is not None and owner != host_user_id:
         raise NotFound(f"no checkout session {session_id!r} for this user", field="session_id")

@@ -59,7 +59,7 @@ class CheckoutStarted(BaseModel):
     checkout_id: int = Field(description="coinslot's id of the attempt")
     session_id: str = Field(description="Stripe's Checkout Session id (cs_...)")
     url: str = Field(description="redirect the user's browser here")
-    mode: str = Field(description="payment or subscription")
+    mode: str = Field(description="payment, subscription, or setup (a card saved for auto top-up)")
     order_id: str | None = Field(description="the DRAFT order the session pays, if any")
     amount_total_minor: int = Field(description="what the session charges now, in minor units")
     currency: str = Field(description="ISO currency code, lower case")
@@ -71,9 +71,10 @@ class FulfilAnswer(BaseModel):
     session_id: str = Field(description="Stripe's Checkout Session id")
     status: str | None = Field(description="open, complete or expired")
     payment_status: str = Field(description="paid, unpaid or no_payment_required")
-    mode: str = Field(description="payment or subscription")
+    mode: str = Field(description="payment, subscription, or setup (a card saved for auto top-up)")
     applied: bool = Field(description="true when this call applied it (false: done already, or not paid)")
-    reason: str = Field(description="why, in a word: e.g. already_fulfilled, not_paid, or what it applied")
+    reason: str = Field(description="why, in a word: e.g. already_fulfilled, not_paid, or what it applied "
+                                    "(auto_topup_on: the card is saved and auto top-up is on)")
     order_id: str | None = Field(description="the order it paid, if any")
     credits: int = Field(description="credits it granted (packs)")
 

@@ -15,7 +15,6 @@ from coinslot.clock import from_unix
 from coinslot.customers import service as customers_service
 from coinslot.customers import test_clocks
 from coinslot.errors import Conflict, InvalidInput, NotFound
-from coinslot.ledger import core as ledger_core
 from coinslot.ledger import ids as ledger_ids
 from coinslot.ledger import service as ledger_service
 from coinslot.models import CheckoutSession, Customer, Order
@@ -56,7 +55,8 @@ class FulfilResult:
     """What fulfilling a Checkout Session did. `applied` is False for a repeat or an unpaid session."""
 
     applied: bool
-    reason: str  # "fulfilled", "already_fulfilled", "not_paid", "subscription" (granted by invoice.paid)
+    reason: str  # "fulfilled", "already_fulfilled", "not_paid", "subscription" (granted by invoice.paid);
+    # a card set-up for auto top-up: "auto_topup_on", "card_not_saved"
     customer_id: int | None = None
     order_id: str | None = None
     credits: int = 0
@@ -412,11 +412,10 @@ def _credit_pack(
 
 def record_refunds(session: Session, *, charge: StripeChargeData, checkout: StripeCheckoutSessionData | None,
                    now: dt.datetime) -> None:
-    """Take back a refunded pack's credits, in proportion: each refund on the charge (oldest first) its
-    share (`ledger.core.refunded_credits`), a full refund all that is left; spent credits become debt.
-    Each refund is one entry keyed by its id, so however often and in whatever order the refunds' events
-    arrive, each share is taken once. A refund of a charge coinslot cannot map to a purchase raises
-    alert `refund.unmapped`; a refunded one-time product (an order) has no credits to take back."""
+    """Take back a refunded pack's credits, in proportion, once per refund (`ledger.service.refund_purchase`;
+    an auto top-up's charge goes to `topups.charges.record_refunds` instead). A refund of a charge
+    coinslot cannot map to a purchase raises alert `refund.unmapped`; a refunded one-time product (an
+    order) has no credits to take back."""
     customer = customers_service.get_by_stripe_id(session, charge.customer_id) if charge.customer_id else None
     if checkout is None or customer is None:
         outbound.raise_alert(
@@ -427,13 +426,6 @@ def record_refunds(session: Session, *, charge: StripeChargeData, checkout: Stri
         return
     if not checkout.metadata.get(METADATA_ITEM, "").startswith("pack:"):
         return  # an order's product: no credits were granted for it
-    source = ledger_ids.pack_purchase(checkout.id)
-    granted = ledger_service.find_entry(session, entry_id=source)
-    if granted is None:
-        # The refund overtook the purchase's own event: retried until the pack is credited.
-        raise NotFound(f"the credits of {source} are not granted yet; charge {charge.id} waits for them")
-    shares = ledger_core.refunded_credits(
-        pack_credits=granted.credits, charge_amount_minor=charge.amount_minor, refunds=charge.refunds)
-    for refund_id, credits in shares:
-        ledger_service.claw_back(session, customer_id=customer.id, entry_id=ledger_ids.refund(refund_id),
-                                 source=source, credits=credits, now=now)
+    ledger_service.refund_purchase(session, customer_id=customer.id,
+                                   source=ledger_ids.pack_purchase(checkout.id),
+                                   charge_amount_minor=charge.amount_minor, refunds=charge.refunds, now=now)

@@ -5,6 +5,9 @@
     POST /v1/holds                   reserve a job's cost; 402 when refused
     POST /v1/holds/{id}/capture      charge the actual cost
     POST /v1/holds/{id}/release      cancel; the credits go back
+    POST /v1/credits/{id}/spend      spend credits with no plan check
+
+Each use that leaves the balance under the auto top-up threshold saves a top-up in its transaction.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from coinslot.entitlements.schemas import (
 )
 from coinslot.ledger import service as ledger_service
 from coinslot.ledger.api import entry_out
-from coinslot.ledger.schemas import EntryOut
+from coinslot.ledger.schemas import EntryOut, SpendBody
 
 router = APIRouter(prefix="/v1", tags=["entitlements"], dependencies=[Depends(require_scope("entitlements"))])
 
@@ -113,8 +116,9 @@ def create_hold(body: HoldBody, container: ContainerDep) -> HoldOut:
 def capture(hold_id: RowId, body: CaptureBody, container: ContainerDep) -> EntryOut:
     """Charge the actual cost. A hold resolves once: a retry returns the same entry, anything else 409."""
     now = container.clock.now()
+    catalog, grace = _context(container)
     result = container.writes.run(lambda session: service.capture(
-        session, hold_id=hold_id, credits=body.credits, now=now,
+        session, hold_id=hold_id, credits=body.credits, catalog=catalog, now=now, grace=grace,
         low_balance_pct=container.settings.low_balance_pct))
     return entry_out(result)
 
@@ -125,4 +129,18 @@ def release(hold_id: RowId, container: ContainerDep) -> EntryOut:
     """Cancel a pending hold; its credits go back to where they came from."""
     now = container.clock.now()
     result = container.writes.run(lambda session: service.release(session, hold_id=hold_id, now=now))
+    return entry_out(result)
+
+
+@router.post("/credits/{host_user_id}/spend", response_model=EntryOut, operation_id="spendCredits",
+             tags=["credits"], summary="Spend credits without a plan check", responses=errors(402, 404, 409))
+def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryOut:
+    """Spend credits directly (no plan check; see `consume`). 402 when short, nothing spent."""
+    catalog, grace = _context(container)
+    with container.db.unit_of_work() as session:
+        result = service.spend(
+            session, host_user_id=host_user_id, credits=body.credits, feature=body.feature,
+            idempotency_key=body.idempotency_key, catalog=catalog, now=container.clock.now(), grace=grace,
+            low_balance_pct=container.settings.low_balance_pct,
+        )
     return entry_out(result)

@@ -34,7 +34,7 @@ from coinslot.topups import service as topups
 
 __all__ = [
     "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "credits_view",
-    "effective_balance", "hold", "new_user_credits", "refusal", "release",
+    "effective_balance", "hold", "new_user_credits", "refusal", "release", "spend",
 ]
 
 DEFAULT_GRACE = dt.timedelta(days=3)
@@ -431,11 +431,55 @@ def hold(
     return _consumed(entry, decide.decision, cost=amount, plan=use.plan)
 
 
-def capture(session: Session, *, hold_id: int, credits: int, now: dt.datetime,
+def spend(
+    session: Session,
+    *,
+    host_user_id: str,
+    credits: int,
+    feature: str | None,
+    idempotency_key: str,
+    catalog: Catalog,
+    now: dt.datetime,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    low_balance_pct: int = ledger.DEFAULT_LOW_BALANCE_PCT,
+) -> ledger.EntryResult:
+    """Spend credits with no plan check (`POST /v1/credits/{host_user_id}/spend`; `consume` is the checked
+    one), at the customer's time; under the auto top-up threshold it tops up as a consume does. NotFound
+    for a user coinslot has never seen; 402 when short, nothing spent."""
+    customer_id = ledger.customer_id_for(session, host_user_id=host_user_id)
+    now = test_clocks.time_of(session, customer_id=customer_id, now=now)
+    entry = ledger.spend(
+        session, customer_id=customer_id,
+        entry_id=ledger.caller_entry_id(customer_id=customer_id, idempotency_key=idempotency_key),
+        credits=credits, feature=feature, now=now, low_balance_pct=low_balance_pct,
+    )
+    _top_up_if_lowered(session, entry, catalog=catalog, now=now, grace=grace)
+    return entry
+
+
+def capture(session: Session, *, hold_id: int, credits: int, catalog: Catalog, now: dt.datetime,
+            grace: dt.timedelta = DEFAULT_GRACE,
             low_balance_pct: int = ledger.DEFAULT_LOW_BALANCE_PCT) -> ledger.EntryResult:
-    """Charge a held job's actual cost (see `ledger.service.capture`)."""
+    """Charge a held job's actual cost (see `ledger.service.capture`). Drawing more than the hold is a use
+    like any other: under the auto top-up threshold it tops up; within the hold, the hold already did."""
     now = _hold_time(session, hold_id=hold_id, now=now)
-    return ledger.capture(session, hold_id=hold_id, credits=credits, now=now, low_balance_pct=low_balance_pct)
+    entry = ledger.capture(session, hold_id=hold_id, credits=credits, now=now,
+                           low_balance_pct=low_balance_pct)
+    if entry.available_delta < 0:
+        _top_up_if_lowered(session, entry, catalog=catalog, now=now, grace=grace)
+    return entry
+
+
+def _top_up_if_lowered(session: Session, entry: ledger.EntryResult, *, catalog: Catalog, now: dt.datetime,
+                       grace: dt.timedelta) -> None:
+    """`_top_up_if_low` for a use that did not resolve the customer's plan first (a raw spend, a capture):
+    read only when the balance it left may top up. Still under the ledger lock the entry took."""
+    if entry.replayed or not topups.may_top_up(catalog, balance_after=entry.balance_after):
+        return
+    access = _access(session, customer_id=entry.customer_id, catalog=catalog, now=now, grace=grace)
+    topups.on_balance_lowered(session, customer_id=entry.customer_id, trigger_entry_id=entry.entry_id,
+                              balance_after=entry.balance_after, plan_key=access.plan_key, catalog=catalog,
+                              now=now)
 
 
 def release(session: Session, *, hold_id: int, now: dt.datetime) -> ledger.EntryResult:

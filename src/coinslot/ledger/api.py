@@ -1,8 +1,9 @@
-"""HTTP routes of the credits ledger (API key): the entries, raw spends and operators' adjustments.
+"""HTTP routes of the credits ledger (API key): the entries and operators' adjustments.
 
 The balance (`GET /v1/credits/{host_user_id}`) and the usage history, read at the customer's time, are in
 `overview/api.py`;
-feature-level use (check, consume, holds) lives in `entitlements/api.py`. A user coinslot has not seen yet
+every use (check, consume, holds, and the raw spend `POST /v1/credits/{host_user_id}/spend`, which may
+top up automatically) lives in `entitlements/api.py`. A user coinslot has not seen yet
 has an empty ledger (as a new user would), never a 404.
 """
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from coinslot.api_contract import errors
 from coinslot.deps import ContainerDep, require_scope
 from coinslot.ledger import service
-from coinslot.ledger.schemas import AdjustBody, EntryOut, LedgerLineOut, LedgerPage, SpendBody
+from coinslot.ledger.schemas import AdjustBody, EntryOut, LedgerLineOut, LedgerPage
 from coinslot.ledger.service import EntryResult
 from coinslot.limits import BIGINT_MAX
 
@@ -53,22 +54,6 @@ def list_entries(
             session, customer_id=customer_id, after=after, before=before, limit=limit + 1)
     return LedgerPage(data=[LedgerLineOut(**line.as_dict()) for line in lines[:limit]],
                       has_more=len(lines) > limit)
-
-
-@router.post("/credits/{host_user_id}/spend", response_model=EntryOut,
-             dependencies=[Depends(require_scope("entitlements"))], operation_id="spendCredits",
-             summary="Spend credits without a plan check", responses=errors(402, 404, 409))
-def spend(host_user_id: str, body: SpendBody, container: ContainerDep) -> EntryOut:
-    """Spend credits directly (no plan check; see `consume`). 402 when short, nothing spent."""
-    with container.db.unit_of_work() as session:
-        customer_id = _customer_id(session, host_user_id)
-        result = service.spend(
-            session, customer_id=customer_id,
-            entry_id=service.caller_entry_id(customer_id=customer_id, idempotency_key=body.idempotency_key),
-            credits=body.credits, feature=body.feature, now=container.clock.now(),
-            low_balance_pct=container.settings.low_balance_pct,
-        )
-    return entry_out(result)
 
 
 @router.post("/credits/{host_user_id}/adjustments", response_model=EntryOut,

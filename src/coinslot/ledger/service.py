@@ -13,7 +13,7 @@ first use are `lazy_periods.py`'s.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -103,6 +103,7 @@ __all__ = [
     "pending_credits",
     "pending_holds",
     "period_month",
+    "refund_purchase",
     "release",
     "settle_customer",
     "spend",
@@ -536,3 +537,30 @@ def customers_with_expiry_due(
 def settle_customer(session: Session, *, customer_id: int, now: dt.datetime) -> None:
     """Write what time has made due for one customer, under their lock."""
     settle(session, repo.lock_balance(session, customer_id=customer_id, now=now), now=now)
+
+
+def refund_purchase(
+    session: Session,
+    *,
+    customer_id: int,
+    source: str,
+    charge_amount_minor: int,
+    refunds: Sequence[core.Refund],
+    now: dt.datetime,
+) -> None:
+    """The refunds of the charge that paid for the credits `source` granted (a pack bought through
+    Checkout, an auto top-up): each refund, oldest first, takes back its share (`core.refunded_credits`),
+    the one that makes the charge fully refunded all that is left; spent credits become debt.
+
+    Each refund is one entry keyed by its id (`ids.refund`), so however often and in whatever order the
+    refunds' events arrive, each share is taken once. NotFound while the purchase is not granted yet (its
+    own event is late): the caller retries.
+    """
+    granted = find_entry(session, entry_id=source)
+    if granted is None:
+        raise NotFound(f"the credits of {source} are not granted yet; its refunds wait for them")
+    shares = core.refunded_credits(pack_credits=granted.credits, charge_amount_minor=charge_amount_minor,
+                                   refunds=refunds)
+    for refund_id, credits in shares:
+        claw_back(session, customer_id=customer_id, entry_id=ids.refund(refund_id), source=source,
+                  credits=credits, now=now)

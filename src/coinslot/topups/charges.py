@@ -16,11 +16,12 @@ from coinslot.ledger import service as ledger
 from coinslot.models import AUTO_TOPUP_OPEN_STATUSES, AutoTopup
 from coinslot.money import format_minor
 from coinslot.outbound import service as outbound
+from coinslot.stripe_gateway.charges import StripeChargeData
 from coinslot.stripe_gateway.payments import StripePaymentIntentData
 from coinslot.topups import core
 from coinslot.topups import repository as repo
 
-__all__ = ["METADATA_TOPUP", "record_payment_intent", "record_started"]
+__all__ = ["METADATA_TOPUP", "is_topup", "record_payment_intent", "record_refunds", "record_started"]
 
 # On the PaymentIntent: which top-up row it charges, so its webhooks find the row.
 METADATA_TOPUP = "coinslot_auto_topup"
@@ -52,6 +53,26 @@ def record_payment_intent(session: Session, *, payment_intent: StripePaymentInte
         return "waiting"  # processing, or created and not confirmed yet: its webhook will say
     _decline(session, row, payment_intent=payment_intent, now=at)
     return "declined"
+
+
+def is_topup(payment_intent: StripePaymentIntentData) -> bool:
+    """Whether a PaymentIntent charged an auto top-up (its metadata names the row)."""
+    return METADATA_TOPUP in payment_intent.metadata
+
+
+def record_refunds(session: Session, *, charge: StripeChargeData, payment_intent: StripePaymentIntentData,
+                   now: dt.datetime) -> bool:
+    """Take back a refunded top-up's credits, as a refunded pack's are (`ledger.service.refund_purchase`,
+    from the lot of entry `auto_topup:<pi_...>`): each refund its share, once per refund id, the spent part
+    becoming debt. False when no top-up of ours was paid by `payment_intent` (the caller alerts)."""
+    row = _row(session, payment_intent=payment_intent, topup_id=None)
+    if row is None:
+        return False
+    at = test_clocks.time_of(session, customer_id=row.customer_id, now=now)
+    ledger.refund_purchase(session, customer_id=row.customer_id,
+                           source=ledger_ids.auto_topup(payment_intent.id),
+                           charge_amount_minor=charge.amount_minor, refunds=charge.refunds, now=at)
+    return True
 
 
 def _row(

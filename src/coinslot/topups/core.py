@@ -15,6 +15,7 @@ __all__ = [
     "MonthUsage",
     "Offer",
     "Trigger",
+    "below_threshold",
     "consent_text",
     "failure_notice",
     "month_of",
@@ -62,6 +63,12 @@ def offer_for(terms: AutoTopupTerms, pack: CreditPack) -> Offer:
     return Offer(pack.key, credits, amount_minor, pack.currency)
 
 
+def below_threshold(terms: AutoTopupTerms | None, *, balance_after: int) -> bool:
+    """Whether a use that left `balance_after` credits may top up at all (the rest of `trigger` needs the
+    customer's setting and month): the one check every use pays, with no query."""
+    return terms is not None and balance_after < terms.threshold_credits
+
+
 def trigger(
     *, enabled: bool, plan_allowed: bool, balance_after: int, terms: AutoTopupTerms, has_open: bool,
     usage: MonthUsage, offer: Offer,
@@ -73,7 +80,7 @@ def trigger(
     """
     if not enabled or not plan_allowed:
         return "off"
-    if balance_after >= terms.threshold_credits:
+    if not below_threshold(terms, balance_after=balance_after):
         return "above_threshold"
     if has_open:
         return "open"

@@ -1,7 +1,9 @@
 """Auto top-up's use cases that call Stripe: save first and commit, call Stripe with an idempotency key
 derived from the saved row, record the answer in a new transaction.
 
-    start_setup   consent stored -> setup-mode Checkout (key: the setting row and the consent's moment)
+    start_setup   consent stored -> setup-mode Checkout (key: the setting row and the consent's moment),
+                  back to `success_url?checkout_status=success&session_id=cs_...`
+    confirm_setup back from it: the saved card applied at once (the pages' return, Checkout's `fulfil`)
     charge_due    the worker: claim pending top-ups (a lease) -> off-session PaymentIntent
                   (key: the top-up row) -> `charges.record_payment_intent`
 """
@@ -27,14 +29,15 @@ from coinslot.queue import policy
 from coinslot.queue import repository as queue
 from coinslot.queue.kinds import AUTO_TOPUPS
 from coinslot.queue.runner import new_worker_id, run_loop, start_loop_thread
+from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
 from coinslot.stripe_gateway.payments import SetupSessionRequest
 from coinslot.subscriptions import service as subscriptions
 from coinslot.topups import charges, service
-from coinslot.urls import check_redirect_url
+from coinslot.urls import check_redirect_url, with_checkout_params
 
 __all__ = [
-    "RETRY", "StartedSetup", "charge_due", "complete_return", "plan_key_of", "start_charger", "start_setup",
-    "turn_off", "view_of",
+    "RETRY", "SETUP_ITEM", "SetupReturn", "StartedSetup", "charge_due", "complete_return", "confirm_setup",
+    "plan_key_of", "start_charger", "start_setup", "turn_off", "view_of",
 ]
 
 log = logging.getLogger("coinslot.topups")
@@ -42,6 +45,8 @@ log = logging.getLogger("coinslot.topups")
 RETRY = policy.RetryPolicy(base_s=30.0, cap_s=3600.0, max_attempts=8)
 _LEASE_SLACK_S = 30.0
 BATCH_SIZE = 10
+# On the setup-mode Checkout (`coinslot_item`): the card it saves is auto top-up's.
+SETUP_ITEM = "auto_topup:setup"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +90,15 @@ def turn_off(container: Container, *, host_user_id: str) -> None:
 def start_setup(container: Container, *, host_user_id: str, pack_key: str | None, consent: bool,
                 success_url: str, cancel_url: str) -> StartedSetup:
     """Turn auto top-up on: store the consent, then open a setup-mode Checkout that saves the card; the
-    checkout's completion (webhook `checkout.session.completed`) turns it on."""
+    checkout's completion (webhook `checkout.session.completed`) turns it on, or the return to
+    `success_url` does first (`confirm_setup`), which Stripe gives the session's id as after any Checkout."""
     catalog = catalog_service.get_catalog(container.settings)
     service.offer(catalog, pack_key=pack_key)  # bad input refused before anything is written
     allowed = [*container.settings.redirect_origins, container.settings.public_url.rstrip("/")]
-    success = check_redirect_url(success_url, allowed_origins=allowed, field="success_url")
-    cancel = check_redirect_url(cancel_url, allowed_origins=allowed, field="cancel_url")
+    success = with_checkout_params(check_redirect_url(success_url, allowed_origins=allowed,
+                                                      field="success_url"), status="success")
+    cancel = with_checkout_params(check_redirect_url(cancel_url, allowed_origins=allowed, field="cancel_url"),
+                                  status="cancel")
     customer = ensure_stripe_customer(container, host_user_id=host_user_id)
     with container.db.unit_of_work() as session:
         now = container.clock.now()
@@ -103,7 +111,7 @@ def start_setup(container: Container, *, host_user_id: str, pack_key: str | None
         currency = service.offer(catalog, pack_key=row.pack_key).currency
     checkout = container.gateway.payments.create_setup_session(SetupSessionRequest(
         customer_id=customer.stripe_customer_id or "", currency=currency, success_url=success,
-        cancel_url=cancel, metadata={METADATA_USER_KEY: host_user_id, "coinslot_item": "auto_topup:setup"},
+        cancel_url=cancel, metadata={METADATA_USER_KEY: host_user_id, "coinslot_item": SETUP_ITEM},
         idempotency_key=key,
     ))
     with container.db.unit_of_work() as session:
@@ -112,18 +120,35 @@ def start_setup(container: Container, *, host_user_id: str, pack_key: str | None
     return StartedSetup(checkout.url or "", checkout.id, consent_text)
 
 
+@dataclass(frozen=True, slots=True)
+class SetupReturn:
+    """What the return from the setup page found."""
+
+    saved: bool  # the card is saved: auto top-up is on
+    applied: bool  # this return turned it on (False: the webhook or an earlier return did, or no card yet)
+
+
 def complete_return(container: Container, *, session_id: str, host_user_id: str) -> bool:
-    """The customer is back from the setup page: apply the saved card now (the webhook will find it done),
-    so the billing page shows auto top-up on at once. False while the card is not saved."""
+    """The billing page's return from the setup page (`confirm_setup`): whether the card is saved."""
     checkout = container.gateway.checkout.retrieve_session(session_id)
-    if checkout.mode != "setup" or checkout.metadata.get(METADATA_USER_KEY) != host_user_id:
-        raise NotFound(f"no card set-up {session_id} of this customer", field="session_id")
+    return confirm_setup(container, checkout=checkout, host_user_id=host_user_id).saved
+
+
+def confirm_setup(container: Container, *, checkout: StripeCheckoutSessionData,
+                  host_user_id: str | None) -> SetupReturn:
+    """The customer is back from the setup page: apply the saved card now (the webhook will find it done),
+    so auto top-up shows on at once. NotFound for a session that is not an auto top-up's card set-up (of
+    `host_user_id`, when given)."""
+    owner = checkout.metadata.get(METADATA_USER_KEY)
+    if (checkout.mode != "setup" or checkout.metadata.get("coinslot_item") != SETUP_ITEM
+            or (host_user_id is not None and owner != host_user_id)):
+        raise NotFound(f"no card set-up {checkout.id} of this customer", field="session_id")
     setup_intent = checkout.setup_intent
     saved = container.gateway.payments.saved_payment_method(setup_intent) if setup_intent else None
     with container.db.unit_of_work() as session:
-        service.complete_setup(session, setup_session_id=checkout.id, payment_method_id=saved,
-                               now=container.clock.now())
-    return saved is not None
+        applied = service.complete_setup(session, setup_session_id=checkout.id, payment_method_id=saved,
+                                         now=container.clock.now())
+    return SetupReturn(saved is not None, applied)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from coinslot.topups import repository as repo
 _DUE_AT_ONCE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 __all__ = [
-    "AdminOverview", "AutoTopupView", "admin_overview", "begin_setup", "complete_setup",
+    "AdminOverview", "AutoTopupView", "admin_overview", "begin_setup", "complete_setup", "may_top_up",
     "offer", "on_balance_lowered", "record_setup_session", "terms_of", "turn_off",
     "view",
 ]
@@ -147,16 +147,23 @@ def turn_off(session: Session, *, customer_id: int, now: dt.datetime) -> None:
     row.disabled_at = row.updated_at = now
 
 
+def may_top_up(catalog: Catalog, *, balance_after: int) -> bool:
+    """Whether a use that left `balance_after` credits is worth `on_balance_lowered` (no query): a caller
+    that must read the customer's plan first reads it only then."""
+    return core.below_threshold(catalog.auto_topup, balance_after=balance_after)
+
+
 def on_balance_lowered(
     session: Session, *, customer_id: int, trigger_entry_id: str, balance_after: int, plan_key: str | None,
     catalog: Catalog, now: dt.datetime,
 ) -> AutoTopup | None:
-    """Called by a spend or a hold in its transaction, under the customer's ledger lock: when the balance
-    it left is under the threshold, save a pending top-up (charged by the worker after the commit, never
-    here: no Stripe call under the lock). Under the lock, and with the unique index on open top-ups,
-    concurrent uses start one top-up; a retried use (same entry) starts none (`trigger_entry_id`)."""
+    """Called by a use (consume, hold, raw spend, a capture beyond its hold) in its transaction, under the
+    customer's ledger lock: when the balance it left is under the threshold, save a pending top-up
+    (charged by the worker after the commit, never here: no Stripe call under the lock). Under the lock,
+    and with the unique index on open top-ups, concurrent uses start one top-up; a retried use (same
+    entry) starts none (`trigger_entry_id`)."""
     terms = catalog.auto_topup
-    if terms is None or balance_after >= terms.threshold_credits:
+    if terms is None or not may_top_up(catalog, balance_after=balance_after):
         return None  # the usual case, decided without a query
     row = repo.setting(session, customer_id=customer_id)
     if row is None or not row.enabled or row.stripe_payment_method_id is None:

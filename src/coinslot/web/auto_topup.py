@@ -29,8 +29,8 @@ def turn_on(customer: CustomerFormDep, container: ContainerDep,
     if consent != "yes":
         return redirect("/billing?toast=auto_topup_consent")
     base = container.settings.public_url.rstrip("/")
-    # Stripe fills in the session id; the return applies the saved card at once.
-    success_url = base + url("/billing/auto_topup/return") + "?session_id={CHECKOUT_SESSION_ID}"
+    # The flow adds the session id's template, which Stripe fills in; the return applies the card at once.
+    success_url = base + url("/billing/auto_topup/return")
     cancel_url = base + url("/billing") + "?toast=canceled"
     started = flows.start_setup(container, host_user_id=customer.host_user_id, pack_key=pack, consent=True,
                                 success_url=success_url, cancel_url=cancel_url)

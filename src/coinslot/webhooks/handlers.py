@@ -226,18 +226,20 @@ class Noted:
 class RefundReads:
     charge: StripeChargeData
     checkout: StripeCheckoutSessionData | None
+    topup: StripePaymentIntentData | None  # the charge paid an auto top-up (no Checkout)
 
 
 class ChargeRefunded:
-    """charge.refunded: claw back the credits of the pack the charge paid for, in proportion.
+    """charge.refunded: claw back the credits of the pack or the auto top-up the charge paid for, in
+    proportion.
 
     The rule: every refund on the charge (re-read, oldest first) takes back the
-    share of the pack's credits its amount paid for (`ledger.core.refunded_credits`); a full
+    share of the purchase's credits its amount paid for (`ledger.core.refunded_credits`); a full
     refund takes back all that is left. Each refund is one ledger entry keyed by
     its id (`refund:<re_...>`), so the events of several partial refunds, in any
     order and however often delivered, take back each share once. Spent credits
     become debt (the ledger's rule). A charge of a subscription invoice, or of
-    no checkout coinslot knows, raises alert `refund.unmapped`; a refunded
+    no checkout or top-up coinslot knows, raises alert `refund.unmapped`; a refunded
     one-time product (an order) has no credits to take back.
     """
 
@@ -246,9 +248,15 @@ class ChargeRefunded:
         payment_intent = charge.payment_intent_id
         session_id = stripe.checkout_session_id_for_payment_intent(payment_intent) if payment_intent else None
         checkout = stripe.checkout_session(session_id).value if session_id else None
-        return RefundReads(charge, checkout)
+        # No Checkout: an auto top-up's off-session intent, if its metadata says so.
+        paid_by = stripe.payment_intent(payment_intent).value if payment_intent and not checkout else None
+        return RefundReads(charge, checkout, paid_by if paid_by and topup_charges.is_topup(paid_by) else None)
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: RefundReads) -> Outcome:
+        topup = fetched.topup
+        if topup is not None and topup_charges.record_refunds(ctx.session, charge=fetched.charge,
+                                                              payment_intent=topup, now=ctx.now):
+            return "processed"
         checkout_service.record_refunds(ctx.session, charge=fetched.charge, checkout=fetched.checkout,
                                         now=ctx.now)
         return "processed"

@@ -417,26 +417,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/credits/{host_user_id}/spend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Spend credits without a plan check
-         * @description Spend credits directly (no plan check; see `consume`). 402 when short, nothing spent.
-         */
-        post: operations["spendCredits"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/credits/{host_user_id}/adjustments": {
         parameters: {
             query?: never;
@@ -555,6 +535,26 @@ export interface paths {
          * @description Cancel a pending hold; its credits go back to where they came from.
          */
         post: operations["releaseHold"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/credits/{host_user_id}/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Spend credits without a plan check
+         * @description Spend credits directly (no plan check; see `consume`). 402 when short, nothing spent.
+         */
+        post: operations["spendCredits"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1167,7 +1167,7 @@ export interface components {
             url: string;
             /**
              * Mode
-             * @description payment or subscription
+             * @description payment, subscription, or setup (a card saved for auto top-up)
              */
             mode: string;
             /**
@@ -1838,7 +1838,7 @@ export interface components {
             payment_status: string;
             /**
              * Mode
-             * @description payment or subscription
+             * @description payment, subscription, or setup (a card saved for auto top-up)
              */
             mode: string;
             /**
@@ -1848,7 +1848,7 @@ export interface components {
             applied: boolean;
             /**
              * Reason
-             * @description why, in a word: e.g. already_fulfilled, not_paid, or what it applied
+             * @description why, in a word: e.g. already_fulfilled, not_paid, or what it applied (auto_topup_on: the card is saved and auto top-up is on)
              */
             reason: string;
             /**
@@ -4917,104 +4917,6 @@ export interface operations {
             };
         };
     };
-    spendCredits: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                host_user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SpendBody"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EntryOut"];
-                };
-            };
-            /** @description API key missing, malformed, unknown or revoked. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Refused by the user's plan or balance: the `code` says why (e.g. `insufficient_credits`). */
-            402: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description A value is invalid: `field` names it. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
-                };
-            };
-        };
-    };
     adjustCredits: {
         parameters: {
             query?: never;
@@ -5503,6 +5405,104 @@ export interface operations {
             };
             /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description A value is invalid: `field` names it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Billing is off, or Stripe or the database cannot be reached: nothing changed; retry after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    spendCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                host_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SpendBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryOut"];
+                };
+            };
+            /** @description API key missing, malformed, unknown or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Refused by the user's plan or balance: the `code` says why (e.g. `insufficient_credits`). */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The key lacks the scope this route needs (`insufficient_scope`; docs/security.md lists them). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Not found: the `code` names what (e.g. `no_subscription`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Conflicts with what is stored: an idempotency key reused with other fields, an order in another state, a Stripe price that differs from the catalog. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description The body is over this route's limit of 16384 bytes (refused before it is read), or a payload in it is over its own limit. */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
