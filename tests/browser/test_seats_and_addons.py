@@ -12,8 +12,10 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
+from coinslot.customers import service as customers
 from coinslot.ledger import service as ledger
 from tests.browser.conftest import Web
+from tests.browser.test_checkout_stories import pay_on_stripesim
 from tests.e2e.billing_user import User
 from tests.e2e.test_seats_and_addons import TEAMS, stripe_items
 
@@ -92,3 +94,23 @@ def test_an_admin_adds_the_extra_tokens_then_removes_them(make_web: Callable[...
     assert stripe_items(web.stack, sub_id) == [("coinslot:plan:starter:month", 1)]
     assert available_credits(web, "ada") == 50
     expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "50")
+
+
+def test_a_team_buys_three_seats_from_the_pricing_page(make_web: Callable[..., Web]) -> None:
+    web = make_web(catalog=TEAMS)
+    page = web.open_as("globex", page="pricing")
+    team = page.get_by_role("article", name="Team")
+    seats = team.get_by_label("Seats").first
+    expect(seats).to_have_value("2")  # the plan's minimum
+    seats.fill("3")
+    team.get_by_role("button", name="Subscribe to Team").first.click()
+    pay_on_stripesim(page, web)
+
+    expect(page.get_by_role("status")).to_contain_text("Your subscription is active")
+    expect(page.locator("[data-seats]")).to_have_attribute("data-seats", "3")
+    with web.stack.container.db.unit_of_work(read_only=True) as session:
+        stripe_customer_id = customers.get_by_host_user_id(session, "globex").stripe_customer_id
+    [subscription] = web.stack.stripe.v1.subscriptions.list(params={"customer": stripe_customer_id}).data
+    assert stripe_items(web.stack, subscription.id) == [("coinslot:plan:team:month", 3)]
+    assert available_credits(web, "globex") == 3 * 20  # credits per seat
+    expect(page.locator("[data-credits-remaining]")).to_have_attribute("data-credits-remaining", "60")

@@ -67,10 +67,12 @@ def start_plan_checkout(
     container: ContainerDep,
     plan: Annotated[str, Form(max_length=100)],
     interval: Annotated[Literal["month", "year"], Form()] = "month",
+    seats: Annotated[int, Form(ge=1, le=1_000_000)] = 1,  # a per-seat plan's (checked against its bounds)
 ) -> Response:
     success_url, cancel_url = return_urls(container, "pricing")
     started = checkout_flows.start_checkout(
-        container, host_user_id=customer.host_user_id, item=ItemRequest(plan=plan, interval=interval),
+        container, host_user_id=customer.host_user_id,
+        item=ItemRequest(plan=plan, interval=interval, quantity=seats),
         success_url=success_url, cancel_url=cancel_url,
     )
     return redirect(started.url)
