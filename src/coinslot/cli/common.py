@@ -21,7 +21,8 @@ from coinslot.errors import CoinslotError
 from coinslot.observability import configure_logging, configure_sentry
 
 __all__ = [
-    "JsonFlag", "configure_process", "console", "err_console", "load_container", "print_json", "shows_errors",
+    "JsonFlag", "configure_process", "console", "err_console", "load_container", "print_json",
+    "progress_printer", "say", "shows_errors",
 ]
 
 # Piped or captured output (scripts, logs, CI) gets wide lines: an 80-column default would
@@ -48,6 +49,22 @@ def load_container(settings: Settings | None = None) -> Container:
 
 # `--json` on every command that prints data: one JSON document on stdout, for scripts (`| jq`).
 JsonFlag = Annotated[bool, typer.Option("--json", help="print one JSON document instead of tables and text")]
+
+
+def say(text: str) -> None:
+    """A line of a command's report, as written (names and ids may hold brackets: no markup)."""
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def progress_printer(*, dry_run: bool) -> Callable[[int, int], None]:
+    """A long command's `on_progress(done, total)`: "12/200 subscriptions done" on stderr, so --json's
+    stdout stays one document."""
+    verb = "checked" if dry_run else "done"
+
+    def progress(done: int, total: int) -> None:
+        err_console.print(f"{done}/{total} subscriptions {verb}", highlight=False)
+
+    return progress
 
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,7 @@ import dataclasses
 
 import typer
 
-from coinslot.cli.common import JsonFlag, console, err_console, load_container, print_json, shows_errors
+from coinslot.cli.common import JsonFlag, load_container, print_json, progress_printer, say, shows_errors
 from coinslot.subscriptions.overage_attach import Attachment, attach_overage_items
 
 app = typer.Typer(help="Overage: the metered items that let Stripe bill it.")
@@ -26,11 +26,7 @@ def attach(
 ) -> None:
     """Add its plan's metered price to every live subscription on a plan with overage that lacks it; until
     then its uses past the balance are refused, as Stripe would bill none of them. Safe to run again."""
-    verb = "checked" if dry_run else "done"
-
-    def progress(done: int, total: int) -> None:
-        err_console.print(f"{done}/{total} subscriptions {verb}", highlight=False)
-
+    progress = progress_printer(dry_run=dry_run)
     report = attach_overage_items(load_container(), dry_run=dry_run, on_progress=progress,
                                   progress_every=progress_every)
     if as_json:
@@ -42,9 +38,6 @@ def attach(
 
 
 def _print(report: Attachment) -> None:
-    def say(text: str) -> None:
-        console.print(text, highlight=False, markup=False, soft_wrap=True)
-
     if report.dry_run:
         say("dry run: nothing was changed; this is what attach would do")
     verb = "would attach" if report.dry_run else "attached"

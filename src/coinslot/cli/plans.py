@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import typer
 
-from coinslot.cli.common import JsonFlag, console, err_console, load_container, print_json, shows_errors
+from coinslot.cli.common import JsonFlag, load_container, print_json, progress_printer, say, shows_errors
 from coinslot.subscriptions.migrate import Migration, migrate_version
 
 app = typer.Typer(help="Plan versions: move grandfathered subscribers to the version sold now.")
@@ -37,11 +37,7 @@ def migrate(
 ) -> None:
     """Move subscribers from an earlier version of a plan to the current one, with their new price and terms.
     Safe to run again: those moved (or moving) already are left alone."""
-    verb = "checked" if dry_run else "done"
-
-    def progress(done: int, total: int) -> None:
-        err_console.print(f"{done}/{total} subscriptions {verb}", highlight=False)
-
+    progress = progress_printer(dry_run=dry_run)
     report = migrate_version(load_container(), from_version=from_version, to_version=to_version,
                              at="now" if at is At.now else "period_end", plan_key=plan, dry_run=dry_run,
                              on_progress=progress, progress_every=progress_every)
@@ -54,9 +50,6 @@ def migrate(
 
 
 def _print(report: Migration) -> None:
-    def say(text: str) -> None:
-        console.print(text, highlight=False, markup=False, soft_wrap=True)
-
     when = "at once, prorated" if report.at == "now" else "at each one's period end, without proration"
     if report.dry_run:
         say("dry run: nothing was changed; this is what the migration would do")
