@@ -47,6 +47,7 @@ class Consume:
 
     label: str  # which function is measured, printed beside the figure
     call: Callable[[Session, str, str, dt.datetime], object]  # (session, host user id, idempotency key, now)
+    grouped: Callable[[Any, str, str, dt.datetime], object]  # the same through a GroupCommit, as the API does
 
 
 def find_consume() -> Consume:
@@ -62,4 +63,9 @@ def find_consume() -> Consume:
         return service.consume(session, host_user_id=user, feature="export", idempotency_key=key,
                                catalog=catalog, now=now)
 
-    return Consume("entitlements.service.consume (feature export, 3 credits)", consume)
+    def grouped(writes: Any, user: str, key: str, now: dt.datetime) -> object:
+        return service.consume_grouped(writes, host_user_id=user, feature="export", idempotency_key=key,
+                                       catalog=catalog, now=now)
+
+    return Consume("entitlements.service.consume / consume_grouped (feature export, 3 credits)", consume,
+                   grouped)

@@ -78,7 +78,7 @@ def run_threads(op: Callable[[int, Any], None], *, threads: int, count: int, dur
 
 def _consume_sample(url: str, consume: Consume, customers: list[int], *, sizes: Sizes,
                     group_commit: bool) -> Sample:
-    """`group_commit`: through `GroupCommit.run`, as the API and the library consume (concurrent
+    """`group_commit`: through `service.consume_grouped`, as the API and the library consume (concurrent
     consumes share one commit; `Container.writes`); else one unit of work per consume."""
     from coinslot.db import Database
     from coinslot.errors import CoinslotError
@@ -92,7 +92,7 @@ def _consume_sample(url: str, consume: Consume, customers: list[int], *, sizes: 
         user = f"user-{customers[i % len(customers)]}"
         key, now = f"{run_id}-{i}", dt.datetime.now(dt.UTC)
         if group_commit:
-            writes.run(lambda session: consume.call(session, user, key, now))
+            consume.grouped(writes, user, key, now)
             return
         with database.unit_of_work() as session:
             consume.call(session, user, key, now)

@@ -20,18 +20,20 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event
+from sqlalchemy import ClauseElement, DateTime, Engine, MetaData, Select, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import ReturnsRows
 from sqlalchemy.types import TypeDecorator
 
 from coinslot.errors import DatabaseUnavailable
 
-__all__ = ["Base", "Database", "PreparedRead", "UtcDateTime", "is_unavailable"]
+__all__ = ["Base", "Database", "PreparedInSession", "PreparedRead", "UtcDateTime", "is_unavailable"]
 
 log = logging.getLogger("coinslot.db")
 
@@ -177,22 +179,12 @@ class _WriterTurns:
             gate.release()
 
 
-class PreparedRead:
-    """One Core SELECT compiled once, run on a pooled driver connection without a Session or a transaction.
+class _Compiled:
+    """One Core statement compiled for a dialect once, with its bind and result conversions taken from its
+    column types (as SQLAlchemy would apply them), run straight on a driver connection."""
 
-    For the reads on a host's hot path (`check`). A unit of work costs a Session, BEGIN and COMMIT
-    around its one statement: 150-270 µs of a 270 µs in-process check on SQLite, 2 of 3 round trips
-    on PostgreSQL (docs/benchmarks.md). Here the statement is compiled for the engine's dialect once
-    (its bind and result conversions taken from its column types, as SQLAlchemy would apply them)
-    and runs in the driver's autocommit mode: one statement is its own consistent snapshot on both
-    databases. The driver keeps it prepared: sqlite3's statement cache, psycopg's prepared statements
-    after a few executions on a connection. Unavailable as `unit_of_work` is (DatabaseUnavailable).
-    """
-
-    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
-        dialect = engine.dialect
-        compiled = statement.compile(dialect=dialect)
-        self._engine = engine
+    def __init__(self, dialect: Dialect, statement: ClauseElement) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self._is_sqlite = dialect.name == "sqlite"
         self._sql = str(compiled)
         self._compiled = compiled
@@ -200,9 +192,10 @@ class PreparedRead:
         # `dialect_impl`: the dialect's own type behind each generic one (SQLite's DATETIME stores text).
         self._binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
                        for name, bind in compiled.binds.items()}
-        self.keys = tuple(column.key for column in statement.selected_columns)
+        columns = list(statement.exported_columns) if isinstance(statement, ReturnsRows) else []
+        self.keys = tuple(column.key for column in columns)
         self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
-                         for column in statement.selected_columns]
+                         for column in columns]
 
     def _parameters(self, values: dict[str, Any]) -> Any:
         params = self._compiled.construct_params(values)
@@ -212,6 +205,34 @@ class PreparedRead:
         if self._positions is None:
             return params
         return tuple(params[name] for name in self._positions)
+
+    def _converted(self, rows: list[Any]) -> list[tuple[Any, ...]]:
+        results = self._results
+        return [tuple(value if process is None else process(value)
+                      for value, process in zip(row, results, strict=True)) for row in rows]
+
+    def _rows_on(self, driver: Any, parameters: Any) -> list[Any]:
+        cursor = driver.execute(self._sql, parameters)  # sqlite3 and psycopg: a cursor, executed
+        try:
+            return list(cursor.fetchall()) if cursor.description is not None else []
+        finally:
+            cursor.close()
+
+
+class PreparedRead(_Compiled):
+    """One Core SELECT compiled once, run on a pooled driver connection without a Session or a transaction.
+
+    For the reads on a host's hot path (`check`). A unit of work costs a Session, BEGIN and COMMIT
+    around its one statement: 150-270 µs of a 270 µs in-process check on SQLite, 2 of 3 round trips
+    on PostgreSQL (docs/benchmarks.md). Here the statement runs in the driver's autocommit mode: one
+    statement is its own consistent snapshot on both databases. The driver keeps it prepared:
+    sqlite3's statement cache, psycopg's prepared statements after a few executions on a connection.
+    Unavailable as `unit_of_work` is (DatabaseUnavailable).
+    """
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        super().__init__(engine.dialect, statement)
+        self._engine = engine
 
     def all(self, values: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The rows for these bind values, converted as the column types say."""
@@ -231,24 +252,81 @@ class PreparedRead:
             raise
         finally:
             raw.close()
-        results = self._results
-        return [tuple(value if process is None else process(value)
-                      for value, process in zip(row, results, strict=True)) for row in rows]
+        return self._converted(rows)
 
     def _execute(self, driver: Any, parameters: Any) -> list[Any]:
         if self._is_sqlite:  # isolation_level None (_configure_sqlite): no BEGIN, a read on its own
-            cursor = driver.execute(self._sql, parameters)
-            try:
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
+            return self._rows_on(driver, parameters)
         driver.autocommit = True  # no BEGIN / ROLLBACK round trips around the one statement
         try:
-            with driver.cursor() as cursor:
-                cursor.execute(self._sql, parameters)
-                return list(cursor.fetchall())
+            return self._rows_on(driver, parameters)
         finally:
             driver.autocommit = False
+
+
+class PreparedInSession(_Compiled):
+    """One Core statement compiled once per dialect, run on a Session's connection in its transaction.
+
+    For the writes under a hot account's lock (`ledger/hot_spend.py`): SQLAlchemy's execution path
+    (compile cache lookup, result wrapping, ORM flush) cost more than the statements themselves while
+    every other writer of the account waited (docs/benchmarks.md, consume). The statement runs in the
+    session's transaction and savepoint like any other; the ORM knows nothing of what it wrote, so
+    its caller expires what the identity map holds of those rows. Driver errors are raised as the
+    driver's own (`is_unavailable` knows them).
+    """
+
+    @classmethod
+    def of(cls, session: Session, statement: ClauseElement) -> tuple[PreparedInSession, Any]:
+        """`statement` compiled for the session's database (once), and the driver connection to run it on."""
+        dialect, driver = _driver_of(session)
+        key = (id(statement), dialect.name)
+        found = _IN_SESSION.get(key)
+        if found is None or found[0] is not statement:
+            found = (statement, cls(dialect, statement))
+            _IN_SESSION[key] = found  # a race compiles it twice: harmless
+        return found[1], driver
+
+    @classmethod
+    def rows(
+        cls, session: Session, statement: ClauseElement, values: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """Run `statement` with these bind values in the session's transaction; its rows, converted."""
+        prepared, driver = cls.of(session, statement)
+        return prepared._converted(prepared._rows_on(driver, prepared._parameters(values)))
+
+    @classmethod
+    def many(cls, session: Session, statement: ClauseElement, rows: list[dict[str, Any]]) -> None:
+        """Run a statement without results once per row of bind values (the driver's executemany)."""
+        if not rows:
+            return
+        prepared, driver = cls.of(session, statement)
+        parameters = [prepared._parameters(values) for values in rows]
+        if len(parameters) == 1:  # psycopg's executemany pipelines (several waits) even for one row
+            prepared._rows_on(driver, parameters[0])
+            return
+        if prepared._is_sqlite:
+            driver.executemany(prepared._sql, parameters)
+            return
+        with driver.cursor() as cursor:
+            cursor.executemany(prepared._sql, parameters)
+
+
+_IN_SESSION: dict[tuple[int, str], tuple[ClauseElement, PreparedInSession]] = {}  # statements are constants
+_DRIVER_KEY = "coinslot_driver_connection"
+
+
+def _driver_of(session: Session) -> tuple[Dialect, Any]:
+    """The dialect and driver connection of the session's transaction. `session.connection()` walks the
+    ORM's transaction states (~40 µs), so its answer is kept for the transaction (savepoints included:
+    they run on the same connection)."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_DRIVER_KEY)
+    if transaction is not None and kept is not None and kept[0] is transaction:
+        return kept[1], kept[2]
+    connection = session.connection()
+    kept = (session.get_transaction(), connection.dialect, connection.connection.driver_connection)
+    session.info[_DRIVER_KEY] = kept
+    return kept[1], kept[2]
 
 
 def _unavailable(exc: BaseException) -> DatabaseUnavailable:

@@ -12,6 +12,13 @@ savepoint and the rest of the batch goes on. A write that fails otherwise (a dat
 savepoint) and a batch whose transaction fails as a whole (a deadlock with another process, the
 database gone) are run again one by one, each in its own transaction, so every caller gets the answer
 it would have had alone: the batch's transaction never committed anything of them.
+
+A savepoint costs two statements and the ORM's bookkeeping around them, as much as a whole plain
+consume (docs/benchmarks.md, consume). A write may come with a `plain` first try that needs none: it
+either answers (its writes complete) or returns None having written nothing, and never raises a
+refusal. It runs in the batch's transaction itself; None sends the write to `work` in its savepoint as
+usual, and any exception from it fails the batch as a whole (so a half-done plain write is never
+committed: every write of the batch is run again alone, with `work`).
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ DEFAULT_MAX_BATCH = 64
 @dataclass(eq=False)
 class _Write(Generic[T]):
     work: Callable[[Session], T]
+    plain: Callable[[Session], T | None] | None = None
     answered: threading.Event = field(default_factory=threading.Event)  # done, or made the leader
     leads: bool = False
     done: bool = False
@@ -68,9 +76,10 @@ class GroupCommit:
         self._queue: list[_Write[Any]] = []
         self._busy = False  # a leader is running a batch; when False the queue is empty
 
-    def run(self, work: Callable[[Session], T]) -> T:
-        """`work`'s answer once it is committed (or its exception, nothing of it written)."""
-        mine: _Write[T] = _Write(work)
+    def run(self, work: Callable[[Session], T], *, plain: Callable[[Session], T | None] | None = None) -> T:
+        """`work`'s answer once it is committed (or its exception, nothing of it written); `plain`'s when
+        it answers first (see the module)."""
+        mine: _Write[T] = _Write(work, plain)
         with self._lock:
             self._queue.append(mine)
             if not self._busy:
@@ -104,6 +113,9 @@ class GroupCommit:
         try:
             with self._unit_of_work() as session:
                 for write in batch:
+                    if write.plain is not None and (value := write.plain(session)) is not None:
+                        write.value = value
+                        continue
                     self._run_in_savepoint(session, write)
         except Exception:
             # Nothing of the batch was written: each write is run again alone.

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from coinslot.db import Database
@@ -165,4 +166,21 @@ def test_every_caller_reads_its_own_entry_once_answered(db: Database) -> None:
         list(pool.map(worker, range(16)))
     assert missing == []
     assert available(db, alice) == 1000 - 80
+    assert_verified(db)
+
+
+def test_a_plain_try_answers_without_a_savepoint_and_none_hands_the_write_to_its_work(db: Database) -> None:
+    alice = _funded(db, "alice", 100)
+    savepoints: list[str] = []
+    event.listen(db.engine, "savepoint", lambda _conn, name: savepoints.append(name))
+    group = GroupCommit(db.unit_of_work, refusals=(CoinslotError,))
+    plainly = group.run(_spend(alice, "key:work-a", 5), plain=_spend(alice, "key:plain", 2))
+    assert plainly.entry_id == "key:plain"
+    assert savepoints == []
+    by_work = group.run(_spend(alice, "key:work-b", 5), plain=lambda session: None)
+    assert by_work.entry_id == "key:work-b"
+    assert len(savepoints) == 1
+    assert available(db, alice) == 100 - 2 - 5
+    with db.unit_of_work(read_only=True) as session:
+        assert ledger.find_entry(session, entry_id="key:work-a") is None
     assert_verified(db)

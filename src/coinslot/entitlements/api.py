@@ -79,11 +79,11 @@ def consume(body: ConsumeBody, container: ContainerDep) -> UseOut:
     catalog, grace = _context(container)
     now = container.clock.now()
     # Group commit: concurrent consumes of this process share one commit (coinslot/group_commit.py).
-    used = container.writes.run(lambda session: service.consume(
-        session, host_user_id=body.host_user_id, feature=body.feature,
+    used = service.consume_grouped(
+        container.writes, host_user_id=body.host_user_id, feature=body.feature,
         idempotency_key=body.idempotency_key, quantity=body.quantity, params=body.params, catalog=catalog,
         now=now, grace=grace, low_balance_pct=container.settings.low_balance_pct,
-    ))
+    )
     return UseOut(**decision_out(used.decision).model_dump(), entry_id=used.entry.entry_id,
                   replayed=used.entry.replayed)
 

@@ -74,11 +74,11 @@ class FeatureGuard:
         catalog = catalog_service.get_catalog(self.container.settings)
         now, grace = self.container.clock.now(), self._grace()
         low_balance_pct = self.container.settings.low_balance_pct
-        used = self.container.writes.run(lambda session: service.consume(
-            session, host_user_id=host_user_id, feature=feature, idempotency_key=idempotency_key,
-            quantity=quantity, params=params, catalog=catalog, now=now, grace=grace,
-            low_balance_pct=low_balance_pct,
-        ))
+        used = service.consume_grouped(
+            self.container.writes, host_user_id=host_user_id, feature=feature,
+            idempotency_key=idempotency_key, quantity=quantity, params=params, catalog=catalog, now=now,
+            grace=grace, low_balance_pct=low_balance_pct,
+        )
         return used.decision
 
     def require_feature(

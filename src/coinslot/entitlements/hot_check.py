@@ -28,12 +28,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from coinslot.catalog.core import Catalog, Plan
+from coinslot.catalog.core import Catalog
 from coinslot.db import Database
-from coinslot.entitlements import core, repository, service
+from coinslot.entitlements import core, hot_rules, repository, service
 from coinslot.entitlements.core import Decision
-from coinslot.ledger import service as ledger
-from coinslot.subscriptions.core import PlanAccess, best_plan_access
+from coinslot.subscriptions.core import best_plan_access
 
 __all__ = ["check"]
 
@@ -54,7 +53,7 @@ def check(
     if feature_def is None or feature_def.limit_per_period is not None or database.shares_one_connection:
         return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
                       quantity=quantity, params=params, grace=grace)
-    default_month = _default_month(catalog, now)
+    default_month = hot_rules.default_month(catalog, now)
     found = repository.hot_check_snapshot(
         database, host_user_id=host_user_id, now=now,
         period_source=default_month.source if default_month else "",
@@ -67,13 +66,13 @@ def check(
     subscriptions = snapshot.subscriptions if snapshot is not None else []
     access = best_plan_access(subscriptions, catalog=catalog, now=now, grace=grace)
     plan = access.plan(catalog)  # the terms of the subscriber's plan version
-    if _has_extras(subscriptions, access, plan):
+    if hot_rules.has_extras(subscriptions, access, plan):
         return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
                       quantity=quantity, params=params, grace=grace)
     if found is None:
-        available: int | None = service.new_user_credits(catalog)
+        available: int | None = hot_rules.new_user_credits(catalog)
     else:
-        pending = _pending_credits(found, plan=plan, access=access, catalog=catalog)
+        pending = hot_rules.pending_credits(found, plan=plan, access=access, catalog=catalog)
         available = None if pending is None else found.snapshot.available_credits + pending
     if available is None:
         return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
@@ -84,43 +83,6 @@ def check(
         return _exact(database, host_user_id=host_user_id, feature=feature, catalog=catalog, now=now,
                       quantity=quantity, params=params, grace=grace)
     return decision
-
-
-def _has_extras(subscriptions: list[repository.SubscriptionView], access: PlanAccess,
-                plan: Plan | None) -> bool:
-    """Add-ons (features, monthly credits) or seats: the exact path decides with them."""
-    subscription = next((row for row in subscriptions if row.id == access.subscription_id), None)
-    return (plan is not None and plan.per_seat) or bool(subscription is not None and subscription.addons)
-
-
-def _default_month(catalog: Catalog, now: dt.datetime) -> ledger.LazyPeriod | None:
-    """The default plan's month `now` is in, when that plan is free (its source and start do not
-    depend on the customer: the snapshot asks whether it is granted)."""
-    plan = catalog.default
-    if plan.kind != "free":
-        return None
-    allowance = ledger.MonthlyAllowance(plan.key, plan.credits_per_period, plan.rollover_cap)
-    return ledger.free_month(customer_id=0, allowance=allowance, now=now)
-
-
-def _pending_credits(
-    found: repository.HotSnapshot, *, plan: Plan | None, access: PlanAccess, catalog: Catalog
-) -> int | None:
-    """What the period's first use will add (as `ledger.pending_credits`), or None when the snapshot
-    cannot say (the exact path reads it)."""
-    subscription = next((row for row in found.snapshot.subscriptions if row.id == access.subscription_id),
-                        None)
-    if subscription is not None and subscription.interval == "year":
-        return None  # months 2..12 of a paid year: their opening entries are read by the exact path
-    if plan is None or plan.kind != "free":
-        return 0  # a monthly paid period: its invoice grants it
-    if plan.key != catalog.default_plan:
-        return None  # the snapshot asked about the default plan's month only
-    if found.period_granted:
-        return 0
-    if plan.rollover_cap > 0:
-        return None  # the carry-over from the previous month is computed by the exact path
-    return service.new_user_credits(catalog)  # the default free plan's month: its allowance, or 0
 
 
 def _exact(

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from coinslot.db import Database, UtcDateTime
+from coinslot.db import Database, PreparedInSession, UtcDateTime
 from coinslot.models import (
     CreditBalance,
     CreditHold,
@@ -35,7 +35,7 @@ from coinslot.models import (
 )
 
 __all__ = ["CheckSnapshot", "HotSnapshot", "SubscriptionView", "check_snapshot", "hot_check_snapshot",
-           "subscription"]
+           "hot_snapshot_in", "subscription"]
 
 _customers = cast(Table, Customer.__table__)
 _balances = cast(Table, CreditBalance.__table__)
@@ -146,12 +146,29 @@ def hot_check_snapshot(
 ) -> HotSnapshot | None:
     """`check_snapshot` and whether one lazily granted period is granted, in one statement without a
     Session or a transaction (one statement is its own snapshot); None for a user never seen."""
-    prepared = database.prepared(_HOT_CHECK_SNAPSHOT)
-    rows = prepared.all({"host_user_id": host_user_id, "now": now, "period_source": period_source,
-                         "period_start": period_start})
+    rows = database.prepared(_HOT_CHECK_SNAPSHOT).all({"host_user_id": host_user_id, "now": now,
+                                                       "period_source": period_source,
+                                                       "period_start": period_start})
+    return _hot_snapshot(rows)
+
+
+def hot_snapshot_in(
+    session: Session, *, host_user_id: str, now: dt.datetime, period_source: str, period_start: dt.datetime
+) -> HotSnapshot | None:
+    """The same, in the session's transaction (a consume's, before it takes the account lock)."""
+    rows = PreparedInSession.rows(session, _HOT_CHECK_SNAPSHOT, {"host_user_id": host_user_id, "now": now,
+                                                                 "period_source": period_source,
+                                                                 "period_start": period_start})
+    return _hot_snapshot(rows)
+
+
+_HOT_KEYS = tuple(str(column.key) for column in _HOT_CHECK_SNAPSHOT.selected_columns)
+
+
+def _hot_snapshot(rows: list[tuple[object, ...]]) -> HotSnapshot | None:
     if not rows:
         return None
-    named = [dict(zip(prepared.keys, row, strict=True)) for row in rows]
+    named: list[dict[str, Any]] = [dict(zip(_HOT_KEYS, row, strict=True)) for row in rows]
     first = named[0]
     subscriptions = [SubscriptionView(row["id"], row["status"], row["plan_key"], row["past_due_since"],
                                       row["current_period_start"], row["current_period_end"],

@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session
 from coinslot.catalog.core import Catalog, Feature, Plan, monthly_allowance
 from coinslot.customers import service as customers
 from coinslot.customers import test_clocks
-from coinslot.entitlements import core, repository
+from coinslot.entitlements import core, hot_consume, repository
 from coinslot.entitlements.core import Decision
+from coinslot.entitlements.hot_rules import grants_monthly, new_user_credits
 from coinslot.errors import CoinslotError, FeatureNotAllowed, InsufficientCredits, InvalidInput
+from coinslot.group_commit import GroupCommit
 from coinslot.ledger import service as ledger
 from coinslot.overage import service as overage
 from coinslot.subscriptions import service as subscriptions
@@ -33,8 +35,8 @@ from coinslot.subscriptions.core import PlanAccess, best_plan_access, plan_acces
 from coinslot.topups import service as topups
 
 __all__ = [
-    "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "credits_view",
-    "effective_balance", "hold", "new_user_credits", "refusal", "release", "spend",
+    "DEFAULT_GRACE", "Consumed", "CreditsView", "Decision", "capture", "check", "consume", "consume_grouped",
+    "credits_view", "effective_balance", "hold", "new_user_credits", "refusal", "release", "spend",
 ]
 
 DEFAULT_GRACE = dt.timedelta(days=3)
@@ -91,10 +93,6 @@ class _Mirrored(Protocol):
     def current_period_end(self) -> dt.datetime | None: ...
 
 
-def _grants_monthly(plan: Plan | None) -> bool:
-    return plan is not None and not plan.unlimited and plan.credits_per_period > 0
-
-
 @dataclass(frozen=True, slots=True)
 class _Extras:
     """The seats and add-ons of the subscription whose plan applies (none when it no longer does)."""
@@ -121,7 +119,7 @@ def _lazy_period(
     if plan is None or plan.unlimited:
         return None
     if plan.kind == "free":
-        if not _grants_monthly(plan):
+        if not grants_monthly(plan):
             return None
         free = ledger.MonthlyAllowance(plan.key, plan.credits_per_period, plan.rollover_cap)
         return ledger.free_month(customer_id=customer_id, allowance=free, now=now)
@@ -139,12 +137,6 @@ def _lazy_period(
     year = ledger.PaidYear(subscription.stripe_subscription_id, start, end)
     return ledger.yearly_month(session, customer_id=customer_id, allowance=allowance, year=year, now=now,
                                grace=grace)
-
-
-def new_user_credits(catalog: Catalog) -> int:
-    """What a user coinslot has not seen yet has: the default plan's month, granted by their first use."""
-    plan = catalog.default
-    return plan.credits_per_period if plan.kind == "free" and _grants_monthly(plan) else 0
 
 
 def _subscription_view(found: repository.CheckSnapshot, access: PlanAccess) -> _Mirrored | None:
@@ -349,25 +341,78 @@ def consume(
     """Check and spend in one step. Refused -> a 402 error whose code is the reason, nothing spent.
 
     The same idempotency key returns the first use (same entry, same balance);
-    with another user, feature or cost it is a Conflict.
+    with another user, feature or cost it is a Conflict. The usual use is written by `hot_consume` in a
+    few prepared statements; every other state by the exact path here.
     """
-    feature_def = _feature(catalog, feature)
-    cost = core.cost_of(feature_def, quantity=quantity, params=params or {})
-    use = _use(session, host_user_id=host_user_id, catalog=catalog, now=now, grace=grace)
-    decide = _Decider(session, use, feature=feature_def, quantity=quantity, params=params, catalog=catalog,
-                      may_go_over=True)
-    entry = ledger.spend(
-        session, customer_id=use.customer_id,
-        entry_id=ledger.caller_entry_id(customer_id=use.customer_id, idempotency_key=idempotency_key),
-        credits=cost, feature=feature, now=use.now, admit=decide, period=use.period,
-        low_balance_pct=low_balance_pct,
-    )
-    if entry.kind == "overage" and not entry.replayed:
-        # Its meter event, queued in the entry's transaction: reported if and only if it committed.
-        overage.record(session, entry=entry, stripe_customer_id=use.stripe_customer_id or "",
-                       period_end=use.access.period_end, now=now)
-    _top_up_if_low(session, use, entry, catalog=catalog)
-    return _consumed(entry, decide.decision, cost=cost, plan=use.plan)
+    use = _Consume(host_user_id, feature, idempotency_key, catalog, now, quantity, params, grace,
+                   low_balance_pct)
+    return use.plain(session) or use.exact(session)
+
+
+def consume_grouped(
+    writes: GroupCommit,
+    *,
+    host_user_id: str,
+    feature: str,
+    idempotency_key: str,
+    catalog: Catalog,
+    now: dt.datetime,
+    quantity: int = 1,
+    params: Mapping[str, str] | None = None,
+    grace: dt.timedelta = DEFAULT_GRACE,
+    low_balance_pct: int = ledger.DEFAULT_LOW_BALANCE_PCT,
+) -> Consumed:
+    """`consume` through group commit (the API's and the library's): the plain path in the batch's
+    transaction without a savepoint of its own, the exact path in one (coinslot/group_commit.py)."""
+    use = _Consume(host_user_id, feature, idempotency_key, catalog, now, quantity, params, grace,
+                   low_balance_pct)
+    return writes.run(use.exact, plain=use.plain)
+
+
+@dataclass(frozen=True, slots=True)
+class _Consume:
+    """One consume's request, for its two paths."""
+
+    host_user_id: str
+    feature: str
+    idempotency_key: str
+    catalog: Catalog
+    now: dt.datetime
+    quantity: int
+    params: Mapping[str, str] | None
+    grace: dt.timedelta
+    low_balance_pct: int
+
+    def plain(self, session: Session) -> Consumed | None:
+        """`hot_consume`'s answer, or None having written nothing."""
+        feature_def = _feature(self.catalog, self.feature)
+        cost = core.cost_of(feature_def, quantity=self.quantity, params=self.params or {})
+        plain = hot_consume.consume(session, host_user_id=self.host_user_id, feature=feature_def, cost=cost,
+                                    idempotency_key=self.idempotency_key, catalog=self.catalog, now=self.now,
+                                    quantity=self.quantity, params=self.params, grace=self.grace,
+                                    low_balance_pct=self.low_balance_pct)
+        return Consumed(*plain) if plain is not None else None
+
+    def exact(self, session: Session) -> Consumed:
+        """Every state: the customer created on first use, their test clock, the lazily granted period,
+        per-period limits, overage, refusals and replays."""
+        feature_def = _feature(self.catalog, self.feature)
+        cost = core.cost_of(feature_def, quantity=self.quantity, params=self.params or {})
+        use = _use(session, host_user_id=self.host_user_id, catalog=self.catalog, now=self.now,
+                   grace=self.grace)
+        decide = _Decider(session, use, feature=feature_def, quantity=self.quantity, params=self.params,
+                          catalog=self.catalog, may_go_over=True)
+        entry_id = ledger.caller_entry_id(customer_id=use.customer_id, idempotency_key=self.idempotency_key)
+        entry = ledger.spend(
+            session, customer_id=use.customer_id, entry_id=entry_id, credits=cost, feature=self.feature,
+            now=use.now, admit=decide, period=use.period, low_balance_pct=self.low_balance_pct,
+        )
+        if entry.kind == "overage" and not entry.replayed:
+            # Its meter event, queued in the entry's transaction: reported if and only if it committed.
+            overage.record(session, entry=entry, stripe_customer_id=use.stripe_customer_id or "",
+                           period_end=use.access.period_end, now=self.now)
+        _top_up_if_low(session, use, entry, catalog=self.catalog)
+        return _consumed(entry, decide.decision, cost=cost, plan=use.plan)
 
 
 def _top_up_if_low(session: Session, use: _Use, entry: ledger.EntryResult, *, catalog: Catalog) -> None:

@@ -12,13 +12,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BindParameter, ColumnElement, bindparam, exists, func, insert, or_, select
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from coinslot.db import UtcDateTime
+from coinslot.db import PreparedInSession, UtcDateTime
+from coinslot.ledger.core import LotView
 from coinslot.models import CreditBalance, CreditHold, CreditLot, CreditMovement, Customer, LedgerEntry
 
 __all__ = [
@@ -33,6 +48,7 @@ __all__ = [
     "expired_credits",
     "expiry_due",
     "find_entry",
+    "forget_account",
     "forget_nothing_due",
     "get_hold",
     "hold_draws",
@@ -40,6 +56,7 @@ __all__ = [
     "last_entry_position",
     "live_lot_credits_by_origin",
     "live_lots",
+    "lock_account",
     "lock_balance",
     "lots_by_source",
     "overage_credits",
@@ -52,6 +69,7 @@ __all__ = [
     "usage_count",
     "usage_credits",
     "usage_entries",
+    "write_spend",
 ]
 
 USAGE_KINDS = ("spend", "capture", "overage")  # an overage entry is a use: its credits are the whole cost
@@ -95,6 +113,7 @@ class _Locks:
     transaction: object
     rows: dict[int, CreditBalance] = field(default_factory=dict)
     nothing_due_at: dict[int, dt.datetime] = field(default_factory=dict)
+    accounts: dict[int, LockedAccount] = field(default_factory=dict)  # the plain spends' copy
 
 
 def _locks(session: Session) -> _Locks:
@@ -110,6 +129,7 @@ def _locks(session: Session) -> _Locks:
 def lock_balance(session: Session, *, customer_id: int, now: dt.datetime) -> CreditBalance:
     """The customer's balance row, created if missing, locked until the transaction ends."""
     locks = _locks(session)
+    locks.accounts.pop(customer_id, None)  # the ORM writes the account now: the plain spends' copy is stale
     held = locks.rows.get(customer_id)
     if held is not None:
         return held  # already ours: its in-session state is the current one
@@ -184,7 +204,9 @@ def expiry_due(session: Session, *, customer_id: int, now: dt.datetime) -> bool:
 
 def forget_nothing_due(session: Session, *, customer_id: int) -> None:
     """A write may have changed what is due (e.g. a lot granted for a period already over)."""
-    _locks(session).nothing_due_at.pop(customer_id, None)
+    locks = _locks(session)
+    locks.nothing_due_at.pop(customer_id, None)
+    locks.accounts.pop(customer_id, None)
 
 
 def due_lots(session: Session, *, customer_id: int, now: dt.datetime) -> list[CreditLot]:
@@ -507,3 +529,152 @@ def pending_holds(session: Session, *, customer_id: int) -> Sequence[CreditHold]
     query = (select(CreditHold).where(CreditHold.customer_id == customer_id, CreditHold.status == "pending")
              .order_by(CreditHold.id))
     return session.scalars(query).all()
+
+
+# The hot spend's statements (ledger/hot_spend.py): Core tables, compiled once per dialect and run on the
+# session's driver connection (db.PreparedInSession), no ORM objects.
+_balances = cast(Table, CreditBalance.__table__)
+_lots = cast(Table, CreditLot.__table__)
+_holds = cast(Table, CreditHold.__table__)
+_entries = cast(Table, LedgerEntry.__table__)
+_movements = cast(Table, CreditMovement.__table__)
+
+# The customer's lock, balance, live lots and the soonest expiry of a pending hold, in one statement: one
+# row per live lot (one row of NULL lot columns without any), none without a balance row.
+_LOCK_ACCOUNT = (
+    select(
+        _balances.c.available_credits,
+        _balances.c.period_credits,
+        select(func.min(_holds.c.expires_at))
+        .where(_holds.c.customer_id == _customer_id, _holds.c.status == "pending")
+        .scalar_subquery().label("next_hold_expiry"),
+        _lots.c.id,
+        _lots.c.remaining_credits,
+        _lots.c.expires_at,
+    )
+    .select_from(_balances)
+    .outerjoin(_lots, and_(_lots.c.customer_id == _balances.c.customer_id, _lots.c.remaining_credits > 0))
+    .where(_balances.c.customer_id == _customer_id)
+    .order_by(_lots.c.id)
+    .with_for_update(of=_balances)
+)
+_ENTRY_VALUES = {name: bindparam(name, type_=column.type)
+                 for name, column in _entries.c.items() if name != "id"}
+# An entry id written already inserts nothing (and returns no row): the caller answers with the first.
+_INSERT_ENTRY = {
+    name: dialect.insert(_entries).values(_ENTRY_VALUES).on_conflict_do_nothing(
+        index_elements=[_entries.c.entry_id]).returning(_entries.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_DRAW_LOT = (
+    update(_lots).where(_lots.c.id == bindparam("drawn_lot_id"))
+    .values(remaining_credits=_lots.c.remaining_credits - bindparam("drawn_credits"))
+)
+_INSERT_MOVEMENT = insert(_movements).values(
+    entry_pk=bindparam("entry_pk"), lot_id=bindparam("lot_id"), hold_id=None, credits=bindparam("credits"))
+_SPEND_FROM_BALANCE = (
+    update(_balances).where(_balances.c.customer_id == bindparam("account_id"))
+    .values(available_credits=_balances.c.available_credits - bindparam("spent_credits"),
+            version=_balances.c.version + 1, updated_at=bindparam("at", type_=UtcDateTime()))
+)
+
+# PostgreSQL: the same four writes in one statement (data-modifying CTEs), so a consume's writes cost one
+# round trip; each runs only when the entry was inserted (an entry id used already writes nothing).
+_WRITE_SPEND_PG = text("""
+WITH entry AS (
+    INSERT INTO ledger_entries (entry_id, customer_id, kind, credits, available_delta, held_delta,
+                                debt_delta, balance_after, lot_id, hold_id, feature, source, reason,
+                                fingerprint, created_at)
+    VALUES (:entry_id, :customer_id, :kind, :credits, :available_delta, :held_delta, :debt_delta,
+            :balance_after, NULL, NULL, :feature, NULL, NULL, :fingerprint, :created_at)
+    ON CONFLICT (entry_id) DO NOTHING
+    RETURNING id
+), draws AS (
+    SELECT * FROM unnest(CAST(:lot_ids AS BIGINT[]), CAST(:lot_credits AS BIGINT[])) AS d (lot_id, credits)
+), drawn AS (
+    UPDATE credit_lots SET remaining_credits = credit_lots.remaining_credits - draws.credits
+    FROM draws, entry WHERE credit_lots.id = draws.lot_id
+), moved AS (
+    INSERT INTO credit_movements (entry_pk, lot_id, hold_id, credits)
+    SELECT entry.id, draws.lot_id, NULL, -draws.credits FROM entry, draws
+), spent AS (
+    UPDATE credit_balances
+    SET available_credits = available_credits + :available_delta, version = version + 1,
+        updated_at = :created_at
+    WHERE customer_id = :customer_id AND EXISTS (SELECT 1 FROM entry)
+)
+SELECT id FROM entry
+""").bindparams(bindparam("created_at", type_=UtcDateTime())).columns(id=BigInteger())
+
+
+@dataclass(slots=True)
+class LockedAccount:
+    """A customer's balance and live lots as of the lock this transaction holds on them. No other
+    transaction can change them until it ends, so the same transaction's next plain spend reads this
+    (kept current by `ledger/hot_spend.py`) instead of the database; any write through the ORM drops it
+    (`lock_balance`, `forget_nothing_due`)."""
+
+    available_credits: int
+    period_credits: int
+    live_lots: list[LotView]  # remaining_credits > 0, by id
+    next_hold_expiry: dt.datetime | None  # the soonest expiry of a pending hold
+
+    def expiry_due(self, now: dt.datetime) -> bool:
+        """A lot or a pending hold past its expiry, not written yet (as `expiry_due`)."""
+        if self.next_hold_expiry is not None and self.next_hold_expiry <= now:
+            return True
+        return any(lot.expires_at is not None and lot.expires_at <= now for lot in self.live_lots)
+
+
+def lock_account(session: Session, *, customer_id: int) -> LockedAccount | None:
+    """Lock the customer's balance row (as `lock_balance`) and read it with the live lots, or this
+    transaction's copy of them; None when the customer has no balance row yet (`lock_balance` creates it)."""
+    locks = _locks(session)
+    kept = locks.accounts.get(customer_id)
+    if kept is not None:
+        return kept
+    rows = PreparedInSession.rows(session, _LOCK_ACCOUNT, {"customer_id": customer_id})
+    if not rows:
+        return None
+    available, period, next_hold_expiry = rows[0][0], rows[0][1], rows[0][2]
+    lots = [LotView(lot_id, remaining, expires_at) for *_, lot_id, remaining, expires_at in rows
+            if lot_id is not None]
+    account = LockedAccount(available, period, lots, next_hold_expiry)
+    if locks.transaction is not None:
+        locks.accounts[customer_id] = account
+    return account
+
+
+def write_spend(
+    session: Session, *, entry: dict[str, Any], draws: list[tuple[int, int]], now: dt.datetime
+) -> int | None:
+    """Insert a spend entry, draw its lots (`(lot id, credits)`), record the movements and move the
+    balance cache by the same credits; the entry's row id, or None (nothing written) when its entry id
+    was used already. Under the customer's lock (`lock_account`)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":  # one round trip
+        lots = {"lot_ids": [lot_id for lot_id, _ in draws], "lot_credits": [credits for _, credits in draws]}
+        written = PreparedInSession.rows(session, _WRITE_SPEND_PG, {**entry, **lots})
+        return written[0][0] if written else None
+    inserted = PreparedInSession.rows(session, _INSERT_ENTRY[dialect], entry)
+    if not inserted:
+        return None
+    entry_pk: int = inserted[0][0]
+    PreparedInSession.many(session, _DRAW_LOT, [{"drawn_lot_id": lot_id, "drawn_credits": credits}
+                                                for lot_id, credits in draws])
+    PreparedInSession.many(session, _INSERT_MOVEMENT, [{"entry_pk": entry_pk, "lot_id": lot_id,
+                                                        "credits": -credits} for lot_id, credits in draws])
+    PreparedInSession.many(session, _SPEND_FROM_BALANCE, [{
+        "account_id": entry["customer_id"], "spent_credits": -entry["available_delta"], "at": now}])
+    return entry_pk
+
+
+def forget_account(session: Session, *, customer_id: int) -> None:
+    """After a write the ORM did not see (`write_spend`): what this session holds of the customer's
+    balance and lots as ORM rows is stale, so the next ORM read of them loads them again."""
+    locks = _locks(session)
+    locks.nothing_due_at.pop(customer_id, None)
+    locks.rows.pop(customer_id, None)
+    for row in list(session.identity_map.values()):
+        if isinstance(row, CreditBalance | CreditLot):
+            session.expire(row)

@@ -23,6 +23,7 @@ from coinslot.errors import Conflict, InsufficientCredits, InvalidInput, NotFoun
 from coinslot.ledger import core, ids
 from coinslot.ledger import repository as repo
 from coinslot.ledger.core import PeriodMonth, period_month
+from coinslot.ledger.hot_spend import spend as spend_plain
 from coinslot.ledger.lazy_periods import (
     LazyPeriod,
     MonthlyAllowance,
@@ -107,6 +108,7 @@ __all__ = [
     "release",
     "settle_customer",
     "spend",
+    "spend_plain",
     "usage_by_feature",
     "usage_count",
     "usage_credits",
