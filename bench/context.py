@@ -8,6 +8,8 @@ from pathlib import Path
 
 from bench.databases import BenchDatabase, BenchPostgres, fresh_database
 from bench.servers import ServerProcess, app_process, coinslot_env
+from tests.support.console_scale import FULL as CONSOLE_FULL
+from tests.support.console_scale import ConsoleScale
 
 __all__ = ["Context", "Sizes"]
 
@@ -34,6 +36,8 @@ class Sizes:
     growth_calls: int
     stripesim_months: int
     stripesim_repeats: int
+    console: ConsoleScale  # the rows behind the admin console's figures (admin_scale)
+    console_calls: int
 
     @classmethod
     def full(cls) -> Sizes:
@@ -42,7 +46,8 @@ class Sizes:
                    inproc_duration_s=4.0, consume_count=4_000, consume_duration_s=4.0, consume_threads=16,
                    consume_spread_customers=256, webhook_count=4_000, process_customers=20,
                    process_months=2, growth_small=(100, 1_000), growth_large=(100_000, 1_000_000),
-                   growth_calls=2_000, stripesim_months=12, stripesim_repeats=5)
+                   growth_calls=2_000, stripesim_months=12, stripesim_repeats=5, console=CONSOLE_FULL,
+                   console_calls=100)
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -50,7 +55,8 @@ class Sizes:
                    inproc_duration_s=0.5, consume_count=40, consume_duration_s=1.0, consume_threads=4,
                    consume_spread_customers=8, webhook_count=100, process_customers=2, process_months=1,
                    growth_small=(10, 100), growth_large=(100, 1_000), growth_calls=30, stripesim_months=2,
-                   stripesim_repeats=1)
+                   stripesim_repeats=1, console=ConsoleScale(customers=1_000, events=10_000, entries=5_000),
+                   console_calls=5)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from bench.scenarios import (
+    admin_scale,
     check_http,
     check_inproc,
     consume,
@@ -20,5 +21,6 @@ SCENARIOS: dict[str, ModuleType] = {
     module.NAME: module
     for module in (
         check_http, check_inproc, consume, webhook_receive, webhook_process, growth, stripesim_clock,
+        admin_scale,
     )
 }

@@ -49,9 +49,9 @@ class QueueGauges(Collector):
         try:
             with self._db.unit_of_work(read_only=True) as session:
                 inbox = webhooks_service.backlog(session)
-                inbox_dead = webhooks_service.counts(session).get("dead", 0)
+                inbox_dead = webhooks_service.dead_count(session)
                 outbox = outbound_service.backlog(session)
-                outbox_dead = outbound_service.counts(session).get("dead", 0)
+                outbox_dead = outbound_service.dead_count(session)
         except Exception as exc:  # a scrape must answer even when the database does not
             log.warning("metrics: database unreadable", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
             up.add_metric([], 0)

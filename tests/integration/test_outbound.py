@@ -33,6 +33,7 @@ from coinslot.models import Alert, OutboxMessage
 from coinslot.outbound import service as outbound
 from coinslot.outbound.delivery import post
 from coinslot.outbound.sender import claim, deliver_due, lease_s, record, start_sender
+from coinslot.queue.service import StatusCount
 from tests.integration.test_customers_and_orders import SKINOVA, paid_session
 from tests.support.host_receiver import SECRET, HostReceiver
 
@@ -192,7 +193,7 @@ def test_two_senders_side_by_side_deliver_each_message_exactly_once(
     assert set(counts) == webhook_ids
     assert set(counts.values()) == {1}
     with container.db.unit_of_work(read_only=True) as session:
-        assert outbound.counts(session) == {"delivered": 40}
+        assert outbound.counts(session) == {"delivered": StatusCount(40)}
 
 
 def test_a_sender_killed_mid_delivery_leaves_the_message_to_another_with_the_same_webhook_id(

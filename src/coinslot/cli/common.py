@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -19,10 +19,11 @@ from coinslot.container import Container, make_clock
 from coinslot.db import Database
 from coinslot.errors import CoinslotError
 from coinslot.observability import configure_logging, configure_sentry
+from coinslot.queue.service import StatusCount
 
 __all__ = [
-    "JsonFlag", "configure_process", "console", "err_console", "load_container", "print_json",
-    "progress_printer", "say", "shows_errors",
+    "JsonFlag", "configure_process", "console", "counts_json", "counts_line", "err_console", "load_container",
+    "print_json", "progress_printer", "say", "shows_errors",
 ]
 
 # Piped or captured output (scripts, logs, CI) gets wide lines: an 80-column default would
@@ -65,6 +66,19 @@ def progress_printer(*, dry_run: bool) -> Callable[[int, int], None]:
         err_console.print(f"{done}/{total} subscriptions {verb}", highlight=False)
 
     return progress
+
+
+def counts_line(counts: Mapping[str, StatusCount]) -> str:
+    """A queue's rows per status on one line, by name: "dead 1, processed 10,000+" (capped counts +)."""
+    return ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
+
+
+def counts_json(counts: Mapping[str, StatusCount]) -> dict[str, Any]:
+    """A queue's rows per status for --json: numbers under `counts`, and under `counts_at_least` the
+    statuses whose number is a floor (finished rows, counted up to a cap), so a script never reads a
+    cap as a total."""
+    return {"counts": {status: count.rows for status, count in sorted(counts.items())},
+            "counts_at_least": sorted(status for status, count in counts.items() if count.at_least)}
 
 
 def _plain(value: Any) -> Any:

@@ -8,7 +8,15 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from coinslot.cli.common import JsonFlag, console, load_container, print_json, shows_errors
+from coinslot.cli.common import (
+    JsonFlag,
+    console,
+    counts_json,
+    counts_line,
+    load_container,
+    print_json,
+    shows_errors,
+)
 from coinslot.webhooks import service
 from coinslot.webhooks.schemas import attempt_out, event_out
 from coinslot.webhooks.worker import replay as replay_event
@@ -33,7 +41,7 @@ def list_(
         events = service.list_events(session, status=status, event_type=type_, limit=limit)
         if as_json:
             print_json({"events": [event_out(event).model_dump(mode="json") for event in events],
-                        "counts": service.counts(session)})
+                        **counts_json(service.counts(session))})
             return
         for event in events:
             table.add_row(
@@ -45,7 +53,7 @@ def list_(
                 f"{event.received_at:%Y-%m-%d %H:%M:%S}",
                 (event.last_error or "")[:60],
             )
-        summary = ", ".join(f"{name} {count}" for name, count in sorted(service.counts(session).items()))
+        summary = counts_line(service.counts(session))
     console.print(table)
     console.print(f"all events: {summary or 'none'}")
 

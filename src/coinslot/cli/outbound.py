@@ -9,7 +9,16 @@ from types import FrameType
 import typer
 from rich.table import Table
 
-from coinslot.cli.common import JsonFlag, configure_process, console, load_container, print_json, shows_errors
+from coinslot.cli.common import (
+    JsonFlag,
+    configure_process,
+    console,
+    counts_json,
+    counts_line,
+    load_container,
+    print_json,
+    shows_errors,
+)
 from coinslot.config import Settings
 from coinslot.metrics import serve_metrics
 from coinslot.outbound import service
@@ -38,7 +47,7 @@ def list_(
                 "id": row.id, "webhook_id": row.webhook_id, "type": row.event_type, "status": row.status,
                 "attempts": row.attempts, "created_at": row.created_at,
                 "next_attempt_at": row.next_attempt_at, "last_error": row.last_error,
-            } for row in rows], "counts": service.counts(session)})
+            } for row in rows], **counts_json(service.counts(session))})
             return
         for row in rows:
             table.add_row(
@@ -51,7 +60,7 @@ def list_(
                 f"{row.next_attempt_at:%Y-%m-%d %H:%M:%S}" if row.next_attempt_at else "-",
                 (row.last_error or "")[:60],
             )
-        summary = ", ".join(f"{name} {count}" for name, count in sorted(service.counts(session).items()))
+        summary = counts_line(service.counts(session))
     console.print(table)
     console.print(f"all messages: {summary or 'none'}")
     if not container.settings.host_webhook_url:

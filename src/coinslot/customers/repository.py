@@ -45,9 +45,12 @@ def link_stripe_id(
     return bool(getattr(result, "rowcount", 0))
 
 
-def search(session: Session, *, text: str, limit: int) -> Sequence[Customer]:
-    """Customers whose host user id, email, name or Stripe id contain `text` (all if empty), newest first."""
+def search(session: Session, *, text: str, before_id: int | None, limit: int) -> Sequence[Customer]:
+    """Customers whose host user id, email, name or Stripe id contain `text` (all if empty), newest first,
+    older than `before_id` when given."""
     query = select(Customer).order_by(Customer.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(Customer.id < before_id)
     needle = text.strip().lower()
     if needle:
         pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -83,10 +83,12 @@ def get_by_id(session: Session, *, customer_id: int) -> Customer | None:
     return repository.by_id(session, customer_id)
 
 
-def find_customers(session: Session, *, text: str, limit: int = 50) -> Sequence[Customer]:
+def find_customers(session: Session, *, text: str, before_id: int | None = None,
+                   limit: int = 50) -> Sequence[Customer]:
     """Up to `limit` customers whose host user id, email, name or Stripe id contain `text`
-    (case-insensitive; all if empty), newest first: the admin console's search."""
-    return repository.search(session, text=text, limit=limit)
+    (case-insensitive; all if empty), newest first: the admin console's search. `before_id` pages on
+    (keyset: the customers older than that id, so a deep page costs what the first does)."""
+    return repository.search(session, text=text, before_id=before_id, limit=limit)
 
 
 def require(session: Session, host_user_id: str) -> Customer:

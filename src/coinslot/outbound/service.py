@@ -25,6 +25,7 @@ from coinslot.queue.kinds import HOST_WEBHOOKS
 __all__ = [
     "backlog",
     "counts",
+    "dead_count",
     "dead_message_ids",
     "enqueue",
     "get_message",
@@ -78,15 +79,22 @@ def raise_alert(
 
 
 def list_messages(
-    session: Session, *, status: str | None = None, event_type: str | None = None, limit: int = 50
+    session: Session, *, status: str | None = None, event_type: str | None = None,
+    before_id: int | None = None, limit: int = 50,
 ) -> Sequence[OutboxMessage]:
-    """Outbox messages, newest first, optionally of one status and type."""
-    return queue.list_rows(session, HOST_WEBHOOKS, status=status, type_=event_type, limit=limit)
+    """Outbox messages, newest first, optionally of one status and type; `before_id` pages."""
+    return queue.list_rows(session, HOST_WEBHOOKS, status=status, type_=event_type, before_id=before_id,
+                           limit=limit)
 
 
-def counts(session: Session) -> dict[str, int]:
-    """How many messages are in each status."""
+def counts(session: Session) -> dict[str, queue.StatusCount]:
+    """How many messages are in each status: exact but for delivered, capped (`queue.counts`)."""
     return queue.counts(session, HOST_WEBHOOKS)
+
+
+def dead_count(session: Session) -> int:
+    """Messages out of attempts, exactly."""
+    return queue.dead_count(session, HOST_WEBHOOKS)
 
 
 def backlog(session: Session) -> queue_repository.Backlog:

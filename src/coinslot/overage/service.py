@@ -89,8 +89,8 @@ def verify(session: Session) -> list[ledger.Discrepancy]:
     return found
 
 
-def counts(session: Session) -> dict[str, int]:
-    """Reports by status (pending, sending, failed, reported, dead)."""
+def counts(session: Session) -> dict[str, queue.StatusCount]:
+    """Reports by status (pending, sending, failed, reported, dead); reported is capped (`queue.counts`)."""
     return queue.counts(session, OVERAGE_REPORTS)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,8 +21,8 @@ from coinslot.observability import LEASE_TAKEOVERS
 from coinslot.queue.kinds import QueueKind
 
 __all__ = [
-    "Backlog", "backlog", "claim_due", "count_by_status", "get", "held_lease", "ids_with_status", "release",
-    "renew", "search",
+    "Backlog", "backlog", "claim_due", "count_by_status", "count_with_status", "get", "held_lease",
+    "ids_with_status", "release", "renew", "search",
 ]
 
 log = logging.getLogger("coinslot.queue")
@@ -145,9 +145,40 @@ def search(session: Session, kind: QueueKind[RowT], *, status: str | None = None
     return session.scalars(query).all()
 
 
-def count_by_status(session: Session, kind: QueueKind[Any]) -> dict[str, int]:
-    query = select(kind.model.status, func.count()).group_by(kind.model.status)
-    return {str(status): int(count) for status, count in session.execute(query)}
+def count_by_status(session: Session, kind: QueueKind[Any], *, exact: Collection[str],
+                    cap: int) -> dict[str, int]:
+    """Rows in each status present: exact for the statuses in `exact`, at most `cap` for the others.
+
+    Never a scan of the table: a GROUP BY over every row was one (a million finished events read
+    for a few dead ones). Each count here reads the status index, the capped ones `cap` entries at
+    most, so the cost follows the statuses counted exactly, not the history kept."""
+    return {status: count_with_status(session, kind, status=status, limit=None if status in exact else cap)
+            for status in _statuses_present(session, kind)}
+
+
+def count_with_status(session: Session, kind: QueueKind[Any], *, status: str,
+                      limit: int | None = None) -> int:
+    """How many rows are in `status`, read from the status index; at most `limit` when given."""
+    # The status itself is selected, not the id: the index holds it, so the count is an index-only
+    # read instead of a visit to a table row per entry.
+    rows = select(kind.model.status).where(kind.model.status == status)
+    if limit is not None:
+        # In the order of the (status, next_attempt_at) index every queue has: without it PostgreSQL
+        # takes the first `limit` matches from a scan of the table, expecting them spread evenly,
+        # which reads most of it when they sit at its end (a status seen only lately).
+        rows = rows.order_by(kind.model.next_attempt_at).limit(limit)
+    return int(session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+
+def _statuses_present(session: Session, kind: QueueKind[Any]) -> list[str]:
+    """The distinct statuses, found by a skip scan: each step is the next status after the last one
+    in the status index (a handful of index reads, where SELECT DISTINCT would read every row)."""
+    status = kind.model.status
+    present = select(func.min(status).label("status")).cte("present", recursive=True)
+    following = select(func.min(status)).where(status > present.c.status).scalar_subquery()
+    present = present.union_all(select(following).where(present.c.status.is_not(None)))
+    query = select(present.c.status).where(present.c.status.is_not(None))
+    return [str(found) for found in session.scalars(query)]
 
 
 def ids_with_status(session: Session, kind: QueueKind[Any], *, status: str) -> list[int]:

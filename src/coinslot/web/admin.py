@@ -39,6 +39,7 @@ from coinslot.web.auth import (
     set_login_csrf,
 )
 from coinslot.web.pages import PageRoute, redirect, render, url
+from coinslot.web.paging import BeforeId
 
 __all__ = ["router"]
 
@@ -145,11 +146,11 @@ def retention_export(admin: AdminDep, container: ContainerDep) -> Response:
 
 @router.get("/admin/customers")
 def customers_page(admin: AdminDep, container: ContainerDep,
-                   q: Annotated[str, Query(max_length=255)] = "") -> HTMLResponse:
+                   q: Annotated[str, Query(max_length=255)] = "", before: BeforeId = None) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
-        rows = customer_search(session, query=q)
+        page = customer_search(session, query=q, before=before)
     return render("admin/customers.html", {
-        **admin_page(admin, "/admin/customers"), "q": q, "rows": rows,
+        **admin_page(admin, "/admin/customers"), "q": q, "page": page,
     })
 
 

@@ -11,9 +11,10 @@ from coinslot.access import audit
 from coinslot.alerts import service as alerts
 from coinslot.deps import ContainerDep, RowId
 from coinslot.models.webhook_event import EVENT_STATUSES
-from coinslot.web.admin_views import admin_page
+from coinslot.web.admin_views import admin_page, event_search
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.web.paging import BeforeId
 from coinslot.web.present import pretty_json
 from coinslot.webhooks import service as events
 from coinslot.webhooks import worker
@@ -29,13 +30,14 @@ def events_page(
     container: ContainerDep,
     status: Annotated[str, Query(max_length=20)] = "",
     type: Annotated[str, Query(max_length=100)] = "",
+    before: BeforeId = None,
 ) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
-        rows = events.list_events(session, status=status or None, event_type=type.strip() or None, limit=200)
+        page = event_search(session, status=status, type_=type, before=before)
         counts = events.counts(session)
     current = "/admin/events?status=dead" if status == "dead" else "/admin/events"
     return render("admin/events.html", {
-        **admin_page(admin, current), "rows": rows, "counts": counts,
+        **admin_page(admin, current), "page": page, "counts": counts,
         "statuses": EVENT_STATUSES, "status": status, "type": type,
     })
 

@@ -11,9 +11,10 @@ from coinslot.access import audit
 from coinslot.deps import ContainerDep
 from coinslot.models.outbox import OUTBOX_STATUSES
 from coinslot.outbound import service as outbound
-from coinslot.web.admin_views import admin_page
+from coinslot.web.admin_views import admin_page, message_search
 from coinslot.web.auth import AdminDep, AdminFormDep
 from coinslot.web.pages import PageRoute, redirect, render
+from coinslot.web.paging import BeforeId
 from coinslot.web.present import pretty_json
 
 __all__ = ["router"]
@@ -30,13 +31,13 @@ def outbound_page(
     container: ContainerDep,
     status: Annotated[str, Query(max_length=20)] = "",
     type: Annotated[str, Query(max_length=100)] = "",
+    before: BeforeId = None,
 ) -> HTMLResponse:
     with container.db.unit_of_work(read_only=True) as session:
-        rows = outbound.list_messages(session, status=status or None, event_type=type.strip() or None,
-                                      limit=200)
+        page = message_search(session, status=status, type_=type, before=before)
         counts = outbound.counts(session)
     return render("admin/outbound.html", {
-        **admin_page(admin, "/admin/outbound"), "rows": rows, "counts": counts,
+        **admin_page(admin, "/admin/outbound"), "page": page, "counts": counts,
         "statuses": OUTBOX_STATUSES, "status": status, "type": type,
         "configured": bool(container.settings.host_webhook_url),
     })

@@ -18,20 +18,25 @@ from coinslot.checkout import service as checkout
 from coinslot.customers import service as customers
 from coinslot.errors import NotFound
 from coinslot.ledger import service as ledger
-from coinslot.models import Alert, Customer, Order, Subscription
+from coinslot.models import Alert, Customer, Order, OutboxMessage, Subscription, WebhookEvent
+from coinslot.outbound import service as outbound
 from coinslot.overview import service as overview
+from coinslot.queue.service import StatusCount
 from coinslot.subscriptions import service as subscriptions
 from coinslot.subscriptions.core import PlanAccess
 from coinslot.web.auth import AdminSession
+from coinslot.web.paging import NewestFirst, newest_first
 from coinslot.web.present import NavItem
 from coinslot.webhooks import service as events
 
 __all__ = [
-    "CustomerDetail", "Pulse", "admin_nav", "admin_page", "customer_detail", "customer_search", "figures_csv",
-    "pulse",
+    "CustomerDetail", "Pulse", "admin_nav", "admin_page", "customer_detail", "customer_search",
+    "event_search", "figures_csv", "message_search", "pulse",
 ]
 
 FIGURES_CSV_COLUMNS = ("figure", "plan", "interval", "currency", "subscriptions", "value")
+CUSTOMERS_PER_PAGE = 50
+QUEUE_ROWS_PER_PAGE = 200  # events and outbound messages: a screenful to scan for errors
 
 
 def admin_nav(current: str, *, open_alerts: int = 0) -> list[NavItem]:
@@ -50,8 +55,31 @@ def admin_page(admin: AdminSession, current: str) -> dict[str, Any]:
             "signed_in": admin.actor}
 
 
-def customer_search(session: Session, *, query: str) -> Sequence[Customer]:
-    return customers.find_customers(session, text=query)
+def customer_search(session: Session, *, query: str, before: int | None) -> NewestFirst[Customer]:
+    """A page of the customers page: those matching `query`, newest first, older than `before`."""
+    return newest_first(
+        lambda limit: customers.find_customers(session, text=query, before_id=before, limit=limit),
+        limit=CUSTOMERS_PER_PAGE, before=before, path="/admin/customers", query={"q": query})
+
+
+def event_search(session: Session, *, status: str, type_: str,
+                 before: int | None) -> NewestFirst[WebhookEvent]:
+    """A page of the events page (or the dead letters): Stripe events newest first, filtered."""
+    return newest_first(
+        lambda limit: events.list_events(session, status=status or None, event_type=type_.strip() or None,
+                                         before_id=before, limit=limit),
+        limit=QUEUE_ROWS_PER_PAGE, before=before, path="/admin/events",
+        query={"status": status, "type": type_})
+
+
+def message_search(session: Session, *, status: str, type_: str,
+                   before: int | None) -> NewestFirst[OutboxMessage]:
+    """A page of the outbound page: the messages to the host app newest first, filtered."""
+    return newest_first(
+        lambda limit: outbound.list_messages(session, status=status or None, event_type=type_.strip() or None,
+                                             before_id=before, limit=limit),
+        limit=QUEUE_ROWS_PER_PAGE, before=before, path="/admin/outbound",
+        query={"status": status, "type": type_})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +111,7 @@ def customer_detail(session: Session, *, customer_id: int, catalog: Catalog, now
 
 @dataclass(frozen=True, slots=True)
 class Pulse:
-    events_by_status: dict[str, int]
+    events_by_status: dict[str, StatusCount]
     open_alerts: Sequence[Alert]
 
 

@@ -18,7 +18,7 @@ from coinslot.queue import service as queue
 from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.webhooks import repository
 
-__all__ = ["EventDetail", "backlog", "counts", "dead_event_ids", "get_event", "list_events"]
+__all__ = ["EventDetail", "backlog", "counts", "dead_count", "dead_event_ids", "get_event", "list_events"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +48,15 @@ def dead_event_ids(session: Session) -> list[int]:
     return queue.dead_ids(session, STRIPE_EVENTS)
 
 
-def counts(session: Session) -> dict[str, int]:
+def counts(session: Session) -> dict[str, queue.StatusCount]:
+    """Events in each status: exact for the unfinished and the dead, capped for processed and ignored
+    (`queue.counts`)."""
     return queue.counts(session, STRIPE_EVENTS)
+
+
+def dead_count(session: Session) -> int:
+    """Dead-lettered events, exactly."""
+    return queue.dead_count(session, STRIPE_EVENTS)
 
 
 def backlog(session: Session) -> queue_repository.Backlog:
