@@ -8,7 +8,7 @@ under `pricing.price_details.price` and whether it is a proration under
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,7 +18,11 @@ from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import ItemChange, as_dict
 from coinslot.stripe_ids import checked_stripe_id
 
+# Reads one price by id, as Stripe renders it.
+PriceReader = Callable[[str], Mapping[str, Any]]
+
 __all__ = [
+    "PriceReader",
     "StripeInvoiceData",
     "StripeInvoiceLineData",
     "StripeInvoicePreview",
@@ -149,22 +153,29 @@ class StripeInvoices:
     def __init__(self, client: stripe.StripeClient) -> None:
         self._client = client
 
-    def retrieve(self, invoice_id: str) -> StripeInvoiceData:
+    def retrieve(self, invoice_id: str, *, read_price: PriceReader | None = None) -> StripeInvoiceData:
+        """The invoice with its lines' prices (`with_prices`)."""
         checked_stripe_id(invoice_id, "in", field="invoice_id")
         with translate_stripe_errors(f"read invoice {invoice_id}"):
             found = invoice_from_dict(as_dict(self._client.v1.invoices.retrieve(invoice_id)))
-        return self.with_prices(found)
+        return self.with_prices(found, read_price=read_price)
 
-    def with_prices(self, found: StripeInvoiceData) -> StripeInvoiceData:
-        """The invoice with each line's price read (for one read from Stripe or an event's payload)."""
-        with translate_stripe_errors(f"read the prices of invoice {found.id}"):
-            # A line names its price by id only, and expanding it is one level deeper than Stripe
-            # allows: read each price once to learn its metadata and lookup key (the links to the catalog).
-            prices = {
-                price_id: as_dict(self._client.v1.prices.retrieve(checked_stripe_id(price_id, "price",
-                                                                                    field="price_id")))
-                for price_id in {line.price_id for line in found.lines if line.price_id}
-            }
+    def price(self, price_id: str) -> Mapping[str, Any]:
+        """A price as Stripe holds it now: its lookup key and metadata link an invoice line to the catalog."""
+        checked_stripe_id(price_id, "price", field="price_id")
+        with translate_stripe_errors(f"read price {price_id}"):
+            return as_dict(self._client.v1.prices.retrieve(price_id))
+
+    def with_prices(self, found: StripeInvoiceData, *,
+                    read_price: PriceReader | None = None) -> StripeInvoiceData:
+        """The invoice with each line's price read (for one read from Stripe or an event's payload).
+
+        A line names its price by id only, and expanding it is one level deeper than Stripe allows: each
+        price is read once, by `read_price` when given (the webhook worker reads a price once per batch,
+        however many invoices of the batch bill it), else here."""
+        read = read_price or self.price
+        price_ids = {line.price_id for line in found.lines if line.price_id}
+        prices = {price_id: read(price_id) for price_id in price_ids}
         lines = tuple(_with_price(line, prices.get(line.price_id or "")) for line in found.lines)
         return replace(found, lines=lines)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, Protocol
 
@@ -34,6 +34,7 @@ from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, subscr
 from coinslot.subscriptions import service as subscriptions_service
 from coinslot.topups import charges as topup_charges
 from coinslot.topups import service as topups_service
+from coinslot.webhooks.memo import TransactionMemo
 from coinslot.webhooks.reader import Read, StripeReader
 
 __all__ = ["HANDLERS", "ApplyContext", "Handler", "Outcome"]
@@ -43,13 +44,15 @@ Outcome = Literal["processed", "ignored"]
 
 @dataclass
 class ApplyContext:
-    """What `apply` gets: the open transaction, the time, the catalog (loaded when first needed), and
-    how long period credits outlive their period awaiting the renewal (the past-due grace)."""
+    """What `apply` gets: the open transaction, the time, the catalog (loaded when first needed), how
+    long period credits outlive their period awaiting the renewal (the past-due grace), and what the
+    transaction learned applying the batch's earlier events (memo.py)."""
 
     session: Session
     now: dt.datetime
     load_catalog: Callable[[], Catalog]
     renewal_grace: dt.timedelta
+    memo: TransactionMemo = field(default_factory=TransactionMemo)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -57,6 +60,11 @@ class ApplyContext:
 
 
 class Handler(Protocol):
+    def wants(self, event: StripeEventData) -> bool:
+        """False for an event of the handler's types that it ignores as sent (no read, nothing applied):
+        the worker marks it ignored with the types no handler takes."""
+        return True
+
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> Any: ...
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: Any) -> Outcome: ...
 
@@ -73,7 +81,28 @@ def _read_subscription(
         return Read(subscription_from_dict(payload), event_created_s * 1000)
 
 
-class SubscriptionChanged:
+def _synced_already(ctx: ApplyContext, read: Read[StripeSubscriptionData]) -> bool:
+    """True when this transaction synced this very read at this time (another event of the batch about
+    the same subscription): syncing it again would change nothing. Otherwise it is noted as synced now."""
+    key = (read.value.id, ctx.now)
+    if ctx.memo.synced.get(key) is read:
+        return True
+    ctx.memo.synced[key] = read  # forgotten with the rest if the event's savepoint rolls back
+    return False
+
+
+def _sync(ctx: ApplyContext, read: Read[StripeSubscriptionData]) -> None:
+    if not _synced_already(ctx, read):
+        subscriptions_service.sync_subscription(
+            ctx.session,
+            snapshot=read.value,
+            catalog=ctx.catalog,
+            now=ctx.now,
+            seen_at_ms=read.read_at_ms,
+        )
+
+
+class SubscriptionChanged(Handler):
     """customer.subscription.created|updated|deleted|paused|resumed|...: mirror Stripe's current copy."""
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> Read[StripeSubscriptionData]:
@@ -82,13 +111,7 @@ class SubscriptionChanged:
     def apply(
         self, ctx: ApplyContext, event: StripeEventData, fetched: Read[StripeSubscriptionData]
     ) -> Outcome:
-        subscriptions_service.sync_subscription(
-            ctx.session,
-            snapshot=fetched.value,
-            catalog=ctx.catalog,
-            now=ctx.now,
-            seen_at_ms=fetched.read_at_ms,
-        )
+        _sync(ctx, fetched)
         return "processed"
 
 
@@ -105,18 +128,7 @@ def _read_invoice(event: StripeEventData, stripe: StripeReader) -> InvoiceReads:
     return InvoiceReads(invoice, _read_subscription(event.created_s, invoice.subscription_id, stripe))
 
 
-def _sync_invoice_subscription(ctx: ApplyContext, reads: InvoiceReads) -> None:
-    if reads.subscription is not None:
-        subscriptions_service.sync_subscription(
-            ctx.session,
-            snapshot=reads.subscription.value,
-            catalog=ctx.catalog,
-            now=ctx.now,
-            seen_at_ms=reads.subscription.read_at_ms,
-        )
-
-
-class InvoicePaid:
+class InvoicePaid(Handler):
     """invoice.paid: the one place a subscription period's credits are granted (once per invoice)."""
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> InvoiceReads:
@@ -124,22 +136,25 @@ class InvoicePaid:
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: InvoiceReads) -> Outcome:
         read = fetched.subscription
+        # A read this transaction synced already is not passed again: the invoice is granted on it as is.
+        to_sync = read if read is not None and not _synced_already(ctx, read) else None
         subscriptions_service.apply_paid_invoice(
-            ctx.session, invoice=fetched.invoice, subscription=read.value if read else None,
-            seen_at_ms=read.read_at_ms if read else 0, catalog=ctx.catalog, now=ctx.now,
+            ctx.session, invoice=fetched.invoice, subscription=to_sync.value if to_sync else None,
+            seen_at_ms=to_sync.read_at_ms if to_sync else 0, catalog=ctx.catalog, now=ctx.now,
             renewal_grace=ctx.renewal_grace,
         )
         return "processed"
 
 
-class InvoicePaymentFailed:
+class InvoicePaymentFailed(Handler):
     """invoice.payment_failed: tell the host (outbox) and re-sync the subscription (past_due...)."""
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> InvoiceReads:
         return _read_invoice(event, stripe)
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: InvoiceReads) -> Outcome:
-        _sync_invoice_subscription(ctx, fetched)
+        if fetched.subscription is not None:
+            _sync(ctx, fetched.subscription)
         subscriptions_service.record_failed_invoice(ctx.session, invoice=fetched.invoice, now=ctx.now)
         return "processed"
 
@@ -150,7 +165,7 @@ class CheckoutReads:
     saved_payment_method: str | None  # setup mode: the card its SetupIntent saved
 
 
-class CheckoutCompleted:
+class CheckoutCompleted(Handler):
     """checkout.session.completed|async_payment_succeeded: fulfil the order or pack, only if paid; a
     setup-mode session saved the card auto top-up charges (and turns it on).
 
@@ -177,28 +192,24 @@ class CheckoutCompleted:
         return "processed"
 
 
-class TopupPayment:
+class TopupPayment(Handler):
     """payment_intent.succeeded|payment_failed of an auto top-up (its metadata names the row): grant the
     pack's credits, or turn auto top-up off with a notice, once (the worker's own answer may come first).
-    Other payment intents (Checkout's, invoices') are ignored, without a Stripe read."""
+    Other payment intents (Checkout's, invoices') are ignored as sent: no Stripe read, no transaction work."""
 
-    def fetch(self, event: StripeEventData, stripe: StripeReader) -> StripePaymentIntentData | None:
-        metadata = event.object.get("metadata") or {}
-        if topup_charges.METADATA_TOPUP not in metadata:
-            return None
+    def wants(self, event: StripeEventData) -> bool:
+        return topup_charges.METADATA_TOPUP in (event.object.get("metadata") or {})
+
+    def fetch(self, event: StripeEventData, stripe: StripeReader) -> StripePaymentIntentData:
         return stripe.payment_intent(str(event.object["id"])).value
 
-    def apply(
-        self, ctx: ApplyContext, event: StripeEventData, fetched: StripePaymentIntentData | None
-    ) -> Outcome:
-        if fetched is None:
-            return "ignored"
+    def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: StripePaymentIntentData) -> Outcome:
         outcome = topup_charges.record_payment_intent(ctx.session, payment_intent=fetched,
                                                       catalog=ctx.catalog, now=ctx.now)
         return "ignored" if outcome == "unknown" else "processed"
 
 
-class CheckoutExpired:
+class CheckoutExpired(Handler):
     """checkout.session.expired: close coinslot's checkout attempt; the order stays DRAFT, resumable.
 
     Expiry is final at Stripe, so the event's own id is all it needs: no re-read.
@@ -212,7 +223,7 @@ class CheckoutExpired:
         return "processed"
 
 
-class Noted:
+class Noted(Handler):
     """Events that need no change: e.g. an async payment that failed leaves the DRAFT order as it is."""
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> None:
@@ -229,7 +240,7 @@ class RefundReads:
     topup: StripePaymentIntentData | None  # the charge paid an auto top-up (no Checkout)
 
 
-class ChargeRefunded:
+class ChargeRefunded(Handler):
     """charge.refunded: claw back the credits of the pack or the auto top-up the charge paid for, in
     proportion.
 
@@ -262,7 +273,7 @@ class ChargeRefunded:
         return "processed"
 
 
-class TestClockMoved:
+class TestClockMoved(Handler):
     """test_helpers.test_clock.created|advancing|ready: the clock's time, for the customers on it."""
 
     def fetch(self, event: StripeEventData, stripe: StripeReader) -> None:
@@ -273,6 +284,7 @@ class TestClockMoved:
         if frozen_at is not None:
             test_clocks.advance_clock(ctx.session, test_clock_id=str(event.object["id"]), frozen_at=frozen_at,
                                       now=ctx.now)
+            ctx.memo.clocks_moved()
         return "processed"
 
 

@@ -104,12 +104,17 @@ class GatewayReader:
 
     def invoice(self, invoice_id: str) -> Read[StripeInvoiceData]:
         def load() -> StripeInvoiceData:
+            invoices = self._gateway().invoices
             settled = self._settled_payload("invoice", invoice_id)
             if settled is not None:
-                return self._gateway().invoices.with_prices(invoice_from_dict(settled))
-            return self._gateway().invoices.retrieve(invoice_id)
+                return invoices.with_prices(invoice_from_dict(settled), read_price=self._price)
+            return invoices.retrieve(invoice_id, read_price=self._price)
 
         return self._read("invoice", invoice_id, load)
+
+    def _price(self, price_id: str) -> Mapping[str, Any]:
+        """A price an invoice line bills, read once per batch however many invoices bill it."""
+        return self._read("price", price_id, lambda: self._gateway().invoices.price(price_id)).value
 
     def checkout_session(self, session_id: str) -> Read[StripeCheckoutSessionData]:
         return self._read(

@@ -31,8 +31,6 @@ from coinslot.catalog import service as catalog_service
 from coinslot.catalog.core import Catalog
 from coinslot.config import Settings
 from coinslot.container import Container, refresh_clock
-from coinslot.customers import service as customers_service
-from coinslot.customers import test_clocks
 from coinslot.errors import CoinslotError
 from coinslot.models import WebhookAttempt, WebhookEvent
 from coinslot.observability import WEBHOOK_EVENTS, log_context
@@ -44,7 +42,9 @@ from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import new_worker_id
 from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
 from coinslot.webhooks import repository as webhooks_repo
+from coinslot.webhooks.event_time import event_time
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
+from coinslot.webhooks.memo import TransactionMemo
 from coinslot.webhooks.reader import GatewayReader, StripeReader
 
 __all__ = [
@@ -123,8 +123,10 @@ def claim(container: Container, *, worker: str, limit: int) -> list[Claimed]:
 
 
 def _handler_for(claimed: Claimed) -> Handler | None:
-    """The event's handler; None for types coinslot ignores and for events of the other mode."""
-    return None if claimed.other_mode else HANDLERS.get(claimed.type)
+    """The event's handler; None for types coinslot ignores, for events of the other mode, and for events
+    their type's handler ignores as sent (`Handler.wants`: e.g. a payment intent that is no top-up)."""
+    handler = None if claimed.other_mode else HANDLERS.get(claimed.type)
+    return handler if handler is not None and handler.wants(claimed.event) else None
 
 
 def fetch_claimed(claimed: Claimed, reader: StripeReader) -> Any:
@@ -169,7 +171,7 @@ def apply_claimed(
         if row is None:
             return "lease_lost"  # another worker reclaimed it: it applies, we do not
         outcome = _apply_effects(session, container, claimed, fetched, now=now, load_catalog=load_catalog,
-                                 test_clock=test_clock)
+                                 test_clock=test_clock, memo=TransactionMemo())
         row.status = outcome
         row.processed_at = now
         row.last_error = None
@@ -181,42 +183,19 @@ def apply_claimed(
 
 def _apply_effects(
     session: Any, container: Container, claimed: Claimed, fetched: Any, *, now: dt.datetime,
-    load_catalog: Callable[[], Catalog], test_clock: tuple[str, int] | None,
+    load_catalog: Callable[[], Catalog], test_clock: tuple[str, int] | None, memo: TransactionMemo,
 ) -> str:
-    """An event's effects (its handler's apply), in the caller's transaction; the outcome."""
+    """An event's effects (its handler's apply), in the caller's transaction; the outcome. `memo`: what
+    the transaction learned from its earlier events (memo.py)."""
     handler = _handler_for(claimed)
     if handler is not None:
         grace = dt.timedelta(days=container.settings.past_due_grace_days)
-        event_now = _event_time(session, claimed.event, now=now, test_clock=test_clock)
-        return handler.apply(ApplyContext(session, event_now, load_catalog, grace), claimed.event, fetched)
+        event_now = event_time(session, claimed.event, now=now, test_clock=test_clock, memo=memo)
+        return handler.apply(ApplyContext(session, event_now, load_catalog, grace, memo), claimed.event,
+                             fetched)
     if claimed.other_mode:
         _ignore_other_mode(session, claimed, now=now)
     return "ignored"
-
-
-def _event_time(session: Any, event: StripeEventData, *, now: dt.datetime,
-                test_clock: tuple[str, int] | None) -> dt.datetime:
-    """The time an event's effects happen at: in test mode, the time of the Stripe test clock its customer
-    lives on (customers/test_clocks.py), moved on by the clock's time read with the event, else `now`."""
-    if event.livemode:
-        return now
-    if test_clock is not None:
-        clock_id, clock_s = test_clock
-        test_clocks.advance_clock(session, test_clock_id=clock_id,
-                                  frozen_at=dt.datetime.fromtimestamp(clock_s, dt.UTC), now=now)
-    customer_ref = event.object.get("id") if event.object.get("object") == "customer" else event.object.get(
-        "customer")
-    stripe_customer_id = customer_ref.get("id") if isinstance(customer_ref, dict) else customer_ref
-    customer = (customers_service.get_by_stripe_id(session, str(stripe_customer_id))
-                if stripe_customer_id else None)
-    if customer is None:
-        return now
-    if customer.stripe_test_clock_id is None and test_clock is not None:  # linked before it knew the clock
-        test_clocks.attach_clock(session, customer=customer, test_clock_id=test_clock[0], frozen_at=None,
-                                 now=now)
-    if customer.stripe_test_clock_id is None:
-        return now
-    return test_clocks.time_of(session, customer_id=customer.id, now=now)
 
 
 def _add_attempt(
@@ -411,6 +390,7 @@ def _apply_batch(
     """
     now = container.clock.now()
     batch = _Batch(finished=[], alone=[])
+    memo = TransactionMemo()
     with container.db.unit_of_work() as session:
         held = webhooks_repo.held_leases(session, row_ids=[item.id for item, _ in pairs], worker=worker,
                                          leased=STRIPE_EVENTS.leased)
@@ -429,8 +409,10 @@ def _apply_batch(
                 try:
                     with session.begin_nested():
                         outcome = _apply_effects(session, container, item, fetched.value, now=now,
-                                                 load_catalog=load_catalog, test_clock=fetched.test_clock)
+                                                 load_catalog=load_catalog, test_clock=fetched.test_clock,
+                                                 memo=memo)
                 except Exception:  # rolled back to its savepoint; applied alone next, where it is recorded
+                    memo.forget()
                     log.info("webhook event failed in its batch; applying it alone",
                              extra={"stripe_event_id": item.stripe_event_id, "event_type": item.type})
                     batch.alone.append((item, fetched))

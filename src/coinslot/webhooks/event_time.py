@@ -1,0 +1,71 @@
+"""The time an event's effects happen at: in test mode, the time of the Stripe test clock its customer
+lives on (customers/test_clocks.py), moved on by the clock's time read with the event; else `now`.
+
+What a transaction learns here (the customer's row, the clocks it advanced, the customers' times) is
+kept in its `TransactionMemo` for the batch's next events: a batch of one customer's renewal asked the
+same three questions of the database for every event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from coinslot.customers import service as customers_service
+from coinslot.customers import test_clocks
+from coinslot.models import Customer
+from coinslot.stripe_gateway.events import StripeEventData
+from coinslot.webhooks.memo import TransactionMemo
+
+__all__ = ["event_time"]
+
+
+def event_time(session: Session, event: StripeEventData, *, now: dt.datetime,
+               test_clock: tuple[str, int] | None, memo: TransactionMemo) -> dt.datetime:
+    """When the event's effects happen. `test_clock`: (id, unix seconds) of the clock its object runs on,
+    read with the batch."""
+    if event.livemode:
+        return now
+    if test_clock is not None:
+        _advance(session, test_clock, now=now, memo=memo)
+    stripe_customer_id = _stripe_customer_of(event)
+    customer = _customer(session, stripe_customer_id, memo=memo) if stripe_customer_id else None
+    if customer is None:
+        return now
+    if customer.stripe_test_clock_id is None and test_clock is not None:  # linked before it knew the clock
+        test_clocks.attach_clock(session, customer=customer, test_clock_id=test_clock[0], frozen_at=None,
+                                 now=now)
+    if customer.stripe_test_clock_id is None:
+        return now
+    key = (customer.id, customer.stripe_test_clock_id)
+    if key not in memo.times:
+        memo.times[key] = test_clocks.time_of(session, customer_id=customer.id, now=now)
+    return memo.times[key]
+
+
+def _advance(session: Session, test_clock: tuple[str, int], *, now: dt.datetime,
+             memo: TransactionMemo) -> None:
+    if test_clock in memo.advanced:  # a clock only moves forward: a second advance to the time is a no-op
+        return
+    clock_id, clock_s = test_clock
+    frozen_at = dt.datetime.fromtimestamp(clock_s, dt.UTC)
+    test_clocks.advance_clock(session, test_clock_id=clock_id, frozen_at=frozen_at, now=now)
+    memo.advanced.add(test_clock)
+    memo.clocks_moved()
+
+
+def _stripe_customer_of(event: StripeEventData) -> str | None:
+    obj = event.object
+    ref = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+    found = ref.get("id") if isinstance(ref, dict) else ref
+    return str(found) if found else None
+
+
+def _customer(session: Session, stripe_customer_id: str, *, memo: TransactionMemo) -> Customer | None:
+    found = memo.customers.get(stripe_customer_id)
+    if found is None:
+        found = customers_service.get_by_stripe_id(session, stripe_customer_id)
+        if found is not None:  # one not linked yet may be linked by a later event: asked again then
+            memo.customers[stripe_customer_id] = found
+    return found
