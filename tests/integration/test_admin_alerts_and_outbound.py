@@ -4,47 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from coinslot.alerts import service as alerts
-from coinslot.app import create_app
-from coinslot.clock import FixedClock
-from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.errors import NotFound
 from coinslot.models import AdminAudit, Alert, OutboxMessage
 from coinslot.outbound import service as outbound
+from tests.support.console_client import csrf_of, signed_in_console
 
 NOW = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=1)
-CATALOGS = Path(__file__).resolve().parents[2] / "examples" / "catalogs"
-PASSWORD = "s3cret-operator"
 
 
 @pytest.fixture
 def admin(db: Database) -> TestClient:
     """A client signed in to the console."""
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=db.url, stripe_secret_key=None,
-        catalog_path=CATALOGS / "patch_hive.toml", public_url="http://testserver",
-        session_secret="alerts-secret-alerts-secret-alerts", admin_password=PASSWORD,
-    )
-    client = TestClient(create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False))
-    form = client.get("/admin/login")
-    signed_in = client.post("/admin/login", data={"csrf_token": csrf_of(form.text), "password": PASSWORD},
-                            follow_redirects=False)
-    assert signed_in.headers["location"] == "/admin"
-    return client
+    return signed_in_console(db, now=NOW, session_secret="alerts-secret-alerts-secret-alerts")
 
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found is not None
-    return found.group(1)
 
 
 def nav_count(html: str) -> str | None:

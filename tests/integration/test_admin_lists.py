@@ -6,41 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from coinslot.app import create_app
 from coinslot.cli import app as cli
-from coinslot.clock import FixedClock
-from coinslot.config import Settings
 from coinslot.db import Database
 from coinslot.models import Customer, WebhookEvent
 from coinslot.queue.service import COUNT_CAP, StatusCount
 from coinslot.webhooks import service as events
+from tests.support.console_client import signed_in_console
 
 NOW = dt.datetime(2026, 11, 15, 12, 0, tzinfo=dt.UTC)
-CATALOGS = Path(__file__).resolve().parents[2] / "examples" / "catalogs"
-PASSWORD = "s3cret-operator"
 
 
 @pytest.fixture
 def admin(db: Database) -> TestClient:
     """A client signed in to the console."""
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, database_url=db.url, stripe_secret_key=None,
-        catalog_path=CATALOGS / "patch_hive.toml", public_url="http://testserver",
-        session_secret="lists-secret-lists-secret-lists", admin_password=PASSWORD,
-    )
-    client = TestClient(create_app(settings, db=db, clock=FixedClock(NOW), configure_logs=False))
-    form = client.get("/admin/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    client.post("/admin/login", data={"csrf_token": token.group(1), "password": PASSWORD})
-    return client
+    return signed_in_console(db, now=NOW, session_secret="lists-secret-lists-secret-lists")
 
 
 def add_customers(db: Database, count: int) -> None:
