@@ -17,13 +17,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from coinslot.db import Database
 from coinslot.entitlements import hot_consume
 from coinslot.entitlements import service as entitlements
-from coinslot.errors import CoinslotError
+from coinslot.errors import CoinslotError, InvalidInput
 from coinslot.group_commit import GroupCommit
 from coinslot.ledger import service as ledger
 from coinslot.ledger.posting import fingerprint
@@ -241,3 +242,25 @@ def test_a_plain_try_that_breaks_half_way_leaves_nothing_and_the_work_answers(db
         assert ledger.find_entry(session, entry_id="half-done") is None
         assert ledger.find_entry(session, entry_id="by-work") is not None
     assert_verified(db)
+
+
+@pytest.mark.parametrize("request_fields", [{"feature": "no_such_feature"}, {"quantity": 0},
+                                            {"params": {"complexity": "extreme"}}])
+def test_a_bad_request_is_refused_in_its_savepoint_not_by_failing_its_batch(
+    db: Database, request_fields: dict[str, Any]
+) -> None:
+    with db.unit_of_work() as session:
+        pro = subscribe(session, "pro", "professional")
+        pay_period(session, pro, QUANTIPACK, "professional", "in_pro")
+    transactions: list[int] = []
+
+    def counted_unit_of_work() -> Any:
+        transactions.append(1)
+        return db.unit_of_work()
+
+    writes = GroupCommit(counted_unit_of_work, refusals=(CoinslotError,))
+    fields: dict[str, Any] = {"feature": "suite_analyzer", **request_fields}
+    with pytest.raises(InvalidInput):
+        entitlements.consume_grouped(writes, host_user_id="pro", idempotency_key="bad", catalog=QUANTIPACK,
+                                     now=NOW, **fields)
+    assert len(transactions) == 1  # a plain try that raised would have failed the batch: a second one

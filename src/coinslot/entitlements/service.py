@@ -384,9 +384,16 @@ class _Consume:
     low_balance_pct: int
 
     def plain(self, session: Session) -> Consumed | None:
-        """`hot_consume`'s answer, or None having written nothing."""
-        feature_def = _feature(self.catalog, self.feature)
-        cost = core.cost_of(feature_def, quantity=self.quantity, params=self.params or {})
+        """`hot_consume`'s answer, or None having written nothing. Never a refusal: a bad request (an
+        unknown feature, a bad quantity or parameter) is the exact path's to answer, so under group commit
+        it costs its own savepoint and not the batch (group_commit.py)."""
+        feature_def = self.catalog.features.get(self.feature)
+        if feature_def is None:
+            return None
+        try:
+            cost = core.cost_of(feature_def, quantity=self.quantity, params=self.params or {})
+        except InvalidInput:
+            return None
         plain = hot_consume.consume(session, host_user_id=self.host_user_id, feature=feature_def, cost=cost,
                                     idempotency_key=self.idempotency_key, catalog=self.catalog, now=self.now,
                                     quantity=self.quantity, params=self.params, grace=self.grace,

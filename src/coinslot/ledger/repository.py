@@ -560,12 +560,12 @@ _LOCK_ACCOUNT = (
 )
 _ENTRY_VALUES = {name: bindparam(name, type_=column.type)
                  for name, column in _entries.c.items() if name != "id"}
-# An entry id written already inserts nothing (and returns no row): the caller answers with the first.
-_INSERT_ENTRY = {
-    name: dialect.insert(_entries).values(_ENTRY_VALUES).on_conflict_do_nothing(
-        index_elements=[_entries.c.entry_id]).returning(_entries.c.id)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+# SQLite: an entry id written already inserts nothing (and returns no row): the caller answers with the
+# first. (PostgreSQL writes the whole spend in `_WRITE_SPEND_PG`.)
+_INSERT_ENTRY_SQLITE = (
+    sqlite.insert(_entries).values(_ENTRY_VALUES)
+    .on_conflict_do_nothing(index_elements=[_entries.c.entry_id]).returning(_entries.c.id)
+)
 _DRAW_LOT = (
     update(_lots).where(_lots.c.id == bindparam("drawn_lot_id"))
     .values(remaining_credits=_lots.c.remaining_credits - bindparam("drawn_credits"))
@@ -656,7 +656,7 @@ def write_spend(
         lots = {"lot_ids": [lot_id for lot_id, _ in draws], "lot_credits": [credits for _, credits in draws]}
         written = PreparedInSession.rows(session, _WRITE_SPEND_PG, {**entry, **lots})
         return written[0][0] if written else None
-    inserted = PreparedInSession.rows(session, _INSERT_ENTRY[dialect], entry)
+    inserted = PreparedInSession.rows(session, _INSERT_ENTRY_SQLITE, entry)
     if not inserted:
         return None
     entry_pk: int = inserted[0][0]
