@@ -34,14 +34,25 @@ def has_extras(subscriptions: list[repository.SubscriptionView], access: PlanAcc
     return (plan is not None and plan.per_seat) or bool(subscription is not None and subscription.addons)
 
 
+# The last answer of `default_month`, for as long as `now` stays in its month: every hot check and consume
+# asks, and the answer is the same all month (a catalog is frozen; a reload makes a new one).
+_last_month: tuple[Catalog, ledger.LazyPeriod] | None = None
+
+
 def default_month(catalog: Catalog, now: dt.datetime) -> ledger.LazyPeriod | None:
     """The default plan's month `now` is in, when that plan is free (its source and start do not
     depend on the customer: the snapshot asks whether it is granted)."""
+    global _last_month
     plan = catalog.default
     if plan.kind != "free":
         return None
+    kept = _last_month
+    if kept is not None and kept[0] is catalog and kept[1].start <= now < kept[1].end:
+        return kept[1]
     allowance = ledger.MonthlyAllowance(plan.key, plan.credits_per_period, plan.rollover_cap)
-    return ledger.free_month(customer_id=0, allowance=allowance, now=now)
+    month = ledger.free_month(customer_id=0, allowance=allowance, now=now)
+    _last_month = (catalog, month)  # one assignment: a thread reads the old pair or the new one
+    return month
 
 
 def pending_credits(

@@ -88,6 +88,7 @@ _period_granted = exists().where(
     _lots.c.period_start == bindparam("period_start", type_=UtcDateTime()),
     _lots.c.source == bindparam("period_source"),
     _entries.c.lot_id == _lots.c.id,
+    _entries.c.lot_id.is_not(None),  # the partial index's condition (revision 0013)
     _entries.c.kind == "grant",
 )
 _HOT_CHECK_SNAPSHOT = _CHECK_SNAPSHOT.add_columns(_period_granted.label("period_granted"))

@@ -288,7 +288,8 @@ def period_opening_entry_id(
         select(LedgerEntry.entry_id)
         .join(CreditLot, CreditLot.id == LedgerEntry.lot_id)
         .where(CreditLot.customer_id == customer_id, CreditLot.period_start == period_start,
-               CreditLot.source == source, LedgerEntry.kind == "grant")
+               CreditLot.source == source, LedgerEntry.kind == "grant",
+               LedgerEntry.lot_id.is_not(None))  # the partial index's condition (revision 0013)
         .order_by(LedgerEntry.id)
         .limit(1)
     )

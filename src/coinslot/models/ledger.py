@@ -25,8 +25,9 @@ Invariants (checked by `ledger.service.verify`):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coinslot.db import Base, UtcDateTime
@@ -35,14 +36,20 @@ from coinslot.models.types import BigId
 __all__ = ["CreditBalance", "CreditHold", "CreditLot", "CreditMovement", "LedgerEntry"]
 
 
+def _where_not_null(column: str) -> dict[str, Any]:
+    """A partial index's condition on both databases: the rows without a value have no index entry."""
+    condition = text(f"{column} IS NOT NULL")
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
 class CreditLot(Base):
     """Credits of one origin with one expiry. Spending draws the lots that expire first."""
 
     __tablename__ = "credit_lots"
-    __table_args__ = (
-        Index("ix_credit_lots_customer_remaining", "customer_id", "remaining_credits"),
-        Index("ix_credit_lots_customer_period", "customer_id", "period_start"),
-    )
+    # No index holds `remaining_credits`: every spend updates it, and on PostgreSQL an update that
+    # changes no indexed column stays on its page without new index entries (a HOT update; revision
+    # 0013). A customer's live lots are found through `ix_credit_lots_customer_period`.
+    __table_args__ = (Index("ix_credit_lots_customer_period", "customer_id", "period_start"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -82,6 +89,9 @@ class LedgerEntry(Base):
         Index("ix_ledger_entries_customer_feature_created_at", "customer_id", "feature", "created_at"),
         # The figures' credits granted / consumed since a moment, by kind (revision 0007).
         Index("ix_ledger_entries_kind_created_at", "kind", "created_at"),
+        # A period's grant entry found by its lot (revision 0007). Partial (revision 0013): a spend, the
+        # most written entry, has no lot and so no index entry to write; readers say `lot_id IS NOT NULL`.
+        Index("ix_ledger_entries_lot_id", "lot_id", **_where_not_null("lot_id")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -94,8 +104,7 @@ class LedgerEntry(Base):
     held_delta: Mapped[int] = mapped_column(BigInteger, default=0)
     debt_delta: Mapped[int] = mapped_column(BigInteger, default=0)
     balance_after: Mapped[int] = mapped_column(BigInteger)  # available credits after this entry
-    # the lot made or targeted; indexed (revision 0007): a period's grant entry is found by its lot
-    lot_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lots.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lots.id"))  # the lot made or targeted
     hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"))
     feature: Mapped[str | None] = mapped_column(String(100))
     source: Mapped[str | None] = mapped_column(String(255))
@@ -108,11 +117,13 @@ class CreditMovement(Base):
     """A signed change of one lot's remaining credits, made by one entry."""
 
     __tablename__ = "credit_movements"
+    # Partial (revision 0013): only a hold's movements have a hold, and a spend's need no index entry.
+    __table_args__ = (Index("ix_credit_movements_hold_id", "hold_id", **_where_not_null("hold_id")),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entry_pk: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("credit_lots.id"), index=True)
-    hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"), index=True)
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("credit_holds.id"))
     credits: Mapped[int] = mapped_column(BigInteger)
 
 
