@@ -3,8 +3,8 @@
 `coinslot_app` is the product, configured from COINSLOT_* variables like any
 deployment. `floor_app` is the floor of the HTTP figures: FastAPI, the same
 uvicorn, the same parsing of a JSON body into a pydantic model and a JSON
-answer through the same kind of route (a sync `def`, run in the threadpool),
-and nothing else (no database, no middleware, no auth).
+answer through the same kind of route (`async def`, as coinslot's check on
+SQLite), and nothing else (no database, no middleware, no auth).
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def floor_app() -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    # coinslot's POST /v1/check is a sync `def` (its SQLAlchemy session blocks), so FastAPI runs it in
-    # its threadpool: the floor is served alike. The async twin shows what the hop itself costs.
+    # The floor of the check figures is the `async def` twin below: on SQLite coinslot answers POST
+    # /v1/check on the event loop (entitlements/check_lane.py). This sync `def` one, run in FastAPI's
+    # threadpool, shows what that hop costs (the row's note).
     @app.post("/v1/check")
     def check(body: _CheckBody) -> dict[str, Any]:
         return {"allowed": True, "cost": body.quantity, "remaining": 100, "reason": "ok", "plan": "pro"}

@@ -8,6 +8,7 @@ POST /webhooks/stripe                 Stripe's events (signature-verified)
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -33,6 +34,7 @@ from coinslot.container import Container, make_clock, start_clock_follower
 from coinslot.customers import api as customers_api
 from coinslot.db import Database, is_unavailable
 from coinslot.entitlements import api as entitlements_api
+from coinslot.entitlements.check_lane import CheckLane
 from coinslot.errors import CoinslotError, DatabaseUnavailable, RateLimited
 from coinslot.ledger import api as ledger_api
 from coinslot.ledger.sweep import start_expiry_sweep
@@ -61,16 +63,18 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("coinslot.http")
 
+# A request is matched against the routes in this order, each a regular expression: the hot paths come
+# first (check and consume, then Stripe's deliveries), so they are found before the console's dozens.
 DOMAIN_ROUTERS = [
+    entitlements_api.router,
+    webhooks_api.router,
     catalog_api.router,
     customers_api.router,
     checkout_api.router,
     subscriptions_api.router,
     topups_api.router,
     ledger_api.router,
-    entitlements_api.router,
     overview_api.router,
-    webhooks_api.router,
     webhooks_api.events_router,
 ]
 
@@ -127,13 +131,25 @@ class RequestContextMiddleware:
             route = scope.get("route")
             route_path = getattr(route, "path", "unmatched")
             elapsed_s = monotonic_s() - started_s
-            HTTP_REQUESTS.labels(scope["method"], route_path, str(status_code)).inc()
-            HTTP_REQUEST_SECONDS.labels(route_path).observe(elapsed_s)
+            _counted(scope["method"], route_path, status_code).inc()
+            _timed(route_path).observe(elapsed_s)
             if self.access_log and route_path not in _QUIET_ROUTES:
                 log.info("request", extra={"method": scope["method"], "route": route_path,
                                            "status": status_code, "duration_ms": round(elapsed_s * 1000, 1),
                                            "customer": _customer(scope)})
             request_id_var.reset(token)
+
+
+# The figures' children by label values: `labels()` takes a lock and builds its key on every call, and
+# the label values are a small fixed set (methods, route templates, statuses).
+@functools.lru_cache(maxsize=1024)
+def _counted(method: str, route_path: str, status_code: int) -> Any:
+    return HTTP_REQUESTS.labels(method, route_path, str(status_code))
+
+
+@functools.lru_cache(maxsize=1024)
+def _timed(route_path: str) -> Any:
+    return HTTP_REQUEST_SECONDS.labels(route_path)
 
 
 # Probes and scrapes every few seconds: an access line each would drown the rest.
@@ -285,6 +301,8 @@ def create_app(
     # /docs and /redoc are served by the pages (web/home.py) from local assets: no CDN needed.
     app = FastAPI(title="coinslot", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.container = container
+    # Innermost: POST /v1/check's common request answered before routing (entitlements/check_lane.py).
+    app.add_middleware(CheckLane, container=container)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware, access_log=settings.access_log)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: the 500 the one above writes gets them too

@@ -24,14 +24,13 @@ from coinslot.limits import BIGINT_MAX
 __all__ = [
     "API_KEY_SCHEME",
     "ApiCaller",
-    "ApiCallerDep",
     "ContainerDep",
     "RateLimit",
     "RequireScope",
     "RowId",
+    "api_caller",
     "get_container",
     "rate_limit",
-    "require_api_key",
     "require_scope",
 ]
 
@@ -69,10 +68,7 @@ API_KEY_SCHEME = HTTPBearer(
 )
 
 
-async def require_api_key(
-    container: ContainerDep,
-    credentials: HTTPAuthorizationCredentials | None = Security(API_KEY_SCHEME),
-) -> ApiCaller:
+async def api_caller(container: Container, credentials: HTTPAuthorizationCredentials | None) -> ApiCaller:
     """The caller's live key, read from the database, or trusted for at most `api_key_cache_s` (1 s) after
     this process last read it: a revoked key is refused by every process within that second (it used to
     live on for 30 s per process). An expired key is refused at its expiry, cached or not."""
@@ -105,9 +101,6 @@ def _caller(key: apikeys.VerifiedKey) -> ApiCaller:
     return ApiCaller(api_key_id=key.id, scopes=key.scopes, expires_at=key.expires_at)
 
 
-ApiCallerDep = Annotated[ApiCaller, Depends(require_api_key)]
-
-
 class RequireScope:
     """Dependency of a /v1 route: the caller's key, refused with 403 unless it holds `scope`.
 
@@ -119,7 +112,12 @@ class RequireScope:
             raise ValueError(f"unknown scope {scope!r}")
         self.scope = scope
 
-    async def __call__(self, request: Request, caller: ApiCallerDep) -> ApiCaller:
+    # One dependency reading the key itself, not one per step (container, key, scope): FastAPI resolves
+    # each dependency anew on every request, and on POST /v1/check the tree cost as much as the check.
+    async def __call__(
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None = Security(API_KEY_SCHEME)
+    ) -> ApiCaller:
+        caller = await api_caller(request.app.state.container, credentials)
         if self.scope not in caller.scopes:
             route = getattr(request.scope.get("route"), "path", request.url.path)
             raise Forbidden(

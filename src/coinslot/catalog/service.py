@@ -17,7 +17,9 @@ _lock = threading.Lock()
 # inode in the stamp notices a symlink moved to another file (a Kubernetes ConfigMap update), so the
 # path is not resolved per call: `resolve()` was 8% of the check endpoint's samples (py-spy,
 # docs/benchmarks.md).
-_cache: dict[Path, tuple[tuple[int, int, int, int], Catalog]] = {}
+# The third item: the key modes `check_mode` passed the catalog for (it walked every price on every
+# request; a catalog is frozen, so its answer holds until the file changes).
+_cache: dict[Path, tuple[tuple[int, int, int, int], Catalog, set[StripeMode]]] = {}
 
 
 def get_catalog(settings: Settings) -> Catalog:
@@ -32,14 +34,16 @@ def get_catalog(settings: Settings) -> Catalog:
         stamp = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
     except OSError:
         stamp = (-1, -1, -1, -1)
+    mode = settings.stripe_mode
     with _lock:
         cached = _cache.get(path)
-        if cached is not None and cached[0] == stamp:
-            catalog = cached[1]
-        else:
-            catalog = load_catalog(path.resolve(), display_name=str(settings.catalog_path))
-            _cache[path] = (stamp, catalog)
-    check_mode(catalog, settings.stripe_mode)
+        if cached is None or cached[0] != stamp:
+            cached = _cache[path] = (stamp, load_catalog(path.resolve(), display_name=str(path)), set())
+        _, catalog, modes_passed = cached
+        if mode is None or mode in modes_passed:
+            return catalog
+    check_mode(catalog, mode)  # raises when the prices pin only the other mode's ids
+    modes_passed.add(mode)
     return catalog
 
 

@@ -2,6 +2,12 @@
 
 /** Each operation of the API (its OpenAPI operationId): how it is sent. */
 export const OPERATIONS = {
+  check: { method: "POST", path: "/v1/check", public: false },
+  consume: { method: "POST", path: "/v1/consume", public: false },
+  createHold: { method: "POST", path: "/v1/holds", public: false },
+  captureHold: { method: "POST", path: "/v1/holds/{hold_id}/capture", public: false },
+  releaseHold: { method: "POST", path: "/v1/holds/{hold_id}/release", public: false },
+  spendCredits: { method: "POST", path: "/v1/credits/{host_user_id}/spend", public: false },
   listPlans: { method: "GET", path: "/v1/plans", public: true },
   ensureCustomer: { method: "POST", path: "/v1/customers", public: false },
   startCheckout: { method: "POST", path: "/v1/checkout/sessions", public: false },
@@ -26,12 +32,6 @@ export const OPERATIONS = {
   turnOffAutoTopup: { method: "DELETE", path: "/v1/customers/{host_user_id}/auto_topup", public: false },
   listLedgerEntries: { method: "GET", path: "/v1/customers/{host_user_id}/ledger", public: false },
   adjustCredits: { method: "POST", path: "/v1/credits/{host_user_id}/adjustments", public: false },
-  check: { method: "POST", path: "/v1/check", public: false },
-  consume: { method: "POST", path: "/v1/consume", public: false },
-  createHold: { method: "POST", path: "/v1/holds", public: false },
-  captureHold: { method: "POST", path: "/v1/holds/{hold_id}/capture", public: false },
-  releaseHold: { method: "POST", path: "/v1/holds/{hold_id}/release", public: false },
-  spendCredits: { method: "POST", path: "/v1/credits/{host_user_id}/spend", public: false },
   getCustomer: { method: "GET", path: "/v1/customers/{host_user_id}", public: false },
   getCustomerState: { method: "GET", path: "/v1/customers/{host_user_id}/state", public: false },
   getUsageHistory: { method: "GET", path: "/v1/credits/{host_user_id}/history", public: false },
