@@ -18,10 +18,11 @@ __all__ = ["coinslot_app", "floor_app"]
 
 
 def coinslot_app() -> Any:
-    from coinslot.app import create_app
+    """The app as `coinslot serve` builds it in each process (`serve_app`)."""
+    from coinslot.app import serve_app
     from coinslot.config import Settings
 
-    return create_app(Settings(_env_file=None), configure_logs=False)
+    return serve_app(Settings(_env_file=None), configure_logs=False)
 
 
 class _CheckBody(BaseModel):

@@ -83,29 +83,40 @@ class Context:
 
         return web_workers(None, is_sqlite=False, cpus=usable_cpus())
 
-    def launch_floor(self) -> None:
-        """Boot the bare FastAPI floor in the background; it is stateless, so one serves the whole run."""
-        workers = self.web_workers
+    def recommended_workers(self, kind: str) -> int:
+        """What `coinslot serve` starts on a `kind` database by default: one per CPU on PostgreSQL, one on
+        SQLite (its writers queue on one file lock; across processes they poll)."""
+        from coinslot.cli.server import usable_cpus, web_workers
+
+        return web_workers(None, is_sqlite=kind == "sqlite", cpus=usable_cpus())
+
+    def launch_floor(self, workers: int | None = None) -> None:
+        """Boot the bare FastAPI floor in the background; it is stateless, so one (per process count)
+        serves the whole run."""
+        workers = workers or self.web_workers
         if workers not in self._floors:
             self._floors[workers] = app_process("bench.apps:floor_app", log_dir=self.workdir,
                                                 workers=workers).launch()
 
-    def floor(self) -> ServerProcess:
-        self.launch_floor()
-        return self._floors[self.web_workers].wait_ready()
+    def floor(self, workers: int | None = None) -> ServerProcess:
+        self.launch_floor(workers)
+        return self._floors[workers or self.web_workers].wait_ready()
 
-    def coinslot(self, kind: str) -> tuple[BenchDatabase, ServerProcess]:
-        """The run's coinslot server on a `kind` database, launched (not waited for) on first use.
+    def coinslot(self, kind: str, workers: int | None = None) -> tuple[BenchDatabase, ServerProcess]:
+        """The run's coinslot server on a `kind` database in `workers` processes (`web_workers` unless
+        given), launched (not waited for) on first use.
 
         The HTTP scenarios share it: each boot is seconds of CPU (imports), most of a --quick run.
         """
-        if kind not in self._coinslot:
+        workers = workers or self.web_workers
+        key = f"{kind}-{workers}"
+        if key not in self._coinslot:
             db = self._stack.enter_context(fresh_database(kind, postgres=self.postgres, workdir=self.workdir))
             process = app_process("bench.apps:coinslot_app", log_dir=self.workdir, env=coinslot_env(db.url),
-                                  workers=self.web_workers)
+                                  workers=workers)
             server = self._stack.enter_context(process.launch())
-            self._coinslot[kind] = (db, server)
-        return self._coinslot[kind]
+            self._coinslot[key] = (db, server)
+        return self._coinslot[key]
 
     def close(self) -> None:
         for floor in self._floors.values():

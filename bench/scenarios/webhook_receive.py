@@ -2,9 +2,10 @@
 
 Each delivery is a distinct, freshly signed `invoice.paid` event of about
 the size Stripe sends (a full invoice object), so every request inserts a
-row. coinslot runs with the recommended production setting, one uvicorn process per CPU (what
-`coinslot serve` starts on PostgreSQL; SQLite is given the same count), and the floor, the bare
-FastAPI app reading the same body and answering, with as many processes.
+row. coinslot runs with the recommended production setting, what `coinslot serve` starts by default:
+one uvicorn process per CPU on PostgreSQL, one on SQLite (its writers share one file lock, and
+across processes they poll for it); the floor, the bare FastAPI app reading the same body and
+answering, runs in as many processes as the row it is the floor of.
 """
 
 from __future__ import annotations
@@ -93,12 +94,15 @@ def run(ctx: Context) -> ScenarioResult:
         sizes = ctx.sizes
         total = sizes.webhook_count + CONCURRENCY  # the warm-up sends one per connection
         # Every server boots side by side (each is seconds of imports), then they are measured in turn.
-        apps = {kind: ctx.coinslot(kind) for kind in ctx.database_kinds}
-        floor = ctx.floor()
-        floor_load = run_load(floor.port, signed_deliveries(floor.port, total, run="floor"),
-                              concurrency=CONCURRENCY, count=sizes.webhook_count,
-                              duration_s=sizes.http_duration_s, warmup=CONCURRENCY)
+        workers = {kind: ctx.recommended_workers(kind) for kind in ctx.database_kinds}
+        apps = {kind: ctx.coinslot(kind, workers[kind]) for kind in ctx.database_kinds}
+        for count in set(workers.values()):
+            ctx.launch_floor(count)
         for kind, (db, app) in apps.items():
+            floor = ctx.floor(workers[kind])
+            floor_load = run_load(floor.port, signed_deliveries(floor.port, total, run="floor"),
+                                  concurrency=CONCURRENCY, count=sizes.webhook_count,
+                                  duration_s=sizes.http_duration_s, warmup=CONCURRENCY)
             app.wait_ready()
             load = run_load(app.port, signed_deliveries(app.port, total, run=uuid.uuid4().hex[:8]),
                             concurrency=CONCURRENCY, count=sizes.webhook_count,
@@ -109,7 +113,7 @@ def run(ctx: Context) -> ScenarioResult:
             result.rows.append(Row(kind, _NAMES[kind], load.sample, primary="p99",
                                    floor_label="bare FastAPI", floor=floor_load.sample, unit="events/s",
                                    target="p99 < 50 ms", target_check=_p99_under_50_ms,
-                                   note=f"{ctx.web_workers} processes each; answers: {load.statuses}"))
+                                   note=f"{workers[kind]} processes each; answers: {load.statuses}"))
         if ctx.postgres is None:
             result.rows.append(Row("postgresql", "PostgreSQL", None, na_reason=ctx.postgres_reason))
     return result

@@ -313,6 +313,30 @@ class PreparedInSession(_Compiled):
             cursor.executemany(prepared._sql, parameters)
 
 
+    @classmethod
+    def many_rows(
+        cls, session: Session, statement: ClauseElement, rows: list[dict[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        """Run a statement that returns rows once per row of bind values, its rows in order, converted. On
+        PostgreSQL the executions are pipelined: one wait for the server, not one per row."""
+        if not rows:
+            return []
+        prepared, driver = cls.of(session, statement)
+        parameters = [prepared._parameters(values) for values in rows]
+        found: list[Any] = []
+        if prepared._is_sqlite or len(parameters) == 1:
+            for values in parameters:
+                found.extend(prepared._rows_on(driver, values))
+            return prepared._converted(found)
+        with driver.cursor() as cursor:
+            cursor.executemany(prepared._sql, parameters, returning=True)
+            while True:
+                found.extend(cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        return prepared._converted(found)
+
+
 _IN_SESSION: dict[tuple[int, str], tuple[ClauseElement, PreparedInSession]] = {}  # statements are constants
 _DRIVER_KEY = "coinslot_driver_connection"
 

@@ -60,7 +60,7 @@ def serve(
         database.dispose()
     multiproc_dir = _multiprocess_metrics_dir() if workers > 1 else None
     try:
-        uvicorn.run("coinslot.app:create_app", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("coinslot.app:serve_app", factory=True, host=host, port=port, workers=workers,
                     log_config=None, access_log=False, proxy_headers=True,
                     forwarded_allow_ips=forwarded_allow_ips, timeout_graceful_shutdown=20)
     finally:

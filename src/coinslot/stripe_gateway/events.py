@@ -73,6 +73,11 @@ class StripeEventData:
         return str(value) if value is not None else None
 
 
+# Bound once: `stripe`'s attributes load lazily, through an import lookup on every access.
+_WebhookSignature = stripe.WebhookSignature
+_SignatureVerificationError = stripe.SignatureVerificationError
+
+
 def verify_signature(
     payload: bytes, header: str | None, secrets: Sequence[str], *, tolerance_s: int = SIGNATURE_TOLERANCE_S
 ) -> None:
@@ -87,9 +92,9 @@ def verify_signature(
     last_reason = "no signature"
     for secret in usable:
         try:
-            stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=tolerance_s)
+            _WebhookSignature.verify_header(payload, header, secret, tolerance=tolerance_s)
             return
-        except stripe.SignatureVerificationError as exc:
+        except _SignatureVerificationError as exc:
             last_reason = str(exc.user_message or exc)
     raise InvalidSignature(f"Stripe-Signature rejected: {last_reason}")
 

@@ -6,7 +6,7 @@ Stored one transaction per request, every delivery paid a commit with an fsync
 commits queue behind the single write lock: 64 concurrent deliveries waited
 ~64 commits, p99 0.6-1.6 s (docs/benchmarks.md, webhook receive). Here one
 writer thread per database takes whatever deliveries are waiting, inserts
-them (`inbox.store_event`, ON CONFLICT DO NOTHING) in one transaction and
+them (`inbox.store_events`, ON CONFLICT DO NOTHING) in one transaction and
 commits once; each request awaits its own result. Nothing is acknowledged
 before it is durable, and a duplicate in the same batch is still a duplicate.
 If a batch fails, its events are retried one per transaction, so a bad event
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from coinslot.db import Database
 from coinslot.stripe_gateway.events import StripeEventData
-from coinslot.webhooks.inbox import store_event
+from coinslot.webhooks.inbox import store_events
 
 __all__ = ["InboxWriter", "inbox_writer"]
 
@@ -80,7 +80,7 @@ class InboxWriter:
     def _write(self, batch: list[_Pending]) -> None:
         try:
             with self._db.unit_of_work() as session:
-                stored = [store_event(session, event=p.event, payload=p.payload, now=p.now) for p in batch]
+                stored = store_events(session, [(p.event, p.payload, p.now) for p in batch])
         except Exception as exc:  # rolled back: nothing of the batch is stored
             if len(batch) == 1:
                 batch[0].result.set_exception(exc)
