@@ -79,6 +79,10 @@ def _stored(url: str) -> int:
         database.dispose()
 
 
+def _processes(count: int) -> str:
+    return f"{count} process" if count == 1 else f"{count} processes"
+
+
 def _p99_under_50_ms(row: Row) -> bool:
     return row.sample is not None and row.sample.p99_ns < 50_000_000
 
@@ -113,7 +117,7 @@ def run(ctx: Context) -> ScenarioResult:
             result.rows.append(Row(kind, _NAMES[kind], load.sample, primary="p99",
                                    floor_label="bare FastAPI", floor=floor_load.sample, unit="events/s",
                                    target="p99 < 50 ms", target_check=_p99_under_50_ms,
-                                   note=f"{workers[kind]} processes each; answers: {load.statuses}"))
+                                   note=f"{_processes(workers[kind])} each; answers: {load.statuses}"))
         if ctx.postgres is None:
             result.rows.append(Row("postgresql", "PostgreSQL", None, na_reason=ctx.postgres_reason))
     return result
