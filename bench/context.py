@@ -45,7 +45,7 @@ class Sizes:
                    inproc_count=20_000,
                    inproc_duration_s=4.0, consume_count=4_000, consume_duration_s=4.0, consume_threads=16,
                    consume_spread_customers=256, webhook_count=4_000, process_customers=20,
-                   process_months=2, growth_small=(100, 1_000), growth_large=(100_000, 1_000_000),
+                   process_months=2, growth_small=(100, 1_000), growth_large=(1_000_000, 10_000_000),
                    growth_calls=2_000, stripesim_months=12, stripesim_repeats=5, console=CONSOLE_FULL,
                    console_calls=100)
 

@@ -1,8 +1,8 @@
 """Growth: check and consume latency of one customer with a small history vs a large one.
 
-Small: 100 customers, 1K ledger entries; large: 100K customers, 1M entries
-(bulk-loaded, see bench.seed). The measured customer owns a tenth of the
-entries in both, so its own history grows 1,000-fold along with the tables.
+Small: 100 customers, 1K ledger entries; large: 1M customers, 10M entries, the
+issue's scale (bulk-loaded, see bench.seed). The measured customer owns a tenth
+of the entries in both, so its own history grows 10,000-fold along with the tables.
 One caller at a time, in process; the floor of each large figure is the same
 figure on the small database, and the target is large <= 1.2x small.
 """
@@ -20,7 +20,7 @@ from bench.seed import History, add_subscriptions, bulk_load
 from bench.servers import REPO
 
 NAME = "growth"
-TITLE = "growth: 1K vs 1M ledger entries, 100 vs 100K customers"
+TITLE = "growth: 1K vs 10M ledger entries, 100 vs 1M customers"
 CATALOG = REPO / "examples" / "catalogs" / "patch_hive.toml"
 _NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
