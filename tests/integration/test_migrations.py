@@ -365,3 +365,65 @@ def test_a_subscription_mirrored_before_0012_upgrades_with_no_metered_item_recor
         assert "period_end" in columns
     finally:
         database.dispose()
+
+
+def _index_definitions(database: Database) -> dict[str, str]:
+    """Index name -> its CREATE statement (as the database keeps it) for the ledger's tables."""
+    tables = ("credit_lots", "ledger_entries", "credit_movements")
+    with database.engine.connect() as connection:
+        if database.is_sqlite:
+            rows = connection.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "AND tbl_name IN ('credit_lots', 'ledger_entries', 'credit_movements')"))
+        else:
+            rows = connection.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables)"),
+                {"tables": list(tables)})
+        return {name: definition for name, definition in rows}
+
+
+def test_0013_makes_the_lot_and_hold_indexes_partial_and_drops_the_remaining_credits_one(
+    empty_url: str,
+) -> None:
+    database = _at_revision(empty_url, "0012")
+    try:
+        with database.engine.begin() as connection:  # a grant (entry with its lot) as 0012 wrote it
+            connection.execute(text(
+                "INSERT INTO customers (host_user_id, email, stripe_customer_id, livemode, created_at, "
+                "updated_at) VALUES ('ines', 'ines@example.com', 'cus_1', :no, :now, :now)"),
+                {"no": False, "now": NOW})
+            connection.execute(text(
+                "INSERT INTO credit_lots (customer_id, kind, original_credits, remaining_credits, "
+                "created_at) SELECT id, 'grant', 10, 10, :now FROM customers"), {"now": NOW})
+            connection.execute(text(
+                "INSERT INTO ledger_entries (entry_id, customer_id, kind, credits, available_delta, "
+                "held_delta, debt_delta, balance_after, lot_id, fingerprint, created_at) SELECT 'g1', "
+                "customer_id, 'grant', 10, 10, 0, 0, 10, id, 'f', :now FROM credit_lots"), {"now": NOW})
+            # What an interrupted run of 0013 on PostgreSQL leaves: its new index under the build name.
+            if not database.is_sqlite:
+                connection.execute(text("CREATE INDEX ix_ledger_entries_lot_id_partial ON ledger_entries "
+                                        "(lot_id) WHERE lot_id IS NOT NULL"))
+        before = _index_definitions(database)
+        assert "ix_credit_lots_customer_remaining" in before
+        assert "IS NOT NULL" not in before["ix_ledger_entries_lot_id"].upper()
+        upgrade_to_head(database)
+        after = _index_definitions(database)
+        assert "ix_credit_lots_customer_remaining" not in after
+        assert "ix_ledger_entries_lot_id_partial" not in after
+        for name in ("ix_ledger_entries_lot_id", "ix_credit_movements_hold_id"):
+            assert "IS NOT NULL" in after[name].upper(), after[name]
+        with database.engine.connect() as connection:  # the grant is still found by its lot
+            found = connection.execute(text(
+                "SELECT e.entry_id FROM ledger_entries e JOIN credit_lots l ON l.id = e.lot_id "
+                "WHERE e.lot_id IS NOT NULL")).scalars().all()
+        assert found == ["g1"]
+        with database.engine.connect() as connection:  # and back: 0012's indexes again
+            config = alembic_config(database.url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0012")
+            connection.commit()
+        again = _index_definitions(database)
+        assert "ix_credit_lots_customer_remaining" in again
+        assert "IS NOT NULL" not in again["ix_ledger_entries_lot_id"].upper()
+    finally:
+        database.dispose()
