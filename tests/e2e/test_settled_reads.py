@@ -2,8 +2,8 @@
 
 Stripe sends the events of a few lives (a subscription paid then canceled at once, one that stays,
 a pack of credits) into coinslot's inbox. A twin database is a copy of coinslot's at that moment,
-events unapplied. coinslot applies them skipping the re-reads of paid invoices and canceled
-subscriptions (webhooks/settled.py); the twin applies them re-reading everything from the same
+events unapplied. coinslot applies them skipping the re-reads of paid invoices, canceled
+subscriptions and completed Checkouts that sold a plan (webhooks/settled.py); the twin applies them re-reading everything from the same
 stripesim, at the same injected time. Every table the events write must end identical.
 """
 
@@ -81,7 +81,7 @@ def contents(db: Database) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def test_skipped_rereads_of_paid_invoices_and_canceled_subscriptions_leave_the_same_mirror(
+def test_skipped_rereads_of_final_invoices_subscriptions_and_checkouts_leave_the_same_mirror(
     stack: Stack, twin_url: str
 ) -> None:
     push_catalog(stack)
@@ -97,7 +97,8 @@ def test_skipped_rereads_of_paid_invoices_and_canceled_subscriptions_leave_the_s
         settings = stack.container.settings
         skipping = Container(settings=settings, db=stack.container.db, clock=FixedClock(at))
         rereading = Container(settings=settings, db=twin, clock=FixedClock(at))
-        assert apply_everything(skipping, skip_settled=True) >= 3  # 2 paid invoices, 1 canceled subscription
+        # 2 paid invoices, 1 canceled subscription, 2 completed Checkouts that sold a plan (not the pack's)
+        assert apply_everything(skipping, skip_settled=True) >= 5
         assert apply_everything(rereading, skip_settled=False) == 0
         mine, theirs = contents(stack.container.db), contents(twin)
         assert {row["status"] for row in mine["webhook_events"]} <= {"processed", "ignored"}

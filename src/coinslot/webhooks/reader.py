@@ -7,8 +7,8 @@ Tests may pass any object with the same methods (a fake over stored
 snapshots); nothing patches Stripe.
 
 An object that an event of the batch shows in a final state (`settled.py`: a paid invoice, a
-canceled subscription) is not read again: its payload is what a read would answer, and counts as
-read when the read would have been made (`read_at_ms`).
+canceled subscription, a completed Checkout that sold a plan) is not read again: its payload is what a
+read would answer, and counts as read when the read would have been made (`read_at_ms`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from coinslot.clock import Clock
 from coinslot.stripe_gateway import StripeGateway
 from coinslot.stripe_gateway.charges import StripeChargeData
-from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData
+from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData, session_from_object
 from coinslot.stripe_gateway.invoices import StripeInvoiceData, invoice_from_dict
 from coinslot.stripe_gateway.payments import StripePaymentIntentData
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData, subscription_from_dict
@@ -117,9 +117,13 @@ class GatewayReader:
         return self._read("price", price_id, lambda: self._gateway().invoices.price(price_id)).value
 
     def checkout_session(self, session_id: str) -> Read[StripeCheckoutSessionData]:
-        return self._read(
-            "checkout_session", session_id, lambda: self._gateway().checkout.retrieve_session(session_id)
-        )
+        def load() -> StripeCheckoutSessionData:
+            settled = self._settled_payload("checkout_session", session_id)
+            if settled is not None:
+                return session_from_object(settled)
+            return self._gateway().checkout.retrieve_session(session_id)
+
+        return self._read("checkout_session", session_id, load)
 
     def charge(self, charge_id: str) -> Read[StripeChargeData]:
         return self._read("charge", charge_id, lambda: self._gateway().charges.retrieve(charge_id))

@@ -9,7 +9,12 @@ change any more: a later read would answer the same, so its payload stands for t
     in the payload (`lines.has_more` false);
   - a subscription `canceled` or `incomplete_expired` (neither can be reactivated), whose discounts
     are known (the payload names a discount's coupon by id only, and its terms count in the mirror's
-    amounts: then the read, which expands them, is still made).
+    amounts: then the read, which expands them, is still made);
+  - a Checkout Session `complete` (open → complete | expired: complete is final) in subscription mode,
+    paid or with nothing due, whose metadata names the plan it sold: what only the read carries is
+    its line items (expanded), which a plan's fulfilment does not use. A pack's session is still read:
+    its quantity comes from the line items. An unpaid complete session (an asynchronous payment still
+    to settle) is read too.
 
 Only what the object says of itself is taken from the payload: an invoice line's price (its lookup
 key and metadata can move) is still read (`StripeInvoices.with_prices`).
@@ -21,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from coinslot.checkout import service as checkout_service
 from coinslot.stripe_gateway.subscriptions import subscription_from_dict
 
 __all__ = ["Settled", "settled_objects"]
@@ -30,7 +36,7 @@ TERMINAL_SUBSCRIPTION_STATUSES = frozenset({"canceled", "incomplete_expired"})
 
 @dataclass(frozen=True, slots=True)
 class Settled:
-    kind: Literal["invoice", "subscription"]
+    kind: Literal["invoice", "subscription", "checkout_session"]
     object_id: str
     payload: Mapping[str, Any]
 
@@ -44,6 +50,8 @@ def settled_objects(payload: Mapping[str, Any]) -> list[Settled]:
         return [Settled("invoice", object_id, payload)]
     if kind == "subscription" and _is_ended_with_known_terms(payload):
         return [Settled("subscription", object_id, payload)]
+    if kind == "checkout.session" and _is_a_plan_sold(payload):
+        return [Settled("checkout_session", object_id, payload)]
     return []
 
 
@@ -51,6 +59,14 @@ def _is_paid_in_full_view(invoice: Mapping[str, Any]) -> bool:
     lines = invoice.get("lines")
     return (invoice.get("status") == "paid" and isinstance(lines, Mapping)
             and lines.get("has_more") is False)
+
+
+def _is_a_plan_sold(checkout: Mapping[str, Any]) -> bool:
+    metadata = checkout.get("metadata")
+    return (checkout.get("status") == "complete" and checkout.get("mode") == "subscription"
+            and checkout.get("payment_status") in ("paid", "no_payment_required")
+            and isinstance(metadata, Mapping)
+            and str(metadata.get(checkout_service.METADATA_ITEM, "")).startswith("plan:"))
 
 
 def _is_ended_with_known_terms(subscription: Mapping[str, Any]) -> bool:
