@@ -312,7 +312,6 @@ class PreparedInSession(_Compiled):
         with driver.cursor() as cursor:
             cursor.executemany(prepared._sql, parameters)
 
-
     @classmethod
     def many_rows(
         cls, session: Session, statement: ClauseElement, rows: list[dict[str, Any]]
