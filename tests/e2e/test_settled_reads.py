@@ -3,8 +3,9 @@
 Stripe sends the events of a few lives (a subscription paid then canceled at once, one that stays,
 a pack of credits) into coinslot's inbox. A twin database is a copy of coinslot's at that moment,
 events unapplied. coinslot applies them skipping the re-reads of paid invoices, canceled
-subscriptions and completed Checkouts that sold a plan (webhooks/settled.py); the twin applies them re-reading everything from the same
-stripesim, at the same injected time. Every table the events write must end identical.
+subscriptions and completed Checkouts that sold a plan (webhooks/settled.py); the twin applies them
+re-reading everything from the same stripesim, at the same injected time. Every table the events
+write must end identical.
 """
 
 from __future__ import annotations
