@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message, Receive, Scope, Send
@@ -142,8 +143,6 @@ def _container(db: Database) -> tuple[Container, str, str]:
 
 def _call(lane: CheckLane, *, method: str = "POST", path: str = "/v1/check", body: bytes = b"",
           headers: dict[str, str] | None = None, chunks: int = 1) -> int:
-    import anyio
-
     raw = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
     scope: Scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": raw,
                     "query_string": b""}

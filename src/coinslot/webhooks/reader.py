@@ -93,37 +93,33 @@ class GatewayReader:
         found: Read[T] = self._cache[key]  # type: ignore[assignment]
         return found
 
-    def subscription(self, subscription_id: str) -> Read[StripeSubscriptionData]:
-        def load() -> StripeSubscriptionData:
-            settled = self._settled_payload("subscription", subscription_id)
-            if settled is not None:
-                return subscription_from_dict(settled)
-            return self._gateway().subscriptions.retrieve(subscription_id)
+    def _settled_or_read(self, kind: str, object_id: str, from_payload: Callable[[Mapping[str, Any]], T],
+                         read: Callable[[], T]) -> Read[T]:
+        """The object from the payload that showed it final (`settled.py`), else read from Stripe."""
+        def load() -> T:
+            settled = self._settled_payload(kind, object_id)
+            return from_payload(settled) if settled is not None else read()
 
-        return self._read("subscription", subscription_id, load)
+        return self._read(kind, object_id, load)
+
+    def subscription(self, subscription_id: str) -> Read[StripeSubscriptionData]:
+        return self._settled_or_read("subscription", subscription_id, subscription_from_dict,
+                                     lambda: self._gateway().subscriptions.retrieve(subscription_id))
 
     def invoice(self, invoice_id: str) -> Read[StripeInvoiceData]:
-        def load() -> StripeInvoiceData:
-            invoices = self._gateway().invoices
-            settled = self._settled_payload("invoice", invoice_id)
-            if settled is not None:
-                return invoices.with_prices(invoice_from_dict(settled), read_price=self._price)
-            return invoices.retrieve(invoice_id, read_price=self._price)
-
-        return self._read("invoice", invoice_id, load)
+        return self._settled_or_read(
+            "invoice", invoice_id,
+            lambda payload: self._gateway().invoices.with_prices(invoice_from_dict(payload),
+                                                                 read_price=self._price),
+            lambda: self._gateway().invoices.retrieve(invoice_id, read_price=self._price))
 
     def _price(self, price_id: str) -> Mapping[str, Any]:
         """A price an invoice line bills, read once per batch however many invoices bill it."""
         return self._read("price", price_id, lambda: self._gateway().invoices.price(price_id)).value
 
     def checkout_session(self, session_id: str) -> Read[StripeCheckoutSessionData]:
-        def load() -> StripeCheckoutSessionData:
-            settled = self._settled_payload("checkout_session", session_id)
-            if settled is not None:
-                return session_from_object(settled)
-            return self._gateway().checkout.retrieve_session(session_id)
-
-        return self._read("checkout_session", session_id, load)
+        return self._settled_or_read("checkout_session", session_id, session_from_object,
+                                     lambda: self._gateway().checkout.retrieve_session(session_id))
 
     def charge(self, charge_id: str) -> Read[StripeChargeData]:
         return self._read("charge", charge_id, lambda: self._gateway().charges.retrieve(charge_id))
