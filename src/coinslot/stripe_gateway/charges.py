@@ -8,6 +8,7 @@ from typing import Any
 
 import stripe
 
+from coinslot.stripe_gateway.client import retrieve_plain
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import as_dict
 from coinslot.stripe_ids import checked_stripe_id
@@ -86,7 +87,7 @@ class StripeCharges:
         """The charge with every refund made on it (listed: a charge's embedded list is partial)."""
         checked_stripe_id(charge_id, "ch", "py", field="charge_id")
         with translate_stripe_errors(f"read charge {charge_id}"):
-            found = self._client.v1.charges.retrieve(charge_id)
+            found = retrieve_plain(self._client, "/v1/charges", charge_id)
             listed = self._client.v1.refunds.list(params={"charge": charge_id, "limit": 100})
             refunds = [refund_from_dict(as_dict(refund)) for refund in listed.auto_paging_iter()]
         charge = charge_from_dict({**as_dict(found), "refunds": None})

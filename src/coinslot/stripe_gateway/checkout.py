@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import stripe
 
+from coinslot.stripe_gateway.client import retrieve_plain
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_ids import checked_stripe_id
 
@@ -161,7 +162,7 @@ class StripeCheckout:
         """Stripe's current copy of the session, with its line items and their prices."""
         checked_stripe_id(session_id, "cs", field="session_id")
         with translate_stripe_errors(f"retrieve checkout session {session_id}"):
-            obj = self._client.v1.checkout.sessions.retrieve(session_id, params={"expand": _EXPAND})
+            obj = retrieve_plain(self._client, "/v1/checkout/sessions", session_id, expand=_EXPAND)
         return session_from_object(obj)
 
     def expire_session(self, session_id: str) -> StripeCheckoutSessionData:

@@ -16,6 +16,7 @@ from typing import Any
 import stripe
 
 from coinslot.errors import CoinslotError
+from coinslot.stripe_gateway.client import retrieve_plain
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import as_dict
 from coinslot.stripe_ids import checked_stripe_id, is_stripe_id
@@ -198,4 +199,5 @@ class StripeTestClocks:
         """A test clock's time (unix seconds): what "now" is for the customers on it."""
         checked_stripe_id(test_clock_id, "clock", field="test_clock_id")
         with translate_stripe_errors("read the test clock"):
-            return int(self._client.v1.test_helpers.test_clocks.retrieve(test_clock_id).frozen_time)
+            found = retrieve_plain(self._client, "/v1/test_helpers/test_clocks", test_clock_id)
+        return int(found["frozen_time"])

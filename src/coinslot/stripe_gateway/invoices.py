@@ -14,6 +14,7 @@ from typing import Any
 
 import stripe
 
+from coinslot.stripe_gateway.client import retrieve_plain
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import ItemChange, as_dict
 from coinslot.stripe_ids import checked_stripe_id
@@ -157,14 +158,14 @@ class StripeInvoices:
         """The invoice with its lines' prices (`with_prices`)."""
         checked_stripe_id(invoice_id, "in", field="invoice_id")
         with translate_stripe_errors(f"read invoice {invoice_id}"):
-            found = invoice_from_dict(as_dict(self._client.v1.invoices.retrieve(invoice_id)))
+            found = invoice_from_dict(retrieve_plain(self._client, "/v1/invoices", invoice_id))
         return self.with_prices(found, read_price=read_price)
 
     def price(self, price_id: str) -> Mapping[str, Any]:
         """A price as Stripe holds it now: its lookup key and metadata link an invoice line to the catalog."""
         checked_stripe_id(price_id, "price", field="price_id")
         with translate_stripe_errors(f"read price {price_id}"):
-            return as_dict(self._client.v1.prices.retrieve(price_id))
+            return retrieve_plain(self._client, "/v1/prices", price_id)
 
     def with_prices(self, found: StripeInvoiceData, *,
                     read_price: PriceReader | None = None) -> StripeInvoiceData:

@@ -10,6 +10,7 @@ from typing import Any
 import stripe
 
 from coinslot.stripe_gateway.checkout import StripeCheckoutSessionData, session_from_object
+from coinslot.stripe_gateway.client import retrieve_plain
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_gateway.subscriptions import as_dict
 from coinslot.stripe_ids import checked_stripe_id
@@ -97,8 +98,8 @@ class StripePayments:
     def retrieve_payment_intent(self, payment_intent_id: str) -> StripePaymentIntentData:
         checked_stripe_id(payment_intent_id, "pi", field="payment_intent")
         with translate_stripe_errors(f"read payment intent {payment_intent_id}"):
-            obj = self._client.v1.payment_intents.retrieve(payment_intent_id)
-        return payment_intent_from_dict(as_dict(obj))
+            obj = retrieve_plain(self._client, "/v1/payment_intents", payment_intent_id)
+        return payment_intent_from_dict(obj)
 
     def create_setup_session(self, request: SetupSessionRequest) -> StripeCheckoutSessionData:
         """A setup-mode Checkout Session: the customer saves a card for later off-session payments."""
@@ -118,7 +119,7 @@ class StripePayments:
         """The card a succeeded SetupIntent saved; None while it has not succeeded."""
         checked_stripe_id(setup_intent_id, "seti", field="setup_intent")
         with translate_stripe_errors(f"read setup intent {setup_intent_id}"):
-            data = as_dict(self._client.v1.setup_intents.retrieve(setup_intent_id))
+            data = retrieve_plain(self._client, "/v1/setup_intents", setup_intent_id)
         method = data.get("payment_method")
         if data.get("status") != "succeeded" or not method:
             return None

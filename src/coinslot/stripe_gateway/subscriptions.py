@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import stripe
 
+from coinslot.stripe_gateway.client import retrieve_plain
 from coinslot.stripe_gateway.errors import translate_stripe_errors
 from coinslot.stripe_ids import checked_stripe_id
 
@@ -241,8 +242,8 @@ class StripeSubscriptions:
     def retrieve(self, subscription_id: str) -> StripeSubscriptionData:
         checked_stripe_id(subscription_id, "sub", field="subscription_id")
         with translate_stripe_errors(f"read subscription {subscription_id}"):
-            found = self._client.v1.subscriptions.retrieve(subscription_id, params={"expand": _EXPAND})
-        return subscription_from_dict(as_dict(found))
+            found = retrieve_plain(self._client, "/v1/subscriptions", subscription_id, expand=_EXPAND)
+        return subscription_from_dict(found)
 
     def list_for_customer(self, customer_id: str) -> list[StripeSubscriptionData]:
         """Every subscription of the customer, canceled ones included (reconcile needs them)."""
