@@ -79,7 +79,8 @@ def grant_period(
     if opened.replayed is not None:
         return opened.replayed
     balance = opened.balance
-    this_period = repo.period_lots(session, customer_id=customer_id, period_start=period_start, source=source)
+    this_period, previous = repo.period_lots(session, customer_id=customer_id, period_start=period_start,
+                                             source=source)
     reason: str | None
     if any(lot.kind == "grant" for lot in this_period):
         settle(session, balance, now=now)
@@ -88,7 +89,7 @@ def grant_period(
                                            source=source, downgrade=downgrade)
     else:
         change, lot, reason = _new_period(
-            session, balance, allowance=allowance, period_start=period_start, expires_at=expires_at,
+            session, balance, previous, allowance=allowance, period_start=period_start, expires_at=expires_at,
             rollover_cap=rollover_cap, now=now, source=source,
         )
     balance.period_credits = allowance
@@ -100,6 +101,7 @@ def grant_period(
 def _new_period(
     session: Session,
     balance: CreditBalance,
+    previous: list[CreditLot],
     *,
     allowance: int,
     period_start: dt.datetime,
@@ -108,8 +110,7 @@ def _new_period(
     now: dt.datetime,
     source: str | None,
 ) -> tuple[Change, CreditLot, str | None]:
-    previous = repo.previous_period_lots(session, customer_id=balance.customer_id, period_start=period_start,
-                                         source=source)
+    # `previous`: the source's earlier periods' lots that reach this start (`repo.period_lots`).
     # The new period replaces the old one from its start: the old lots were kept past their
     # period's end only until this grant (the renewal grace), and a period that restarted early
     # (a new billing anchor) must not let a plan change hand out two periods' credits at once.

@@ -249,16 +249,24 @@ def hold_draws(session: Session, *, hold: CreditHold) -> list[tuple[CreditLot, i
 
 def period_lots(
     session: Session, *, customer_id: int, period_start: dt.datetime, source: str | None
-) -> list[CreditLot]:
-    """Grant and rollover lots of one period of one source (a subscription, the free plan)."""
+) -> tuple[list[CreditLot], list[CreditLot]]:
+    """Grant and rollover lots of one source (a subscription, the free plan): those of the period that
+    starts at `period_start`, and those of its earlier periods that reach that start (as
+    `previous_period_lots` finds them). One statement: a paid invoice's grant needs the first, and the
+    second when the period is new (docs/benchmarks.md, webhook processing)."""
     query = (
         select(CreditLot)
-        .where(CreditLot.customer_id == customer_id, CreditLot.period_start == period_start,
-               _same_source(source))
+        .where(CreditLot.customer_id == customer_id, _same_source(source),
+               CreditLot.period_start <= period_start,
+               or_(CreditLot.period_start == period_start, CreditLot.expires_at >= period_start))
         .order_by(CreditLot.id)
         .execution_options(populate_existing=True)
     )
-    return list(session.scalars(query))
+    this_period: list[CreditLot] = []
+    earlier: list[CreditLot] = []
+    for lot in session.scalars(query):
+        (this_period if lot.period_start == period_start else earlier).append(lot)
+    return this_period, earlier
 
 
 def previous_period_lots(

@@ -60,7 +60,8 @@ PRICE_NOT_IN_CATALOG = "price_not_in_catalog"
 
 
 def sync_subscription(
-    session: Session, *, snapshot: StripeSubscriptionData, catalog: Catalog, now: dt.datetime, seen_at_ms: int
+    session: Session, *, snapshot: StripeSubscriptionData, catalog: Catalog, now: dt.datetime,
+    seen_at_ms: int, customer: Customer | None = None,
 ) -> Subscription:
     """Upsert the mirror from Stripe's copy, unless the stored copy was read later than `seen_at_ms`.
 
@@ -70,15 +71,22 @@ def sync_subscription(
     Writes `subscription.created` / `subscription.updated` to the outbox when
     the status, the plan or the cancellation changes, and a row of MRR history
     when its monthly amount does (`mrr_history.py`).
+
+    `customer`: the row of `snapshot.customer_id` when the caller has it already (the worker's batch
+    has read it for the event's time), else it is read here.
     """
-    customer = _customer_of(session, snapshot)
-    repository.lock_customer(session, customer.id)
-    # (the outbox events below are written once per change: the row is locked and compared)
+    if customer is None or customer.stripe_customer_id != snapshot.customer_id:
+        customer = _customer_of(session, snapshot)
+    # The outbox events below are written once per change: the row is locked and compared. A row not
+    # mirrored yet has nothing to lock: its customer's row serialises the writers that would insert it.
+    row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
+    if row is None:
+        repository.lock_customer(session, customer.id)
+        row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
     if snapshot.test_clock_id is not None and customer.stripe_test_clock_id is None:
         # A subscription made before the link knew of the clock: the customer lives on it too.
         test_clocks.attach_clock(session, customer=customer, test_clock_id=snapshot.test_clock_id,
                                  frozen_at=None, now=now)
-    row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
     if row is not None and seen_at_ms < row.snapshot_at_ms:
         return row
     before = _watched(row) if row is not None else None
@@ -298,19 +306,24 @@ def plan_access_for(
 def apply_paid_invoice(
     session: Session, *, invoice: StripeInvoiceData, subscription: StripeSubscriptionData | None,
     seen_at_ms: int, catalog: Catalog, now: dt.datetime, renewal_grace: dt.timedelta,
+    customer: Customer | None = None,
 ) -> None:
     """What a paid invoice does, whoever learns of it first (the invoice.paid webhook, the return from
     Checkout, a plan change answered at once): mirror its subscription as read at `seen_at_ms`, then
     grant the period's credits (`record_paid_invoice`, once per invoice). The subscription comes first
-    because invoice.paid often arrives before customer.subscription.created."""
+    because invoice.paid often arrives before customer.subscription.created. `customer`: as for
+    `sync_subscription`."""
+    row = None
     if subscription is not None:
-        sync_subscription(session, snapshot=subscription, catalog=catalog, now=now, seen_at_ms=seen_at_ms)
-    record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now, renewal_grace=renewal_grace)
+        row = sync_subscription(session, snapshot=subscription, catalog=catalog, now=now,
+                                seen_at_ms=seen_at_ms, customer=customer)
+    record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now, renewal_grace=renewal_grace,
+                        mirrored=row)
 
 
 def record_paid_invoice(
     session: Session, *, invoice: StripeInvoiceData, catalog: Catalog, now: dt.datetime,
-    renewal_grace: dt.timedelta,
+    renewal_grace: dt.timedelta, mirrored: Subscription | None = None,
 ) -> ledger_service.EntryResult | None:
     """Grant a subscription period's credits for a paid invoice: the one place they are granted.
 
@@ -328,12 +341,15 @@ def record_paid_invoice(
 
     The ledger entry id is derived from the invoice (`invoice:<in_...>`), so the
     same invoice can never grant twice, whichever event (or replay) brings it.
-    The subscription must be synced first (the handler does it in the same transaction).
+    The subscription must be synced first (the handler does it in the same transaction); `mirrored`: the
+    row that sync returned, when the caller has it (else it is read).
     Returns the grant (`replayed` when the invoice had granted already), None for an unpaid invoice.
     """
     if not invoice.is_paid or invoice.subscription_id is None:
         return None
-    row = repository.get_by_stripe_id(session, invoice.subscription_id)
+    row = mirrored
+    if row is None or row.stripe_subscription_id != invoice.subscription_id:
+        row = repository.get_by_stripe_id(session, invoice.subscription_id)
     if row is None:
         raise NotFound(f"invoice {invoice.id} pays subscription {invoice.subscription_id}, not mirrored yet")
     line = allowance.service_line(catalog, invoice)

@@ -99,6 +99,7 @@ def _sync(ctx: ApplyContext, read: Read[StripeSubscriptionData]) -> None:
             catalog=ctx.catalog,
             now=ctx.now,
             seen_at_ms=read.read_at_ms,
+            customer=ctx.memo.customers.get(read.value.customer_id),
         )
 
 
@@ -141,7 +142,7 @@ class InvoicePaid(Handler):
         subscriptions_service.apply_paid_invoice(
             ctx.session, invoice=fetched.invoice, subscription=to_sync.value if to_sync else None,
             seen_at_ms=to_sync.read_at_ms if to_sync else 0, catalog=ctx.catalog, now=ctx.now,
-            renewal_grace=ctx.renewal_grace,
+            renewal_grace=ctx.renewal_grace, customer=ctx.memo.customers.get(fetched.invoice.customer_id),
         )
         return "processed"
 
