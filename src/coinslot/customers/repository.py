@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +23,10 @@ def by_host_user_id(session: Session, host_user_id: str) -> Customer | None:
 
 def by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.stripe_customer_id == stripe_customer_id))
+
+
+def by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> list[Customer]:
+    return list(session.scalars(select(Customer).where(Customer.stripe_customer_id.in_(stripe_customer_ids))))
 
 
 def by_id(session: Session, customer_id: int) -> Customer | None:

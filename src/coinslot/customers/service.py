@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from coinslot.models import Customer
 
 __all__ = [
     "adopt_stripe_customer", "ensure_customer", "find_customers", "get_by_host_user_id", "get_by_id",
-    "get_by_stripe_id", "link_stripe_customer", "require", "stripe_id_for_mode",
+    "get_by_stripe_id", "get_by_stripe_ids", "link_stripe_customer", "require", "stripe_id_for_mode",
 ]
 
 _HOST_USER_ID_MAX = 255
@@ -76,6 +76,14 @@ def get_by_host_user_id(session: Session, host_user_id: str) -> Customer | None:
 def get_by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:
     """The customer linked to a Stripe customer id (`cus_...`), or None."""
     return repository.by_stripe_id(session, stripe_customer_id)
+
+
+def get_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> dict[str, Customer]:
+    """The customers linked to these Stripe customer ids, by Stripe id (those linked to none are left out)."""
+    if not stripe_customer_ids:
+        return {}
+    found = repository.by_stripe_ids(session, stripe_customer_ids)
+    return {str(row.stripe_customer_id): row for row in found}
 
 
 def get_by_id(session: Session, *, customer_id: int) -> Customer | None:

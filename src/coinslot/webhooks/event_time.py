@@ -1,14 +1,16 @@
 """The time an event's effects happen at: in test mode, the time of the Stripe test clock its customer
 lives on (customers/test_clocks.py), moved on by the clock's time read with the event; else `now`.
 
-What a transaction learns here (the customer's row, the clocks it advanced, the customers' times) is
+What a transaction learns here (the customers' rows, the clocks it advanced, the clocks' times) is
 kept in its `TransactionMemo` for the batch's next events: a batch of one customer's renewal asked the
-same three questions of the database for every event.
+same three questions of the database for every event, and a batch of many customers on one clock asked
+each customer's row and time one by one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +20,15 @@ from coinslot.models import Customer
 from coinslot.stripe_gateway.events import StripeEventData
 from coinslot.webhooks.memo import TransactionMemo
 
-__all__ = ["event_time"]
+__all__ = ["event_time", "learn_customers"]
+
+
+def learn_customers(session: Session, events: Iterable[StripeEventData], *, memo: TransactionMemo) -> None:
+    """Read the customers of a batch's events in one statement, for `event_time` and the handlers (the
+    subscription sync takes its customer from the memo). One not linked yet is asked again when its
+    event comes: an earlier event of the batch may link it."""
+    wanted = {ref for event in events if (ref := _stripe_customer_of(event)) and ref not in memo.customers}
+    memo.customers.update(customers_service.get_by_stripe_ids(session, wanted))
 
 
 def event_time(session: Session, event: StripeEventData, *, now: dt.datetime,
@@ -36,12 +46,12 @@ def event_time(session: Session, event: StripeEventData, *, now: dt.datetime,
     if customer.stripe_test_clock_id is None and test_clock is not None:  # linked before it knew the clock
         test_clocks.attach_clock(session, customer=customer, test_clock_id=test_clock[0], frozen_at=None,
                                  now=now)
-    if customer.stripe_test_clock_id is None:
+    clock_id = customer.stripe_test_clock_id
+    if clock_id is None:
         return now
-    key = (customer.id, customer.stripe_test_clock_id)
-    if key not in memo.times:
-        memo.times[key] = test_clocks.time_of(session, customer_id=customer.id, now=now)
-    return memo.times[key]
+    if clock_id not in memo.times:  # the customer's time is their clock's: kept for the others on it
+        memo.times[clock_id] = test_clocks.time_of(session, customer_id=customer.id, now=now)
+    return memo.times[clock_id]
 
 
 def _advance(session: Session, test_clock: tuple[str, int], *, now: dt.datetime,

@@ -5,10 +5,10 @@ customers and their subscriptions: re-learning the same facts per event was most
 statements (docs/benchmarks.md). Each fact here is true for the rest of the transaction as long as
 nothing undoes or moves it:
 
-  - a customer's row by their Stripe id: a link is never undone (customers/repository.py);
+  - a customer's row by their Stripe id: a link is never undone (customers/repository.py); the batch's
+    customers are read in one statement before its first event (`event_time.learn_customers`);
   - a test clock advanced to a time: a clock only moves forward (customers/test_clocks.py);
-  - a customer's time: until a clock moves (`clocks_moved`) or the customer moves to a clock (the key
-    holds the customer's clock);
+  - a test clock's time, the time of every customer on it: until a clock moves (`clocks_moved`);
   - a subscription read synced at a time: syncing the same read at the same time again changes nothing
     (`subscriptions.service.sync_subscription` is idempotent), so it is done once.
 
@@ -34,12 +34,12 @@ class TransactionMemo:
 
     customers: dict[str, Customer] = field(default_factory=dict)  # Stripe customer id -> its row
     advanced: set[tuple[str, int]] = field(default_factory=set)  # (test clock id, unix seconds)
-    times: dict[tuple[int, str], dt.datetime] = field(default_factory=dict)  # (customer id, clock id)
+    times: dict[str, dt.datetime] = field(default_factory=dict)  # test clock id -> its time
     # (subscription id, the time it was synced at) -> the read synced
     synced: dict[tuple[str, dt.datetime], Read[StripeSubscriptionData]] = field(default_factory=dict)
 
     def clocks_moved(self) -> None:
-        """A test clock's time changed: the customers' times learned so far may be stale."""
+        """A test clock's time changed: the clocks' times learned so far may be stale."""
         self.times.clear()
 
     def forget(self) -> None:

@@ -42,7 +42,7 @@ from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import new_worker_id
 from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
 from coinslot.webhooks import repository as webhooks_repo
-from coinslot.webhooks.event_time import event_time
+from coinslot.webhooks.event_time import event_time, learn_customers
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.memo import TransactionMemo
 from coinslot.webhooks.reader import GatewayReader, StripeReader
@@ -394,6 +394,9 @@ def _apply_batch(
     with container.db.unit_of_work() as session:
         held = webhooks_repo.held_leases(session, row_ids=[item.id for item, _ in pairs], worker=worker,
                                          leased=STRIPE_EVENTS.leased)
+        applied = [item.event for item, fetched in pairs
+                   if item.id in held and fetched.error is None and _handler_for(item) is not None]
+        learn_customers(session, applied, memo=memo)
         for done, (item, fetched) in enumerate(pairs):
             if stop is not None and stop.is_set():
                 rest = [i.id for i, _ in pairs[done:]]
