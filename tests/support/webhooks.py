@@ -165,6 +165,7 @@ class SnapshotReader:
     sessions: dict[str, StripeCheckoutSessionData] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     session_of_payment_intent: dict[str, str] = field(default_factory=dict)
+    clocks: dict[str, int] = field(default_factory=dict)  # test clock id -> its time (unix seconds)
     failures: list[Exception] = field(default_factory=list)  # raised by the next reads, in order
     reads: int = 0
     _ticks: Any = field(default_factory=lambda: itertools.count(1_800_000_000_000))
@@ -189,6 +190,10 @@ class SnapshotReader:
 
     def charge(self, charge_id: str) -> Read[StripeChargeData]:
         return Read(charge_from_dict(self._read(self.charges, charge_id)), next(self._ticks))
+
+    def test_clock_time(self, test_clock_id: str) -> int:
+        found: int = self._read(self.clocks, test_clock_id)
+        return found
 
     def checkout_session_id_for_payment_intent(self, payment_intent_id: str) -> str | None:
         self.reads += 1

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coinslot.models import Customer, StripeTestClock
@@ -25,8 +26,11 @@ def by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.stripe_customer_id == stripe_customer_id))
 
 
-def by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> list[Customer]:
-    return list(session.scalars(select(Customer).where(Customer.stripe_customer_id.in_(stripe_customer_ids))))
+def lock_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> list[Customer]:
+    """The customers linked to these Stripe ids, locked in the order of their ids."""
+    query = (select(Customer).where(Customer.stripe_customer_id.in_(sorted(stripe_customer_ids)))
+             .order_by(Customer.id).with_for_update())
+    return list(session.scalars(query))
 
 
 def by_id(session: Session, customer_id: int) -> Customer | None:
@@ -70,6 +74,29 @@ def search(session: Session, *, text: str, before_id: int | None, limit: int) ->
 def test_clock(session: Session, *, test_clock_id: str) -> StripeTestClock | None:
     """A test clock's row, locked for the rest of the transaction (its time only moves forward)."""
     return session.get(StripeTestClock, test_clock_id, with_for_update=True)
+
+
+def add_test_clock(session: Session, *, test_clock_id: str, frozen_at: dt.datetime,
+                   now: dt.datetime) -> StripeTestClock:
+    """A test clock's row, inserted if missing, locked for the rest of the transaction. Two workers may meet
+    a new clock at once: the loser's insert does nothing, and it then waits on the winner's row."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(StripeTestClock).values(id=test_clock_id, frozen_at=frozen_at, updated_at=now)
+                    .on_conflict_do_nothing())
+    found = session.get(StripeTestClock, test_clock_id, with_for_update=True, populate_existing=True)
+    assert found is not None  # inserted above or by the racing writer
+    return found
+
+
+def attach_clocks(session: Session, *, test_clock_id: str, stripe_customer_ids: Collection[str]) -> None:
+    """Test-mode customers linked to these Stripe ids that know no clock yet live on this one."""
+    session.execute(
+        update(Customer)
+        .where(Customer.stripe_customer_id.in_(sorted(stripe_customer_ids)), Customer.livemode.is_(False),
+               Customer.stripe_test_clock_id.is_(None))
+        .values(stripe_test_clock_id=test_clock_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def clock_time(session: Session, *, customer_id: int | None = None,

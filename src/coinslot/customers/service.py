@@ -14,7 +14,7 @@ from coinslot.models import Customer
 
 __all__ = [
     "adopt_stripe_customer", "ensure_customer", "find_customers", "get_by_host_user_id", "get_by_id",
-    "get_by_stripe_id", "get_by_stripe_ids", "link_stripe_customer", "require", "stripe_id_for_mode",
+    "get_by_stripe_id", "link_stripe_customer", "lock_by_stripe_ids", "require", "stripe_id_for_mode",
 ]
 
 _HOST_USER_ID_MAX = 255
@@ -78,11 +78,13 @@ def get_by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | No
     return repository.by_stripe_id(session, stripe_customer_id)
 
 
-def get_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> dict[str, Customer]:
-    """The customers linked to these Stripe customer ids, by Stripe id (those linked to none are left out)."""
+def lock_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> dict[str, Customer]:
+    """The customers linked to these Stripe customer ids, by Stripe id (those linked to none are left out),
+    locked for the rest of the transaction, all at once and in one order (by id): two transactions that
+    lock customers this way first never wait on each other's in a cycle."""
     if not stripe_customer_ids:
         return {}
-    found = repository.by_stripe_ids(session, stripe_customer_ids)
+    found = repository.lock_by_stripe_ids(session, stripe_customer_ids)
     return {str(row.stripe_customer_id): row for row in found}
 
 

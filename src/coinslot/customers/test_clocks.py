@@ -14,13 +14,14 @@ and a past-due grace starts a little early (never late).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Mapping
 
 from sqlalchemy.orm import Session
 
 from coinslot.customers import repository
-from coinslot.models import Customer, StripeTestClock
+from coinslot.models import Customer
 
-__all__ = ["advance_clock", "attach_clock", "time_of", "time_of_host_user"]
+__all__ = ["advance_clock", "attach_clock", "settle_clocks", "time_of", "time_of_host_user"]
 
 
 def advance_clock(session: Session, *, test_clock_id: str, frozen_at: dt.datetime,
@@ -28,9 +29,8 @@ def advance_clock(session: Session, *, test_clock_id: str, frozen_at: dt.datetim
     """Record that the clock is at least at `frozen_at`; its time after (never earlier than before)."""
     clock = repository.test_clock(session, test_clock_id=test_clock_id)
     if clock is None:
-        clock = StripeTestClock(id=test_clock_id, frozen_at=frozen_at, updated_at=now)
-        session.add(clock)
-    elif frozen_at > clock.frozen_at:
+        clock = repository.add_test_clock(session, test_clock_id=test_clock_id, frozen_at=frozen_at, now=now)
+    if frozen_at > clock.frozen_at:
         clock.frozen_at = frozen_at
         clock.updated_at = now
     return clock.frozen_at
@@ -45,6 +45,18 @@ def attach_clock(session: Session, *, customer: Customer, test_clock_id: str | N
     customer.stripe_test_clock_id = test_clock_id
     if frozen_at is not None:
         advance_clock(session, test_clock_id=test_clock_id, frozen_at=frozen_at, now=now)
+
+
+def settle_clocks(session: Session, *, times: Mapping[str, dt.datetime],
+                  customers: Mapping[str, Collection[str]], now: dt.datetime) -> None:
+    """What a batch of reads from Stripe said of test clocks: each clock of `times` is at least at its time,
+    and the customers named with a clock (`customers`: clock id -> Stripe customer ids) live on it when
+    they knew no clock yet. Clocks in one order: two workers settling the same clocks queue, never
+    deadlock."""
+    for clock_id in sorted(times):
+        advance_clock(session, test_clock_id=clock_id, frozen_at=times[clock_id], now=now)
+    for clock_id in sorted(customers):
+        repository.attach_clocks(session, test_clock_id=clock_id, stripe_customer_ids=customers[clock_id])
 
 
 def time_of(session: Session, *, customer_id: int | None, now: dt.datetime) -> dt.datetime:

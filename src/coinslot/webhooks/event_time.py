@@ -20,15 +20,55 @@ from coinslot.models import Customer
 from coinslot.stripe_gateway.events import StripeEventData
 from coinslot.webhooks.memo import TransactionMemo
 
-__all__ = ["event_time", "learn_customers"]
+__all__ = ["event_time", "lock_customers", "settle_batch_clocks"]
 
 
-def learn_customers(session: Session, events: Iterable[StripeEventData], *, memo: TransactionMemo) -> None:
-    """Read the customers of a batch's events in one statement, for `event_time` and the handlers (the
-    subscription sync takes its customer from the memo). One not linked yet is asked again when its
-    event comes: an earlier event of the batch may link it."""
+def settle_batch_clocks(session: Session, batch: Iterable[tuple[StripeEventData, tuple[str, int] | None]], *,
+                        now: dt.datetime) -> set[tuple[str, int]]:
+    """Test mode: move the test clocks of a batch to their times and attach the events' customers to their
+    clocks, in the caller's transaction: the worker's own, short and committed before the batch's. The
+    times are those read with the batch ((event, (clock id, unix seconds)) pairs) and those the clocks'
+    own events carry. A clock's time is Stripe's, not an effect of an event, so a batch that rolls back
+    leaves it right. Written inside the batch's transaction, after its customers' locks, a clock's row was
+    held by one worker for the whole batch, and two workers' batches deadlocked on it and the customers
+    (PostgreSQL tells after a second). Returns the (clock, time) pairs now recorded (`memo.advanced`)."""
+    times: dict[str, dt.datetime] = {}
+    customers: dict[str, set[str]] = {}
+    settled: set[tuple[str, int]] = set()
+    for event, read in batch:
+        clock = read if read is not None else _clock_of_clock_event(event)
+        if event.livemode or clock is None:
+            continue
+        clock_id, clock_s = clock
+        frozen_at = dt.datetime.fromtimestamp(clock_s, dt.UTC)
+        times[clock_id] = max(times.get(clock_id, frozen_at), frozen_at)
+        settled.add(clock)
+        ref = _stripe_customer_of(event) if read is not None else None
+        if ref:
+            customers.setdefault(clock_id, set()).add(ref)
+    test_clocks.settle_clocks(session, times=times, customers=customers, now=now)
+    return settled
+
+
+def _clock_of_clock_event(event: StripeEventData) -> tuple[str, int] | None:
+    """(clock id, unix seconds) a `test_helpers.test_clock.*` event tells, else None."""
+    frozen_time = event.object.get("frozen_time")
+    if not event.type.startswith("test_helpers.test_clock.") or not isinstance(frozen_time, int):
+        return None
+    return str(event.object["id"]), frozen_time
+
+
+def lock_customers(session: Session, events: Iterable[StripeEventData], *, memo: TransactionMemo) -> None:
+    """Lock and read the customers of a batch's events in one statement, before its first event: kept for
+    `event_time` and the handlers (the subscription sync takes its customer from the memo).
+
+    Locked at once and in one order, so that two workers whose batches share customers queue at the
+    start instead of deadlocking midway: each event locks its customer's rows (subscription, balance,
+    a first insert's conflict) in the batch's event order, and two batches that met in opposite orders
+    waited on each other until PostgreSQL's deadlock check, or the lock timeout, broke the tie. One not
+    linked yet is asked again when its event comes: an earlier event of the batch may link it."""
     wanted = {ref for event in events if (ref := _stripe_customer_of(event)) and ref not in memo.customers}
-    memo.customers.update(customers_service.get_by_stripe_ids(session, wanted))
+    memo.customers.update(customers_service.lock_by_stripe_ids(session, wanted))
 
 
 def event_time(session: Session, event: StripeEventData, *, now: dt.datetime,

@@ -282,6 +282,8 @@ class TestClockMoved(Handler):
 
     def apply(self, ctx: ApplyContext, event: StripeEventData, fetched: None) -> Outcome:
         frozen_at = from_unix(event.object.get("frozen_time"))
+        if (str(event.object["id"]), event.object.get("frozen_time")) in ctx.memo.advanced:
+            return "processed"  # recorded before the batch (event_time.settle_batch_clocks)
         if frozen_at is not None:
             test_clocks.advance_clock(ctx.session, test_clock_id=str(event.object["id"]), frozen_at=frozen_at,
                                       now=ctx.now)

@@ -6,7 +6,7 @@ statements (docs/benchmarks.md). Each fact here is true for the rest of the tran
 nothing undoes or moves it:
 
   - a customer's row by their Stripe id: a link is never undone (customers/repository.py); the batch's
-    customers are read in one statement before its first event (`event_time.learn_customers`);
+    customers are read (and locked) in one statement before its first event (`event_time.lock_customers`);
   - a test clock advanced to a time: a clock only moves forward (customers/test_clocks.py);
   - a test clock's time, the time of every customer on it: until a clock moves (`clocks_moved`);
   - a subscription read synced at a time: syncing the same read at the same time again changes nothing

@@ -42,7 +42,7 @@ from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import new_worker_id
 from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
 from coinslot.webhooks import repository as webhooks_repo
-from coinslot.webhooks.event_time import event_time, learn_customers
+from coinslot.webhooks.event_time import event_time, lock_customers, settle_batch_clocks
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.memo import TransactionMemo
 from coinslot.webhooks.reader import GatewayReader, StripeReader
@@ -378,6 +378,7 @@ def _apply_batch(
     load_catalog: Callable[[], Catalog],
     started_at: dt.datetime,
     stop: threading.Event | None,
+    clocks_settled: set[tuple[str, int]],
 ) -> _Batch:
     """Phase 2 for a whole batch in one transaction, each event's effects in a savepoint of their own.
 
@@ -390,13 +391,13 @@ def _apply_batch(
     """
     now = container.clock.now()
     batch = _Batch(finished=[], alone=[])
-    memo = TransactionMemo()
+    memo = TransactionMemo(advanced=set(clocks_settled))
     with container.db.unit_of_work() as session:
         held = webhooks_repo.held_leases(session, row_ids=[item.id for item, _ in pairs], worker=worker,
                                          leased=STRIPE_EVENTS.leased)
         applied = [item.event for item, fetched in pairs
                    if item.id in held and fetched.error is None and _handler_for(item) is not None]
-        learn_customers(session, applied, memo=memo)
+        lock_customers(session, applied, memo=memo)
         for done, (item, fetched) in enumerate(pairs):
             if stop is not None and stop.is_set():
                 rest = [i.id for i, _ in pairs[done:]]
@@ -428,6 +429,22 @@ def _apply_batch(
     return batch
 
 
+def _settle_clocks(container: Container, pairs: list[tuple[Claimed, _Fetched]]) -> set[tuple[str, int]]:
+    """Test mode: the batch's test clocks moved to the times read with it, in a short transaction before
+    the batch's (`event_time.settle_batch_clocks`); the (clock, time) pairs recorded. On a failure, none:
+    each event then moves its clock in the batch's transaction, as a lone event does."""
+    applied = [(item.event, fetched.test_clock) for item, fetched in pairs
+               if fetched.error is None and _handler_for(item) is not None]
+    if not applied or all(item.event.livemode for item, _ in pairs):
+        return set()
+    try:
+        with container.db.unit_of_work() as session:
+            return settle_batch_clocks(session, applied, now=container.clock.now())
+    except Exception:  # the batch's own transaction meets the same cause, and handles it
+        log.warning("could not settle the batch's test clocks first", exc_info=True)
+        return set()
+
+
 def process_due(
     container: Container,
     *,
@@ -452,9 +469,10 @@ def process_due(
     loader = load_catalog or (lambda: catalog_service.get_catalog(container.settings))
     started_at = container.clock.now()
     pairs = list(zip(claimed, _fetch_batch(claimed, reader), strict=True))
+    clocks_settled = _settle_clocks(container, pairs)
     try:
         batch = _apply_batch(container, pairs, worker=worker, load_catalog=loader, started_at=started_at,
-                             stop=stop)
+                             stop=stop, clocks_settled=clocks_settled)
     except Exception:  # the batch's transaction itself failed (a deadlock, the database gone): one by one
         log.warning("webhook batch failed; applying its events one by one", exc_info=True,
                     extra={"worker": worker, "events": len(pairs)})
