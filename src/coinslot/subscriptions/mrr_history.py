@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from coinslot.customers import test_clocks
 from coinslot.models import MrrChange, Subscription
-from coinslot.subscriptions import repository
 from coinslot.subscriptions.core import Valued, mrr_moves, paying_monthly_minor
 
 __all__ = ["monthly_value", "record_changes"]
@@ -27,14 +26,15 @@ def monthly_value(row: Subscription) -> Valued:
     return row.currency, value
 
 
-def record_changes(session: Session, *, row: Subscription, mirrored: Valued | None, now: dt.datetime) -> int:
+def record_changes(session: Session, *, row: Subscription, mirrored: Valued | None, last: MrrChange | None,
+                   now: dt.datetime) -> int:
     """Append what the sync just changed in the row's monthly amount (`mirrored`: its value before the
-    sync, None for a new row); returns how many rows were written (0 on a replay).
+    sync, None for a new row; `last`: the newest row of its history, read with the row's lock, None
+    without history); returns how many rows were written (0 on a replay).
 
     Dated on the customer's clock (their Stripe test clock in test mode, as the webhooks' effects are):
     the months count by it. An end is dated when Stripe ended the subscription, so a cancellation
     processed after midnight on the 1st still counts in the month it happened."""
-    last = repository.last_mrr_change(session, row.id)
     recorded = (last.currency, Fraction(last.mrr_after_minor_num, last.mrr_after_minor_den)) if last else None
     moves = mrr_moves(recorded=recorded, mirrored=mirrored, synced=monthly_value(row))
     if not moves:

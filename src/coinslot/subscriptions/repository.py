@@ -16,8 +16,8 @@ __all__ = [
     "current_for_customer",
     "for_customer",
     "get_by_stripe_id",
-    "last_mrr_change",
     "lock_customer",
+    "lock_with_last_mrr_change",
     "on_version",
     "stripe_customers",
     "without_metered_item",
@@ -99,11 +99,28 @@ def on_version(
     return [(int(row_id), str(sub_id), str(user)) for row_id, sub_id, user in session.execute(query)]
 
 
-def last_mrr_change(session: Session, subscription_id: int) -> MrrChange | None:
-    """The subscription's newest row of MRR history (its amount as last recorded), or None."""
-    query = (select(MrrChange).where(MrrChange.subscription_id == subscription_id)
-             .order_by(MrrChange.id.desc()).limit(1))
-    return session.scalars(query).first()
+# The newest row of a subscription's MRR history (its amount as last recorded), beside the row itself.
+_LAST_MRR_CHANGE = (
+    select(MrrChange.id).where(MrrChange.subscription_id == Subscription.id)
+    .order_by(MrrChange.id.desc()).limit(1).correlate(Subscription).scalar_subquery()
+)
+_LOCK_WITH_LAST_MRR_CHANGE = (
+    select(Subscription, MrrChange)
+    .outerjoin(MrrChange, MrrChange.id == _LAST_MRR_CHANGE)
+    .where(Subscription.stripe_subscription_id == bindparam("stripe_subscription_id"))
+    .with_for_update(of=Subscription)
+)
+
+
+def lock_with_last_mrr_change(
+    session: Session, stripe_subscription_id: str
+) -> tuple[Subscription | None, MrrChange | None]:
+    """The mirrored row of a Stripe subscription, locked, and the newest row of its MRR history (None
+    without history); (None, None) when not mirrored. One statement: a sync needs both, for every event
+    about a subscription (docs/benchmarks.md, webhook processing)."""
+    found = session.execute(_LOCK_WITH_LAST_MRR_CHANGE,
+                            {"stripe_subscription_id": stripe_subscription_id}).one_or_none()
+    return (found[0], found[1]) if found is not None else (None, None)
 
 
 def without_metered_item(session: Session, *, plan_keys: Sequence[str]) -> Sequence[tuple[int, str, str]]:

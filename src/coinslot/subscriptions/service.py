@@ -79,10 +79,10 @@ def sync_subscription(
         customer = _customer_of(session, snapshot)
     # The outbox events below are written once per change: the row is locked and compared. A row not
     # mirrored yet has nothing to lock: its customer's row serialises the writers that would insert it.
-    row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
+    row, last_change = repository.lock_with_last_mrr_change(session, snapshot.id)
     if row is None:
         repository.lock_customer(session, customer.id)
-        row = repository.get_by_stripe_id(session, snapshot.id, for_update=True)
+        row, last_change = repository.lock_with_last_mrr_change(session, snapshot.id)
     if snapshot.test_clock_id is not None and customer.stripe_test_clock_id is None:
         # A subscription made before the link knew of the clock: the customer lives on it too.
         test_clocks.attach_clock(session, customer=customer, test_clock_id=snapshot.test_clock_id,
@@ -101,7 +101,7 @@ def sync_subscription(
     row.snapshot_at_ms = seen_at_ms
     row.updated_at = now
     session.flush()
-    mrr_history.record_changes(session, row=row, mirrored=mirrored, now=now)
+    mrr_history.record_changes(session, row=row, mirrored=mirrored, last=last_change, now=now)
     after = _watched(row)
     if before != after:
         event_type = "subscription.created" if before is None else "subscription.updated"
