@@ -207,13 +207,17 @@ def settle(session: Session, balance: CreditBalance, *, now: dt.datetime) -> Non
 
     Holds first: credits a hold gives back to a lot that has expired meanwhile then expire too.
     """
-    if not repo.expiry_due(session, customer_id=balance.customer_id, now=now):
+    due = repo.expiry_due(session, customer_id=balance.customer_id, now=now)
+    if not due:
         return  # the usual case, in one statement (or none when this transaction already probed)
-    for hold in repo.due_holds(session, customer_id=balance.customer_id, now=now):
+    for hold in repo.due_holds(session, customer_id=balance.customer_id, now=now) if due.holds else ():
         give_back_hold(session, balance, hold, returned_credits=hold.credits, now=now, status="expired",
                        entry_id=ids.hold_resolution(hold.id, "expired"), kind="release",
                        reason="hold expired")
-    expire_lots(session, balance, repo.due_lots(session, customer_id=balance.customer_id, now=now), now=now)
+    # A hold given back to a lot past its expiry has expired it already (`give_back_hold`).
+    if due.lots:
+        expire_lots(session, balance, repo.due_lots(session, customer_id=balance.customer_id, now=now),
+                    now=now)
 
 
 def expire_lots(session: Session, balance: CreditBalance, lots: list[CreditLot], *, now: dt.datetime) -> None:
