@@ -306,19 +306,21 @@ def plan_access_for(
 def apply_paid_invoice(
     session: Session, *, invoice: StripeInvoiceData, subscription: StripeSubscriptionData | None,
     seen_at_ms: int, catalog: Catalog, now: dt.datetime, renewal_grace: dt.timedelta,
-    customer: Customer | None = None,
-) -> None:
+    customer: Customer | None = None, mirrored: Subscription | None = None,
+) -> Subscription | None:
     """What a paid invoice does, whoever learns of it first (the invoice.paid webhook, the return from
     Checkout, a plan change answered at once): mirror its subscription as read at `seen_at_ms`, then
     grant the period's credits (`record_paid_invoice`, once per invoice). The subscription comes first
     because invoice.paid often arrives before customer.subscription.created. `customer`: as for
-    `sync_subscription`."""
+    `sync_subscription`; `mirrored`: the subscription's row as this transaction synced it already, when
+    `subscription` is None. Returns the row synced here (None when none was)."""
     row = None
     if subscription is not None:
         row = sync_subscription(session, snapshot=subscription, catalog=catalog, now=now,
                                 seen_at_ms=seen_at_ms, customer=customer)
     record_paid_invoice(session, invoice=invoice, catalog=catalog, now=now, renewal_grace=renewal_grace,
-                        mirrored=row)
+                        mirrored=row or mirrored)
+    return row
 
 
 def record_paid_invoice(

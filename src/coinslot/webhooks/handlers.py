@@ -93,7 +93,7 @@ def _synced_already(ctx: ApplyContext, read: Read[StripeSubscriptionData]) -> bo
 
 def _sync(ctx: ApplyContext, read: Read[StripeSubscriptionData]) -> None:
     if not _synced_already(ctx, read):
-        subscriptions_service.sync_subscription(
+        ctx.memo.mirrored[read.value.id] = subscriptions_service.sync_subscription(
             ctx.session,
             snapshot=read.value,
             catalog=ctx.catalog,
@@ -139,11 +139,14 @@ class InvoicePaid(Handler):
         read = fetched.subscription
         # A read this transaction synced already is not passed again: the invoice is granted on it as is.
         to_sync = read if read is not None and not _synced_already(ctx, read) else None
-        subscriptions_service.apply_paid_invoice(
+        row = subscriptions_service.apply_paid_invoice(
             ctx.session, invoice=fetched.invoice, subscription=to_sync.value if to_sync else None,
             seen_at_ms=to_sync.read_at_ms if to_sync else 0, catalog=ctx.catalog, now=ctx.now,
             renewal_grace=ctx.renewal_grace, customer=ctx.memo.customers.get(fetched.invoice.customer_id),
+            mirrored=ctx.memo.mirrored.get(fetched.invoice.subscription_id or ""),
         )
+        if to_sync is not None and row is not None:
+            ctx.memo.mirrored[to_sync.value.id] = row
         return "processed"
 
 

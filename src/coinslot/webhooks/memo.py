@@ -10,7 +10,8 @@ nothing undoes or moves it:
   - a test clock advanced to a time: a clock only moves forward (customers/test_clocks.py);
   - a test clock's time, the time of every customer on it: until a clock moves (`clocks_moved`);
   - a subscription read synced at a time: syncing the same read at the same time again changes nothing
-    (`subscriptions.service.sync_subscription` is idempotent), so it is done once.
+    (`subscriptions.service.sync_subscription` is idempotent), so it is done once; the row it left
+    (locked by the sync for the rest of the transaction) is kept for the paid invoices of the batch.
 
 An event whose savepoint rolls back takes back what it wrote, and maybe what was learned from it:
 the worker then forgets everything (`forget`), which is rare and always safe.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from coinslot.models import Customer
+from coinslot.models import Customer, Subscription
 from coinslot.stripe_gateway.subscriptions import StripeSubscriptionData
 from coinslot.webhooks.reader import Read
 
@@ -37,6 +38,7 @@ class TransactionMemo:
     times: dict[str, dt.datetime] = field(default_factory=dict)  # test clock id -> its time
     # (subscription id, the time it was synced at) -> the read synced
     synced: dict[tuple[str, dt.datetime], Read[StripeSubscriptionData]] = field(default_factory=dict)
+    mirrored: dict[str, Subscription] = field(default_factory=dict)  # Stripe subscription id -> its row
 
     def clocks_moved(self) -> None:
         """A test clock's time changed: the clocks' times learned so far may be stale."""
@@ -48,3 +50,4 @@ class TransactionMemo:
         self.advanced.clear()
         self.times.clear()
         self.synced.clear()
+        self.mirrored.clear()
