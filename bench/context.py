@@ -44,8 +44,8 @@ class Sizes:
         return cls(http_count=30_000, http_duration_s=5.0, http_warmup=300, check_customers=100,
                    inproc_count=20_000,
                    inproc_duration_s=4.0, consume_count=4_000, consume_duration_s=4.0, consume_threads=16,
-                   consume_spread_customers=256, webhook_count=4_000, process_customers=20,
-                   process_months=2, growth_small=(100, 1_000), growth_large=(1_000_000, 10_000_000),
+                   consume_spread_customers=256, webhook_count=4_000, process_customers=100,
+                   process_months=3, growth_small=(100, 1_000), growth_large=(1_000_000, 10_000_000),
                    growth_calls=2_000, stripesim_months=12, stripesim_repeats=5, console=CONSOLE_FULL,
                    console_calls=100)
 
