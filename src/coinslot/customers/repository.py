@@ -26,11 +26,20 @@ def by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.stripe_customer_id == stripe_customer_id))
 
 
-def lock_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> list[Customer]:
-    """The customers linked to these Stripe ids, locked in the order of their ids."""
+def lock_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str], *,
+                       skip_locked: bool = False) -> list[Customer]:
+    """The customers linked to these Stripe ids, locked in the order of their ids; with `skip_locked`, those
+    another transaction holds are left out (PostgreSQL; SQLite has one writer at a time)."""
     query = (select(Customer).where(Customer.stripe_customer_id.in_(sorted(stripe_customer_ids)))
-             .order_by(Customer.id).with_for_update())
+             .order_by(Customer.id).with_for_update(skip_locked=skip_locked))
     return list(session.scalars(query))
+
+
+def linked_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> set[str]:
+    """Which of these Stripe customer ids a customer is linked to."""
+    linked = Customer.stripe_customer_id.in_(sorted(stripe_customer_ids))
+    query = select(Customer.stripe_customer_id).where(linked)
+    return {str(found) for found in session.scalars(query)}
 
 
 def by_id(session: Session, customer_id: int) -> Customer | None:

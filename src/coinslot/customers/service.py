@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -78,14 +79,27 @@ def get_by_stripe_id(session: Session, stripe_customer_id: str) -> Customer | No
     return repository.by_stripe_id(session, stripe_customer_id)
 
 
-def lock_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str]) -> dict[str, Customer]:
+@dataclass(frozen=True, slots=True)
+class LockedCustomers:
+    """Customers locked by Stripe id, and the Stripe ids whose customers another transaction holds."""
+
+    rows: dict[str, Customer]
+    busy: frozenset[str]
+
+
+def lock_by_stripe_ids(session: Session, stripe_customer_ids: Collection[str], *,
+                       skip_busy: bool = False) -> LockedCustomers:
     """The customers linked to these Stripe customer ids, by Stripe id (those linked to none are left out),
     locked for the rest of the transaction, all at once and in one order (by id): two transactions that
-    lock customers this way first never wait on each other's in a cycle."""
+    lock customers this way first never wait on each other's in a cycle. With `skip_busy`, customers
+    another transaction holds are not waited for: their Stripe ids are `busy` (PostgreSQL only)."""
     if not stripe_customer_ids:
-        return {}
-    found = repository.lock_by_stripe_ids(session, stripe_customer_ids)
-    return {str(row.stripe_customer_id): row for row in found}
+        return LockedCustomers({}, frozenset())
+    found = repository.lock_by_stripe_ids(session, stripe_customer_ids, skip_locked=skip_busy)
+    rows = {str(row.stripe_customer_id): row for row in found}
+    missing = set(stripe_customer_ids) - set(rows)
+    busy = repository.linked_stripe_ids(session, missing) if skip_busy and missing else set()
+    return LockedCustomers(rows, frozenset(busy))
 
 
 def get_by_id(session: Session, *, customer_id: int) -> Customer | None:

@@ -20,7 +20,7 @@ from coinslot.models import Customer
 from coinslot.stripe_gateway.events import StripeEventData
 from coinslot.webhooks.memo import TransactionMemo
 
-__all__ = ["event_time", "lock_customers", "settle_batch_clocks"]
+__all__ = ["customer_of", "event_time", "lock_customers", "settle_batch_clocks"]
 
 
 def settle_batch_clocks(session: Session, batch: Iterable[tuple[StripeEventData, tuple[str, int] | None]], *,
@@ -43,7 +43,7 @@ def settle_batch_clocks(session: Session, batch: Iterable[tuple[StripeEventData,
         frozen_at = dt.datetime.fromtimestamp(clock_s, dt.UTC)
         times[clock_id] = max(times.get(clock_id, frozen_at), frozen_at)
         settled.add(clock)
-        ref = _stripe_customer_of(event) if read is not None else None
+        ref = customer_of(event) if read is not None else None
         if ref:
             customers.setdefault(clock_id, set()).add(ref)
     test_clocks.settle_clocks(session, times=times, customers=customers, now=now)
@@ -58,17 +58,22 @@ def _clock_of_clock_event(event: StripeEventData) -> tuple[str, int] | None:
     return str(event.object["id"]), frozen_time
 
 
-def lock_customers(session: Session, events: Iterable[StripeEventData], *, memo: TransactionMemo) -> None:
+def lock_customers(session: Session, events: Iterable[StripeEventData], *, memo: TransactionMemo,
+                   skip_busy: bool) -> frozenset[str]:
     """Lock and read the customers of a batch's events in one statement, before its first event: kept for
-    `event_time` and the handlers (the subscription sync takes its customer from the memo).
+    `event_time` and the handlers (the subscription sync takes its customer from the memo). Returns the
+    Stripe ids of the customers another transaction holds, left unlocked (`skip_busy`; else waited for).
 
-    Locked at once and in one order, so that two workers whose batches share customers queue at the
-    start instead of deadlocking midway: each event locks its customer's rows (subscription, balance,
-    a first insert's conflict) in the batch's event order, and two batches that met in opposite orders
-    waited on each other until PostgreSQL's deadlock check, or the lock timeout, broke the tie. One not
+    Locked at once and in one order, so that two workers whose batches share customers never deadlock:
+    each event locks its customer's rows (subscription, balance, a first insert's conflict) in the
+    batch's event order, and two batches that met in opposite orders waited on each other until
+    PostgreSQL's deadlock check, or the lock timeout, broke the tie. With `skip_busy` a batch does not
+    wait either: the worker applies the busy customers' events after the rest (worker.py). One not
     linked yet is asked again when its event comes: an earlier event of the batch may link it."""
-    wanted = {ref for event in events if (ref := _stripe_customer_of(event)) and ref not in memo.customers}
-    memo.customers.update(customers_service.lock_by_stripe_ids(session, wanted))
+    wanted = {ref for event in events if (ref := customer_of(event)) and ref not in memo.customers}
+    locked = customers_service.lock_by_stripe_ids(session, wanted, skip_busy=skip_busy)
+    memo.customers.update(locked.rows)
+    return locked.busy
 
 
 def event_time(session: Session, event: StripeEventData, *, now: dt.datetime,
@@ -79,7 +84,7 @@ def event_time(session: Session, event: StripeEventData, *, now: dt.datetime,
         return now
     if test_clock is not None:
         _advance(session, test_clock, now=now, memo=memo)
-    stripe_customer_id = _stripe_customer_of(event)
+    stripe_customer_id = customer_of(event)
     customer = _customer(session, stripe_customer_id, memo=memo) if stripe_customer_id else None
     if customer is None:
         return now
@@ -105,7 +110,8 @@ def _advance(session: Session, test_clock: tuple[str, int], *, now: dt.datetime,
     memo.clocks_moved()
 
 
-def _stripe_customer_of(event: StripeEventData) -> str | None:
+def customer_of(event: StripeEventData) -> str | None:
+    """The Stripe customer id an event is about (its object's, or the object itself), or None."""
     obj = event.object
     ref = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
     found = ref.get("id") if isinstance(ref, dict) else ref

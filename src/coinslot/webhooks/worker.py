@@ -24,7 +24,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from coinslot.catalog import service as catalog_service
@@ -42,7 +42,7 @@ from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import new_worker_id
 from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
 from coinslot.webhooks import repository as webhooks_repo
-from coinslot.webhooks.event_time import event_time, lock_customers, settle_batch_clocks
+from coinslot.webhooks.event_time import customer_of, event_time, lock_customers, settle_batch_clocks
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.memo import TransactionMemo
 from coinslot.webhooks.reader import GatewayReader, StripeReader
@@ -367,6 +367,9 @@ class _Batch:
     finished: list[tuple[Claimed, str]]
     alone: list[tuple[Claimed, _Fetched]]
     released: int = 0
+    # Events of customers another worker's transaction held: applied by a second transaction after this
+    # one commits (`process_due`), which waits for them.
+    deferred: list[tuple[Claimed, _Fetched]] = field(default_factory=list)
 
 
 def _apply_batch(
@@ -378,6 +381,7 @@ def _apply_batch(
     started_at: dt.datetime,
     stop: threading.Event | None,
     clocks_settled: set[tuple[str, int]],
+    skip_busy: bool,
 ) -> _Batch:
     """Phase 2 for a whole batch in one transaction, each event's effects in a savepoint of their own.
 
@@ -396,7 +400,7 @@ def _apply_batch(
                                          leased=STRIPE_EVENTS.leased)
         applied = [item.event for item, fetched in pairs
                    if item.id in held and fetched.error is None and _handler_for(item) is not None]
-        lock_customers(session, applied, memo=memo)
+        busy = lock_customers(session, applied, memo=memo, skip_busy=skip_busy)
         for done, (item, fetched) in enumerate(pairs):
             if stop is not None and stop.is_set():
                 rest = [i.id for i, _ in pairs[done:]]
@@ -408,6 +412,8 @@ def _apply_batch(
                 batch.alone.append((item, fetched))
             elif _handler_for(item) is None and not item.other_mode:
                 batch.finished.append((item, "ignored"))
+            elif busy and customer_of(item.event) in busy:
+                batch.deferred.append((item, fetched))
             else:
                 try:
                     with session.begin_nested():
@@ -469,13 +475,23 @@ def process_due(
     started_at = container.clock.now()
     pairs = list(zip(claimed, _fetch_batch(claimed, reader), strict=True))
     clocks_settled = _settle_clocks(container, pairs)
-    try:
-        batch = _apply_batch(container, pairs, worker=worker, load_catalog=loader, started_at=started_at,
-                             stop=stop, clocks_settled=clocks_settled)
-    except Exception:  # the batch's transaction itself failed (a deadlock, the database gone): one by one
-        log.warning("webhook batch failed; applying its events one by one", exc_info=True,
-                    extra={"worker": worker, "events": len(pairs)})
-        batch = _Batch(finished=[], alone=pairs)
+
+    def apply(part: list[tuple[Claimed, _Fetched]], *, skip_busy: bool) -> _Batch:
+        try:
+            return _apply_batch(container, part, worker=worker, load_catalog=loader, started_at=started_at,
+                                stop=stop, clocks_settled=clocks_settled, skip_busy=skip_busy)
+        except Exception:  # the transaction itself failed (the database gone, a deadlock): one by one
+            log.warning("webhook batch failed; applying its events one by one", exc_info=True,
+                        extra={"worker": worker, "events": len(part)})
+            return _Batch(finished=[], alone=part)
+
+    batch = apply(pairs, skip_busy=True)
+    if batch.deferred:
+        # The events of customers another worker's batch held, in a transaction that waits for them: the
+        # rest of the batch went ahead beside that worker instead of after it.
+        later = apply(batch.deferred, skip_busy=False)
+        batch = _Batch(finished=batch.finished + later.finished, alone=batch.alone + later.alone,
+                       released=batch.released + later.released)
     for item, outcome in batch.finished:
         if outcome != "lease_lost":
             WEBHOOK_EVENTS.labels(item.type, outcome).inc()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -120,3 +121,33 @@ def test_two_workers_whose_batches_meet_their_customers_in_opposite_orders_never
     with container.db.unit_of_work(read_only=True) as session:
         assert set(session.scalars(select(Customer.stripe_test_clock_id))) == {"clock_a"}
     assert len(_granted_at(container)) == 48
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_batch_applies_the_customers_no_one_holds_first_and_waits_for_the_others_after(
+    container: Container, reader: SnapshotReader, catalog: Catalog
+) -> None:
+    # Another transaction (another worker's batch, a checkout) holds "held"'s row: the batch applies the
+    # event of "free" and commits it without waiting, then applies "held"'s once that one is released.
+    for name in ("held", "free"):
+        _customer(container, name, None)
+        _paid(container, reader, name)
+    other = container.db.engine.connect()
+    transaction = other.begin()
+    other.execute(select(Customer.id).where(Customer.host_user_id == "held").with_for_update())
+    worker = threading.Thread(target=process, args=(container, reader, catalog))
+    worker.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "free" not in _granted_at(container) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert set(_granted_at(container)) == {"free"}  # committed while "held" was still held
+    finally:
+        transaction.commit()
+        other.close()
+    worker.join(timeout=20)
+    assert set(_granted_at(container)) == {"free", "held"}
+    with container.db.unit_of_work(read_only=True) as session:
+        assert set(session.scalars(select(WebhookEvent.status))) == {"processed"}
+        assert session.scalar(select(func.max(WebhookEvent.attempts))) == 1
