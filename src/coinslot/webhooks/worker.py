@@ -7,6 +7,11 @@
                                          dead after `webhook_max_attempts` (or at once when the event
                                          cannot apply as sent): alert, `coinslot events replay`
 
+Several workers side by side: a batch's transaction first locks the customers its events are about,
+at once and in id order (never a deadlock between two batches), skipping those another transaction
+holds; their events follow in a second transaction that waits for them. In test mode the batch's
+Stripe test clocks move in a short transaction before the batch's (event_time.py).
+
 A claim is a lease (`locked_by`, `locked_until`, `worker_lease_s` long) that a
 heartbeat renews while the worker lives (`loop.py`): a worker killed mid-batch leaves its
 events to be reclaimed within one lease, and a worker that comes back after
@@ -390,7 +395,9 @@ def _apply_batch(
     transaction. An event whose effects raise rolls back its savepoint only and is applied again alone
     after the batch (`_apply_or_record`), where a second failure is recorded on its row; so is an event
     whose Stripe read failed. The lease check, the processed marks and the attempt rows are set-based
-    statements (webhooks/repository.py); ignored events cost no savepoint.
+    statements (webhooks/repository.py); ignored events cost no savepoint. The customers of the events
+    to apply are locked before the first (`event_time.lock_customers`); with `skip_busy`, the events of
+    customers another transaction holds are left in `deferred`, unapplied.
     """
     now = container.clock.now()
     batch = _Batch(finished=[], alone=[])
