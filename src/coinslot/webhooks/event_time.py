@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -20,34 +21,46 @@ from coinslot.models import Customer
 from coinslot.stripe_gateway.events import StripeEventData
 from coinslot.webhooks.memo import TransactionMemo
 
-__all__ = ["customer_of", "event_time", "lock_customers", "settle_batch_clocks"]
+__all__ = [
+    "BatchClocks", "batch_clocks", "customer_of", "event_time", "lock_customers", "settle_batch_clocks",
+]
 
 
-def settle_batch_clocks(session: Session, batch: Iterable[tuple[StripeEventData, tuple[str, int] | None]], *,
-                        now: dt.datetime) -> set[tuple[str, int]]:
-    """Test mode: move the test clocks of a batch to their times and attach the events' customers to their
-    clocks, in the caller's transaction: the worker's own, short and committed before the batch's. The
-    times are those read with the batch ((event, (clock id, unix seconds)) pairs) and those the clocks'
-    own events carry. A clock's time is Stripe's, not an effect of an event, so a batch that rolls back
-    leaves it right. Written inside the batch's transaction, after its customers' locks, a clock's row was
-    held by one worker for the whole batch, and two workers' batches deadlocked on it and the customers
-    (PostgreSQL tells after a second). Returns the (clock, time) pairs now recorded (`memo.advanced`)."""
-    times: dict[str, dt.datetime] = {}
-    customers: dict[str, set[str]] = {}
-    settled: set[tuple[str, int]] = set()
+@dataclass
+class BatchClocks:
+    """What a batch says of test clocks: each clock's newest time, the customers (Stripe ids) on each, and
+    the (clock id, unix seconds) pairs it names (`memo.advanced` once recorded)."""
+
+    times: dict[str, dt.datetime] = field(default_factory=dict)
+    customers: dict[str, set[str]] = field(default_factory=dict)
+    pairs: set[tuple[str, int]] = field(default_factory=set)
+
+
+def batch_clocks(batch: Iterable[tuple[StripeEventData, tuple[str, int] | None]]) -> BatchClocks:
+    """The test clocks of a batch's events: the times read with the batch ((event, (clock id, unix
+    seconds)) pairs) and those the clocks' own events carry. Live events name none."""
+    found = BatchClocks()
     for event, read in batch:
         clock = read if read is not None else _clock_of_clock_event(event)
         if event.livemode or clock is None:
             continue
         clock_id, clock_s = clock
         frozen_at = dt.datetime.fromtimestamp(clock_s, dt.UTC)
-        times[clock_id] = max(times.get(clock_id, frozen_at), frozen_at)
-        settled.add(clock)
+        found.times[clock_id] = max(found.times.get(clock_id, frozen_at), frozen_at)
+        found.pairs.add(clock)
         ref = customer_of(event) if read is not None else None
         if ref:
-            customers.setdefault(clock_id, set()).add(ref)
-    test_clocks.settle_clocks(session, times=times, customers=customers, now=now)
-    return settled
+            found.customers.setdefault(clock_id, set()).add(ref)
+    return found
+
+
+def settle_batch_clocks(session: Session, clocks: BatchClocks, *, now: dt.datetime) -> None:
+    """Test mode: move a batch's test clocks to their times and attach its customers to their clocks, in
+    the caller's transaction: the worker's own, short and committed before the batch's. A clock's time
+    is Stripe's, not an effect of an event, so a batch that rolls back leaves it right. Written inside the
+    batch's transaction, after its customers' locks, a clock's row was held by one worker for the whole
+    batch, and two workers' batches deadlocked on it and the customers (PostgreSQL tells after a second)."""
+    test_clocks.settle_clocks(session, times=clocks.times, customers=clocks.customers, now=now)
 
 
 def _clock_of_clock_event(event: StripeEventData) -> tuple[str, int] | None:

@@ -47,7 +47,13 @@ from coinslot.queue.kinds import STRIPE_EVENTS
 from coinslot.queue.runner import new_worker_id
 from coinslot.stripe_gateway.events import StripeEventData, parse_stored_event
 from coinslot.webhooks import repository as webhooks_repo
-from coinslot.webhooks.event_time import customer_of, event_time, lock_customers, settle_batch_clocks
+from coinslot.webhooks.event_time import (
+    batch_clocks,
+    customer_of,
+    event_time,
+    lock_customers,
+    settle_batch_clocks,
+)
 from coinslot.webhooks.handlers import HANDLERS, ApplyContext, Handler
 from coinslot.webhooks.memo import TransactionMemo
 from coinslot.webhooks.reader import GatewayReader, StripeReader
@@ -444,14 +450,16 @@ def _apply_batch(
 def _settle_clocks(container: Container, pairs: list[tuple[Claimed, _Fetched]]) -> set[tuple[str, int]]:
     """Test mode: the batch's test clocks moved to the times read with it, in a short transaction before
     the batch's (`event_time.settle_batch_clocks`); the (clock, time) pairs recorded. On a failure, none:
-    each event then moves its clock in the batch's transaction, as a lone event does."""
-    applied = [(item.event, fetched.test_clock) for item, fetched in pairs
-               if fetched.error is None and _handler_for(item) is not None]
-    if not applied or all(item.event.livemode for item, _ in pairs):
+    each event then moves its clock in the batch's transaction, as a lone event does. A batch that names
+    no clock (every live one) opens no transaction."""
+    clocks = batch_clocks((item.event, fetched.test_clock) for item, fetched in pairs
+                          if fetched.error is None and _handler_for(item) is not None)
+    if not clocks.times:
         return set()
     try:
         with container.db.unit_of_work() as session:
-            return settle_batch_clocks(session, applied, now=container.clock.now())
+            settle_batch_clocks(session, clocks, now=container.clock.now())
+        return clocks.pairs
     except Exception:  # the batch's own transaction meets the same cause, and handles it
         log.warning("could not settle the batch's test clocks first", exc_info=True)
         return set()
